@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs, with apt, exactly the Debian packages askdesk needs that are missing.
+#
+#   deploy/install-deps.sh            build and run (what quickstart needs)
+#   deploy/install-deps.sh --test     also what ./deploy/test.sh needs
+#   deploy/install-deps.sh --bench    also what tests/bench/run.sh needs
+#
+# Idempotent: when nothing is missing it runs one dpkg-query and exits.
+# Runs apt-get as root, or through sudo when not root. Never asks a question.
+set -euo pipefail
+
+# Why each package is here:
+build=(
+  g++ cmake ninja-build pkg-config  # C++20 compiler and build; ninja schedules 2 cores better than make
+  ccache                            # rebuilds after a branch switch take seconds, not minutes
+  libboost1.81-dev                  # Boost.Asio and Boost.Beast 1.81 (header-only parts only)
+  libhiredis-dev                    # Redis client: its async API runs on our Asio loop
+  rapidjson-dev                     # JSON with comments and trailing commas for config; fast for events
+  libcurl4-openssl-dev              # HTTP(S), IMAP and SMTP client for connectors
+  libssl-dev                        # TLS for the HTTP server, HMAC-SHA1 for webhook signatures
+  libspdlog-dev                     # structured, levelled logging
+  libsodium-dev                     # Argon2id password hashing, constant-time compares, random tokens
+  libhowardhinnant-date-dev tzdata  # IANA time zones for opening hours (C++20 <chrono> zones are not in g++ 12)
+  libgmime-3.0-dev                  # MIME parsing for email: charsets, encoded words, multiparts
+  libgtest-dev libgmock-dev         # unit tests (also built by the default Debug build)
+)
+run=(
+  redis-server redis-tools          # the durable spine; redis-cli for the admin
+)
+test=(
+  clang-format clang-tidy           # style and lint checks in test.sh
+  curl                              # HTTP requests in integration scripts
+  chromium                          # headless browser for end-to-end tests (driven by playwright-core)
+  dovecot-imapd                     # a real IMAP server for the email integration tests
+  python3-aiosmtpd                  # a real SMTP sink for the email integration tests
+  procps psmisc                     # ps/pkill/fuser used by tests to prove nothing is left running
+)
+bench=(
+  linux-perf                        # where the time goes, for the performance report
+  valgrind                          # callgrind instruction counts when perf counters are unavailable
+)
+
+want=("${build[@]}" "${run[@]}")
+for arg in "$@"; do
+  case "$arg" in
+    --test) want+=("${test[@]}") ;;
+    --bench) want+=("${bench[@]}") ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install-deps.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+# Node.js may come from elsewhere (NodeSource ships npm inside nodejs): only the commands matter.
+if [[ " ${want[*]} " == *" chromium "* ]] && ! { command -v node && command -v npm; } >/dev/null; then
+  want+=(nodejs npm)                # runs the browser tests; installs playwright-core and axe-core
+fi
+for pkg in "${want[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+  [ "$status" = installed ] || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps.sh: installing ${missing[*]}"
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only when apt cannot find a wanted package as they are.
+if ! "${sudo[@]}" apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold \
+    "${missing[@]}"; then
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold \
+    "${missing[@]}"
+fi
