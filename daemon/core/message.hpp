@@ -1,0 +1,50 @@
+// The normalized form of a message as every connector delivers it to the hub, whatever its
+// channel. Connectors fill it at the edge (validating and repairing text); the hub and the
+// store trust it. Plain value type.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/core/time.hpp"
+
+namespace askdesk::core {
+
+// What a message carries besides its text: metadata and a link, never the bytes.
+struct attachment {
+  std::string name;
+  std::string content_type;
+  std::string url;          // where staff can fetch it, if the channel gives one
+  std::int64_t size = -1;   // bytes; -1 when the channel does not say
+};
+
+struct inbound_message {
+  std::string connector;       // the connector instance id from config ("sms", "mail")
+  std::string channel;         // the kind of channel: "webchat", "sms", "email", ...
+  std::string external_id;     // the channel's own id of this message; the dedup key
+  std::string thread;          // the channel's conversation key (chat session, phone number)
+  std::string sender_address;  // how to reach the patron on this channel
+  std::string sender_name;     // display name, may be empty
+  std::string text;            // UTF-8 plain text
+  std::vector<attachment> attachments;
+  timestamp sent_at{};         // when the patron sent it, by the channel's clock
+  timestamp received_at{};     // when askdesk stored it
+  std::string team;            // the team the source asked for (a widget's data-team), or empty
+  // Channel facts the hub's policies read (e.g. "auto_submitted", "precedence" for email).
+  std::map<std::string, std::string> facts;
+};
+
+// Limits applied at the edges; the store never sees more.
+inline constexpr std::size_t max_external_id_bytes = 512;
+inline constexpr std::size_t max_address_bytes = 512;
+inline constexpr std::size_t max_name_bytes = 256;
+inline constexpr std::size_t max_text_bytes = 64 * 1024;
+
+// Why `m` cannot be stored, or nullopt when it can: required fields present, limits kept,
+// every string valid UTF-8.
+std::optional<std::string> check_inbound(const inbound_message& m);
+
+}  // namespace askdesk::core

@@ -1,0 +1,29 @@
+// UTF-8 helpers for text that arrives from outside (webhooks, mail, widgets). Every string
+// askdesk stores is valid UTF-8: edges either reject bad input or repair it with these.
+// Pure functions, thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace askdesk::core {
+
+// True when `text` is well-formed UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
+// `text` with every ill-formed sequence replaced by U+FFFD.
+std::string repair_utf8(std::string_view text);
+
+// The longest prefix of valid UTF-8 `text` that fits in `max_bytes` without splitting a
+// character.
+std::string_view truncate_utf8(std::string_view text, std::size_t max_bytes);
+
+// A one-line preview of valid UTF-8 `text` for lists: whitespace runs become one space,
+// and past `max_bytes` it is cut at a character boundary and ends with "…".
+std::string preview(std::string_view text, std::size_t max_bytes);
+
+// Number of Unicode code points in valid UTF-8 `text`.
+std::size_t count_code_points(std::string_view text);
+
+}  // namespace askdesk::core
