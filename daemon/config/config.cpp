@@ -1,0 +1,380 @@
+#include "daemon/config/config.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <unordered_set>
+
+namespace askdesk::config {
+
+namespace {
+
+bool parse_port(std::string_view text, std::uint16_t& port) {
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value == 0 || value > 65535) {
+    return false;
+  }
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+// "host:port" or "[v6]:port".
+bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view h = text.substr(0, colon);
+  if (h.front() == '[') {
+    if (h.back() != ']') return false;
+    h = h.substr(1, h.size() - 2);
+  }
+  if (h.empty() || !parse_port(text.substr(colon + 1), port)) return false;
+  host = std::string(h);
+  return true;
+}
+
+// "https://library.example.org/path" -> "https://library.example.org"
+std::string origin_of(std::string_view url) {
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(url);
+  const std::size_t path = url.find('/', scheme_end + 3);
+  return std::string(url.substr(0, path));
+}
+
+bool is_http_url(std::string_view url) {
+  return (url.starts_with("http://") || url.starts_with("https://")) &&
+         url.find("://") + 3 < url.size();
+}
+
+void read_http(json::object_reader& r, http_options& http, const defaults& fallback) {
+  if (auto listen = r.optional_string("listen")) {
+    if (!parse_listen(*listen, http.listen_host, http.listen_port)) {
+      r.out().add(r.child_path("listen"), "must be host:port, like 127.0.0.1:8080, not '" +
+                                              *listen + "'");
+    }
+  }
+  http.public_url = r.string("public_url", "");
+  if (!http.public_url.empty() && !is_http_url(http.public_url)) {
+    r.out().add(r.child_path("public_url"), "must start with http:// or https://");
+  }
+  while (http.public_url.ends_with('/')) http.public_url.pop_back();
+  if (r.has("allowed_origins")) {
+    http.allowed_origins = r.string_list("allowed_origins");
+    for (std::size_t i = 0; i < http.allowed_origins.size(); ++i) {
+      const auto& origin = http.allowed_origins[i];
+      if (origin != "*" && (!is_http_url(origin) || origin_of(origin) != origin)) {
+        r.out().add(json::index_path(r.child_path("allowed_origins"), i),
+                    "must be an origin like https://library.example.org (no path), not '" +
+                        origin + "'");
+      }
+    }
+  }
+  http.body_limit = static_cast<std::size_t>(
+      r.integer("body_limit", static_cast<std::int64_t>(http.body_limit), 1024, 1 << 30));
+  http.web_root = r.string("web_root", fallback.web_root);
+  r.finish();
+}
+
+void read_redis(json::object_reader& r, redis_options& redis) {
+  if (auto url = r.optional_string("url")) {
+    auto endpoint = parse_redis_url(*url);
+    if (endpoint) {
+      redis.endpoint = std::move(endpoint.value());
+    } else {
+      r.out().add(r.child_path("url"), endpoint.err().message);
+    }
+  }
+  redis.events_max_length = r.integer("events_max_length", redis.events_max_length, 1000,
+                                      100'000'000);
+  redis.dedup_days = r.integer("dedup_days", redis.dedup_days, 1, 3650);
+  r.finish();
+}
+
+void read_teams(json::object_reader& root, daemon_config& c) {
+  const auto* teams = root.array("teams");
+  if (!teams) return;
+  c.teams.clear();
+  const std::string path = root.child_path("teams");
+  std::unordered_set<std::string> seen;
+  for (rapidjson::SizeType i = 0; i < teams->Size(); ++i) {
+    auto r = json::object_reader::open((*teams)[i], json::index_path(path, i), root.out(),
+                                       root.env());
+    if (!r) continue;
+    team_options team;
+    if (auto id = r->required_string("id")) {
+      team.id = *id;
+      if (!is_valid_id(team.id)) {
+        r->out().add(r->child_path("id"), "must match [a-z0-9][a-z0-9_-]*, not '" + team.id + "'");
+      } else if (!seen.insert(team.id).second) {
+        r->out().add(r->child_path("id"), "duplicate team id '" + team.id + "'");
+      }
+    }
+    team.name = r->string("name", team.id);
+    r->finish();
+    c.teams.push_back(std::move(team));
+  }
+  if (c.teams.empty()) root.out().add(path, "at least one team is required");
+}
+
+void read_topics(json::object_reader& root, daemon_config& c) {
+  const auto* topics = root.array("topics");
+  if (!topics) return;
+  const std::string path = root.child_path("topics");
+  std::unordered_set<std::string> seen;
+  for (rapidjson::SizeType i = 0; i < topics->Size(); ++i) {
+    auto r = json::object_reader::open((*topics)[i], json::index_path(path, i), root.out(),
+                                       root.env());
+    if (!r) continue;
+    topic_options topic;
+    if (auto id = r->required_string("id")) {
+      topic.id = *id;
+      if (!is_valid_id(topic.id)) {
+        r->out().add(r->child_path("id"), "must match [a-z0-9][a-z0-9_-]*, not '" + topic.id + "'");
+      } else if (!seen.insert(topic.id).second) {
+        r->out().add(r->child_path("id"), "duplicate topic id '" + topic.id + "'");
+      }
+    }
+    if (auto team = r->required_string("team")) {
+      topic.team = *team;
+      if (!c.find_team(topic.team)) {
+        r->out().add(r->child_path("team"), "no team with id '" + topic.team + "'");
+      }
+    }
+    r->finish();
+    c.topics.push_back(std::move(topic));
+  }
+}
+
+void read_connectors(json::object_reader& root, daemon_config& c) {
+  const auto* connectors = root.array("connectors");
+  if (!connectors) return;
+  c.connectors.clear();
+  const std::string path = root.child_path("connectors");
+  std::unordered_set<std::string> seen;
+  for (rapidjson::SizeType i = 0; i < connectors->Size(); ++i) {
+    const auto& block = (*connectors)[i];
+    connector_spec spec;
+    spec.path = json::index_path(path, i);
+    spec.json = &block;
+    if (!block.IsObject()) {
+      root.out().add(spec.path, "must be an object, not " + std::string(json::describe_type(block)));
+      continue;
+    }
+    // Only id and type are read here; the connector's factory reads (and finishes) the rest.
+    const auto field = [&](const char* key) -> std::optional<std::string> {
+      const auto it = block.FindMember(key);
+      if (it == block.MemberEnd()) {
+        root.out().add(spec.path + "." + key, "required");
+        return std::nullopt;
+      }
+      return json::read_string(it->value, spec.path + "." + key, root.out(), root.env());
+    };
+    if (auto id = field("id")) {
+      spec.id = *id;
+      if (!is_valid_id(spec.id)) {
+        root.out().add(spec.path + ".id", "must match [a-z0-9][a-z0-9_-]*, not '" + spec.id + "'");
+      } else if (!seen.insert(spec.id).second) {
+        root.out().add(spec.path + ".id", "duplicate connector id '" + spec.id + "'");
+      }
+    }
+    if (auto type = field("type")) spec.type = *type;
+    c.connectors.push_back(std::move(spec));
+  }
+}
+
+// The built-in blocks that builtin() and a file without `connectors` use.
+const std::shared_ptr<const json::document>& builtin_connectors() {
+  static const auto doc = std::make_shared<const json::document>(
+      json::document::parse(R"([{"id": "webchat", "type": "webchat"}])").value());
+  return doc;
+}
+
+void use_builtin_connectors(daemon_config& c) {
+  c.connectors.clear();
+  const auto& doc = builtin_connectors();
+  const auto& list = doc->root();
+  for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
+    c.connectors.push_back({list[i]["id"].GetString(), list[i]["type"].GetString(),
+                            json::index_path("connectors", i), &list[i]});
+  }
+}
+
+}  // namespace
+
+std::string redis_endpoint::describe() const {
+  std::string out;
+  if (unix_socket) {
+    out = "unix://" + path;
+    if (db != 0) out += "?db=" + std::to_string(db);
+  } else {
+    const bool v6 = host.find(':') != std::string::npos;
+    out = "redis://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" +
+          std::to_string(db);
+  }
+  return out;
+}
+
+core::result<redis_endpoint> parse_redis_url(std::string_view url) {
+  const auto bad = [&](std::string_view why) {
+    return core::error{"invalid", "'" + std::string(url) + "' is not a Redis URL: " +
+                                      std::string(why) +
+                                      " (use redis://host:port/db or unix:///path)"};
+  };
+  redis_endpoint e;
+  const auto parse_db = [&](std::string_view text) {
+    int db = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), db);
+    if (ec != std::errc{} || end != text.data() + text.size() || db < 0 || db > 15) return -1;
+    return db;
+  };
+  if (url.starts_with("unix://")) {
+    e.unix_socket = true;
+    std::string_view rest = url.substr(7);
+    if (const std::size_t q = rest.find('?'); q != std::string_view::npos) {
+      const std::string_view query = rest.substr(q + 1);
+      rest = rest.substr(0, q);
+      if (!query.starts_with("db=") || (e.db = parse_db(query.substr(3))) < 0) {
+        return bad("the only query it takes is ?db=0..15");
+      }
+    }
+    if (rest.empty() || rest.front() != '/') return bad("the socket path must be absolute");
+    e.path = std::string(rest);
+    return e;
+  }
+  if (!url.starts_with("redis://")) return bad("unknown scheme");
+  std::string_view rest = url.substr(8);
+  if (const std::size_t at = rest.rfind('@'); at != std::string_view::npos) {
+    const std::string_view credentials = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    const std::size_t colon = credentials.find(':');
+    if (colon == std::string_view::npos) {
+      e.password = std::string(credentials);
+    } else {
+      e.username = std::string(credentials.substr(0, colon));
+      e.password = std::string(credentials.substr(colon + 1));
+    }
+  }
+  std::string_view hostport = rest;
+  if (const std::size_t slash = rest.find('/'); slash != std::string_view::npos) {
+    hostport = rest.substr(0, slash);
+    const std::string_view db = rest.substr(slash + 1);
+    if (!db.empty() && (e.db = parse_db(db)) < 0) return bad("the database must be 0..15");
+  }
+  if (hostport.empty()) return bad("no host");
+  if (hostport.front() == '[') {
+    const std::size_t close = hostport.find(']');
+    if (close == std::string_view::npos) return bad("unclosed '['");
+    e.host = std::string(hostport.substr(1, close - 1));
+    hostport = hostport.substr(close + 1);
+    if (!hostport.empty()) {
+      if (hostport.front() != ':' || !parse_port(hostport.substr(1), e.port)) {
+        return bad("bad port");
+      }
+    }
+  } else if (const std::size_t colon = hostport.find(':'); colon != std::string_view::npos) {
+    e.host = std::string(hostport.substr(0, colon));
+    if (!parse_port(hostport.substr(colon + 1), e.port)) return bad("bad port");
+  } else {
+    e.host = std::string(hostport);
+  }
+  if (e.host.empty()) return bad("no host");
+  return e;
+}
+
+const team_options* daemon_config::find_team(std::string_view id) const {
+  for (const auto& t : teams) {
+    if (t.id == id) return &t;
+  }
+  return nullptr;
+}
+
+bool is_valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(id.front())) return false;
+  for (const char c : id) {
+    if (!alnum(c) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+bool is_valid_log_level(std::string_view level) {
+  for (const char* known : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+    if (level == known) return true;
+  }
+  return false;
+}
+
+namespace {
+
+void finish_defaults(daemon_config& c) {
+  if (c.http.public_url.empty()) {
+    const bool v6 = c.http.listen_host.find(':') != std::string::npos;
+    const std::string host = v6 ? "[" + c.http.listen_host + "]" : c.http.listen_host;
+    c.http.public_url = "http://" + host + ":" + std::to_string(c.http.listen_port);
+  }
+  if (c.http.allowed_origins.empty()) c.http.allowed_origins.push_back(origin_of(c.http.public_url));
+}
+
+}  // namespace
+
+daemon_config builtin(const defaults& fallback) {
+  daemon_config c;
+  c.http.web_root = fallback.web_root;
+  c.redis.endpoint = parse_redis_url(fallback.redis_url).value();
+  c.teams.push_back({"reference", "Reference"});
+  use_builtin_connectors(c);
+  c.document = builtin_connectors();
+  finish_defaults(c);
+  return c;
+}
+
+std::optional<daemon_config> parse(std::string_view text, const defaults& fallback,
+                                   const json::environment& env, json::problems& out) {
+  auto parsed = json::document::parse(text);
+  if (!parsed) {
+    out.add("", parsed.err().message);
+    return std::nullopt;
+  }
+  auto doc = std::make_shared<const json::document>(std::move(parsed.value()));
+  const std::size_t before = out.size();
+  auto root = json::object_reader::open(doc->root(), "", out, env);
+  if (!root) return std::nullopt;
+
+  daemon_config c = builtin(fallback);
+  c.document = doc;
+  if (auto level = root->optional_string("log_level")) {
+    if (is_valid_log_level(*level)) {
+      c.log_level = *level;
+    } else {
+      out.add("log_level", "must be one of trace, debug, info, warn, error, critical, off");
+    }
+  }
+  if (auto http = root->object("http")) read_http(*http, c.http, fallback);
+  if (auto redis = root->object("redis")) read_redis(*redis, c.redis);
+  read_teams(*root, c);
+  read_topics(*root, c);
+  read_connectors(*root, c);  // without the key, the built-in web chat stays
+  root->finish();
+  finish_defaults(c);
+  if (out.size() != before) return std::nullopt;
+  return c;
+}
+
+std::optional<daemon_config> load_file(const std::string& path, const defaults& fallback,
+                                       const json::environment& env, json::problems& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    out.add("", "cannot read " + path + ": " + std::strerror(errno));
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto c = parse(text.str(), fallback, env, out);
+  if (c) c->source = path;
+  return c;
+}
+
+}  // namespace askdesk::config

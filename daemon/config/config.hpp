@@ -1,0 +1,107 @@
+// The daemon's configuration: one JSON file (comments and trailing commas allowed, ${VAR}
+// from the environment, unknown keys refused) read into plain option structs. Every field
+// documents its default; deploy/askdesk.example.jsonc is the commented reference and
+// docs/configuration.md the manual. Connector blocks are checked by their own factories
+// (connectors/registry.hpp), so this file only checks their `id` and `type`.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/core/result.hpp"
+#include "daemon/json/document.hpp"
+#include "daemon/json/problems.hpp"
+#include "daemon/json/reader.hpp"
+
+namespace askdesk::config {
+
+// Where Redis listens: redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N].
+struct redis_endpoint {
+  bool unix_socket = false;
+  std::string host = "127.0.0.1";  // tcp only
+  std::uint16_t port = 6379;       // tcp only
+  std::string path;                // unix only
+  int db = 0;
+  std::string username;            // empty: AUTH with the password alone (Redis < 6 style)
+  std::string password;            // empty: no AUTH
+  // For logs and errors: the URL without its password.
+  std::string describe() const;
+};
+core::result<redis_endpoint> parse_redis_url(std::string_view url);
+
+struct http_options {
+  std::string listen_host = "127.0.0.1";  // "listen": "host:port"; default 127.0.0.1:8080
+  std::uint16_t listen_port = 8080;
+  // The address patrons and providers use to reach askdesk, without a trailing slash.
+  // Default: http://<listen>. Webhook signatures (Twilio) are computed over it.
+  std::string public_url;
+  // Origins allowed to open WebSockets and post to the API. Default: the public_url's origin.
+  std::vector<std::string> allowed_origins;
+  std::size_t body_limit = 1024 * 1024;  // bytes; larger requests get 413
+  std::string web_root;                  // folder with dashboard/ and widget/; default: built in
+};
+
+struct redis_options {
+  redis_endpoint endpoint;            // "url"; default ASKDESK_REDIS_URL, then the private server
+  std::int64_t events_max_length = 100000;  // the event stream keeps about this many entries
+  std::int64_t dedup_days = 90;       // how long a channel's message id is remembered
+};
+
+struct team_options {
+  std::string id;    // [a-z0-9][a-z0-9_-]*, used in URLs and the widget's data-team
+  std::string name;  // shown to staff and patrons; default: the id
+};
+
+struct topic_options {
+  std::string id;
+  std::string team;  // the team that answers this topic; must be one of `teams`
+};
+
+struct connector_spec {
+  std::string id;    // unique among connectors; part of webhook URLs
+  std::string type;  // the factory that builds it: "webchat", "twilio", "email", ...
+  std::string path;  // "connectors[2]", for messages
+  const rapidjson::Value* json = nullptr;  // the whole block, owned by daemon_config
+};
+
+struct daemon_config {
+  std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
+  http_options http;
+  redis_options redis;
+  std::vector<team_options> teams;        // default: one team, "reference"
+  std::vector<topic_options> topics;      // default: none
+  std::vector<connector_spec> connectors; // default: web chat
+  std::string source;                     // the file it came from, or "" for built-in
+  std::shared_ptr<const json::document> document;  // keeps connector blocks alive
+
+  const team_options* find_team(std::string_view id) const;
+};
+
+// What the daemon uses where the file says nothing; computed by main from its environment.
+struct defaults {
+  std::string redis_url = "redis://127.0.0.1:6379/0";
+  std::string web_root;
+};
+
+// Parses a configuration text. Every problem goes to `out` with its JSON path; the result
+// is nullopt when there was any.
+std::optional<daemon_config> parse(std::string_view text, const defaults& fallback,
+                                   const json::environment& env, json::problems& out);
+
+// Reads and parses `path`. A file that cannot be read is one problem naming it.
+std::optional<daemon_config> load_file(const std::string& path, const defaults& fallback,
+                                       const json::environment& env, json::problems& out);
+
+// The configuration of `askdesk serve` with no file: a useful local hub.
+daemon_config builtin(const defaults& fallback);
+
+// True for ids that fit in URLs and Redis keys: [a-z0-9][a-z0-9_-]{0,63}.
+bool is_valid_id(std::string_view id);
+
+bool is_valid_log_level(std::string_view level);
+
+}  // namespace askdesk::config
