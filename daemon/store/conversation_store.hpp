@@ -1,0 +1,52 @@
+// Conversations, patrons and messages in Redis, changed only through the atomic scripts
+// (scripts/*.lua) that also emit the matching events. The hub calls it; the REST API reads
+// through it. Single-threaded, like the connection it uses.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "daemon/core/message.hpp"
+#include "daemon/core/result.hpp"
+#include "daemon/store/redis_connection.hpp"
+#include "daemon/store/scripts.hpp"
+
+namespace askdesk::store {
+
+// Where a new conversation goes, decided by the hub before the message is applied.
+struct placement {
+  std::string team;
+  std::string topic;  // may be empty
+  // A closed conversation continues when its thread writes again within this time; 0: never.
+  std::chrono::milliseconds reopen_window{0};
+};
+
+struct applied_message {
+  enum class outcome { created, continued, reopened, duplicate };
+  outcome what = outcome::created;
+  std::string conversation;
+  std::string message;
+  std::string patron;
+};
+
+class conversation_store {
+ public:
+  template <class T>
+  using handler = std::function<void(core::result<T>)>;
+
+  conversation_store(redis_connection& redis, const script_set& scripts, const core::clock& clock)
+      : redis_(redis), scripts_(scripts), clock_(clock) {}
+
+  // Adds an inbound message to its conversation, creating patron and conversation as needed.
+  // Idempotent by (connector, external id).
+  void apply_inbound(const core::inbound_message& m, const placement& where,
+                     handler<applied_message> done);
+
+ private:
+  redis_connection& redis_;
+  const script_set& scripts_;
+  const core::clock& clock_;
+};
+
+}  // namespace askdesk::store

@@ -1,0 +1,77 @@
+// One connection to Redis, driven by the daemon's io_context: hiredis's asynchronous API
+// with Asio watching its socket, so no Redis call ever blocks the I/O thread.
+//
+// The connection keeps itself up: it resolves the host asynchronously, connects, runs a
+// handshake (AUTH, SELECT, SCRIPT LOAD of the daemon's Lua scripts, PING) and only then
+// reports ready(). When Redis goes away it fails every pending command with an
+// `unavailable` reply, then reconnects with exponential backoff and jitter. A command sent
+// while it is not ready fails at once the same way: callers answer 503 or pause, they never
+// wait on a dead socket. A reply that takes longer than reply_timeout (plus the command's
+// own BLOCK time) drops the connection, so a stuck server cannot stall the daemon.
+//
+// Replies arrive in the order commands were sent (hiredis pipelines them). Blocking
+// commands (XREAD BLOCK ...) hold the connection: give them a connection of their own.
+//
+// Not thread-safe: call it only from the io_context's thread. Handlers run on that thread,
+// exactly once each, and must not throw.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/config/config.hpp"
+#include "daemon/store/reply.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace askdesk::store {
+
+struct redis_connection_options {
+  config::redis_endpoint endpoint;
+  std::string name = "redis";  // which of the daemon's connections, for logs
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds reply_timeout{5000};
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{5000};
+  std::vector<std::string> scripts;  // Lua sources loaded on every connection before ready()
+};
+
+class redis_connection {
+ public:
+  using reply_handler = std::function<void(reply)>;
+
+  static std::unique_ptr<redis_connection> create(boost::asio::io_context& io,
+                                                  redis_connection_options options);
+  virtual ~redis_connection() = default;
+
+  // Starts connecting; from then on it reconnects by itself until stop().
+  virtual void start() = 0;
+  // Fails pending commands with `unavailable` and closes. No reconnect after it.
+  virtual void stop() = 0;
+  virtual bool ready() const = 0;
+  // Why the connection is not ready ("connection refused", "no reply within 5 s"); "" if it is.
+  virtual std::string last_error() const = 0;
+
+  // Sends a command. `blocking` is how long Redis may hold the reply on purpose (the BLOCK
+  // argument of XREAD), added to the reply timeout.
+  virtual void command(std::span<const std::string_view> args, reply_handler handler,
+                       std::chrono::milliseconds blocking = {}) = 0;
+  void command(std::initializer_list<std::string_view> args, reply_handler handler) {
+    command(std::span(args.begin(), args.size()), std::move(handler));
+  }
+
+  // Called each time the connection becomes ready, after the handshake.
+  virtual void on_ready(std::function<void()> listener) = 0;
+  // Called each time a ready connection is lost, with the reason.
+  virtual void on_lost(std::function<void(const std::string&)> listener) = 0;
+};
+
+}  // namespace askdesk::store

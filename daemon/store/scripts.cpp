@@ -1,0 +1,69 @@
+#include "daemon/store/scripts.hpp"
+
+#include <openssl/evp.h>
+
+#include "daemon/core/embedded.hpp"
+
+namespace askdesk {
+extern const embedded_file store_scripts[];
+}
+
+namespace askdesk::store {
+
+namespace {
+
+constexpr std::string_view names[] = {"ingest", "apply_inbound"};
+static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
+
+std::string sha1_hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+void replace_all(std::string& text, std::string_view from, std::string_view to) {
+  for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {
+    text.replace(at, from.size(), to);
+    at += to.size();
+  }
+}
+
+}  // namespace
+
+script_set::script_set(const config::redis_options& options) {
+  std::string prelude(find_embedded(store_scripts, "prelude.lua"));
+  replace_all(prelude, "@EVENTS_MAX_LENGTH@", std::to_string(options.events_max_length));
+  replace_all(prelude, "@DEDUP_SECONDS@", std::to_string(options.dedup_days * 86400));
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string file = std::string(names[i]) + ".lua";
+    const std::string_view body = find_embedded(store_scripts, file);
+    source_[i] = prelude + "\n" + std::string(body);
+    sha1_[i] = sha1_hex(source_[i]);
+  }
+}
+
+std::vector<std::string> script_set::sources() const {
+  return {source_.begin(), source_.end()};
+}
+
+std::string_view script_set::name(script s) { return names[static_cast<std::size_t>(s)]; }
+
+void run(redis_connection& redis, const script_set& scripts, script s,
+         std::span<const std::string_view> args, redis_connection::reply_handler handler) {
+  std::vector<std::string_view> argv;
+  argv.reserve(args.size() + 3);
+  argv.push_back("EVALSHA");
+  argv.push_back(scripts.sha1(s));
+  argv.push_back("0");
+  argv.insert(argv.end(), args.begin(), args.end());
+  redis.command(argv, std::move(handler));
+}
+
+}  // namespace askdesk::store

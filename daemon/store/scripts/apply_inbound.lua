@@ -1,0 +1,93 @@
+-- apply_inbound: turns one stored inbound message into its conversation: finds or creates the
+-- patron, continues the thread's conversation or starts one, appends the message and emits
+-- the events. Idempotent: a message already applied (by connector and external id) changes
+-- nothing and returns what it became, so the hub may redo an entry after a crash.
+--
+-- ARGV: 1 now ms, 2 team, 3 topic, 4 reopen window ms (a closed conversation continues when
+-- its thread writes again within it), 5 connector, 6 channel, 7 external id, 8 thread,
+-- 9 sender address, 10 sender name, 11 text, 12 preview, 13 attachments JSON, 14 facts JSON,
+-- 15 sent at ms, 16 received at ms.
+-- Returns {outcome, conversation id, message id, patron id}, outcome one of
+-- "created" (a new conversation), "continued", "reopened" or "duplicate".
+local now, team, topic, reopen_ms = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
+local connector, channel, external_id, thread = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local sender, sender_name, text, preview = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
+local attachments, facts, sent_at, received_at = ARGV[13], ARGV[14], ARGV[15], ARGV[16]
+
+local dedup = 'dedup:' .. connector .. ':' .. external_id
+local done = redis.call('HMGET', dedup, 'conversation', 'message')
+if done[2] then
+  local owner = redis.call('HGET', 'conversation:' .. done[1], 'patron')
+  return {'duplicate', done[1], done[2], owner or ''}
+end
+
+-- The patron, known by their address on this channel.
+local address_key = 'address:' .. channel .. ':' .. sender
+local patron = redis.call('GET', address_key)
+if not patron then
+  patron = tostring(redis.call('INCR', 'seq:patron'))
+  redis.call('SET', address_key, patron)
+  redis.call('HSET', 'patron:' .. patron, 'id', patron, 'created_at', now, 'name', sender_name)
+end
+if sender_name ~= '' then redis.call('HSET', 'patron:' .. patron, 'name', sender_name) end
+redis.call('HSET', 'patron:' .. patron, 'updated_at', now)
+redis.call('HSET', 'patron:' .. patron .. ':addresses', channel .. ':' .. sender, now)
+
+-- The conversation: the thread's latest one while it is open, or closed within the window.
+local thread_key = 'thread:' .. connector .. ':' .. thread
+local conversation = redis.call('GET', thread_key)
+local outcome = 'continued'
+if conversation then
+  local state = redis.call('HMGET', 'conversation:' .. conversation, 'status', 'closed_at', 'patron')
+  if state[3] ~= patron then
+    conversation = nil
+  elseif state[1] == 'closed' then
+    if reopen_ms > 0 and now - (tonumber(state[2]) or 0) <= reopen_ms then
+      outcome = 'reopened'
+    else
+      conversation = nil
+    end
+  end
+end
+
+if not conversation then
+  outcome = 'created'
+  conversation = tostring(redis.call('INCR', 'seq:conversation'))
+  redis.call('HSET', 'conversation:' .. conversation,
+    'id', conversation, 'channel', channel, 'connector', connector, 'thread', thread,
+    'patron', patron, 'address', sender, 'status', 'queued', 'team', team, 'topic', topic,
+    'assignee', '', 'created_at', now, 'updated_at', now, 'waiting_since', now, 'messages', 0)
+  redis.call('SET', thread_key, conversation)
+  redis.call('ZADD', 'patron:' .. patron .. ':conversations', now, conversation)
+  redis.call('ZADD', 'queue:' .. team, now, conversation)
+elseif outcome == 'reopened' then
+  team = redis.call('HGET', 'conversation:' .. conversation, 'team')
+  redis.call('HSET', 'conversation:' .. conversation, 'status', 'queued', 'assignee', '',
+    'closed_at', '', 'waiting_since', now)
+  redis.call('ZADD', 'queue:' .. team, now, conversation)
+else
+  team = redis.call('HGET', 'conversation:' .. conversation, 'team')
+end
+
+local message = tostring(redis.call('INCR', 'seq:message'))
+redis.call('HSET', 'message:' .. message,
+  'id', message, 'conversation', conversation, 'direction', 'in', 'text', text,
+  'channel', channel, 'connector', connector, 'external_id', external_id,
+  'sender', sender, 'sender_name', sender_name, 'sent_at', sent_at, 'received_at', received_at,
+  'status', 'received', 'attachments', attachments, 'facts', facts)
+redis.call('RPUSH', 'conversation:' .. conversation .. ':messages', message)
+redis.call('HINCRBY', 'conversation:' .. conversation, 'messages', 1)
+redis.call('HSET', 'conversation:' .. conversation, 'updated_at', now, 'last_in_at', now,
+  'last_at', sent_at, 'last_direction', 'in', 'preview', preview)
+redis.call('ZADD', 'conversations', now, conversation)
+redis.call('HSET', dedup, 'conversation', conversation, 'message', message)
+redis.call('EXPIRE', dedup, DEDUP_SECONDS)
+
+local summary = conversation_json(conversation)
+if outcome == 'created' then
+  emit('conversation.created', conversation, team, {conversation = summary})
+elseif outcome == 'reopened' then
+  emit('conversation.updated', conversation, team, {conversation = summary})
+end
+emit('message.created', conversation, team, {conversation = summary, message = message_json(message)})
+return {outcome, conversation, message, patron}

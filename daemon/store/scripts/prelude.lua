@@ -1,0 +1,118 @@
+-- Prepended to every askdesk script (daemon/store/scripts.cpp). Every state change in askdesk
+-- is one of these scripts: Redis runs each atomically, so a change and the event that tells
+-- the dashboards about it are stored together or not at all. The JSON shapes of a
+-- conversation and a message are defined here once, for events and API answers alike
+-- (docs/api.md describes them).
+--
+-- Key layout (docs/redis.md):
+--   inbound, events, outbound          streams
+--   dedup:<connector>:<external id>    hash: entry, conversation, message
+--   seq:<kind>                         id counters
+--   patron:<id>                        hash; :addresses hash "<channel>:<address>" -> last seen ms;
+--                                      :conversations zset by creation
+--   address:<channel>:<address>        patron id
+--   conversation:<id>                  hash; :messages list of message ids; :tags set
+--   thread:<connector>:<thread>        the latest conversation id of a channel thread
+--   message:<id>                       hash
+--   conversations                      zset of every conversation id by last update
+--   queue:<team>                       zset of waiting conversation ids by queue order
+
+local EVENTS_MAX_LENGTH = @EVENTS_MAX_LENGTH@
+local DEDUP_SECONDS = @DEDUP_SECONDS@
+
+local ARRAY, RAW = {}, {}
+-- A Lua table that must encode as a JSON array even when empty.
+local function array(t) return setmetatable(t or {}, ARRAY) end
+-- Text that is already JSON, spliced in as it is.
+local function raw(json) return setmetatable({json}, RAW) end
+
+local function encode(v)
+  local t = type(v)
+  if t == 'string' then return cjson.encode(v) end
+  if t == 'number' then
+    if v == math.floor(v) and v > -1e15 and v < 1e15 then return string.format('%d', v) end
+    return cjson.encode(v)
+  end
+  if t == 'boolean' then return v and 'true' or 'false' end
+  if t ~= 'table' then return 'null' end
+  local mt = getmetatable(v)
+  if mt == RAW then return v[1] end
+  local parts = {}
+  if mt == ARRAY then
+    for i = 1, #v do parts[i] = encode(v[i]) end
+    return '[' .. table.concat(parts, ',') .. ']'
+  end
+  for k, x in pairs(v) do parts[#parts + 1] = cjson.encode(k) .. ':' .. encode(x) end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
+
+-- Milliseconds since the epoch -> "2026-11-22T09:30:00.250Z"; nil or "" -> null.
+local function iso(ms)
+  ms = tonumber(ms)
+  if not ms then return cjson.null end
+  local s = math.floor(ms / 1000)
+  local milli = ms - s * 1000
+  local days = math.floor(s / 86400)
+  local secs = s - days * 86400
+  local z = days + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local y = yoe + era * 400
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  if m <= 2 then y = y + 1 end
+  return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d,
+    math.floor(secs / 3600), math.floor(secs % 3600 / 60), secs % 60, milli)
+end
+
+local function hash(key)
+  local flat = redis.call('HGETALL', key)
+  local t = {}
+  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
+  return t
+end
+
+-- "" and nil become JSON null.
+local function opt(s)
+  if s == nil or s == '' then return cjson.null end
+  return s
+end
+
+local function conversation_json(id)
+  local c = hash('conversation:' .. id)
+  if not c.id then return nil end
+  local patron = redis.call('HMGET', 'patron:' .. c.patron, 'name')
+  local tags = redis.call('SMEMBERS', 'conversation:' .. id .. ':tags')
+  table.sort(tags)
+  return {
+    id = c.id, channel = c.channel, connector = c.connector, status = c.status,
+    team = c.team, topic = opt(c.topic), assignee = opt(c.assignee),
+    patron = {id = c.patron, name = opt(patron[1]), address = c.address},
+    created_at = iso(c.created_at), updated_at = iso(c.updated_at),
+    waiting_since = iso(c.waiting_since), closed_at = iso(c.closed_at),
+    messages = tonumber(c.messages) or 0, tags = array(tags),
+    last_message = {text = c.preview or '', direction = opt(c.last_direction), sent_at = iso(c.last_at)},
+  }
+end
+
+local function message_json(id)
+  local m = hash('message:' .. id)
+  if not m.id then return nil end
+  return {
+    id = m.id, conversation = m.conversation, direction = m.direction, text = m.text,
+    channel = m.channel, sent_at = iso(m.sent_at), received_at = iso(m.received_at),
+    status = m.status, author = opt(m.author), sender = opt(m.sender), sender_name = opt(m.sender_name),
+    attachments = raw(m.attachments ~= nil and m.attachments ~= '' and m.attachments or '[]'),
+    error = opt(m.error),
+  }
+end
+
+-- Appends an event that every dashboard sees; returns its id.
+local function emit(type, conversation_id, team, data)
+  return redis.call('XADD', 'events', 'MAXLEN', '~', EVENTS_MAX_LENGTH, '*',
+    'type', type, 'conversation', conversation_id, 'team', team, 'data', encode(data))
+end
+
