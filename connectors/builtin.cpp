@@ -1,0 +1,11 @@
+#include "connectors/registry.hpp"
+#include "connectors/replay/replay.hpp"
+
+namespace askdesk::connectors {
+
+void register_builtin_connectors(registry& r) {
+  // One line per channel; a duplicate type is a programming error caught by the tests.
+  (void)r.add(make_replay_factory());
+}
+
+}  // namespace askdesk::connectors

@@ -1,0 +1,144 @@
+#include "connectors/replay/replay.hpp"
+
+#include <openssl/crypto.h>
+
+#include "daemon/core/text.hpp"
+#include "daemon/json/document.hpp"
+#include "daemon/json/writer.hpp"
+
+namespace askdesk::connectors {
+
+namespace {
+
+struct replay_settings final : connector_settings {
+  std::string token;
+  std::string channel = "replay";
+  std::chrono::milliseconds reopen_window{0};
+};
+
+bool same_secret(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+class replay_connector final : public connector {
+ public:
+  replay_connector(const replay_settings& settings, const connector_services& services)
+      : settings_(settings), services_(services) {
+    services.routes.add("POST", "/webhooks/replay/" + settings_.id,
+                        [this](const net::http_request& request, const net::route_params&,
+                               net::respond_fn respond) { receive(request, std::move(respond)); });
+  }
+
+  const std::string& id() const override { return settings_.id; }
+  std::string_view type() const override { return "replay"; }
+  std::string_view channel() const override { return settings_.channel; }
+  std::chrono::milliseconds reopen_window() const override { return settings_.reopen_window; }
+
+  // Replies stay in the transcript, where the integration reads them through the API.
+  void send(const outbound_message&, std::function<void(send_result)> done) override {
+    health_.last_success = services_.clock.now();
+    done(send_result::sent());
+  }
+
+  connector_health health() const override { return health_; }
+
+ private:
+  void receive(const net::http_request& request, net::respond_fn respond) {
+    const std::string_view auth = request.header("authorization");
+    if (!auth.starts_with("Bearer ") || !same_secret(auth.substr(7), settings_.token)) {
+      respond(net::http_response::error(401, "unauthorized", "a valid Bearer token is required"));
+      return;
+    }
+    auto parsed = json::document::parse(request.body);
+    if (!parsed) {
+      respond(net::http_response::error(400, "invalid_json", parsed.err().message));
+      return;
+    }
+    json::problems problems;
+    const json::environment none = json::no_environment();
+    auto body = json::object_reader::open(parsed->root(), "", problems, none);
+    core::inbound_message m;
+    if (body) {
+      m.connector = settings_.id;
+      m.channel = settings_.channel;
+      m.external_id = body->required_string("id").value_or("");
+      m.sender_address = body->required_string("from").value_or("");
+      m.thread = body->string("thread", m.sender_address);
+      m.sender_name = body->string("name", "");
+      m.text = body->string("text", "");
+      m.team = body->string("team", "");
+      m.received_at = services_.clock.now();
+      m.sent_at = m.received_at;
+      if (auto sent = body->optional_string("sent_at")) {
+        if (auto t = core::parse_iso8601(*sent)) {
+          m.sent_at = *t;
+        } else {
+          problems.add("sent_at", "must be an RFC 3339 time like 2026-11-22T09:30:00Z");
+        }
+      }
+      body->finish();
+    }
+    if (!problems.empty()) {
+      respond(net::http_response::error(400, "invalid", problems.to_string()));
+      return;
+    }
+    if (auto problem = core::check_inbound(m)) {
+      respond(net::http_response::error(400, "invalid", *problem));
+      return;
+    }
+    services_.sink.deliver(std::move(m), [this, respond = std::move(respond)](
+                                             core::result<delivery> r) {
+      if (!r) {
+        health_.last_error = r.err().message;
+        health_.last_error_at = services_.clock.now();
+        const int status = r.err().code == "unavailable" ? 503 : 400;
+        respond(net::http_response::error(status, r.err().code, r.err().message));
+        return;
+      }
+      health_.last_success = services_.clock.now();
+      json::writer w;
+      w.start_object().field("status", r.value() == delivery::stored ? "stored" : "duplicate")
+          .end_object();
+      respond(net::http_response::json(200, w.str()));
+    });
+  }
+
+  const replay_settings settings_;
+  const connector_services services_;
+  connector_health health_;
+};
+
+class replay_factory final : public connector_factory {
+ public:
+  std::string_view type() const override { return "replay"; }
+
+  std::unique_ptr<connector_settings> parse(json::object_reader& block) const override {
+    auto s = std::make_unique<replay_settings>();
+    if (auto token = block.required_string("token")) {
+      s->token = *token;
+      if (s->token.size() < 16) {
+        block.out().add(block.child_path("token"), "must be at least 16 characters");
+      }
+    }
+    s->channel = block.string("channel", s->channel);
+    if (!config::is_valid_id(s->channel)) {
+      block.out().add(block.child_path("channel"), "must match [a-z0-9][a-z0-9_-]*");
+    }
+    s->reopen_window = std::chrono::minutes(block.integer("reopen_minutes", 0, 0, 60 * 24 * 30));
+    return s;
+  }
+
+  std::unique_ptr<connector> create(std::unique_ptr<connector_settings> settings,
+                                    const connector_services& services) const override {
+    return std::make_unique<replay_connector>(static_cast<const replay_settings&>(*settings),
+                                              services);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<connector_factory> make_replay_factory() {
+  return std::make_unique<replay_factory>();
+}
+
+}  // namespace askdesk::connectors

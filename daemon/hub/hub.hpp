@@ -1,0 +1,103 @@
+// The hub: the one place where inbound messages become conversations. Connectors hand it
+// messages (it is their inbound_sink) and it stores them durably in the `inbound` stream;
+// its consumer loop then reads that stream through the `hub` consumer group and, for each
+// entry, places the message (team, topic), applies it to its conversation with one atomic
+// script (which also emits the dashboard events) and finally acknowledges and deletes the
+// entry. A crash anywhere in between leaves the entry pending; on restart the daemon reads
+// its own pending entries first, and applying is idempotent, so nothing is lost or doubled.
+// Entries another daemon left pending for longer than claim_idle are adopted (XAUTOCLAIM).
+//
+// While Redis is unreachable, deliver() fails with `unavailable` (webhooks answer 503) and
+// the loop waits for the connection to come back, then resumes by itself.
+//
+// Single-threaded: everything runs on the io_context's thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "connectors/connector.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/core/metrics.hpp"
+#include "daemon/net/timer.hpp"
+#include "daemon/store/conversation_store.hpp"
+#include "daemon/store/inbound_store.hpp"
+#include "daemon/store/redis_connection.hpp"
+#include "daemon/store/scripts.hpp"
+#include "daemon/store/streams.hpp"
+
+namespace askdesk::hub {
+
+struct hub_options {
+  std::string consumer = "askdesk";  // this daemon's name in the consumer group; stable across restarts
+  std::size_t batch = 200;           // entries read at once
+  std::chrono::milliseconds block{1000};       // how long one read waits for new entries
+  std::chrono::milliseconds claim_idle{60000}; // adopt entries others left pending this long
+  std::chrono::milliseconds claim_every{30000};
+};
+
+// Everything the hub borrows; all must outlive it.
+struct hub_parts {
+  boost::asio::io_context& io;
+  const config::daemon_config& config;
+  store::redis_connection& commands;  // short commands
+  store::redis_connection& reader;    // the blocking XREADGROUP loop, nothing else
+  const store::script_set& scripts;
+  core::metrics& metrics;
+  const core::clock& clock;
+};
+
+class hub final : public connectors::inbound_sink {
+ public:
+  hub(hub_parts parts, hub_options options);
+  ~hub() override;
+
+  // The connectors whose messages it applies (for their threading rules).
+  void add_connector(connectors::connector& c);
+
+  // Starts the consumer loop; it runs whenever the reader connection is ready.
+  void start();
+  // Finishes the batch in flight, then stops reading; `done` runs after that.
+  void stop(std::function<void()> done);
+
+  void deliver(core::inbound_message m,
+               std::function<void(core::result<connectors::delivery>)> done) override;
+  bool accepting() const override;
+
+  // Counts applied since start, for tests and metrics.
+  std::uint64_t applied() const { return applied_; }
+
+ private:
+  struct batch;
+
+  void ensure_group();
+  void read();
+  void on_read(store::reply r);
+  void claim();
+  void process(std::vector<store::stream_entry> entries);
+  void finish(const std::shared_ptr<batch>& b);
+  void dead_letter(const store::stream_entry& entry, const std::string& why);
+  store::placement place(const core::inbound_message& m) const;
+  void after_stop();
+
+  hub_parts parts_;
+  const hub_options options_;
+  store::inbound_store inbound_;
+  store::conversation_store conversations_;
+  net::timer retry_timer_;
+  net::timer claim_timer_;
+  std::unordered_map<std::string, connectors::connector*> connectors_;
+  bool started_ = false;
+  bool reading_ = false;       // a read or a batch is in flight
+  bool pending_first_ = true;  // read our own pending entries ("0") before new ones (">")
+  bool claim_due_ = false;
+  bool stopping_ = false;
+  std::function<void()> stopped_;
+  std::uint64_t applied_ = 0;
+};
+
+}  // namespace askdesk::hub

@@ -1,0 +1,101 @@
+#include "daemon/hub/status.hpp"
+
+#include "daemon/json/writer.hpp"
+
+namespace askdesk::hub {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+double seconds_since(steady::time_point t) {
+  return std::chrono::duration<double>(steady::now() - t).count();
+}
+
+}  // namespace
+
+status::status(status_parts parts, net::http_router& router)
+    : parts_(parts), ping_timer_(parts.io) {
+  auto& m = parts_.metrics;
+  m.declare_gauge("askdesk_redis_up", "1 when the daemon's Redis connection is ready.");
+  m.declare_gauge("askdesk_redis_rtt_seconds", "Round trip of the last PING to Redis.");
+  m.declare_gauge("askdesk_queue_depth", "Conversations waiting in a team's queue.");
+  m.declare_gauge("askdesk_websocket_clients", "Open WebSockets, by endpoint.");
+  m.declare_gauge("askdesk_uptime_seconds", "Seconds since the daemon started.");
+  m.declare_gauge("askdesk_connector_last_success_timestamp_seconds",
+                  "When a connector last received or sent, by connector.");
+  router.add("GET", "/healthz",
+             [this](const net::http_request&, const net::route_params&, net::respond_fn respond) {
+               health(std::move(respond));
+             });
+  router.add("GET", "/metrics",
+             [this](const net::http_request&, const net::route_params&, net::respond_fn respond) {
+               render_metrics(std::move(respond));
+             });
+}
+
+void status::start() { measure(); }
+
+void status::stop() { ping_timer_.cancel(); }
+
+void status::measure() {
+  const auto sent = steady::now();
+  parts_.redis.command({"PING"}, [this, sent](store::reply r) {
+    parts_.metrics.set("askdesk_redis_up", {}, r.failed() ? 0 : 1);
+    if (!r.failed()) parts_.metrics.set("askdesk_redis_rtt_seconds", {}, seconds_since(sent));
+    ping_timer_.after(std::chrono::seconds(5), [this] { measure(); });
+  });
+}
+
+void status::health(net::respond_fn respond) {
+  const auto sent = steady::now();
+  parts_.redis.command({"PING"}, [this, sent, respond = std::move(respond)](store::reply r) {
+    json::writer w;
+    w.start_object();
+    if (r.failed()) {
+      w.field("status", "unavailable").key("redis").start_object().field("ok", false)
+          .field("error", r.str()).end_object();
+      w.key("error").start_object().field("code", "unavailable")
+          .field("message", "Redis does not answer: " + r.str()).end_object();
+    } else {
+      w.field("status", "ok").key("redis").start_object().field("ok", true)
+          .field("rtt_ms", seconds_since(sent) * 1000).end_object();
+    }
+    w.field("version", ASKDESK_VERSION).field("uptime_s", seconds_since(started_));
+    w.end_object();
+    respond(net::http_response::json(r.failed() ? 503 : 200, w.str()));
+  });
+}
+
+void status::render_metrics(net::respond_fn respond) {
+  auto& m = parts_.metrics;
+  m.set("askdesk_uptime_seconds", {}, seconds_since(started_));
+  for (const char* path : {"/ws/staff", "/ws/patron"}) {
+    m.set("askdesk_websocket_clients", {{"endpoint", path}},
+          static_cast<double>(parts_.server.websocket_count(path)));
+  }
+  for (const auto& c : parts_.connectors) {
+    const auto last = c->health().last_success;
+    m.set("askdesk_connector_last_success_timestamp_seconds", {{"connector", c->id()}},
+          static_cast<double>(core::to_millis(last)) / 1000);
+  }
+  // Queue depths come from Redis; when it does not answer, the last known values stay.
+  auto remaining = std::make_shared<std::size_t>(parts_.config.teams.size());
+  auto shared_respond = std::make_shared<net::respond_fn>(std::move(respond));
+  for (const auto& team : parts_.config.teams) {
+    parts_.redis.command({"ZCARD", "queue:" + team.id},
+                         [this, team = team.id, remaining, shared_respond](store::reply r) {
+                           if (r.is_integer()) {
+                             parts_.metrics.set("askdesk_queue_depth", {{"team", team}},
+                                                static_cast<double>(r.integer()));
+                           }
+                           if (--*remaining == 0) {
+                             (*shared_respond)(net::http_response::text(
+                                 200, parts_.metrics.render(),
+                                 "text/plain; version=0.0.4; charset=utf-8"));
+                           }
+                         });
+  }
+}
+
+}  // namespace askdesk::hub
