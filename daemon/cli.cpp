@@ -1,0 +1,157 @@
+#include "daemon/cli.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "connectors/registry.hpp"
+
+namespace askdesk::cli {
+
+namespace {
+
+// Options that take a value; every other --option is a flag from this list.
+const std::vector<std::string> valued = {"--config", "--log-level", "--role", "--team", "--user",
+                                         "--name"};
+const std::vector<std::string> known_flags = {"--password-stdin", "--help"};
+
+std::string executable_dir() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : self.parent_path().string();
+}
+
+}  // namespace
+
+bool arguments::has_flag(std::string_view flag) const {
+  return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+std::string arguments::option(const std::string& name, std::string fallback) const {
+  const auto it = options.find(name);
+  return it == options.end() || it->second.empty() ? fallback : it->second.back();
+}
+
+core::result<arguments> parse(int argc, char** argv) {
+  arguments args;
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (!word.starts_with("--")) {
+      if (args.command.empty()) {
+        args.command = word;
+      } else {
+        args.positional.push_back(word);
+      }
+      continue;
+    }
+    std::string value;
+    bool has_value = false;
+    if (const std::size_t eq = word.find('='); eq != std::string::npos) {
+      value = word.substr(eq + 1);
+      word = word.substr(0, eq);
+      has_value = true;
+    }
+    if (std::find(valued.begin(), valued.end(), word) != valued.end()) {
+      if (!has_value) {
+        if (i + 1 >= argc) return core::error{"invalid", word + " needs a value"};
+        value = argv[++i];
+      }
+      args.options[word].push_back(value);
+    } else if (std::find(known_flags.begin(), known_flags.end(), word) != known_flags.end() &&
+               !has_value) {
+      args.flags.push_back(word);
+    } else {
+      return core::error{"invalid", "unknown option " + word + " (see askdesk help)"};
+    }
+  }
+  if (args.command.empty() || args.has_flag("--help")) {
+    if (!args.command.empty() && args.command != "help") args.positional.insert(args.positional.begin(), args.command);
+    args.command = "help";
+  }
+  return args;
+}
+
+std::string usage() {
+  return R"(askdesk: one hub for a library's patron conversations (web chat, SMS, email, ...).
+
+Usage:
+  askdesk serve [--config FILE] [--log-level LEVEL]
+      Runs the daemon. Without --config it runs a local hub: HTTP on 127.0.0.1:8080,
+      Redis from $ASKDESK_REDIS_URL (or the private server ./deploy/quickstart.sh starts,
+      or redis://127.0.0.1:6379/0), web chat on, one team "reference".
+      LEVEL is trace, debug, info, warn, error, critical or off (default: the config's
+      log_level, else info). SIGTERM or SIGINT stops it cleanly.
+  askdesk check-config FILE
+      Checks FILE and prints every problem with its JSON path, or "ok".
+  askdesk version
+      Prints the version.
+  askdesk help
+      Prints this text.
+
+Environment:
+  ASKDESK_REDIS_URL   Redis when the config has no redis.url (redis://host:port/db or
+                      unix:///path/to/redis.sock)
+  ASKDESK_WEB_ROOT    the web/ folder when the config has no http.web_root
+
+Exit status: 0 on success, 1 on a runtime failure, 2 on bad usage or bad configuration.
+The manual: README.md and docs/ in the source tree.
+)";
+}
+
+config::defaults environment_defaults() {
+  config::defaults d;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (const char* url = std::getenv("ASKDESK_REDIS_URL"); url && *url) {
+    d.redis_url = url;
+  } else if (const std::string socket = std::string(ASKDESK_SOURCE_DIR) + "/var/redis/redis.sock";
+             fs::exists(socket, ec)) {
+    d.redis_url = "unix://" + socket;
+  }
+  if (const char* web = std::getenv("ASKDESK_WEB_ROOT"); web && *web) {
+    d.web_root = web;
+  } else if (const std::string installed = executable_dir() + "/../share/askdesk/web";
+             fs::is_directory(installed, ec)) {
+    d.web_root = fs::weakly_canonical(installed, ec).string();
+  } else {
+    d.web_root = std::string(ASKDESK_SOURCE_DIR) + "/web";
+  }
+  return d;
+}
+
+std::optional<loaded_config> load_config(const std::string& path) {
+  const auto defaults = environment_defaults();
+  const auto env = json::process_environment();
+  json::problems problems;
+  std::optional<config::daemon_config> c =
+      path.empty() ? std::optional(config::builtin(defaults))
+                   : config::load_file(path, defaults, env, problems);
+  std::vector<std::unique_ptr<connectors::connector_settings>> settings;
+  if (c) {
+    connectors::registry registry;
+    connectors::register_builtin_connectors(registry);
+    settings = registry.parse_all(*c, env, problems);
+  }
+  if (!problems.empty()) {
+    const std::string where = path.empty() ? "built-in configuration" : path;
+    for (const auto& p : problems.list()) {
+      std::cerr << where << ": " << (p.path.empty() ? "" : p.path + ": ") << p.message << "\n";
+    }
+    return std::nullopt;
+  }
+  return loaded_config{std::move(*c), std::move(settings)};
+}
+
+int run_check_config(const arguments& args) {
+  if (args.positional.size() != 1) {
+    std::cerr << "usage: askdesk check-config FILE\n";
+    return 2;
+  }
+  if (!load_config(args.positional[0])) return 2;
+  std::cout << "ok\n";
+  return 0;
+}
+
+}  // namespace askdesk::cli

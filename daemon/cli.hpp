@@ -1,0 +1,47 @@
+// The askdesk command line: parsing of subcommands and options, the defaults that come from
+// the environment, and the small commands (help, version, check-config). `serve` lives in
+// serve.cpp. Used only by main.cpp.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "connectors/connector.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/core/result.hpp"
+
+namespace askdesk::cli {
+
+struct arguments {
+  std::string command;  // "serve", "check-config", ...; "help" when none
+  std::vector<std::string> positional;
+  std::map<std::string, std::vector<std::string>> options;  // "--config" -> {"FILE"}
+  std::vector<std::string> flags;                           // "--password-stdin"
+
+  bool has_flag(std::string_view flag) const;
+  // The last value given for `option`, or `fallback`.
+  std::string option(const std::string& option, std::string fallback = {}) const;
+};
+
+// Unknown options and missing option values are errors that name them.
+core::result<arguments> parse(int argc, char** argv);
+
+std::string usage();
+
+// Defaults for what a config file leaves out, from the environment and the install layout.
+config::defaults environment_defaults();
+
+struct loaded_config {
+  config::daemon_config config;
+  // Each connector's block, read by its factory; in config order.
+  std::vector<std::unique_ptr<connectors::connector_settings>> connectors;
+};
+
+// Loads the file at `path` (the built-in configuration when empty) and each connector's
+// block. Prints every problem to stderr; nullopt when there was any.
+std::optional<loaded_config> load_config(const std::string& path);
+
+int run_check_config(const arguments& args);
+
+}  // namespace askdesk::cli

@@ -1,0 +1,212 @@
+// `askdesk serve`: builds the daemon from its configuration and runs it until SIGTERM or
+// SIGINT. One io_context on one thread runs everything (like Redis and an nginx worker):
+// no locks, and each piece's async work is ordered. Several daemons can share one Redis to
+// use more cores or machines; the consumer group and the atomic scripts keep that safe.
+//
+// Stopping: the HTTP server stops accepting and answers what is in flight, WebSockets get
+// 1001, connectors stop, the hub finishes its batch, then Redis connections close. If that
+// takes more than 4.5 s the loop is stopped anyway; the exit status is 0 either way, since
+// nothing unacknowledged is ever lost.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "connectors/registry.hpp"
+#include "daemon/cli.hpp"
+#include "daemon/hub/hub.hpp"
+#include "daemon/hub/status.hpp"
+#include "daemon/json/writer.hpp"
+#include "daemon/net/http_server.hpp"
+#include "daemon/net/static_files.hpp"
+#include "daemon/store/redis_connection.hpp"
+#include "daemon/store/scripts.hpp"
+
+namespace askdesk {
+
+namespace {
+
+namespace asio = boost::asio;
+
+std::string consumer_name(const config::daemon_config& c) {
+  char host[256] = "askdesk";
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(c.http.listen_port);
+}
+
+store::redis_connection_options redis_options(const config::daemon_config& c,
+                                              const store::script_set& scripts, std::string name) {
+  store::redis_connection_options o;
+  o.endpoint = c.redis.endpoint;
+  o.name = std::move(name);
+  o.scripts = scripts.sources();
+  return o;
+}
+
+// Security headers on every answer. The CSP forbids inline scripts and styles, and any
+// origin but our own: the dashboard and the widget are plain files served from here.
+net::header_list default_headers() {
+  return {
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"Content-Security-Policy",
+       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
+  };
+}
+
+// Everything the daemon runs, in construction order; destroyed in reverse.
+class daemon {
+ public:
+  daemon(const config::daemon_config& c, connectors::registry& registry,
+         std::vector<std::unique_ptr<connectors::connector_settings>> settings)
+      : config_(c),
+        scripts_(c.redis),
+        commands_(store::redis_connection::create(io_, redis_options(c, scripts_, "commands"))),
+        reader_(store::redis_connection::create(io_, redis_options(c, scripts_, "inbound"))),
+        hub_({io_, c, *commands_, *reader_, scripts_, metrics_, clock_},
+             hub::hub_options{.consumer = consumer_name(c)}),
+        server_(net::http_server::create(
+            io_,
+            {.host = c.http.listen_host,
+             .port = c.http.listen_port,
+             .body_limit = c.http.body_limit,
+             .default_headers = default_headers()},
+            router_)),
+        signals_(io_, SIGINT, SIGTERM),
+        deadline_(io_) {
+    const connectors::connector_services services{io_,      router_, hub_, config_, *commands_,
+                                                  metrics_, clock_};
+    for (auto& s : settings) {
+      const auto& spec = *std::find_if(c.connectors.begin(), c.connectors.end(),
+                                       [&](const auto& sp) { return sp.id == s->id; });
+      auto connector = registry.find(spec.type)->create(std::move(s), services);
+      hub_.add_connector(*connector);
+      connectors_.push_back(std::move(connector));
+    }
+    status_ = std::make_unique<hub::status>(
+        hub::status_parts{io_, c, *commands_, metrics_, *server_, connectors_}, router_);
+    if (auto loaded = files_.load(c.http.web_root); !loaded) {
+      spdlog::warn("web: {}; the dashboard and the widget are not served", loaded.err().message);
+    }
+    add_web_routes();
+  }
+
+  int run() {
+    if (auto listening = server_->listen(); !listening) {
+      spdlog::critical("http: cannot listen on {}", listening.err().message);
+      return 1;
+    }
+    spdlog::info("askdesk {} listening on http://{}:{} (public {}), redis {}, config {}",
+                 ASKDESK_VERSION, config_.http.listen_host, server_->port(),
+                 config_.http.public_url, config_.redis.endpoint.describe(),
+                 config_.source.empty() ? "built-in" : config_.source);
+    commands_->start();
+    reader_->start();
+    hub_.start();
+    status_->start();
+    for (auto& c : connectors_) c->start();
+    signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (!ec) shutdown(signal);
+    });
+    io_.run();
+    spdlog::info("askdesk stopped");
+    return 0;
+  }
+
+ private:
+  void add_web_routes() {
+    router_.add("GET", "/", [this](const net::http_request& r, const net::route_params&,
+                                   net::respond_fn respond) {
+      respond(files_.serve(r, "dashboard/index.html"));
+    });
+    router_.add("GET", "/widget.js", [this](const net::http_request& r, const net::route_params&,
+                                            net::respond_fn respond) {
+      respond(files_.serve(r, "widget/widget.js"));
+    });
+    for (const char* folder : {"dashboard", "widget"}) {
+      router_.add("GET", std::string("/") + folder + "/*",
+                  [this, folder](const net::http_request& r, const net::route_params& p,
+                                 net::respond_fn respond) {
+                    respond(files_.serve(r, std::string(folder) + "/" + p.get("*")));
+                  });
+    }
+  }
+
+  void shutdown(int signal) {
+    spdlog::info("received {}, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    deadline_.expires_after(std::chrono::milliseconds(4500));
+    deadline_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      spdlog::warn("stopping took too long; leaving the rest unacknowledged for the next start");
+      io_.stop();
+    });
+    for (auto& c : connectors_) c->stop();
+    status_->stop();
+    auto remaining = std::make_shared<int>(2);
+    const auto one_done = [this, remaining] {
+      if (--*remaining > 0) return;
+      commands_->stop();
+      reader_->stop();
+      deadline_.cancel();
+      signals_.cancel();
+    };
+    server_->shutdown(one_done);
+    hub_.stop(one_done);
+  }
+
+  const config::daemon_config& config_;
+  asio::io_context io_{1};
+  core::wall_clock clock_;
+  core::metrics metrics_;
+  store::script_set scripts_;
+  std::unique_ptr<store::redis_connection> commands_;
+  std::unique_ptr<store::redis_connection> reader_;
+  net::http_router router_;
+  net::static_files files_;
+  hub::hub hub_;
+  std::vector<std::unique_ptr<connectors::connector>> connectors_;
+  std::unique_ptr<net::http_server> server_;
+  std::unique_ptr<hub::status> status_;
+  asio::signal_set signals_;
+  asio::steady_timer deadline_;
+};
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("askdesk");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int run_serve(const cli::arguments& args) {
+  if (!args.positional.empty()) {
+    std::cerr << "usage: askdesk serve [--config FILE] [--log-level LEVEL]\n";
+    return 2;
+  }
+  auto loaded = cli::load_config(args.option("--config"));
+  if (!loaded) return 2;
+  const std::string level = args.option("--log-level", loaded->config.log_level);
+  if (!config::is_valid_log_level(level)) {
+    std::cerr << "askdesk: --log-level must be trace, debug, info, warn, error, critical or off\n";
+    return 2;
+  }
+  setup_logging(level);
+
+  connectors::registry registry;
+  connectors::register_builtin_connectors(registry);
+  daemon d(loaded->config, registry, std::move(loaded->connectors));
+  return d.run();
+}
+
+}  // namespace askdesk
