@@ -1,0 +1,155 @@
+#include "daemon/store/redis_connection.hpp"
+
+#include <gtest/gtest.h>
+
+#include "daemon/store/scripts.hpp"
+#include "tests/support/io.hpp"
+#include "tests/support/redis_server.hpp"
+
+namespace askdesk::store {
+namespace {
+
+using askdesk::testing::run_until;
+
+redis_connection_options options_for(int port) {
+  redis_connection_options o;
+  o.endpoint = config::parse_redis_url("redis://127.0.0.1:" + std::to_string(port) + "/0").value();
+  o.name = "test";
+  o.reconnect_min = std::chrono::milliseconds(20);
+  o.reconnect_max = std::chrono::milliseconds(100);
+  return o;
+}
+
+TEST(RedisConnection, RunsCommandsOnceReady) {
+  testing::redis_server redis;
+  boost::asio::io_context io;
+  auto c = redis_connection::create(io, options_for(redis.port()));
+  c->start();
+  ASSERT_TRUE(run_until(io, [&] { return c->ready(); }));
+
+  std::optional<reply> got;
+  c->command({"SET", "greeting", "caf\xC3\xA9"}, [](reply) {});
+  c->command({"GET", "greeting"}, [&](reply r) { got = std::move(r); });
+  ASSERT_TRUE(run_until(io, [&] { return got.has_value(); }));
+  EXPECT_EQ(got->str(), "caf\xC3\xA9");
+}
+
+TEST(RedisConnection, FailsFastWhileRedisIsDown) {
+  boost::asio::io_context io;
+  auto c = redis_connection::create(io, options_for(testing::free_port()));
+  c->start();
+  std::optional<reply> got;
+  c->command({"PING"}, [&](reply r) { got = std::move(r); });
+  ASSERT_TRUE(run_until(io, [&] { return got.has_value(); }, std::chrono::milliseconds(500)));
+  EXPECT_TRUE(got->is_unavailable());
+  EXPECT_FALSE(c->ready());
+  EXPECT_NE(c->last_error(), "");
+}
+
+TEST(RedisConnection, ReconnectsByItselfWhenRedisReturns) {
+  testing::redis_server redis;
+  boost::asio::io_context io;
+  auto c = redis_connection::create(io, options_for(redis.port()));
+  int lost = 0, ready = 0;
+  c->on_lost([&](const std::string&) { ++lost; });
+  c->on_ready([&] { ++ready; });
+  c->start();
+  ASSERT_TRUE(run_until(io, [&] { return c->ready(); }));
+
+  redis.kill();
+  std::optional<reply> during;
+  c->command({"PING"}, [&](reply r) { during = std::move(r); });
+  ASSERT_TRUE(run_until(io, [&] { return during.has_value() && !c->ready(); }));
+  EXPECT_TRUE(during->is_unavailable());
+
+  redis.restart();
+  ASSERT_TRUE(run_until(io, [&] { return c->ready(); }));
+  EXPECT_EQ(lost, 1);
+  EXPECT_EQ(ready, 2);
+  std::optional<reply> after;
+  c->command({"PING"}, [&](reply r) { after = std::move(r); });
+  ASSERT_TRUE(run_until(io, [&] { return after.has_value(); }));
+  EXPECT_EQ(after->str(), "PONG");
+}
+
+TEST(RedisConnection, DropsAConnectionWhoseReplyIsOverdue) {
+  testing::redis_server redis;
+  boost::asio::io_context io;
+  auto o = options_for(redis.port());
+  o.reply_timeout = std::chrono::milliseconds(300);
+  auto c = redis_connection::create(io, o);
+  c->start();
+  ASSERT_TRUE(run_until(io, [&] { return c->ready(); }));
+
+  // Redis holds this reply for 3 s, but the connection was not told it blocks.
+  std::optional<reply> got;
+  c->command({"BLPOP", "nothing-here", "3"}, [&](reply r) { got = std::move(r); });
+  ASSERT_TRUE(run_until(io, [&] { return got.has_value(); }, std::chrono::seconds(2)));
+  EXPECT_TRUE(got->is_unavailable());
+  EXPECT_NE(got->str().find("no reply within 300 ms"), std::string::npos) << got->str();
+  EXPECT_TRUE(run_until(io, [&] { return c->ready(); }));
+}
+
+TEST(RedisConnection, BlockingCommandsMayTakeTheirTime) {
+  testing::redis_server redis;
+  boost::asio::io_context io;
+  auto o = options_for(redis.port());
+  o.reply_timeout = std::chrono::milliseconds(300);
+  auto c = redis_connection::create(io, o);
+  c->start();
+  ASSERT_TRUE(run_until(io, [&] { return c->ready(); }));
+  std::optional<reply> got;
+  const std::string_view args[] = {"BLPOP", "nothing-here", "1"};
+  c->command(args, [&](reply r) { got = std::move(r); }, std::chrono::seconds(1));
+  ASSERT_TRUE(run_until(io, [&] { return got.has_value(); }, std::chrono::seconds(3)));
+  EXPECT_TRUE(got->is_nil());
+}
+
+TEST(RedisConnection, LoadsScriptsDuringTheHandshake) {
+  testing::redis_server redis;
+  boost::asio::io_context io;
+  config::redis_options settings;
+  const script_set scripts(settings);
+  auto o = options_for(redis.port());
+  o.scripts = scripts.sources();
+  auto c = redis_connection::create(io, o);
+  c->start();
+  ASSERT_TRUE(run_until(io, [&] { return c->ready(); }));
+  const auto exists = redis.command({"SCRIPT", "EXISTS", scripts.sha1(script::ingest),
+                                     scripts.sha1(script::apply_inbound)});
+  ASSERT_EQ(exists.size(), 2u);
+  EXPECT_EQ(exists[0].integer(), 1);
+  EXPECT_EQ(exists[1].integer(), 1);
+}
+
+TEST(RedisConnection, AWrongPasswordIsReportedAndNeverReady) {
+  testing::redis_server redis;
+  redis.command({"CONFIG", "SET", "requirepass", "right-password"});
+  boost::asio::io_context io;
+  auto o = options_for(redis.port());
+  o.endpoint.password = "wrong-password";
+  auto c = redis_connection::create(io, o);
+  c->start();
+  run_until(io, [] { return false; }, std::chrono::milliseconds(300));
+  EXPECT_FALSE(c->ready());
+  EXPECT_NE(c->last_error().find("WRONGPASS"), std::string::npos) << c->last_error();
+}
+
+TEST(RedisConnection, StopFailsPendingCommands) {
+  testing::redis_server redis;
+  boost::asio::io_context io;
+  auto c = redis_connection::create(io, options_for(redis.port()));
+  c->start();
+  ASSERT_TRUE(run_until(io, [&] { return c->ready(); }));
+  std::optional<reply> got;
+  const std::string_view args[] = {"BLPOP", "nothing-here", "5"};
+  c->command(args, [&](reply r) { got = std::move(r); }, std::chrono::seconds(5));
+  run_until(io, [] { return false; }, std::chrono::milliseconds(50));
+  c->stop();
+  ASSERT_TRUE(run_until(io, [&] { return got.has_value(); }, std::chrono::seconds(1)));
+  EXPECT_TRUE(got->is_unavailable());
+  EXPECT_FALSE(c->ready());
+}
+
+}  // namespace
+}  // namespace askdesk::store

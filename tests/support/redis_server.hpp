@@ -1,0 +1,41 @@
+// A real redis-server for one test: its own folder, a free loopback port, AOF with fsync on
+// every write (so a SIGKILL loses nothing that was acknowledged), and a blocking client for
+// the test's own questions. kill() and restart() let tests take it away and bring it back on
+// the same port with the same data.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/store/reply.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+struct redisContext;
+
+namespace askdesk::testing {
+
+class redis_server {
+ public:
+  redis_server();
+  ~redis_server();
+
+  int port() const { return port_; }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
+
+  void kill();     // SIGKILL, and wait for it to end
+  void restart();  // start again on the same port and folder; waits until it answers
+
+  // A command on the test's own blocking connection (reconnects after restart()).
+  store::reply command(const std::vector<std::string>& args);
+
+ private:
+  void start();
+  temp_dir dir_;
+  int port_;
+  std::unique_ptr<child_process> process_;
+  redisContext* client_ = nullptr;
+};
+
+}  // namespace askdesk::testing
