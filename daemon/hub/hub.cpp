@@ -14,19 +14,22 @@ constexpr std::string_view dead_stream = "inbound:dead";
 
 }  // namespace
 
-struct hub::batch {
-  std::size_t remaining = 0;
-  std::vector<std::string> done;  // entry ids to acknowledge
-  bool unavailable = false;       // Redis went away: leave the rest pending
-};
-
 hub::hub(hub_parts parts, hub_options options)
     : parts_(parts),
-      options_(std::move(options)),
       inbound_(parts.commands, parts.scripts),
       conversations_(parts.commands, parts.scripts, parts.clock),
-      retry_timer_(parts.io),
-      claim_timer_(parts.io) {
+      consumer_(parts.io, parts.reader, parts.commands,
+                {.stream = std::string(stream),
+                 .group = std::string(group),
+                 .consumer = options.consumer,
+                 .batch = options.batch,
+                 .block = options.block,
+                 .claim_idle = options.claim_idle,
+                 .claim_every = options.claim_every},
+                [this](std::vector<store::stream_entry> entries,
+                       std::function<void(batch_outcome)> finished) {
+                  process(std::move(entries), std::move(finished));
+                }) {
   auto& m = parts_.metrics;
   m.declare_counter("askdesk_messages_received_total", "Inbound messages stored, by channel.");
   m.declare_counter("askdesk_messages_duplicate_total",
@@ -43,41 +46,9 @@ hub::~hub() = default;
 
 void hub::add_connector(connectors::connector& c) { connectors_[c.id()] = &c; }
 
-void hub::start() {
-  if (started_) return;
-  started_ = true;
-  parts_.reader.on_ready([this] {
-    pending_first_ = true;  // whatever was in flight when it dropped is pending again
-    if (!reading_) {
-      retry_timer_.cancel();
-      ensure_group();
-    }
-  });
-  if (parts_.reader.ready()) ensure_group();
-  claim_timer_.after(options_.claim_every, [this] { claim_due_ = true; });
-}
+void hub::start() { consumer_.start(); }
 
-void hub::stop(std::function<void()> done) {
-  stopping_ = true;
-  stopped_ = std::move(done);
-  retry_timer_.cancel();
-  claim_timer_.cancel();
-  if (!reading_) {
-    after_stop();
-    return;
-  }
-  // A blocking read is cut short by closing its connection; entries it had already taken
-  // stay pending for this consumer and are read first on the next start.
-  parts_.reader.stop();
-}
-
-void hub::after_stop() {
-  if (stopped_) {
-    auto done = std::move(stopped_);
-    stopped_ = nullptr;
-    done();
-  }
-}
+void hub::stop(std::function<void()> done) { consumer_.stop(std::move(done)); }
 
 bool hub::accepting() const { return parts_.commands.ready(); }
 
@@ -105,98 +76,6 @@ void hub::deliver(core::inbound_message m,
   });
 }
 
-void hub::ensure_group() {
-  if (stopping_) return;
-  reading_ = true;
-  parts_.reader.command({"XGROUP", "CREATE", stream, group, "0", "MKSTREAM"}, [this](store::reply r) {
-    reading_ = false;
-    if (stopping_) {
-      after_stop();
-      return;
-    }
-    if (r.is_unavailable()) return;  // on_ready calls again
-    if (r.is_error() && !r.str().starts_with("BUSYGROUP")) {
-      spdlog::error("hub: cannot create consumer group: {}", r.str());
-      retry_timer_.after(std::chrono::seconds(1), [this] { ensure_group(); });
-      return;
-    }
-    pending_first_ = true;
-    read();
-  });
-}
-
-void hub::read() {
-  if (stopping_) {
-    after_stop();
-    return;
-  }
-  if (reading_ || !parts_.reader.ready()) return;  // on_ready resumes
-  if (claim_due_ && !pending_first_) {
-    claim();
-    return;
-  }
-  reading_ = true;
-  const std::string count = std::to_string(options_.batch);
-  if (pending_first_) {
-    parts_.reader.command({"XREADGROUP", "GROUP", group, options_.consumer, "COUNT", count,
-                           "STREAMS", stream, "0"},
-                          [this](store::reply r) { on_read(std::move(r)); });
-    return;
-  }
-  const std::string block = std::to_string(options_.block.count());
-  const std::string_view args[] = {"XREADGROUP", "GROUP", group,  options_.consumer, "COUNT",
-                                   count,        "BLOCK", block,  "STREAMS",         stream,
-                                   ">"};
-  parts_.reader.command(args, [this](store::reply r) { on_read(std::move(r)); }, options_.block);
-}
-
-void hub::on_read(store::reply r) {
-  if (r.failed()) {
-    reading_ = false;
-    if (stopping_) {
-      after_stop();
-      return;
-    }
-    if (r.is_unavailable()) return;  // on_ready resumes
-    if (r.str().starts_with("NOGROUP")) {
-      ensure_group();
-      return;
-    }
-    spdlog::error("hub: reading {}: {}", stream, r.str());
-    retry_timer_.after(std::chrono::seconds(1), [this] { read(); });
-    return;
-  }
-  auto entries = store::parse_entries(r);
-  if (entries.empty()) {
-    reading_ = false;
-    pending_first_ = false;
-    read();
-    return;
-  }
-  process(std::move(entries));
-}
-
-void hub::claim() {
-  claim_due_ = false;
-  reading_ = true;
-  const std::string idle = std::to_string(options_.claim_idle.count());
-  const std::string count = std::to_string(options_.batch);
-  parts_.commands.command(
-      {"XAUTOCLAIM", stream, group, options_.consumer, idle, "0-0", "COUNT", count},
-      [this](store::reply r) {
-        claim_timer_.after(options_.claim_every, [this] { claim_due_ = true; });
-        std::vector<store::stream_entry> entries;
-        if (r.is_array() && r.size() >= 2) entries = store::parse_entries(r.elements()[1]);
-        if (!entries.empty()) {
-          spdlog::info("hub: adopted {} entries another consumer left pending", entries.size());
-          process(std::move(entries));
-          return;
-        }
-        reading_ = false;
-        read();
-      });
-}
-
 store::placement hub::place(const core::inbound_message& m) const {
   store::placement p;
   const auto& config = parts_.config;
@@ -207,27 +86,30 @@ store::placement hub::place(const core::inbound_message& m) const {
   return p;
 }
 
-void hub::process(std::vector<store::stream_entry> entries) {
-  auto b = std::make_shared<batch>();
-  b->remaining = entries.size();
+void hub::process(std::vector<store::stream_entry> entries,
+                  std::function<void(batch_outcome)> finished) {
+  struct batch {
+    std::size_t remaining;
+    batch_outcome outcome;
+    std::function<void(batch_outcome)> finished;
+  };
+  auto b = std::make_shared<batch>(batch{entries.size(), {}, std::move(finished)});
+  const auto one_done = [b] {
+    if (--b->remaining == 0) b->finished(std::move(b->outcome));
+  };
   for (const auto& entry : entries) {
-    if (entry.fields.empty()) {  // deleted but still pending: acknowledged before, finish it
-      b->done.push_back(entry.id);
-      if (--b->remaining == 0) finish(b);
-      continue;
-    }
     auto m = store::decode_inbound(entry);
     if (!m) {
       dead_letter(entry, m.err().message);
-      b->done.push_back(entry.id);
-      if (--b->remaining == 0) finish(b);
+      b->outcome.done.push_back(entry.id);
+      one_done();
       continue;
     }
     conversations_.apply_inbound(
         m.value(), place(m.value()),
-        [this, b, entry, channel = m->channel](core::result<store::applied_message> a) {
+        [this, b, one_done, entry, channel = m->channel](core::result<store::applied_message> a) {
           if (a) {
-            b->done.push_back(entry.id);
+            b->outcome.done.push_back(entry.id);
             if (a->what != store::applied_message::outcome::duplicate) {
               ++applied_;
               parts_.metrics.add("askdesk_messages_routed_total", {{"channel", channel}});
@@ -236,46 +118,14 @@ void hub::process(std::vector<store::stream_entry> entries) {
               }
             }
           } else if (a.err().code == "unavailable") {
-            b->unavailable = true;
+            b->outcome.unavailable = true;
           } else {
             dead_letter(entry, a.err().message);
-            b->done.push_back(entry.id);
+            b->outcome.done.push_back(entry.id);
           }
-          if (--b->remaining == 0) finish(b);
+          one_done();
         });
   }
-}
-
-void hub::finish(const std::shared_ptr<batch>& b) {
-  const auto next = [this, b] {
-    reading_ = false;
-    if (b->unavailable) {
-      // What was not applied is still pending: read it again once Redis answers.
-      pending_first_ = true;
-      if (stopping_) {
-        after_stop();
-        return;
-      }
-      retry_timer_.after(std::chrono::milliseconds(500), [this] { read(); });
-      return;
-    }
-    read();
-  };
-  if (b->done.empty()) {
-    next();
-    return;
-  }
-  std::vector<std::string_view> ack = {"XACK", stream, group};
-  std::vector<std::string_view> del = {"XDEL", stream};
-  for (const auto& id : b->done) {
-    ack.push_back(id);
-    del.push_back(id);
-  }
-  parts_.commands.command(ack, [](store::reply) {});
-  parts_.commands.command(del, [this, next, b](store::reply r) {
-    if (r.is_unavailable()) b->unavailable = true;  // they stay pending; applying again is a no-op
-    next();
-  });
 }
 
 void hub::dead_letter(const store::stream_entry& entry, const std::string& why) {

@@ -23,7 +23,7 @@
 #include "connectors/connector.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/core/metrics.hpp"
-#include "daemon/net/timer.hpp"
+#include "daemon/hub/stream_consumer.hpp"
 #include "daemon/store/conversation_store.hpp"
 #include "daemon/store/inbound_store.hpp"
 #include "daemon/store/redis_connection.hpp"
@@ -35,8 +35,8 @@ namespace askdesk::hub {
 struct hub_options {
   std::string consumer = "askdesk";  // this daemon's name in the consumer group; stable across restarts
   std::size_t batch = 200;           // entries read at once
-  std::chrono::milliseconds block{1000};       // how long one read waits for new entries
-  std::chrono::milliseconds claim_idle{60000}; // adopt entries others left pending this long
+  std::chrono::milliseconds block{1000};        // how long one read waits for new entries
+  std::chrono::milliseconds claim_idle{60000};  // adopt entries others left pending this long
   std::chrono::milliseconds claim_every{30000};
 };
 
@@ -72,31 +72,16 @@ class hub final : public connectors::inbound_sink {
   std::uint64_t applied() const { return applied_; }
 
  private:
-  struct batch;
-
-  void ensure_group();
-  void read();
-  void on_read(store::reply r);
-  void claim();
-  void process(std::vector<store::stream_entry> entries);
-  void finish(const std::shared_ptr<batch>& b);
+  void process(std::vector<store::stream_entry> entries,
+               std::function<void(batch_outcome)> finished);
   void dead_letter(const store::stream_entry& entry, const std::string& why);
   store::placement place(const core::inbound_message& m) const;
-  void after_stop();
 
   hub_parts parts_;
-  const hub_options options_;
   store::inbound_store inbound_;
   store::conversation_store conversations_;
-  net::timer retry_timer_;
-  net::timer claim_timer_;
+  stream_consumer consumer_;
   std::unordered_map<std::string, connectors::connector*> connectors_;
-  bool started_ = false;
-  bool reading_ = false;       // a read or a batch is in flight
-  bool pending_first_ = true;  // read our own pending entries ("0") before new ones (">")
-  bool claim_due_ = false;
-  bool stopping_ = false;
-  std::function<void()> stopped_;
   std::uint64_t applied_ = 0;
 };
 
