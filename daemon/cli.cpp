@@ -13,8 +13,8 @@ namespace askdesk::cli {
 namespace {
 
 // Options that take a value; every other --option is a flag from this list.
-const std::vector<std::string> valued = {"--config", "--log-level", "--role", "--team", "--user",
-                                         "--name"};
+const std::vector<std::string> valued = {"--config", "--log-level", "--listen", "--role",
+                                         "--team",   "--user",      "--name"};
 const std::vector<std::string> known_flags = {"--password-stdin", "--help"};
 
 std::string executable_dir() {
@@ -77,12 +77,26 @@ std::string usage() {
   return R"(askdesk: one hub for a library's patron conversations (web chat, SMS, email, ...).
 
 Usage:
-  askdesk serve [--config FILE] [--log-level LEVEL]
+  askdesk serve [--config FILE] [--log-level LEVEL] [--listen HOST:PORT]
       Runs the daemon. Without --config it runs a local hub: HTTP on 127.0.0.1:8080,
       Redis from $ASKDESK_REDIS_URL (or the private server ./deploy/quickstart.sh starts,
       or redis://127.0.0.1:6379/0), web chat on, one team "reference".
       LEVEL is trace, debug, info, warn, error, critical or off (default: the config's
-      log_level, else info). SIGTERM or SIGINT stops it cleanly.
+      log_level, else info). --listen overrides the config's http.listen.
+      SIGTERM or SIGINT stops it cleanly.
+  askdesk user add NAME --role staff|supervisor|admin [--team T]... [--name "Display Name"]
+                   --password-stdin
+      Adds a staff account; the password (10 characters or more) is read from stdin.
+      Staff act on their teams' conversations; supervisors and admins on all.
+  askdesk user list
+  askdesk user disable NAME | enable NAME
+      Disabling ends the user's sessions and stops their API tokens.
+  askdesk user passwd NAME --password-stdin
+      Sets a new password and ends the user's sessions.
+  askdesk token create --user NAME
+      Prints a new API token (only the token) for Authorization: Bearer TOKEN.
+  askdesk token revoke TOKEN
+      The user and token commands take --config FILE to find Redis (else as serve does).
   askdesk check-config FILE
       Checks FILE and prints every problem with its JSON path, or "ok".
   askdesk version
@@ -121,8 +135,7 @@ config::defaults environment_defaults() {
   return d;
 }
 
-std::optional<loaded_config> load_config(const std::string& path) {
-  const auto defaults = environment_defaults();
+std::optional<loaded_config> load_config(const std::string& path, const config::defaults& defaults) {
   const auto env = json::process_environment();
   json::problems problems;
   std::optional<config::daemon_config> c =

@@ -40,7 +40,8 @@ struct loaded_config {
 
 // Loads the file at `path` (the built-in configuration when empty) and each connector's
 // block. Prints every problem to stderr; nullopt when there was any.
-std::optional<loaded_config> load_config(const std::string& path);
+std::optional<loaded_config> load_config(const std::string& path,
+                                         const config::defaults& defaults = environment_defaults());
 
 int run_check_config(const arguments& args);
 

@@ -6,6 +6,8 @@
 
 namespace askdesk {
 int run_serve(const cli::arguments& args);
+int run_user(const cli::arguments& args);
+int run_token(const cli::arguments& args);
 }
 
 int main(int argc, char** argv) {
@@ -26,6 +28,8 @@ int main(int argc, char** argv) {
   }
   if (command == "serve") return run_serve(*args);
   if (command == "check-config") return cli::run_check_config(*args);
+  if (command == "user") return run_user(*args);
+  if (command == "token") return run_token(*args);
   std::cerr << "askdesk: unknown command '" << command << "' (see askdesk help)\n";
   return 2;
 }

@@ -21,7 +21,8 @@ bool parse_port(std::string_view text, std::uint16_t& port) {
   return true;
 }
 
-// "host:port" or "[v6]:port".
+}  // namespace
+
 bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port) {
   const std::size_t colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return false;
@@ -34,6 +35,8 @@ bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port)
   host = std::string(h);
   return true;
 }
+
+namespace {
 
 // "https://library.example.org/path" -> "https://library.example.org"
 std::string origin_of(std::string_view url) {
@@ -71,9 +74,17 @@ void read_http(json::object_reader& r, http_options& http, const defaults& fallb
       }
     }
   }
+  http.trust_forwarded_proto = r.boolean("trust_forwarded_proto", false);
   http.body_limit = static_cast<std::size_t>(
       r.integer("body_limit", static_cast<std::int64_t>(http.body_limit), 1024, 1 << 30));
   http.web_root = r.string("web_root", fallback.web_root);
+  r.finish();
+}
+
+void read_auth(json::object_reader& r, auth_options& auth) {
+  auth.session_hours = r.integer("session_hours", auth.session_hours, 1, 24 * 365);
+  auth.login_attempts = r.integer("login_attempts", auth.login_attempts, 1, 1000);
+  auth.login_window_minutes = r.integer("login_window_minutes", auth.login_window_minutes, 1, 24 * 60);
   r.finish();
 }
 
@@ -283,6 +294,15 @@ core::result<redis_endpoint> parse_redis_url(std::string_view url) {
   return e;
 }
 
+bool http_options::origin_allowed(std::string_view origin) const {
+  if (origin.empty()) return false;
+  if (origin == origin_of(public_url)) return true;
+  for (const auto& allowed : allowed_origins) {
+    if (allowed == "*" || allowed == origin) return true;
+  }
+  return false;
+}
+
 const team_options* daemon_config::find_team(std::string_view id) const {
   for (const auto& t : teams) {
     if (t.id == id) return &t;
@@ -309,13 +329,15 @@ bool is_valid_log_level(std::string_view level) {
 
 namespace {
 
-void finish_defaults(daemon_config& c) {
+void finish_defaults(daemon_config& c, const defaults& fallback) {
+  if (!fallback.listen.empty()) {
+    parse_listen(fallback.listen, c.http.listen_host, c.http.listen_port);
+  }
   if (c.http.public_url.empty()) {
     const bool v6 = c.http.listen_host.find(':') != std::string::npos;
     const std::string host = v6 ? "[" + c.http.listen_host + "]" : c.http.listen_host;
     c.http.public_url = "http://" + host + ":" + std::to_string(c.http.listen_port);
   }
-  if (c.http.allowed_origins.empty()) c.http.allowed_origins.push_back(origin_of(c.http.public_url));
 }
 
 }  // namespace
@@ -327,7 +349,7 @@ daemon_config builtin(const defaults& fallback) {
   c.teams.push_back({"reference", "Reference"});
   use_builtin_connectors(c);
   c.document = builtin_connectors();
-  finish_defaults(c);
+  finish_defaults(c, fallback);
   return c;
 }
 
@@ -354,11 +376,12 @@ std::optional<daemon_config> parse(std::string_view text, const defaults& fallba
   }
   if (auto http = root->object("http")) read_http(*http, c.http, fallback);
   if (auto redis = root->object("redis")) read_redis(*redis, c.redis);
+  if (auto auth = root->object("auth")) read_auth(*auth, c.auth);
   read_teams(*root, c);
   read_topics(*root, c);
   read_connectors(*root, c);  // without the key, the built-in web chat stays
   root->finish();
-  finish_defaults(c);
+  finish_defaults(c, fallback);
   if (out.size() != before) return std::nullopt;
   return c;
 }

@@ -39,16 +39,28 @@ struct http_options {
   // The address patrons and providers use to reach askdesk, without a trailing slash.
   // Default: http://<listen>. Webhook signatures (Twilio) are computed over it.
   std::string public_url;
-  // Origins allowed to open WebSockets and post to the API. Default: the public_url's origin.
+  // Further origins (the library's sites) allowed to open WebSockets and post to the API;
+  // "*" allows any. The public_url's own origin is always allowed.
   std::vector<std::string> allowed_origins;
   std::size_t body_limit = 1024 * 1024;  // bytes; larger requests get 413
   std::string web_root;                  // folder with dashboard/ and widget/; default: built in
+  // Whether a proxy in front sets X-Forwarded-Proto (then "https" there marks cookies Secure).
+  bool trust_forwarded_proto = false;
+
+  // True when a browser page from `origin` may talk to us.
+  bool origin_allowed(std::string_view origin) const;
 };
 
 struct redis_options {
   redis_endpoint endpoint;            // "url"; default ASKDESK_REDIS_URL, then the private server
   std::int64_t events_max_length = 100000;  // the event stream keeps about this many entries
   std::int64_t dedup_days = 90;       // how long a channel's message id is remembered
+};
+
+struct auth_options {
+  std::int64_t session_hours = 12;        // a staff session ends after this long without use
+  std::int64_t login_attempts = 5;        // failed logins per user or address before 429
+  std::int64_t login_window_minutes = 15; // ... within this window
 };
 
 struct team_options {
@@ -72,6 +84,7 @@ struct daemon_config {
   std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
   http_options http;
   redis_options redis;
+  auth_options auth;
   std::vector<team_options> teams;        // default: one team, "reference"
   std::vector<topic_options> topics;      // default: none
   std::vector<connector_spec> connectors; // default: web chat
@@ -85,6 +98,8 @@ struct daemon_config {
 struct defaults {
   std::string redis_url = "redis://127.0.0.1:6379/0";
   std::string web_root;
+  // "host:port" that overrides http.listen (askdesk serve --listen); empty: none.
+  std::string listen;
 };
 
 // Parses a configuration text. Every problem goes to `out` with its JSON path; the result
@@ -103,5 +118,8 @@ daemon_config builtin(const defaults& fallback);
 bool is_valid_id(std::string_view id);
 
 bool is_valid_log_level(std::string_view level);
+
+// "host:port" or "[v6]:port"; false when it is neither.
+bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port);
 
 }  // namespace askdesk::config

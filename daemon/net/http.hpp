@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "daemon/core/result.hpp"
+
 namespace askdesk::net {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
@@ -53,6 +55,10 @@ struct http_response {
   // {"error":{"code":…,"message":…}}: every error askdesk answers has this shape.
   static http_response error(int status, std::string_view code, std::string_view message);
   static http_response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  // The answer for an error value, by its code: invalid → 400, unauthenticated → 401,
+  // csrf/forbidden/origin_not_allowed → 403, not_found → 404, conflict → 409,
+  // too_many_attempts → 429, unavailable → 503, anything else → 500.
+  static http_response from(const core::error& e);
 };
 
 using respond_fn = std::function<void(http_response)>;
