@@ -31,6 +31,8 @@ class io_context;
 
 namespace askdesk::store {
 class redis_connection;
+class script_set;
+class event_feed;
 }
 
 namespace askdesk::connectors {
@@ -117,6 +119,8 @@ struct connector_services {
   inbound_sink& sink;
   const config::daemon_config& config;
   store::redis_connection& redis;
+  const store::script_set& scripts;
+  store::event_feed& events;  // every change, live (connectors that push to patrons)
   core::metrics& metrics;
   const core::clock& clock;
 };

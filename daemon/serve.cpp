@@ -21,13 +21,20 @@
 
 #include "connectors/registry.hpp"
 #include "daemon/cli.hpp"
+#include "daemon/hub/dispatcher.hpp"
 #include "daemon/hub/hub.hpp"
 #include "daemon/hub/status.hpp"
 #include "daemon/json/writer.hpp"
+#include "daemon/net/api.hpp"
+#include "daemon/net/auth.hpp"
 #include "daemon/net/http_server.hpp"
+#include "daemon/net/staff_socket.hpp"
 #include "daemon/net/static_files.hpp"
+#include "daemon/net/worker.hpp"
+#include "daemon/store/event_feed.hpp"
 #include "daemon/store/redis_connection.hpp"
 #include "daemon/store/scripts.hpp"
+#include "daemon/store/user_store.hpp"
 
 namespace askdesk {
 
@@ -71,8 +78,16 @@ class daemon {
         scripts_(c.redis),
         commands_(store::redis_connection::create(io_, redis_options(c, scripts_, "commands"))),
         reader_(store::redis_connection::create(io_, redis_options(c, scripts_, "inbound"))),
+        outbound_reader_(store::redis_connection::create(io_, redis_options(c, scripts_, "outbound"))),
+        events_reader_(store::redis_connection::create(io_, redis_options(c, scripts_, "events"))),
+        cpu_(io_),
+        users_(*commands_, scripts_),
+        auth_(users_, cpu_, c),
+        events_(*events_reader_, *commands_),
         hub_({io_, c, *commands_, *reader_, scripts_, metrics_, clock_},
              hub::hub_options{.consumer = consumer_name(c)}),
+        dispatcher_({io_, *commands_, *outbound_reader_, scripts_, metrics_, clock_},
+                    hub::dispatcher_options{.consumer = consumer_name(c)}),
         server_(net::http_server::create(
             io_,
             {.host = c.http.listen_host,
@@ -82,15 +97,19 @@ class daemon {
             router_)),
         signals_(io_, SIGINT, SIGTERM),
         deadline_(io_) {
-    const connectors::connector_services services{io_,      router_, hub_, config_, *commands_,
-                                                  metrics_, clock_};
+    const connectors::connector_services services{io_,      router_, hub_,     config_, *commands_,
+                                                  scripts_, events_, metrics_, clock_};
     for (auto& s : settings) {
       const auto& spec = *std::find_if(c.connectors.begin(), c.connectors.end(),
                                        [&](const auto& sp) { return sp.id == s->id; });
       auto connector = registry.find(spec.type)->create(std::move(s), services);
       hub_.add_connector(*connector);
+      dispatcher_.add_connector(*connector);
       connectors_.push_back(std::move(connector));
     }
+    auth_.add_routes(router_);
+    net::add_api_routes(router_, {*commands_, scripts_, auth_, config_, clock_});
+    net::add_staff_socket(router_, {io_, *commands_, scripts_, events_, auth_, clock_});
     status_ = std::make_unique<hub::status>(
         hub::status_parts{io_, c, *commands_, metrics_, *server_, connectors_}, router_);
     if (auto loaded = files_.load(c.http.web_root); !loaded) {
@@ -110,7 +129,11 @@ class daemon {
                  config_.source.empty() ? "built-in" : config_.source);
     commands_->start();
     reader_->start();
+    outbound_reader_->start();
+    events_reader_->start();
+    events_.start();
     hub_.start();
+    dispatcher_.start();
     status_->start();
     for (auto& c : connectors_) c->start();
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -131,7 +154,11 @@ class daemon {
                                             net::respond_fn respond) {
       respond(files_.serve(r, "widget/widget.js"));
     });
-    for (const char* folder : {"dashboard", "widget"}) {
+    router_.add("GET", "/demo/", [this](const net::http_request& r, const net::route_params&,
+                                        net::respond_fn respond) {
+      respond(files_.serve(r, "demo/index.html"));
+    });
+    for (const char* folder : {"dashboard", "widget", "demo"}) {
       router_.add("GET", std::string("/") + folder + "/*",
                   [this, folder](const net::http_request& r, const net::route_params& p,
                                  net::respond_fn respond) {
@@ -150,16 +177,20 @@ class daemon {
     });
     for (auto& c : connectors_) c->stop();
     status_->stop();
-    auto remaining = std::make_shared<int>(2);
+    events_.stop();
+    events_reader_->stop();
+    auto remaining = std::make_shared<int>(3);
     const auto one_done = [this, remaining] {
       if (--*remaining > 0) return;
       commands_->stop();
       reader_->stop();
+      outbound_reader_->stop();
       deadline_.cancel();
       signals_.cancel();
     };
     server_->shutdown(one_done);
     hub_.stop(one_done);
+    dispatcher_.stop(one_done);
   }
 
   const config::daemon_config& config_;
@@ -169,9 +200,16 @@ class daemon {
   store::script_set scripts_;
   std::unique_ptr<store::redis_connection> commands_;
   std::unique_ptr<store::redis_connection> reader_;
+  std::unique_ptr<store::redis_connection> outbound_reader_;
+  std::unique_ptr<store::redis_connection> events_reader_;
+  net::worker cpu_;
+  store::user_store users_;
+  net::auth_service auth_;
+  store::event_feed events_;
   net::http_router router_;
   net::static_files files_;
   hub::hub hub_;
+  hub::dispatcher dispatcher_;
   std::vector<std::unique_ptr<connectors::connector>> connectors_;
   std::unique_ptr<net::http_server> server_;
   std::unique_ptr<hub::status> status_;
@@ -191,10 +229,18 @@ void setup_logging(const std::string& level) {
 
 int run_serve(const cli::arguments& args) {
   if (!args.positional.empty()) {
-    std::cerr << "usage: askdesk serve [--config FILE] [--log-level LEVEL]\n";
+    std::cerr << "usage: askdesk serve [--config FILE] [--log-level LEVEL] [--listen HOST:PORT]\n";
     return 2;
   }
-  auto loaded = cli::load_config(args.option("--config"));
+  config::defaults defaults = cli::environment_defaults();
+  defaults.listen = args.option("--listen");
+  std::string host;
+  std::uint16_t port = 0;
+  if (!defaults.listen.empty() && !config::parse_listen(defaults.listen, host, port)) {
+    std::cerr << "askdesk: --listen must be host:port, like 127.0.0.1:8080\n";
+    return 2;
+  }
+  auto loaded = cli::load_config(args.option("--config"), defaults);
   if (!loaded) return 2;
   const std::string level = args.option("--log-level", loaded->config.log_level);
   if (!config::is_valid_log_level(level)) {

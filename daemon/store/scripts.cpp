@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "daemon/core/embedded.hpp"
+#include "daemon/store/inbound_store.hpp"
 
 namespace askdesk {
 extern const embedded_file store_scripts[];
@@ -12,7 +13,12 @@ namespace askdesk::store {
 
 namespace {
 
-constexpr std::string_view names[] = {"ingest", "apply_inbound"};
+constexpr std::string_view names[] = {
+    "ingest",         "apply_inbound",     "authenticate",       "claim",
+    "post_message",   "close",             "tag",                "set_message_status",
+    "typing",         "presence",          "read_conversation",  "read_patron",
+    "list_conversations", "patron_transcript", "defer_outbound", "release_outbound",
+    "end_sessions",   "login_attempt"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 std::string sha1_hex(std::string_view text) {
@@ -64,6 +70,26 @@ void run(redis_connection& redis, const script_set& scripts, script s,
   argv.push_back("0");
   argv.insert(argv.end(), args.begin(), args.end());
   redis.command(argv, std::move(handler));
+}
+
+}  // namespace askdesk::store
+
+namespace askdesk::store {
+
+void run_json(redis_connection& redis, const script_set& scripts, script s,
+              std::span<const std::string_view> args,
+              std::function<void(core::result<std::string>)> handler) {
+  run(redis, scripts, s, args, [handler = std::move(handler), s](reply r) {
+    if (r.is_array() && r.size() >= 2 && r[0].is_string() && r[1].is_string()) {
+      if (r[0].str() == "ok") {
+        handler(std::move(r.elements()[1].take_str()));
+      } else {
+        handler(core::error{r[0].str(), r[1].str()});
+      }
+      return;
+    }
+    handler(redis_error(r, std::string("running script ") + std::string(script_set::name(s))));
+  });
 }
 
 }  // namespace askdesk::store

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "daemon/config/config.hpp"
+#include "daemon/core/result.hpp"
 #include "daemon/store/redis_connection.hpp"
 
 namespace askdesk::store {
@@ -18,6 +19,22 @@ namespace askdesk::store {
 enum class script {
   ingest,
   apply_inbound,
+  authenticate,
+  claim,
+  post_message,
+  close,
+  tag,
+  set_message_status,
+  typing,
+  presence,
+  read_conversation,
+  read_patron,
+  list_conversations,
+  patron_transcript,
+  defer_outbound,
+  release_outbound,
+  end_sessions,
+  login_attempt,
   count_  // keep last
 };
 
@@ -39,5 +56,12 @@ class script_set {
 // EVALSHA of `s` with `args` as ARGV (no KEYS: key names are fixed, see prelude.lua).
 void run(redis_connection& redis, const script_set& scripts, script s,
          std::span<const std::string_view> args, redis_connection::reply_handler handler);
+
+// For the scripts that answer {'ok', JSON} or {code, message} (see prelude.lua): the JSON,
+// or an error with the script's code ("not_found", "forbidden", "conflict", ...),
+// "unavailable" when Redis did not answer, "redis" for anything unexpected.
+void run_json(redis_connection& redis, const script_set& scripts, script s,
+              std::span<const std::string_view> args,
+              std::function<void(core::result<std::string>)> handler);
 
 }  // namespace askdesk::store

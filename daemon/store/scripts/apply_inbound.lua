@@ -31,6 +31,10 @@ if not patron then
 end
 if sender_name ~= '' then redis.call('HSET', 'patron:' .. patron, 'name', sender_name) end
 redis.call('HSET', 'patron:' .. patron, 'updated_at', now)
+local given = cjson.decode(facts)
+if type(given) == 'table' and type(given.email) == 'string' and given.email ~= '' then
+  redis.call('HSET', 'patron:' .. patron, 'email', given.email)
+end
 redis.call('HSET', 'patron:' .. patron .. ':addresses', channel .. ':' .. sender, now)
 
 -- The conversation: the thread's latest one while it is open, or closed within the window.

@@ -16,6 +16,14 @@
 --   message:<id>                       hash
 --   conversations                      zset of every conversation id by last update
 --   queue:<team>                       zset of waiting conversation ids by queue order
+--   assigned:<user>                    set of the open conversations a staff member holds
+--   user:<name>                        hash: name, display_name, role, teams (",a,b,"), password
+--                                      (Argon2id string), disabled; `users` set of names
+--   session:<sha256 of cookie>         hash: user, csrf; expires after auth.session_hours idle
+--   token:<sha256 of token>            API token -> user name; user:<name>:tokens set
+--   login:fail:<user|addr>:<x>         failed logins in the current window
+--   presence:<team>                    zset: staff socket -> expiry ms
+--   webchat:<connector>:<sha256 token> hash: address (the patron's session id), team
 
 local EVENTS_MAX_LENGTH = @EVENTS_MAX_LENGTH@
 local DEDUP_SECONDS = @DEDUP_SECONDS@
@@ -104,10 +112,57 @@ local function message_json(id)
   return {
     id = m.id, conversation = m.conversation, direction = m.direction, text = m.text,
     channel = m.channel, sent_at = iso(m.sent_at), received_at = iso(m.received_at),
-    status = m.status, author = opt(m.author), sender = opt(m.sender), sender_name = opt(m.sender_name),
+    status = m.status, author = opt(m.author), author_name = opt(m.author_name),
+    sender = opt(m.sender), sender_name = opt(m.sender_name), external_id = opt(m.external_id),
     attachments = raw(m.attachments ~= nil and m.attachments ~= '' and m.attachments or '[]'),
-    error = opt(m.error),
+    error = opt(m.error), error_code = opt(m.error_code),
   }
+end
+
+-- Scripts called by the API answer {'ok', JSON} or {error code, message}.
+local function ok(value) return {'ok', encode(value)} end
+local function fail(code, message) return {code, message} end
+
+-- `scope` is '*' (supervisors and admins) or ',team,team,' (a staff member's teams).
+local function in_scope(scope, team)
+  return scope == '*' or string.find(scope, ',' .. team .. ',', 1, true) ~= nil
+end
+
+-- The conversation hash when it exists and the caller may act on it; else nil and the answer.
+local function load_conversation(id, scope)
+  local c = hash('conversation:' .. id)
+  if not c.id then return nil, fail('not_found', 'conversation ' .. id .. ' does not exist') end
+  if not in_scope(scope, c.team) then
+    return nil, fail('forbidden', 'conversation ' .. id .. ' belongs to team ' .. c.team)
+  end
+  return c
+end
+
+local function touch(id, now)
+  redis.call('HSET', 'conversation:' .. id, 'updated_at', now)
+  redis.call('ZADD', 'conversations', now, id)
+end
+
+-- Gives a conversation to `user`, taking it off its queue and from a previous holder.
+local function assign(c, user, now)
+  if c.assignee ~= nil and c.assignee ~= '' then redis.call('SREM', 'assigned:' .. c.assignee, c.id) end
+  redis.call('HSET', 'conversation:' .. c.id, 'status', 'assigned', 'assignee', user, 'assigned_at', now)
+  redis.call('ZREM', 'queue:' .. c.team, c.id)
+  redis.call('SADD', 'assigned:' .. user, c.id)
+  touch(c.id, now)
+end
+
+local function patron_json(id)
+  local p = hash('patron:' .. id)
+  if not p.id then return nil end
+  local addresses = array()
+  local flat = redis.call('HGETALL', 'patron:' .. id .. ':addresses')
+  for i = 1, #flat, 2 do
+    local channel, address = string.match(flat[i], '^([^:]*):(.*)$')
+    addresses[#addresses + 1] = {channel = channel, address = address, last_seen = iso(flat[i + 1])}
+  end
+  return {id = p.id, name = opt(p.name), email = opt(p.email), created_at = iso(p.created_at),
+          addresses = addresses}
 end
 
 -- Appends an event that every dashboard sees; returns its id.

@@ -1,0 +1,582 @@
+#include "connectors/webchat/webchat.hpp"
+
+#include <deque>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/core/text.hpp"
+#include "daemon/json/document.hpp"
+#include "daemon/json/writer.hpp"
+#include "daemon/net/crypto.hpp"
+#include "daemon/net/timer.hpp"
+#include "daemon/store/event_feed.hpp"
+#include "daemon/store/inbound_store.hpp"
+#include "daemon/store/redis_connection.hpp"
+#include "daemon/store/scripts.hpp"
+
+namespace askdesk::connectors {
+
+namespace {
+
+constexpr std::chrono::seconds hello_timeout{10};
+constexpr std::size_t max_name_chars = 80;
+constexpr std::size_t max_email_chars = 254;
+constexpr std::size_t max_client_id = 64;
+constexpr std::chrono::seconds presence_check{15};
+
+struct webchat_settings final : connector_settings {
+  std::int64_t max_message_chars = 2000;
+  std::int64_t messages_per_minute = 20;
+  std::int64_t session_days = 30;
+};
+
+using frame = std::shared_ptr<const std::string>;
+
+frame make_frame(const json::writer& w) { return std::make_shared<const std::string>(w.str()); }
+
+frame error_frame(std::string_view code, std::string_view message, std::string_view client_id = {}) {
+  json::writer w;
+  w.start_object().field("type", "error").field("code", code).field("message", message);
+  if (!client_id.empty()) w.field("client_id", client_id);
+  w.end_object();
+  return make_frame(w);
+}
+
+std::string_view string_member(const rapidjson::Value& v, const char* key) {
+  if (!v.IsObject()) return {};
+  const auto it = v.FindMember(key);
+  if (it == v.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+// A message as the patron sees it (docs/protocol.md): no notes, no staff user names.
+void write_patron_message(json::writer& w, const rapidjson::Value& m, std::string_view address) {
+  const std::string_view external_id = string_member(m, "external_id");
+  const std::string prefix = std::string(address) + ":";
+  w.start_object()
+      .field("id", string_member(m, "id"))
+      .field("direction", string_member(m, "direction"))
+      .field("text", string_member(m, "text"))
+      .field("sent_at", string_member(m, "sent_at"));
+  if (external_id.starts_with(prefix)) {
+    w.field("client_id", external_id.substr(prefix.size()));
+  } else {
+    w.key("client_id").null();
+  }
+  const std::string_view author = string_member(m, "author_name");
+  if (author.empty()) {
+    w.key("author").null();
+  } else {
+    w.field("author", author);
+  }
+  w.end_object();
+}
+
+bool valid_client_id(std::string_view id) {
+  if (id.empty() || id.size() > max_client_id) return false;
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool plausible_email(std::string_view e) {
+  const auto at = e.find('@');
+  return at != std::string_view::npos && at > 0 && at + 1 < e.size() &&
+         e.find_first_of(" \t\r\n<>") == std::string_view::npos;
+}
+
+class webchat_connector;
+
+// One patron socket. Owned by its connection; the connector keeps a plain pointer to it
+// from hello to close.
+class patron_socket final : public net::websocket_handler,
+                            public std::enable_shared_from_this<patron_socket> {
+ public:
+  patron_socket(webchat_connector& owner, boost::asio::io_context& io) : owner_(owner), hello_timer_(io) {}
+
+  void on_open(net::websocket_peer& peer) override;
+  void on_message(std::string_view text) override;
+  void on_close() override;
+
+  void send(frame f) {
+    if (peer_) peer_->send(std::move(f));
+  }
+  const std::string& address() const { return address_; }
+  const std::string& team() const { return team_; }
+  bool online_known = false;
+  bool online = false;
+
+ private:
+  friend class webchat_connector;
+  void hello(const rapidjson::Value& frame);
+  void welcome(const std::string& token, const std::string& after);
+  void message(const rapidjson::Value& frame);
+
+  webchat_connector& owner_;
+  net::websocket_peer* peer_ = nullptr;
+  net::timer hello_timer_;
+  bool greeted_ = false;   // hello received (the session may still be loading)
+  bool ready_ = false;     // welcome sent
+  std::string address_;    // "w:<random>", the patron on this channel and the thread
+  std::string team_;
+  std::string name_;
+  std::string email_;
+  std::deque<std::chrono::steady_clock::time_point> recent_;  // sends within the last minute
+  std::chrono::steady_clock::time_point last_typing_{};
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+class webchat_connector final : public connector {
+ public:
+  webchat_connector(const webchat_settings& settings, const connector_services& services)
+      : settings_(settings), services_(services), presence_timer_(services.io) {
+    services.metrics.declare_gauge("askdesk_webchat_sockets", "Open patron web chat sockets.");
+    services.routes.add_websocket(
+        "/ws/patron",
+        [this](const net::http_request& r, std::function<void(net::websocket_decision)> decide) {
+          const std::string_view origin = r.header("origin");
+          if (!services_.config.http.origin_allowed(origin)) {
+            decide({nullptr, net::http_response::error(
+                                 403, "origin_not_allowed",
+                                 "web chat from origin '" + std::string(origin) +
+                                     "' is not allowed (add it to http.allowed_origins)")});
+            return;
+          }
+          decide({std::make_unique<handler_box>(std::make_shared<patron_socket>(*this, services_.io)), {}});
+        },
+        net::websocket_limits{.max_message_bytes = 16 * 1024, .max_queued_bytes = 1024 * 1024});
+  }
+
+  const std::string& id() const override { return settings_.id; }
+  std::string_view type() const override { return "webchat"; }
+  std::string_view channel() const override { return "webchat"; }
+
+  void start() override {
+    subscription_ = services_.events.subscribe([this](const store::shared_event& e) { on_event(*e); });
+    presence_timer_.after(presence_check, [this] { check_presence(); });
+  }
+
+  void stop() override {
+    services_.events.unsubscribe(subscription_);
+    presence_timer_.cancel();
+  }
+
+  // A reply is part of the transcript as soon as it is stored; on_event pushes it to the
+  // patron's open sockets, and a widget that is away reads it when it comes back.
+  void send(const outbound_message&, std::function<void(send_result)> done) override {
+    health_.last_success = services_.clock.now();
+    done(send_result::sent());
+  }
+
+  connector_health health() const override { return health_; }
+
+  const webchat_settings& settings() const { return settings_; }
+  const connector_services& services() const { return services_; }
+
+  void attach(patron_socket* s) {
+    sockets_[s->address()].insert(s);
+    services_.metrics.set("askdesk_webchat_sockets", {}, static_cast<double>(++open_));
+  }
+  void detach(patron_socket* s) {
+    const auto it = sockets_.find(s->address());
+    if (it == sockets_.end() || it->second.erase(s) == 0) return;
+    if (it->second.empty()) sockets_.erase(it);
+    services_.metrics.set("askdesk_webchat_sockets", {}, static_cast<double>(--open_));
+  }
+
+  const std::string& team_for(std::string_view wanted) const {
+    const auto* t = services_.config.find_team(wanted);
+    return t ? t->id : services_.config.teams.front().id;
+  }
+  std::string session_key(const std::string& token) const {
+    return "webchat:" + settings_.id + ":" + net::sha256_hex(token);
+  }
+
+  void record(core::result<delivery> r) {
+    if (r) {
+      health_.last_success = services_.clock.now();
+    } else {
+      health_.last_error = r.err().message;
+      health_.last_error_at = services_.clock.now();
+    }
+  }
+
+ private:
+  // The connection owns a handler; the socket's state is shared with its async callbacks.
+  class handler_box final : public net::websocket_handler {
+   public:
+    explicit handler_box(std::shared_ptr<patron_socket> s) : socket_(std::move(s)) {}
+    void on_open(net::websocket_peer& peer) override { socket_->on_open(peer); }
+    void on_message(std::string_view text) override { socket_->on_message(text); }
+    void on_close() override { socket_->on_close(); }
+
+   private:
+    std::shared_ptr<patron_socket> socket_;
+  };
+
+  void on_event(const store::event& e) {
+    if (sockets_.empty()) return;
+    if (e.type == "presence.updated") {
+      on_presence(e);
+      return;
+    }
+    if (e.type != "message.created" && e.type != "conversation.updated" && e.type != "typing") return;
+    auto doc = json::document::parse(e.data);
+    if (!doc) return;
+    const auto& data = doc->root();
+    std::string_view address = string_member(data, "address");
+    std::string_view connector_id = string_member(data, "connector");
+    const auto conversation = data.FindMember("conversation");
+    if (conversation != data.MemberEnd() && conversation->value.IsObject()) {
+      connector_id = string_member(conversation->value, "connector");
+      const auto patron = conversation->value.FindMember("patron");
+      if (patron != conversation->value.MemberEnd()) address = string_member(patron->value, "address");
+    }
+    if (connector_id != settings_.id) return;
+    const auto it = sockets_.find(std::string(address));
+    if (it == sockets_.end()) return;
+
+    json::writer w;
+    if (e.type == "message.created") {
+      const auto m = data.FindMember("message");
+      if (m == data.MemberEnd() || string_member(m->value, "direction") == "note") return;
+      w.start_object().field("type", "message").key("message");
+      write_patron_message(w, m->value, address);
+      w.end_object();
+    } else if (e.type == "conversation.updated") {
+      w.start_object()
+          .field("type", "conversation")
+          .key("conversation")
+          .start_object()
+          .field("id", string_member(conversation->value, "id"))
+          .field("status", string_member(conversation->value, "status"))
+          .end_object()
+          .end_object();
+    } else {
+      if (string_member(data, "who") != "staff") return;
+      w.start_object().field("type", "typing").field("name", string_member(data, "name")).end_object();
+    }
+    const frame f = make_frame(w);
+    for (auto* s : it->second) s->send(f);
+  }
+
+  void on_presence(const store::event& e) {
+    auto doc = json::document::parse(e.data);
+    if (!doc) return;
+    const auto online = doc->root().FindMember("online");
+    const bool now_online = online != doc->root().MemberEnd() && online->value.IsInt() &&
+                            online->value.GetInt() > 0;
+    for (auto& [address, set] : sockets_) {
+      for (auto* s : set) {
+        if (s->team() != e.team || (s->online_known && s->online == now_online)) continue;
+        s->online_known = true;
+        s->online = now_online;
+        json::writer w;
+        w.start_object().field("type", "presence").field("online", now_online).end_object();
+        s->send(make_frame(w));
+      }
+    }
+  }
+
+  // Staff sockets' presence also expires silently (a daemon that died); look now and then.
+  void check_presence() {
+    presence_timer_.after(presence_check, [this] { check_presence(); });
+    std::unordered_set<std::string> teams;
+    for (auto& [address, set] : sockets_) {
+      for (auto* s : set) teams.insert(s->team());
+    }
+    const std::string now = "(" + std::to_string(core::to_millis(services_.clock.now()));
+    for (const auto& team : teams) {
+      services_.redis.command({"ZCOUNT", "presence:" + team, now, "+inf"}, [this, team](store::reply r) {
+        if (!r.is_integer()) return;
+        const std::string data = "{\"team\":\"" + team + "\",\"online\":" + std::to_string(r.integer()) + "}";
+        on_presence(store::event{"", "presence.updated", "", team, data, nullptr});
+      });
+    }
+  }
+
+  const webchat_settings settings_;
+  const connector_services services_;
+  std::unordered_map<std::string, std::unordered_set<patron_socket*>> sockets_;
+  std::uint64_t subscription_ = 0;
+  std::int64_t open_ = 0;
+  net::timer presence_timer_;
+  connector_health health_;
+};
+
+void patron_socket::on_open(net::websocket_peer& peer) {
+  peer_ = &peer;
+  std::weak_ptr<patron_socket> weak = weak_from_this();
+  hello_timer_.after(hello_timeout, [weak] {
+    if (auto self = weak.lock(); self && self->peer_ && !self->greeted_) {
+      self->peer_->close(1008, "no hello");
+    }
+  });
+}
+
+void patron_socket::on_close() {
+  *alive_ = false;
+  hello_timer_.cancel();
+  if (ready_) owner_.detach(this);
+  peer_ = nullptr;
+}
+
+void patron_socket::on_message(std::string_view text) {
+  auto doc = json::document::parse(text);
+  if (!doc || !doc->root().IsObject()) {
+    send(error_frame("invalid", "frames must be JSON objects"));
+    return;
+  }
+  const auto& root = doc->root();
+  const std::string_view type = string_member(root, "type");
+  if (!greeted_) {
+    if (type != "hello") {
+      send(error_frame("invalid", "the first frame must be a hello"));
+      return;
+    }
+    greeted_ = true;
+    hello(root);
+    return;
+  }
+  if (!ready_) {
+    send(error_frame("invalid", "wait for the welcome"));
+    return;
+  }
+  if (type == "message") {
+    message(root);
+  } else if (type == "typing") {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_typing_ < std::chrono::seconds(1)) return;
+    last_typing_ = now;
+    const std::string_view args[] = {"", owner_.id(), address_, "patron", name_};
+    store::run(owner_.services().redis, owner_.services().scripts, store::script::typing, args,
+               [](store::reply) {});
+  } else if (type == "profile") {
+    const std::string_view name = string_member(root, "name");
+    const std::string_view email = string_member(root, "email");
+    if (core::count_code_points(name) > max_name_chars ||
+        (!email.empty() && (email.size() > max_email_chars || !plausible_email(email)))) {
+      send(error_frame("invalid", "a name of at most 80 characters and a valid email, please"));
+      return;
+    }
+    if (!name.empty()) name_ = name;
+    if (!email.empty()) email_ = email;
+  } else {
+    send(error_frame("invalid", "unknown frame type"));
+  }
+}
+
+void patron_socket::hello(const rapidjson::Value& frame) {
+  const auto& services = owner_.services();
+  team_ = owner_.team_for(string_member(frame, "team"));
+  const std::string_view name = string_member(frame, "name");
+  const std::string_view email = string_member(frame, "email");
+  if (core::count_code_points(name) <= max_name_chars) name_ = name;
+  if (email.size() <= max_email_chars && plausible_email(email)) email_ = email;
+  const std::string token(string_member(frame, "token"));
+  std::string after(string_member(frame, "after"));
+  if (after.find_first_not_of("0123456789") != std::string::npos) after.clear();
+  const std::string ttl = std::to_string(owner_.settings().session_days * 86400);
+
+  std::weak_ptr<patron_socket> weak = weak_from_this();
+  const auto fresh = [weak, ttl] {
+    auto self = weak.lock();
+    if (!self || !*self->alive_) return;
+    const std::string token = net::random_token();
+    self->address_ = "w:" + net::random_token().substr(0, 22);
+    const std::string key = self->owner_.session_key(token);
+    auto& redis = self->owner_.services().redis;
+    redis.command({"HSET", key, "address", self->address_, "team", self->team_}, [](store::reply) {});
+    redis.command({"EXPIRE", key, ttl}, [weak, token](store::reply r) {
+      auto self = weak.lock();
+      if (!self || !*self->alive_) return;
+      if (r.failed()) {
+        self->send(error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
+        if (self->peer_) self->peer_->close(1011, "storage unavailable");
+        return;
+      }
+      self->welcome(token, "");
+    });
+  };
+  if (token.empty() || token.size() > 64) {
+    fresh();
+    return;
+  }
+  const std::string key = owner_.session_key(token);
+  services.redis.command({"HGET", key, "address"}, [weak, key, token, after, ttl, fresh](store::reply r) {
+    auto self = weak.lock();
+    if (!self || !*self->alive_) return;
+    if (r.failed()) {
+      self->send(error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
+      if (self->peer_) self->peer_->close(1011, "storage unavailable");
+      return;
+    }
+    if (!r.is_string()) {  // forged or expired: a new session, never someone else's
+      fresh();
+      return;
+    }
+    self->address_ = r.str();
+    self->owner_.services().redis.command({"EXPIRE", key, ttl}, [](store::reply) {});
+    self->welcome(token, after);
+  });
+}
+
+void patron_socket::welcome(const std::string& token, const std::string& after) {
+  const auto& services = owner_.services();
+  std::weak_ptr<patron_socket> weak = weak_from_this();
+  const std::string now = "(" + std::to_string(core::to_millis(services.clock.now()));
+  auto online = std::make_shared<std::int64_t>(0);
+  services.redis.command({"ZCOUNT", "presence:" + team_, now, "+inf"}, [online](store::reply r) {
+    if (r.is_integer()) *online = r.integer();
+  });
+  const std::string_view args[] = {owner_.id(), address_, after};
+  store::run_json(services.redis, services.scripts, store::script::patron_transcript, args,
+                  [weak, token, online](core::result<std::string> r) {
+                    auto self = weak.lock();
+                    if (!self || !*self->alive_) return;
+                    if (!r) {
+                      self->send(error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
+                      if (self->peer_) self->peer_->close(1011, "storage unavailable");
+                      return;
+                    }
+                    auto doc = json::document::parse(r.value());
+                    if (!doc) return;
+                    const auto& root = doc->root();
+                    const auto* team = self->owner_.services().config.find_team(self->team_);
+                    const auto& s = self->owner_.settings();
+                    json::writer w;
+                    w.start_object()
+                        .field("type", "welcome")
+                        .field("token", token)
+                        .key("team")
+                        .start_object()
+                        .field("id", self->team_)
+                        .field("name", team ? team->name : self->team_)
+                        .end_object()
+                        .field("online", *online > 0)
+                        .key("conversation");
+                    const auto c = root.FindMember("conversation");
+                    if (c != root.MemberEnd() && c->value.IsObject()) {
+                      w.start_object()
+                          .field("id", string_member(c->value, "id"))
+                          .field("status", string_member(c->value, "status"))
+                          .end_object();
+                    } else {
+                      w.null();
+                    }
+                    w.key("messages").start_array();
+                    const auto messages = root.FindMember("messages");
+                    if (messages != root.MemberEnd() && messages->value.IsArray()) {
+                      for (const auto& m : messages->value.GetArray()) {
+                        write_patron_message(w, m, self->address_);
+                      }
+                    }
+                    w.end_array()
+                        .key("limits")
+                        .start_object()
+                        .field("max_message_chars", s.max_message_chars)
+                        .field("messages_per_minute", s.messages_per_minute)
+                        .end_object()
+                        .end_object();
+                    self->ready_ = true;
+                    self->online_known = true;
+                    self->online = *online > 0;
+                    self->owner_.attach(self.get());
+                    self->send(make_frame(w));
+                  });
+}
+
+void patron_socket::message(const rapidjson::Value& frame) {
+  const auto& s = owner_.settings();
+  const std::string client_id(string_member(frame, "client_id"));
+  if (!valid_client_id(client_id)) {
+    send(error_frame("invalid", "client_id must be 1 to 64 letters, digits, - or _"));
+    return;
+  }
+  const std::string text(string_member(frame, "text"));
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    send(error_frame("empty", "the message is empty", client_id));
+    return;
+  }
+  if (core::count_code_points(text) > static_cast<std::size_t>(s.max_message_chars)) {
+    send(error_frame("too_long",
+                     "messages can be at most " + std::to_string(s.max_message_chars) + " characters",
+                     client_id));
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  while (!recent_.empty() && now - recent_.front() >= std::chrono::minutes(1)) recent_.pop_front();
+  if (static_cast<std::int64_t>(recent_.size()) >= s.messages_per_minute) {
+    const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::minutes(1) - (now - recent_.front())).count() + 1;
+    send(error_frame("rate_limited",
+                     "you are sending messages too fast; try again in " + std::to_string(wait) + " s",
+                     client_id));
+    return;
+  }
+  recent_.push_back(now);
+
+  const auto& services = owner_.services();
+  core::inbound_message m;
+  m.connector = owner_.id();
+  m.channel = "webchat";
+  m.external_id = address_ + ":" + client_id;
+  m.thread = address_;
+  m.sender_address = address_;
+  m.sender_name = name_;
+  m.text = text;
+  m.team = team_;
+  m.sent_at = services.clock.now();
+  m.received_at = m.sent_at;
+  if (!email_.empty()) m.facts["email"] = email_;
+  std::weak_ptr<patron_socket> weak = weak_from_this();
+  services.sink.deliver(std::move(m), [weak, client_id](core::result<delivery> r) {
+    auto self = weak.lock();
+    if (!self) return;
+    self->owner_.record(r);
+    if (!*self->alive_) return;
+    if (!r) {
+      const bool later = r.err().code == "unavailable";
+      self->send(error_frame(later ? "unavailable" : "invalid",
+                             later ? "not sent: the chat is unavailable for a moment; it will retry"
+                                   : r.err().message,
+                             client_id));
+      return;
+    }
+    json::writer w;
+    w.start_object().field("type", "ack").field("client_id", client_id).end_object();
+    self->send(make_frame(w));
+  });
+}
+
+class webchat_factory final : public connector_factory {
+ public:
+  std::string_view type() const override { return "webchat"; }
+
+  std::unique_ptr<connector_settings> parse(json::object_reader& block) const override {
+    auto s = std::make_unique<webchat_settings>();
+    s->max_message_chars = block.integer("max_message_chars", s->max_message_chars, 1, 20000);
+    s->messages_per_minute = block.integer("messages_per_minute", s->messages_per_minute, 1, 600);
+    s->session_days = block.integer("session_days", s->session_days, 1, 3650);
+    return s;
+  }
+
+  std::unique_ptr<connector> create(std::unique_ptr<connector_settings> settings,
+                                    const connector_services& services) const override {
+    return std::make_unique<webchat_connector>(static_cast<const webchat_settings&>(*settings),
+                                               services);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<connector_factory> make_webchat_factory() {
+  return std::make_unique<webchat_factory>();
+}
+
+}  // namespace askdesk::connectors

@@ -1,0 +1,286 @@
+#include "daemon/net/api.hpp"
+
+#include <memory>
+
+#include "daemon/core/text.hpp"
+#include "daemon/json/writer.hpp"
+#include "daemon/net/json_body.hpp"
+
+namespace askdesk::net {
+
+namespace {
+
+constexpr std::size_t preview_bytes = 160;
+
+bool is_number(std::string_view s) {
+  return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+bool is_tag(std::string_view s) {
+  if (s.empty() || core::count_code_points(s) > max_tag_chars) return false;
+  for (const char c : s) {
+    const bool ascii_word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ascii_word && static_cast<unsigned char>(c) < 0x80) return false;
+  }
+  return true;
+}
+
+// Shared by every route: authenticate, then run the action with the caller.
+class routes : public std::enable_shared_from_this<routes> {
+ public:
+  explicit routes(api_parts parts) : p_(parts) {}
+
+  void add(http_router& router) {
+    auto self = shared_from_this();
+    const auto authed = [self](auto action) {
+      return [self, action](const http_request& r, const route_params& params, respond_fn respond) {
+        self->p_.auth.authenticate(
+            r, [self, action, &r, params, respond = std::move(respond)](core::result<principal> who) {
+              if (!who) {
+                respond(http_response::from(who.err()));
+                return;
+              }
+              (self.get()->*action)(r, params, who.value(), respond);
+            });
+      };
+    };
+    router.add("GET", "/api/v1/teams", authed(&routes::teams));
+    router.add("GET", "/api/v1/conversations", authed(&routes::list));
+    router.add("GET", "/api/v1/conversations/{id}", authed(&routes::read));
+    router.add("POST", "/api/v1/conversations/{id}/claim", authed(&routes::claim));
+    router.add("POST", "/api/v1/conversations/{id}/messages", authed(&routes::reply));
+    router.add("POST", "/api/v1/conversations/{id}/notes", authed(&routes::note));
+    router.add("POST", "/api/v1/conversations/{id}/close", authed(&routes::close));
+    router.add("POST", "/api/v1/conversations/{id}/tags", authed(&routes::tags));
+    router.add("GET", "/api/v1/patrons/{id}", authed(&routes::patron));
+  }
+
+ private:
+  using respond_ref = const respond_fn&;
+
+  // Runs a JSON script and answers its JSON with `status`, or its error.
+  void answer(store::script s, std::span<const std::string_view> args, int status,
+              respond_ref respond) {
+    store::run_json(p_.redis, p_.scripts, s, args,
+                    [status, respond](core::result<std::string> r) {
+                      respond(r ? http_response::json(status, std::move(r.value()))
+                                : http_response::from(r.err()));
+                    });
+  }
+
+  std::string now() const { return std::to_string(core::to_millis(p_.clock.now())); }
+
+  static bool bad_id(const route_params& params, std::string_view what, respond_ref respond) {
+    if (is_number(params.get("id"))) return false;
+    respond(http_response::error(404, "not_found", std::string(what) + " '" + params.get("id") +
+                                                       "' does not exist"));
+    return true;
+  }
+
+  void teams(const http_request&, const route_params&, const principal& who, respond_ref respond) {
+    struct gathering {
+      std::vector<const config::team_options*> teams;
+      std::vector<std::int64_t> online, waiting;
+      std::size_t remaining = 0;
+      bool unavailable = false;
+    };
+    auto g = std::make_shared<gathering>();
+    for (const auto& t : p_.config.teams) {
+      if (who.in_team(t.id)) g->teams.push_back(&t);
+    }
+    g->online.resize(g->teams.size());
+    g->waiting.resize(g->teams.size());
+    g->remaining = g->teams.size() * 2;
+    const auto finish = [g, respond] {
+      if (--g->remaining > 0) return;
+      if (g->unavailable) {
+        respond(http_response::error(503, "unavailable", "Redis is unreachable"));
+        return;
+      }
+      json::writer w;
+      w.start_object().key("items").start_array();
+      for (std::size_t i = 0; i < g->teams.size(); ++i) {
+        w.start_object()
+            .field("id", g->teams[i]->id)
+            .field("name", g->teams[i]->name)
+            .field("online", g->online[i])
+            .field("waiting", g->waiting[i])
+            .end_object();
+      }
+      w.end_array().end_object();
+      respond(http_response::json(200, w.str()));
+    };
+    if (g->teams.empty()) {
+      ++g->remaining;
+      finish();
+      return;
+    }
+    const std::string at = now();
+    for (std::size_t i = 0; i < g->teams.size(); ++i) {
+      const std::string& id = g->teams[i]->id;
+      p_.redis.command({"ZCOUNT", "presence:" + id, "(" + at, "+inf"}, [g, i, finish](store::reply r) {
+        if (r.failed()) g->unavailable = true;
+        g->online[i] = r.is_integer() ? r.integer() : 0;
+        finish();
+      });
+      p_.redis.command({"ZCARD", "queue:" + id}, [g, i, finish](store::reply r) {
+        if (r.failed()) g->unavailable = true;
+        g->waiting[i] = r.is_integer() ? r.integer() : 0;
+        finish();
+      });
+    }
+  }
+
+  void list(const http_request& r, const route_params&, const principal& who, respond_ref respond) {
+    const auto param = [&](std::string_view name) { return r.query_param(name).value_or(""); };
+    const std::string status = param("status");
+    if (!status.empty() && status != "queued" && status != "assigned" && status != "closed") {
+      respond(http_response::error(400, "invalid_request",
+                                   "status must be queued, assigned or closed"));
+      return;
+    }
+    std::string assignee = param("assignee");
+    if (assignee == "me") assignee = who.user.name;
+    const std::string limit_text = param("limit");
+    long limit = 50;
+    if (!limit_text.empty()) {
+      limit = is_number(limit_text) ? std::stol(limit_text) : 0;
+      if (limit < 1 || limit > 200) {
+        respond(http_response::error(400, "invalid_request", "limit must be 1 to 200"));
+        return;
+      }
+    }
+    const std::string cursor = param("cursor");
+    if (!cursor.empty() && !is_number(cursor)) {
+      respond(http_response::error(400, "invalid_request", "cursor is not one this API gave"));
+      return;
+    }
+    std::vector<std::string> visible;
+    for (const auto& t : p_.config.teams) {
+      if (who.in_team(t.id)) visible.push_back(t.id);
+    }
+    const std::string scope = who.scope();
+    const std::string limit_arg = std::to_string(limit);
+    const std::string teams = store::team_list(visible);
+    const std::string team = param("team"), channel = param("channel");
+    const std::string_view args[] = {scope,     status,   team,  channel,
+                                     assignee,  limit_arg, cursor, teams};
+    answer(store::script::list_conversations, args, 200, respond);
+  }
+
+  void read(const http_request&, const route_params& params, const principal& who, respond_ref respond) {
+    if (bad_id(params, "conversation", respond)) return;
+    const std::string scope = who.scope();
+    const std::string_view args[] = {params.get("id"), scope};
+    answer(store::script::read_conversation, args, 200, respond);
+  }
+
+  void patron(const http_request&, const route_params& params, const principal&, respond_ref respond) {
+    if (bad_id(params, "patron", respond)) return;
+    const std::string_view args[] = {params.get("id")};
+    answer(store::script::read_patron, args, 200, respond);
+  }
+
+  void claim(const http_request& r, const route_params& params, const principal& who,
+             respond_ref respond) {
+    if (bad_id(params, "conversation", respond)) return;
+    bool force = false;
+    if (!r.body.empty()) {
+      auto body = json_body::parse(r.body);
+      if (!body) {
+        respond(http_response::from(body.err()));
+        return;
+      }
+      force = body->flag("force") && who.sees_every_team();
+    }
+    const std::string at = now(), scope = who.scope();
+    const std::string_view args[] = {at, params.get("id"), who.user.name, scope, force ? "1" : "0"};
+    answer(store::script::claim, args, 200, respond);
+  }
+
+  void post(const http_request& r, const route_params& params, const principal& who,
+            std::string_view kind, respond_ref respond) {
+    if (bad_id(params, "conversation", respond)) return;
+    auto body = json_body::parse(r.body);
+    if (!body) {
+      respond(http_response::from(body.err()));
+      return;
+    }
+    auto text = body->text("text", max_reply_chars);
+    if (!text) {
+      respond(http_response::from(text.err()));
+      return;
+    }
+    if (!core::is_valid_utf8(text.value())) {
+      respond(http_response::error(400, "invalid_request", "text: not valid UTF-8"));
+      return;
+    }
+    const std::string at = now(), scope = who.scope();
+    const std::string preview = core::preview(text.value(), preview_bytes);
+    const std::string& author =
+        who.user.display_name.empty() ? who.user.name : who.user.display_name;
+    const std::string_view args[] = {at,   params.get("id"), who.user.name, author, scope,
+                                     kind, text.value(),     preview,
+                                     who.sees_every_team() ? "1" : "0"};
+    answer(store::script::post_message, args, 201, respond);
+  }
+
+  void reply(const http_request& r, const route_params& params, const principal& who,
+             respond_ref respond) {
+    post(r, params, who, "out", respond);
+  }
+  void note(const http_request& r, const route_params& params, const principal& who,
+            respond_ref respond) {
+    post(r, params, who, "note", respond);
+  }
+
+  void close(const http_request&, const route_params& params, const principal& who,
+             respond_ref respond) {
+    if (bad_id(params, "conversation", respond)) return;
+    const std::string at = now(), scope = who.scope();
+    const std::string_view args[] = {at, params.get("id"), who.user.name, scope};
+    answer(store::script::close, args, 200, respond);
+  }
+
+  void tags(const http_request& r, const route_params& params, const principal& who,
+            respond_ref respond) {
+    if (bad_id(params, "conversation", respond)) return;
+    auto body = json_body::parse(r.body);
+    if (!body) {
+      respond(http_response::from(body.err()));
+      return;
+    }
+    auto add = body->strings("add");
+    auto remove = body->strings("remove");
+    if (!add || !remove) {
+      respond(http_response::from(!add ? add.err() : remove.err()));
+      return;
+    }
+    for (const auto* list : {&add.value(), &remove.value()}) {
+      for (const auto& tag : *list) {
+        if (!is_tag(tag)) {
+          respond(http_response::error(400, "invalid_request",
+                                       "tag '" + tag + "': use 1 to 40 letters, digits, - and _"));
+          return;
+        }
+      }
+    }
+    const std::string at = now(), scope = who.scope();
+    const std::string adding = std::to_string(add->size());
+    std::vector<std::string_view> args = {at, params.get("id"), scope, adding};
+    args.insert(args.end(), add->begin(), add->end());
+    args.insert(args.end(), remove->begin(), remove->end());
+    answer(store::script::tag, args, 200, respond);
+  }
+
+  api_parts p_;
+};
+
+}  // namespace
+
+void add_api_routes(http_router& router, api_parts parts) {
+  std::make_shared<routes>(parts)->add(router);
+}
+
+}  // namespace askdesk::net

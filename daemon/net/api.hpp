@@ -1,0 +1,33 @@
+// The REST API under /api/v1 for conversations, patrons and teams (docs/api.md). Handlers
+// authenticate the caller, check the request at the edge, and then call one Lua script that
+// checks permissions and changes or reads the data atomically (daemon/store/scripts/). The
+// scripts shape the JSON, so events and answers describe a conversation the same way.
+//
+// Single-threaded: use on the io_context's thread.
+#pragma once
+
+#include "daemon/config/config.hpp"
+#include "daemon/core/time.hpp"
+#include "daemon/net/auth.hpp"
+#include "daemon/net/http.hpp"
+#include "daemon/store/redis_connection.hpp"
+#include "daemon/store/scripts.hpp"
+
+namespace askdesk::net {
+
+struct api_parts {
+  store::redis_connection& redis;
+  const store::script_set& scripts;
+  auth_service& auth;
+  const config::daemon_config& config;
+  const core::clock& clock;
+};
+
+// Adds the conversation, patron and team routes.
+void add_api_routes(http_router& router, api_parts parts);
+
+// Limits the API enforces, shared with the dashboard's checks.
+inline constexpr std::size_t max_reply_chars = 4000;
+inline constexpr std::size_t max_tag_chars = 40;
+
+}  // namespace askdesk::net

@@ -1,0 +1,46 @@
+-- post_message: a staff reply, an internal note or an automatic message, added to its
+-- conversation. Replies and automatic messages are also queued on the `outbound` stream for
+-- their connector to send; they start 'pending'. A reply to a waiting conversation claims it.
+-- ARGV: 1 now ms, 2 conversation id, 3 user ('' for automatic), 4 author's display name,
+-- 5 scope, 6 kind ('out', 'note' or 'auto'), 7 text, 8 preview, 9 '1' when the caller may
+-- answer a conversation someone else holds (supervisors).
+local now, id, user, author_name, scope = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local kind, text, preview, override = ARGV[6], ARGV[7], ARGV[8], ARGV[9] == '1'
+local c, err = load_conversation(id, scope)
+if not c then return err end
+local claimed = false
+if kind == 'out' then
+  if c.status == 'closed' then return fail('conflict', 'conversation ' .. id .. ' is closed') end
+  if c.assignee ~= '' and c.assignee ~= user and not override then
+    return fail('conflict', 'conversation ' .. id .. ' is assigned to ' .. c.assignee)
+  end
+  if c.status == 'queued' then
+    assign(c, user, now)
+    claimed = true
+  end
+end
+
+local message = tostring(redis.call('INCR', 'seq:message'))
+redis.call('HSET', 'message:' .. message,
+  'id', message, 'conversation', id, 'direction', kind, 'text', text, 'channel', c.channel,
+  'connector', c.connector, 'author', user, 'author_name', author_name, 'sent_at', now,
+  'received_at', now, 'status', kind == 'note' and 'note' or 'pending')
+redis.call('RPUSH', 'conversation:' .. id .. ':messages', message)
+redis.call('HINCRBY', 'conversation:' .. id, 'messages', 1)
+touch(id, now)
+if kind ~= 'note' then
+  redis.call('HSET', 'conversation:' .. id, 'last_at', now, 'last_direction', kind, 'preview', preview)
+  if kind == 'out' and (c.first_response_at == nil or c.first_response_at == '') then
+    redis.call('HSET', 'conversation:' .. id, 'first_response_at', now)
+  end
+  local patron_name = redis.call('HGET', 'patron:' .. c.patron, 'name') or ''
+  redis.call('XADD', 'outbound', '*', 'message', message, 'conversation', id,
+    'connector', c.connector, 'to', c.address, 'thread', c.thread, 'patron_name', patron_name,
+    'text', text, 'automatic', kind == 'auto' and '1' or '0')
+end
+
+local summary = conversation_json(id)
+if claimed then emit('conversation.updated', id, c.team, {conversation = summary}) end
+local m = message_json(message)
+emit('message.created', id, c.team, {conversation = summary, message = m})
+return ok({message = m, conversation = summary})
