@@ -1,0 +1,95 @@
+#include "tests/support/askdesk_daemon.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <thread>
+
+namespace askdesk::testing {
+
+askdesk_daemon::askdesk_daemon(redis_server& redis, const std::string& config)
+    : redis_(redis), port_(free_port()) {
+  const std::string listen = "127.0.0.1:" + std::to_string(port_);
+  std::vector<std::string> argv = {ASKDESK_BINARY, "serve", "--listen", listen, "--log-level", "debug"};
+  if (!config.empty()) {
+    config_file_ = dir_.write("askdesk.json", config);
+    argv.push_back("--config");
+    argv.push_back(config_file_);
+  }
+  process_ = std::make_unique<child_process>(
+      argv, dir_.file("askdesk.log"),
+      std::vector<std::pair<std::string, std::string>>{{"ASKDESK_REDIS_URL", redis_.url()}});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (http_request("GET", url("/healthz")).status == 200) return;
+    if (!process_->running()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("askdesk did not become healthy:\n" + process_->log());
+}
+
+askdesk_daemon::~askdesk_daemon() {
+  process_->signal(SIGTERM);
+  if (!process_->wait(std::chrono::seconds(5))) process_->signal(SIGKILL);
+}
+
+std::string askdesk_daemon::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+std::pair<int, std::string> askdesk_daemon::run_cli(const std::vector<std::string>& args,
+                                                     const std::string& stdin_text) {
+  std::string command = "ASKDESK_REDIS_URL='" + redis_.url() + "' '" + ASKDESK_BINARY + "'";
+  for (const auto& a : args) command += " '" + a + "'";
+  if (!config_file_.empty()) command += " --config '" + config_file_ + "'";
+  const std::string input = dir_.write("stdin.txt", stdin_text);
+  command += " < '" + input + "' 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) throw std::runtime_error("cannot run " + command);
+  std::string output;
+  std::array<char, 4096> buffer;
+  while (const std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, output};
+}
+
+void askdesk_daemon::add_user(const std::string& name, const std::string& role,
+                              const std::vector<std::string>& teams, const std::string& password) {
+  std::vector<std::string> args = {"user", "add", name, "--role", role, "--password-stdin"};
+  for (const auto& t : teams) {
+    args.push_back("--team");
+    args.push_back(t);
+  }
+  const auto [code, output] = run_cli(args, password + "\n");
+  if (code != 0) throw std::runtime_error("user add " + name + " failed: " + output);
+}
+
+staff_session askdesk_daemon::login(const std::string& name, const std::string& password) {
+  const auto r = http_request("POST", url("/api/v1/login"),
+                              R"({"username":")" + name + R"(","password":")" + password + R"("})",
+                              {"Content-Type: application/json"});
+  if (r.status != 200) throw std::runtime_error("login as " + name + ": " + r.body);
+  const std::string set_cookie = r.header("set-cookie");
+  return {set_cookie.substr(0, set_cookie.find(';')), json_string(r.body, "csrf_token")};
+}
+
+http_result askdesk_daemon::call(const staff_session& s, const std::string& method,
+                                 const std::string& path, const std::string& body) {
+  std::vector<std::string> headers = {"Cookie: " + s.cookie, "Content-Type: application/json"};
+  if (method != "GET") headers.push_back("X-CSRF-Token: " + s.csrf);
+  return http_request(method, url(path), body, headers);
+}
+
+std::string json_string(const std::string& json, const std::string& key) {
+  const std::string needle = "\"" + key + "\":\"";
+  const std::size_t at = json.find(needle);
+  if (at == std::string::npos) return "";
+  const std::size_t start = at + needle.size();
+  return json.substr(start, json.find('"', start) - start);
+}
+
+}  // namespace askdesk::testing

@@ -1,0 +1,61 @@
+// The real `askdesk serve` for an integration test, on a free loopback port with its own
+// config file and the test's redis-server, plus the small things tests do with it: add a
+// staff user through the CLI, log in, call the API with the session. Stopped (SIGTERM, then
+// SIGKILL) when destroyed.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace askdesk::testing {
+
+struct staff_session {
+  std::string cookie;  // "askdesk_session=..."
+  std::string csrf;
+};
+
+class askdesk_daemon {
+ public:
+  // `config` is the JSON without http.listen, which is added; "" for no config file at all
+  // (then --listen). Waits until /healthz answers 200; throws if it does not within 10 s.
+  askdesk_daemon(redis_server& redis, const std::string& config);
+  ~askdesk_daemon();
+
+  int port() const { return port_; }
+  std::string url(const std::string& path = "") const;
+  std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  child_process& process() { return *process_; }
+
+  // `askdesk user add` through the CLI; throws when it fails.
+  void add_user(const std::string& name, const std::string& role,
+                const std::vector<std::string>& teams, const std::string& password);
+  // POST /api/v1/login; throws unless 200.
+  staff_session login(const std::string& name, const std::string& password);
+
+  // A request with the session's cookie (and CSRF token for POST).
+  http_result call(const staff_session& s, const std::string& method, const std::string& path,
+                   const std::string& body = "");
+
+  // Runs the askdesk binary with `args` and `stdin_text`; returns its exit code and output.
+  std::pair<int, std::string> run_cli(const std::vector<std::string>& args,
+                                      const std::string& stdin_text = "");
+
+ private:
+  redis_server& redis_;
+  temp_dir dir_;
+  int port_;
+  std::string config_file_;
+  std::unique_ptr<child_process> process_;
+};
+
+// Pulls a JSON string member ("key":"value") out of a flat answer; "" when absent. Enough
+// for ids and tokens in tests.
+std::string json_string(const std::string& json, const std::string& key);
+
+}  // namespace askdesk::testing

@@ -1,0 +1,141 @@
+#include "tests/support/ws_client.hpp"
+
+#include <deque>
+#include <stdexcept>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace askdesk::testing {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = boost::asio::ip::tcp;
+
+// One read is always pending once the handshake is done; frames queue up in `frames` and
+// read() runs the io_context until one is there or its time is up. A timed-out read() leaves
+// the pending read in place (cancelling it would fail the WebSocket stream), so no frame is
+// lost between calls.
+struct ws_client::impl {
+  boost::asio::io_context io;
+  websocket::stream<tcp::socket> ws{io};
+  beast::flat_buffer buffer;
+  std::deque<std::string> frames;
+  int close_code = 0;
+  bool closed = false;
+
+  void read_next() {
+    ws.async_read(buffer, [this](beast::error_code ec, std::size_t) {
+      if (ec) {
+        closed = true;
+        if (ec == websocket::error::closed) close_code = ws.reason().code;
+        return;
+      }
+      frames.push_back(beast::buffers_to_string(buffer.data()));
+      buffer.clear();
+      read_next();
+    });
+  }
+
+  // Runs the loop until `done()` or the deadline; false on timeout.
+  template <typename Done>
+  bool run_until(Done done, std::chrono::steady_clock::time_point deadline) {
+    while (!done()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return false;
+      io.restart();
+      io.run_one_for(deadline - now);
+    }
+    return true;
+  }
+};
+
+ws_client::ws_client(int port, const std::string& target, const std::string& origin,
+                     const std::string& cookie)
+    : impl_(std::make_unique<impl>()) {
+  auto& s = beast::get_lowest_layer(impl_->ws);
+  s.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
+                          static_cast<unsigned short>(port)));
+  impl_->ws.set_option(
+      websocket::stream_base::decorator([origin, cookie](websocket::request_type& req) {
+        if (!origin.empty()) req.set(beast::http::field::origin, origin);
+        if (!cookie.empty()) req.set(beast::http::field::cookie, cookie);
+      }));
+  websocket::response_type response;
+  beast::error_code ec;
+  impl_->ws.handshake(response, "127.0.0.1:" + std::to_string(port), target, ec);
+  if (ec) {
+    throw std::runtime_error("upgrade refused with " + std::to_string(response.result_int()) +
+                             ": " + response.body());
+  }
+  impl_->ws.text(true);
+  impl_->read_next();
+}
+
+ws_client::~ws_client() {
+  beast::error_code ec;
+  beast::get_lowest_layer(impl_->ws).close(ec);
+}
+
+void ws_client::send(const std::string& text) {
+  auto message = std::make_shared<std::string>(text);
+  bool done = false;
+  beast::error_code result;
+  impl_->ws.async_write(boost::asio::buffer(*message),
+                        [&, message](beast::error_code ec, std::size_t) {
+                          result = ec;
+                          done = true;
+                        });
+  if (!impl_->run_until([&] { return done; },
+                        std::chrono::steady_clock::now() + std::chrono::seconds(5))) {
+    throw std::runtime_error("websocket write timed out");
+  }
+  if (result) throw std::runtime_error("websocket write failed: " + result.message());
+}
+
+std::optional<std::string> ws_client::read(std::chrono::milliseconds timeout) {
+  impl_->run_until([&] { return !impl_->frames.empty() || impl_->closed; },
+                   std::chrono::steady_clock::now() + timeout);
+  if (impl_->frames.empty()) return std::nullopt;
+  std::string frame = std::move(impl_->frames.front());
+  impl_->frames.pop_front();
+  return frame;
+}
+
+std::optional<std::string> ws_client::read_until(const std::string& needle,
+                                                 std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    auto frame = read(left);
+    if (!frame) return std::nullopt;
+    if (frame->find(needle) != std::string::npos) return frame;
+  }
+}
+
+int ws_client::close_code() const { return impl_->close_code; }
+
+void ws_client::close() {
+  bool done = false;
+  impl_->ws.async_close(websocket::close_code::normal, [&](beast::error_code) { done = true; });
+  impl_->run_until([&] { return done && impl_->closed; },
+                   std::chrono::steady_clock::now() + std::chrono::seconds(2));
+}
+
+int upgrade_status(int port, const std::string& target, const std::string& origin,
+                   const std::string& cookie) {
+  try {
+    ws_client c(port, target, origin, cookie);
+    return 101;
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    const auto at = what.find("with ");
+    return at == std::string::npos ? 0 : std::atoi(what.c_str() + at + 5);
+  }
+}
+
+}  // namespace askdesk::testing
