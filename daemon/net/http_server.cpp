@@ -4,7 +4,10 @@
 // owns one WebSocket with a queue of shared frames and at most one write in flight.
 // Every async handler holds shared_from_this(), so a session lives exactly as long as it has
 // work outstanding. The server keeps plain pointers to live sessions (they remove
-// themselves in their destructors) only to shut them down.
+// themselves in their destructors) only to shut them down: politely first (a WebSocket gets
+// 1001 and its close handshake), then, after a grace period, by closing their sockets, so a
+// peer that never answers cannot hold the daemon up. A session that somehow outlives the
+// server (the daemon gave up waiting) was detached from it and touches nothing.
 
 #include "daemon/net/http_server.hpp"
 
@@ -41,9 +44,12 @@ class session_base : public std::enable_shared_from_this<session_base> {
   session_base& operator=(const session_base&) = delete;
   // Ends the session politely (see http_server::shutdown).
   virtual void shutdown() = 0;
+  // Closes its socket at once: every pending operation completes and releases the session.
+  virtual void abort() = 0;
+  void detach() { server_ = nullptr; }
 
  protected:
-  server_impl& server_;
+  server_impl* server_;  // null once the server is gone
 };
 
 class server_impl final : public http_server {
@@ -51,6 +57,9 @@ class server_impl final : public http_server {
   server_impl(asio::io_context& io, http_server_options options, const http_router& router)
       : io_(io), options_(std::move(options)), router_(router), acceptor_(io), retry_(io),
         drain_(io) {}
+  ~server_impl() override {
+    for (auto* s : sessions_) s->detach();
+  }
 
   core::status listen() override;
   std::uint16_t port() const override { return port_; }
@@ -70,7 +79,8 @@ class server_impl final : public http_server {
 
  private:
   void accept();
-  void wait_for_sessions(std::function<void()> done);
+  void wait_for_sessions(std::chrono::steady_clock::time_point abort_at,
+                         std::function<void()> done);
 
   asio::io_context& io_;
   const http_server_options options_;
@@ -84,8 +94,10 @@ class server_impl final : public http_server {
   std::unordered_map<std::string, std::size_t> websockets_;
 };
 
-session_base::session_base(server_impl& server) : server_(server) { server_.add(this); }
-session_base::~session_base() { server_.remove(this); }
+session_base::session_base(server_impl& server) : server_(&server) { server_->add(this); }
+session_base::~session_base() {
+  if (server_) server_->remove(this);
+}
 
 bool quiet(const beast::error_code& ec) {
   return ec == asio::error::operation_aborted || ec == websocket::error::closed ||
@@ -114,7 +126,7 @@ class websocket_session final : public session_base, public websocket_peer {
         remote_(std::move(remote)) {}
 
   ~websocket_session() override {
-    if (open_) server_.websocket_closed(path_);
+    if (open_ && server_) server_->websocket_closed(path_);
   }
 
   void run(http::request<http::string_body> request) {
@@ -154,6 +166,11 @@ class websocket_session final : public session_base, public websocket_peer {
 
   void shutdown() override { close(1001, "server shutting down"); }
 
+  void abort() override {
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
  private:
   std::shared_ptr<websocket_session> self() {
     return std::static_pointer_cast<websocket_session>(shared_from_this());
@@ -165,7 +182,7 @@ class websocket_session final : public session_base, public websocket_peer {
       return;
     }
     open_ = true;
-    server_.websocket_opened(path_);
+    server_->websocket_opened(path_);
     handler_->on_open(*this);
     read();
   }
@@ -264,13 +281,18 @@ class http_session final : public session_base {
     }
   }
 
+  void abort() override {
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+  }
+
   // Writes the answer to the request being handled; called once per request.
   void answer(http_response r) {
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(11);
     res->result(static_cast<unsigned>(r.status));
-    apply_headers(*res, r, server_.options().default_headers);
-    const bool keep_alive = request_.keep_alive && !r.close && !stopping_ && !server_.stopping();
+    apply_headers(*res, r, server_->options().default_headers);
+    const bool keep_alive = request_.keep_alive && !r.close && !stopping_ && !server_->stopping();
     res->keep_alive(keep_alive);
     if (request_.method == "HEAD") {
       res->content_length(r.body.size());
@@ -289,9 +311,9 @@ class http_session final : public session_base {
   void read() {
     if (stopping_) return;
     parser_.emplace();
-    parser_->body_limit(server_.options().body_limit);
-    parser_->header_limit(static_cast<std::uint32_t>(server_.options().header_limit));
-    stream_.expires_after(server_.options().idle_timeout);
+    parser_->body_limit(server_->options().body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(server_->options().header_limit));
+    stream_.expires_after(server_->options().idle_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&http_session::on_read, self()));
   }
@@ -306,9 +328,9 @@ class http_session final : public session_base {
     request_.keep_alive = false;
     if (ec == http::error::body_limit) {
       request_.method = "POST";
-      answer(http_response::error(413, "too_large",
+      answer(http_response::error(413, "payload_too_large",
                                   "the body is larger than " +
-                                      std::to_string(server_.options().body_limit) + " bytes"));
+                                      std::to_string(server_->options().body_limit) + " bytes"));
       return;
     }
     if (ec == http::error::header_limit) {
@@ -338,7 +360,7 @@ class http_session final : public session_base {
       return;
     }
     request_.body = std::move(req.body());
-    server_.router().dispatch(request_, responder());
+    server_->router().dispatch(request_, responder());
   }
 
   // A respond_fn for the current request. If every copy is dropped without answering, the
@@ -365,8 +387,8 @@ class http_session final : public session_base {
   }
 
   void upgrade(http::request<http::string_body> req) {
-    const auto match = server_.router().find_websocket(request_.path);
-    if (!match.route || server_.stopping()) {
+    const auto match = server_->router().find_websocket(request_.path);
+    if (!match.route || server_->stopping()) {
       answer(http_response::error(404, "not_found", "no WebSocket at " + request_.path));
       return;
     }
@@ -378,7 +400,7 @@ class http_session final : public session_base {
         return;
       }
       self->busy_ = false;
-      auto ws = std::make_shared<websocket_session>(self->server_, std::move(self->stream_),
+      auto ws = std::make_shared<websocket_session>(*self->server_, std::move(self->stream_),
                                                     std::move(d.handler), limits,
                                                     self->request_.path, self->remote_);
       ws->run(std::move(*pending));
@@ -386,7 +408,7 @@ class http_session final : public session_base {
   }
 
   void write(std::shared_ptr<http::response<http::string_body>> res) {
-    stream_.expires_after(server_.options().request_timeout);
+    stream_.expires_after(server_->options().request_timeout);
     http::async_write(stream_, *res, [self = self(), res](beast::error_code ec, std::size_t) {
       self->busy_ = false;
       if (ec || !res->keep_alive()) {
@@ -452,17 +474,24 @@ void server_impl::shutdown(std::function<void()> done) {
   retry_.cancel();
   const std::vector<session_base*> live(sessions_.begin(), sessions_.end());
   for (auto* s : live) s->shutdown();
-  wait_for_sessions(std::move(done));
+  wait_for_sessions(std::chrono::steady_clock::now() + options_.shutdown_grace, std::move(done));
 }
 
-void server_impl::wait_for_sessions(std::function<void()> done) {
+void server_impl::wait_for_sessions(std::chrono::steady_clock::time_point abort_at,
+                                    std::function<void()> done) {
   if (sessions_.empty()) {
     done();
     return;
   }
+  if (std::chrono::steady_clock::now() >= abort_at) {
+    spdlog::info("http: closing {} connection(s) that did not finish in time", sessions_.size());
+    const std::vector<session_base*> late(sessions_.begin(), sessions_.end());
+    for (auto* s : late) s->abort();
+    abort_at = std::chrono::steady_clock::time_point::max();
+  }
   drain_.expires_after(std::chrono::milliseconds(20));
-  drain_.async_wait([this, done = std::move(done)](beast::error_code ec) mutable {
-    if (!ec) wait_for_sessions(std::move(done));
+  drain_.async_wait([this, abort_at, done = std::move(done)](beast::error_code ec) mutable {
+    if (!ec) wait_for_sessions(abort_at, std::move(done));
   });
 }
 
