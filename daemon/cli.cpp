@@ -138,14 +138,18 @@ config::defaults environment_defaults() {
 std::optional<loaded_config> load_config(const std::string& path, const config::defaults& defaults) {
   const auto env = json::process_environment();
   json::problems problems;
-  std::optional<config::daemon_config> c =
-      path.empty() ? std::optional(config::builtin(defaults))
-                   : config::load_file(path, defaults, env, problems);
+  connectors::registry registry;
+  connectors::register_builtin_connectors(registry);
   std::vector<std::unique_ptr<connectors::connector_settings>> settings;
-  if (c) {
-    connectors::registry registry;
-    connectors::register_builtin_connectors(registry);
-    settings = registry.parse_all(*c, env, problems);
+  const auto read_connectors = [&](const config::daemon_config& c, json::problems& out) {
+    settings = registry.parse_all(c, env, out);
+  };
+  std::optional<config::daemon_config> c;
+  if (path.empty()) {
+    c = config::builtin(defaults);
+    read_connectors(*c, problems);
+  } else {
+    c = config::load_file(path, defaults, env, problems, read_connectors);
   }
   if (!problems.empty()) {
     const std::string where = path.empty() ? "built-in configuration" : path;

@@ -354,7 +354,8 @@ daemon_config builtin(const defaults& fallback) {
 }
 
 std::optional<daemon_config> parse(std::string_view text, const defaults& fallback,
-                                   const json::environment& env, json::problems& out) {
+                                   const json::environment& env, json::problems& out,
+                                   const connector_check& check) {
   auto parsed = json::document::parse(text);
   if (!parsed) {
     out.add("", parsed.err().message);
@@ -382,12 +383,14 @@ std::optional<daemon_config> parse(std::string_view text, const defaults& fallba
   read_connectors(*root, c);  // without the key, the built-in web chat stays
   root->finish();
   finish_defaults(c, fallback);
+  if (check) check(c, out);
   if (out.size() != before) return std::nullopt;
   return c;
 }
 
 std::optional<daemon_config> load_file(const std::string& path, const defaults& fallback,
-                                       const json::environment& env, json::problems& out) {
+                                       const json::environment& env, json::problems& out,
+                                       const connector_check& check) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     out.add("", "cannot read " + path + ": " + std::strerror(errno));
@@ -395,7 +398,7 @@ std::optional<daemon_config> load_file(const std::string& path, const defaults& 
   }
   std::ostringstream text;
   text << in.rdbuf();
-  auto c = parse(text.str(), fallback, env, out);
+  auto c = parse(text.str(), fallback, env, out, check);
   if (c) c->source = path;
   return c;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,14 +103,21 @@ struct defaults {
   std::string listen;
 };
 
+// Reads the connector blocks (the connector registry's parse_all), which this layer cannot
+// know, so their problems are reported together with every other one.
+using connector_check = std::function<void(const daemon_config&, json::problems& out)>;
+
 // Parses a configuration text. Every problem goes to `out` with its JSON path; the result
-// is nullopt when there was any.
+// is nullopt when there was any. `check`, when given, runs on the configuration read so far
+// even when other parts had problems.
 std::optional<daemon_config> parse(std::string_view text, const defaults& fallback,
-                                   const json::environment& env, json::problems& out);
+                                   const json::environment& env, json::problems& out,
+                                   const connector_check& check = {});
 
 // Reads and parses `path`. A file that cannot be read is one problem naming it.
 std::optional<daemon_config> load_file(const std::string& path, const defaults& fallback,
-                                       const json::environment& env, json::problems& out);
+                                       const json::environment& env, json::problems& out,
+                                       const connector_check& check = {});
 
 // The configuration of `askdesk serve` with no file: a useful local hub.
 daemon_config builtin(const defaults& fallback);
