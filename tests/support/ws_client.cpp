@@ -30,7 +30,7 @@ struct ws_client::impl {
     ws.async_read(buffer, [this](beast::error_code ec, std::size_t) {
       if (ec) {
         closed = true;
-        if (ec == websocket::error::closed) close_code = ws.reason().code;
+        close_code = ws.reason().code;  // 0 unless the server sent a close frame
         return;
       }
       frames.push_back(beast::buffers_to_string(buffer.data()));
