@@ -142,5 +142,15 @@ TEST_F(CheckConfig, BadJsonAndAMissingVariableAreNamed) {
   EXPECT_NE(output.find("ASKDESK_TEST_SURELY_UNSET"), std::string::npos) << output;
 }
 
+TEST_F(CheckConfig, TheShippedConfigsAreValid) {
+  // The example documents every key with values that must pass; its ${VARS} need values.
+  setenv("REDIS_PASSWORD", "secret", 1);
+  setenv("ASKDESK_REPLAY_TOKEN", "0123456789abcdef0123", 1);
+  for (const char* file : {"/deploy/demo.json", "/deploy/askdesk.example.jsonc"}) {
+    const auto [code, output] = daemon_.run_cli({"check-config", ASKDESK_SOURCE_DIR + std::string(file)});
+    EXPECT_EQ(code, 0) << file << ": " << output;
+  }
+}
+
 }  // namespace
 }  // namespace askdesk::testing
