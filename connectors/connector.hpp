@@ -33,7 +33,7 @@ namespace askdesk::store {
 class redis_connection;
 class script_set;
 class event_feed;
-}
+}  // namespace askdesk::store
 
 namespace askdesk::connectors {
 
@@ -54,22 +54,22 @@ class inbound_sink {
 
 // A reply or an automatic message to send on the patron's channel.
 struct outbound_message {
-  std::string conversation;   // conversation id
-  std::string message;        // message id; channels that support it use it as idempotency key
-  std::string to;             // the patron's address on this channel
+  std::string conversation;  // conversation id
+  std::string message;       // message id; channels that support it use it as idempotency key
+  std::string to;            // the patron's address on this channel
   std::string patron_name;
-  std::string thread;         // the conversation's thread key on this channel
+  std::string thread;  // the conversation's thread key on this channel
   std::string text;
-  bool automatic = false;     // an automatic acknowledgement, not a person's reply
+  bool automatic = false;                    // an automatic acknowledgement, not a person's reply
   std::map<std::string, std::string> facts;  // channel details (email: subject, references)
 };
 
 struct send_result {
   enum class outcome { sent, retry, permanent };
   outcome what = outcome::sent;
-  std::string provider_id;     // the channel's id of the sent message, for delivery statuses
-  std::string error_code;      // the channel's code ("21610"), for staff
-  std::string error;           // what went wrong, for staff
+  std::string provider_id;  // the channel's id of the sent message, for delivery statuses
+  std::string error_code;   // the channel's code ("21610"), for staff
+  std::string error;        // what went wrong, for staff
   std::chrono::milliseconds retry_after{0};  // when the channel said how long to wait
 
   static send_result sent(std::string provider_id = {}) {
@@ -87,7 +87,7 @@ struct connector_health {
   core::timestamp last_success{};  // last message received or sent
   core::timestamp last_error_at{};
   std::string last_error;
-  std::int64_t backlog = 0;        // messages known to wait at the source
+  std::int64_t backlog = 0;  // messages known to wait at the source
 };
 
 class connector {

@@ -6,8 +6,8 @@ namespace askdesk::connectors {
 
 core::status registry::add(std::unique_ptr<connector_factory> factory) {
   if (find(factory->type())) {
-    return core::error{"invalid", "two connector factories for type '" +
-                                      std::string(factory->type()) + "'"};
+    return core::error{"invalid",
+                       "two connector factories for type '" + std::string(factory->type()) + "'"};
   }
   factories_.push_back(std::move(factory));
   return {};

@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
-#include <boost/asio/io_context.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
 
 #include "daemon/cli.hpp"
 #include "daemon/net/crypto.hpp"
@@ -26,10 +26,12 @@ constexpr std::size_t min_password = 10;
 bool valid_user_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
     if (!ok) return false;
   }
-  return (name.front() >= 'a' && name.front() <= 'z') || (name.front() >= '0' && name.front() <= '9');
+  return (name.front() >= 'a' && name.front() <= 'z') ||
+         (name.front() >= '0' && name.front() <= '9');
 }
 
 // One line from stdin, without its line end: passwords never appear in argv or the shell history.
@@ -46,8 +48,9 @@ class admin_session {
  public:
   explicit admin_session(const cli::loaded_config& loaded)
       : scripts_(loaded.config.redis),
-        redis_(store::redis_connection::create(
-            io_, {.endpoint = loaded.config.redis.endpoint, .name = "admin", .scripts = scripts_.sources()})),
+        redis_(store::redis_connection::create(io_, {.endpoint = loaded.config.redis.endpoint,
+                                                     .name = "admin",
+                                                     .scripts = scripts_.sources()})),
         users_(*redis_, scripts_),
         describe_(loaded.config.redis.endpoint.describe()) {
     spdlog::set_level(spdlog::level::warn);  // the command's own output is what matters
@@ -70,7 +73,8 @@ class admin_session {
     redis_->start();
     io_.run_for(std::chrono::seconds(30));
     if (!started) {
-      std::cerr << "askdesk: cannot reach Redis at " << describe_ << ": " << redis_->last_error() << "\n";
+      std::cerr << "askdesk: cannot reach Redis at " << describe_ << ": " << redis_->last_error()
+                << "\n";
       return 1;
     }
     return exit_code;
@@ -98,7 +102,8 @@ int usage_error(std::string_view usage) {
 
 int run_user(const cli::arguments& args) {
   const auto& p = args.positional;
-  if (p.empty()) return usage_error("askdesk user add|list|disable|enable|passwd ... (see askdesk help)");
+  if (p.empty())
+    return usage_error("askdesk user add|list|disable|enable|passwd ... (see askdesk help)");
   const std::string& verb = p[0];
   auto loaded = cli::load_config(args.option("--config"));
   if (!loaded) return 2;
@@ -131,7 +136,8 @@ int run_user(const cli::arguments& args) {
 
   if (verb == "add" || verb == "passwd") {
     if (!args.has_flag("--password-stdin")) {
-      return usage_error("askdesk user " + verb + " NAME ... --password-stdin (the password is read from stdin)");
+      return usage_error("askdesk user " + verb +
+                         " NAME ... --password-stdin (the password is read from stdin)");
     }
     store::user u;
     u.name = name;
@@ -165,35 +171,37 @@ int run_user(const cli::arguments& args) {
     auto hash = net::hash_password(*password);
     if (!hash) return fail(hash.err());
     u.password_hash = std::move(hash.value());
-    return admin_session(*loaded).run([u, verb](store::user_store& users, std::function<void(int)> done) {
-      const auto answer = [done, u, verb](core::status s) {
-        if (!s) {
-          done(fail(s.err()));
-          return;
-        }
-        std::cout << (verb == "add" ? "added " : "changed the password of ") << u.name << "\n";
-        done(0);
-      };
-      if (verb == "add") {
-        users.add(u, answer);
-      } else {
-        users.set_password(u.name, u.password_hash, answer);
-      }
-    });
+    return admin_session(*loaded).run(
+        [u, verb](store::user_store& users, std::function<void(int)> done) {
+          const auto answer = [done, u, verb](core::status s) {
+            if (!s) {
+              done(fail(s.err()));
+              return;
+            }
+            std::cout << (verb == "add" ? "added " : "changed the password of ") << u.name << "\n";
+            done(0);
+          };
+          if (verb == "add") {
+            users.add(u, answer);
+          } else {
+            users.set_password(u.name, u.password_hash, answer);
+          }
+        });
   }
 
   if (verb == "disable" || verb == "enable") {
     const bool disable = verb == "disable";
-    return admin_session(*loaded).run([name, disable](store::user_store& users, std::function<void(int)> done) {
-      users.set_disabled(name, disable, [done, name, disable](core::status s) {
-        if (!s) {
-          done(fail(s.err()));
-          return;
-        }
-        std::cout << (disable ? "disabled " : "enabled ") << name << "\n";
-        done(0);
-      });
-    });
+    return admin_session(*loaded).run(
+        [name, disable](store::user_store& users, std::function<void(int)> done) {
+          users.set_disabled(name, disable, [done, name, disable](core::status s) {
+            if (!s) {
+              done(fail(s.err()));
+              return;
+            }
+            std::cout << (disable ? "disabled " : "enabled ") << name << "\n";
+            done(0);
+          });
+        });
   }
   return usage_error("askdesk user add|list|disable|enable|passwd ... (see askdesk help)");
 }
@@ -205,40 +213,42 @@ int run_token(const cli::arguments& args) {
   if (p.size() == 1 && p[0] == "create") {
     const std::string name = args.option("--user");
     if (name.empty()) return usage_error("askdesk token create --user NAME");
-    return admin_session(*loaded).run([name](store::user_store& users, std::function<void(int)> done) {
-      users.get(name, [&users, done, name](core::result<std::optional<store::user>> u) {
-        if (!u) {
-          done(fail(u.err()));
-          return;
-        }
-        if (!u.value() || u.value()->disabled) {
-          done(fail({"not_found", "user " + name + " does not exist or is disabled"}));
-          return;
-        }
-        const std::string token = net::random_token();
-        users.create_token(name, net::sha256_hex(token), [done, token](core::status s) {
-          if (!s) {
-            done(fail(s.err()));
-            return;
-          }
-          std::cout << token << "\n";
-          done(0);
+    return admin_session(*loaded).run(
+        [name](store::user_store& users, std::function<void(int)> done) {
+          users.get(name, [&users, done, name](core::result<std::optional<store::user>> u) {
+            if (!u) {
+              done(fail(u.err()));
+              return;
+            }
+            if (!u.value() || u.value()->disabled) {
+              done(fail({"not_found", "user " + name + " does not exist or is disabled"}));
+              return;
+            }
+            const std::string token = net::random_token();
+            users.create_token(name, net::sha256_hex(token), [done, token](core::status s) {
+              if (!s) {
+                done(fail(s.err()));
+                return;
+              }
+              std::cout << token << "\n";
+              done(0);
+            });
+          });
         });
-      });
-    });
   }
   if (p.size() == 2 && p[0] == "revoke") {
     const std::string digest = net::sha256_hex(p[1]);
-    return admin_session(*loaded).run([digest](store::user_store& users, std::function<void(int)> done) {
-      users.revoke_token(digest, [done](core::status s) {
-        if (!s) {
-          done(fail(s.err()));
-          return;
-        }
-        std::cout << "revoked\n";
-        done(0);
-      });
-    });
+    return admin_session(*loaded).run(
+        [digest](store::user_store& users, std::function<void(int)> done) {
+          users.revoke_token(digest, [done](core::status s) {
+            if (!s) {
+              done(fail(s.err()));
+              return;
+            }
+            std::cout << "revoked\n";
+            done(0);
+          });
+        });
   }
   return usage_error("askdesk token create --user NAME | askdesk token revoke TOKEN");
 }

@@ -67,7 +67,8 @@ core::result<arguments> parse(int argc, char** argv) {
     }
   }
   if (args.command.empty() || args.has_flag("--help")) {
-    if (!args.command.empty() && args.command != "help") args.positional.insert(args.positional.begin(), args.command);
+    if (!args.command.empty() && args.command != "help")
+      args.positional.insert(args.positional.begin(), args.command);
     args.command = "help";
   }
   return args;
@@ -135,7 +136,8 @@ config::defaults environment_defaults() {
   return d;
 }
 
-std::optional<loaded_config> load_config(const std::string& path, const config::defaults& defaults) {
+std::optional<loaded_config> load_config(const std::string& path,
+                                         const config::defaults& defaults) {
   const auto env = json::process_environment();
   json::problems problems;
   connectors::registry registry;

@@ -8,7 +8,7 @@ namespace askdesk {
 int run_serve(const cli::arguments& args);
 int run_user(const cli::arguments& args);
 int run_token(const cli::arguments& args);
-}
+}  // namespace askdesk
 
 int main(int argc, char** argv) {
   using namespace askdesk;

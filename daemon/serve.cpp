@@ -13,11 +13,11 @@
 #include <chrono>
 #include <iostream>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "connectors/registry.hpp"
 #include "daemon/cli.hpp"
@@ -78,7 +78,8 @@ class daemon {
         scripts_(c.redis),
         commands_(store::redis_connection::create(io_, redis_options(c, scripts_, "commands"))),
         reader_(store::redis_connection::create(io_, redis_options(c, scripts_, "inbound"))),
-        outbound_reader_(store::redis_connection::create(io_, redis_options(c, scripts_, "outbound"))),
+        outbound_reader_(
+            store::redis_connection::create(io_, redis_options(c, scripts_, "outbound"))),
         events_reader_(store::redis_connection::create(io_, redis_options(c, scripts_, "events"))),
         cpu_(io_),
         users_(*commands_, scripts_),
@@ -88,13 +89,12 @@ class daemon {
              hub::hub_options{.consumer = consumer_name(c)}),
         dispatcher_({io_, *commands_, *outbound_reader_, scripts_, metrics_, clock_},
                     hub::dispatcher_options{.consumer = consumer_name(c)}),
-        server_(net::http_server::create(
-            io_,
-            {.host = c.http.listen_host,
-             .port = c.http.listen_port,
-             .body_limit = c.http.body_limit,
-             .default_headers = default_headers()},
-            router_)),
+        server_(net::http_server::create(io_,
+                                         {.host = c.http.listen_host,
+                                          .port = c.http.listen_port,
+                                          .body_limit = c.http.body_limit,
+                                          .default_headers = default_headers()},
+                                         router_)),
         signals_(io_, SIGINT, SIGTERM),
         deadline_(io_) {
     const connectors::connector_services services{io_,      router_, hub_,     config_, *commands_,
@@ -146,18 +146,17 @@ class daemon {
 
  private:
   void add_web_routes() {
-    router_.add("GET", "/", [this](const net::http_request& r, const net::route_params&,
-                                   net::respond_fn respond) {
-      respond(files_.serve(r, "dashboard/index.html"));
-    });
-    router_.add("GET", "/widget.js", [this](const net::http_request& r, const net::route_params&,
-                                            net::respond_fn respond) {
-      respond(files_.serve(r, "widget/widget.js"));
-    });
-    router_.add("GET", "/demo/", [this](const net::http_request& r, const net::route_params&,
-                                        net::respond_fn respond) {
-      respond(files_.serve(r, "demo/index.html"));
-    });
+    router_.add(
+        "GET", "/",
+        [this](const net::http_request& r, const net::route_params&, net::respond_fn respond) {
+          respond(files_.serve(r, "dashboard/index.html"));
+        });
+    router_.add("GET", "/widget.js",
+                [this](const net::http_request& r, const net::route_params&,
+                       net::respond_fn respond) { respond(files_.serve(r, "widget/widget.js")); });
+    router_.add("GET", "/demo/",
+                [this](const net::http_request& r, const net::route_params&,
+                       net::respond_fn respond) { respond(files_.serve(r, "demo/index.html")); });
     for (const char* folder : {"dashboard", "widget", "demo"}) {
       router_.add("GET", std::string("/") + folder + "/*",
                   [this, folder](const net::http_request& r, const net::route_params& p,

@@ -36,7 +36,8 @@ using frame = std::shared_ptr<const std::string>;
 
 frame make_frame(const json::writer& w) { return std::make_shared<const std::string>(w.str()); }
 
-frame error_frame(std::string_view code, std::string_view message, std::string_view client_id = {}) {
+frame error_frame(std::string_view code, std::string_view message,
+                  std::string_view client_id = {}) {
   json::writer w;
   w.start_object().field("type", "error").field("code", code).field("message", message);
   if (!client_id.empty()) w.field("client_id", client_id);
@@ -97,7 +98,8 @@ class webchat_connector;
 class patron_socket final : public net::websocket_handler,
                             public std::enable_shared_from_this<patron_socket> {
  public:
-  patron_socket(webchat_connector& owner, boost::asio::io_context& io) : owner_(owner), hello_timer_(io) {}
+  patron_socket(webchat_connector& owner, boost::asio::io_context& io)
+      : owner_(owner), hello_timer_(io) {}
 
   void on_open(net::websocket_peer& peer) override;
   void on_message(std::string_view text) override;
@@ -120,9 +122,9 @@ class patron_socket final : public net::websocket_handler,
   webchat_connector& owner_;
   net::websocket_peer* peer_ = nullptr;
   net::timer hello_timer_;
-  bool greeted_ = false;   // hello received (the session may still be loading)
-  bool ready_ = false;     // welcome sent
-  std::string address_;    // "w:<random>", the patron on this channel and the thread
+  bool greeted_ = false;  // hello received (the session may still be loading)
+  bool ready_ = false;    // welcome sent
+  std::string address_;   // "w:<random>", the patron on this channel and the thread
   std::string team_;
   std::string name_;
   std::string email_;
@@ -147,7 +149,9 @@ class webchat_connector final : public connector {
                                      "' is not allowed (add it to http.allowed_origins)")});
             return;
           }
-          decide({std::make_unique<handler_box>(std::make_shared<patron_socket>(*this, services_.io)), {}});
+          decide(
+              {std::make_unique<handler_box>(std::make_shared<patron_socket>(*this, services_.io)),
+               {}});
         },
         net::websocket_limits{.max_message_bytes = 16 * 1024, .max_queued_bytes = 1024 * 1024});
   }
@@ -157,7 +161,8 @@ class webchat_connector final : public connector {
   std::string_view channel() const override { return "webchat"; }
 
   void start() override {
-    subscription_ = services_.events.subscribe([this](const store::shared_event& e) { on_event(*e); });
+    subscription_ =
+        services_.events.subscribe([this](const store::shared_event& e) { on_event(*e); });
     presence_timer_.after(presence_check, [this] { check_presence(); });
   }
 
@@ -225,7 +230,8 @@ class webchat_connector final : public connector {
       on_presence(e);
       return;
     }
-    if (e.type != "message.created" && e.type != "conversation.updated" && e.type != "typing") return;
+    if (e.type != "message.created" && e.type != "conversation.updated" && e.type != "typing")
+      return;
     auto doc = json::document::parse(e.data);
     if (!doc) return;
     const auto& data = doc->root();
@@ -235,7 +241,8 @@ class webchat_connector final : public connector {
     if (conversation != data.MemberEnd() && conversation->value.IsObject()) {
       connector_id = string_member(conversation->value, "connector");
       const auto patron = conversation->value.FindMember("patron");
-      if (patron != conversation->value.MemberEnd()) address = string_member(patron->value, "address");
+      if (patron != conversation->value.MemberEnd())
+        address = string_member(patron->value, "address");
     }
     if (connector_id != settings_.id) return;
     const auto it = sockets_.find(std::string(address));
@@ -259,7 +266,10 @@ class webchat_connector final : public connector {
           .end_object();
     } else {
       if (string_member(data, "who") != "staff") return;
-      w.start_object().field("type", "typing").field("name", string_member(data, "name")).end_object();
+      w.start_object()
+          .field("type", "typing")
+          .field("name", string_member(data, "name"))
+          .end_object();
     }
     const frame f = make_frame(w);
     for (auto* s : it->second) s->send(f);
@@ -269,8 +279,8 @@ class webchat_connector final : public connector {
     auto doc = json::document::parse(e.data);
     if (!doc) return;
     const auto online = doc->root().FindMember("online");
-    const bool now_online = online != doc->root().MemberEnd() && online->value.IsInt() &&
-                            online->value.GetInt() > 0;
+    const bool now_online =
+        online != doc->root().MemberEnd() && online->value.IsInt() && online->value.GetInt() > 0;
     for (auto& [address, set] : sockets_) {
       for (auto* s : set) {
         if (s->team() != e.team || (s->online_known && s->online == now_online)) continue;
@@ -292,11 +302,13 @@ class webchat_connector final : public connector {
     }
     const std::string now = "(" + std::to_string(core::to_millis(services_.clock.now()));
     for (const auto& team : teams) {
-      services_.redis.command({"ZCOUNT", "presence:" + team, now, "+inf"}, [this, team](store::reply r) {
-        if (!r.is_integer()) return;
-        const std::string data = "{\"team\":\"" + team + "\",\"online\":" + std::to_string(r.integer()) + "}";
-        on_presence(store::event{"", "presence.updated", "", team, data, nullptr});
-      });
+      services_.redis.command(
+          {"ZCOUNT", "presence:" + team, now, "+inf"}, [this, team](store::reply r) {
+            if (!r.is_integer()) return;
+            const std::string data =
+                "{\"team\":\"" + team + "\",\"online\":" + std::to_string(r.integer()) + "}";
+            on_presence(store::event{"", "presence.updated", "", team, data, nullptr});
+          });
     }
   }
 
@@ -391,12 +403,14 @@ void patron_socket::hello(const rapidjson::Value& frame) {
     self->address_ = "w:" + net::random_token().substr(0, 22);
     const std::string key = self->owner_.session_key(token);
     auto& redis = self->owner_.services().redis;
-    redis.command({"HSET", key, "address", self->address_, "team", self->team_}, [](store::reply) {});
+    redis.command({"HSET", key, "address", self->address_, "team", self->team_},
+                  [](store::reply) {});
     redis.command({"EXPIRE", key, ttl}, [weak, token](store::reply r) {
       auto self = weak.lock();
       if (!self || !*self->alive_) return;
       if (r.failed()) {
-        self->send(error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
+        self->send(
+            error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
         if (self->peer_) self->peer_->close(1011, "storage unavailable");
         return;
       }
@@ -408,7 +422,8 @@ void patron_socket::hello(const rapidjson::Value& frame) {
     return;
   }
   const std::string key = owner_.session_key(token);
-  services.redis.command({"HGET", key, "address"}, [weak, key, token, after, ttl, fresh](store::reply r) {
+  services.redis.command({"HGET", key, "address"}, [weak, key, token, after, ttl,
+                                                    fresh](store::reply r) {
     auto self = weak.lock();
     if (!self || !*self->alive_) return;
     if (r.failed()) {
@@ -440,7 +455,8 @@ void patron_socket::welcome(const std::string& token, const std::string& after) 
                     auto self = weak.lock();
                     if (!self || !*self->alive_) return;
                     if (!r) {
-                      self->send(error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
+                      self->send(error_frame("unavailable",
+                                             "the chat is unavailable for a moment; reconnecting"));
                       if (self->peer_) self->peer_->close(1011, "storage unavailable");
                       return;
                     }
@@ -504,19 +520,23 @@ void patron_socket::message(const rapidjson::Value& frame) {
     return;
   }
   if (core::count_code_points(text) > static_cast<std::size_t>(s.max_message_chars)) {
-    send(error_frame("too_long",
-                     "messages can be at most " + std::to_string(s.max_message_chars) + " characters",
-                     client_id));
+    send(error_frame(
+        "too_long",
+        "messages can be at most " + std::to_string(s.max_message_chars) + " characters",
+        client_id));
     return;
   }
   const auto now = std::chrono::steady_clock::now();
   while (!recent_.empty() && now - recent_.front() >= std::chrono::minutes(1)) recent_.pop_front();
   if (static_cast<std::int64_t>(recent_.size()) >= s.messages_per_minute) {
-    const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::minutes(1) - (now - recent_.front())).count() + 1;
-    send(error_frame("rate_limited",
-                     "you are sending messages too fast; try again in " + std::to_string(wait) + " s",
-                     client_id));
+    const auto wait = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::minutes(1) -
+                                                                       (now - recent_.front()))
+                          .count() +
+                      1;
+    send(error_frame(
+        "rate_limited",
+        "you are sending messages too fast; try again in " + std::to_string(wait) + " s",
+        client_id));
     return;
   }
   recent_.push_back(now);
@@ -542,10 +562,10 @@ void patron_socket::message(const rapidjson::Value& frame) {
     if (!*self->alive_) return;
     if (!r) {
       const bool later = r.err().code == "unavailable";
-      self->send(error_frame(later ? "unavailable" : "invalid",
-                             later ? "not sent: the chat is unavailable for a moment; it will retry"
-                                   : r.err().message,
-                             client_id));
+      self->send(error_frame(
+          later ? "unavailable" : "invalid",
+          later ? "not sent: the chat is unavailable for a moment; it will retry" : r.err().message,
+          client_id));
       return;
     }
     json::writer w;

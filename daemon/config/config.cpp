@@ -54,8 +54,8 @@ bool is_http_url(std::string_view url) {
 void read_http(json::object_reader& r, http_options& http, const defaults& fallback) {
   if (auto listen = r.optional_string("listen")) {
     if (!parse_listen(*listen, http.listen_host, http.listen_port)) {
-      r.out().add(r.child_path("listen"), "must be host:port, like 127.0.0.1:8080, not '" +
-                                              *listen + "'");
+      r.out().add(r.child_path("listen"),
+                  "must be host:port, like 127.0.0.1:8080, not '" + *listen + "'");
     }
   }
   http.public_url = r.string("public_url", "");
@@ -68,9 +68,9 @@ void read_http(json::object_reader& r, http_options& http, const defaults& fallb
     for (std::size_t i = 0; i < http.allowed_origins.size(); ++i) {
       const auto& origin = http.allowed_origins[i];
       if (origin != "*" && (!is_http_url(origin) || origin_of(origin) != origin)) {
-        r.out().add(json::index_path(r.child_path("allowed_origins"), i),
-                    "must be an origin like https://library.example.org (no path), not '" +
-                        origin + "'");
+        r.out().add(
+            json::index_path(r.child_path("allowed_origins"), i),
+            "must be an origin like https://library.example.org (no path), not '" + origin + "'");
       }
     }
   }
@@ -84,7 +84,8 @@ void read_http(json::object_reader& r, http_options& http, const defaults& fallb
 void read_auth(json::object_reader& r, auth_options& auth) {
   auth.session_hours = r.integer("session_hours", auth.session_hours, 1, 24 * 365);
   auth.login_attempts = r.integer("login_attempts", auth.login_attempts, 1, 1000);
-  auth.login_window_minutes = r.integer("login_window_minutes", auth.login_window_minutes, 1, 24 * 60);
+  auth.login_window_minutes =
+      r.integer("login_window_minutes", auth.login_window_minutes, 1, 24 * 60);
   r.finish();
 }
 
@@ -97,8 +98,8 @@ void read_redis(json::object_reader& r, redis_options& redis) {
       r.out().add(r.child_path("url"), endpoint.err().message);
     }
   }
-  redis.events_max_length = r.integer("events_max_length", redis.events_max_length, 1000,
-                                      100'000'000);
+  redis.events_max_length =
+      r.integer("events_max_length", redis.events_max_length, 1000, 100'000'000);
   redis.dedup_days = r.integer("dedup_days", redis.dedup_days, 1, 3650);
   r.finish();
 }
@@ -110,8 +111,8 @@ void read_teams(json::object_reader& root, daemon_config& c) {
   const std::string path = root.child_path("teams");
   std::unordered_set<std::string> seen;
   for (rapidjson::SizeType i = 0; i < teams->Size(); ++i) {
-    auto r = json::object_reader::open((*teams)[i], json::index_path(path, i), root.out(),
-                                       root.env());
+    auto r =
+        json::object_reader::open((*teams)[i], json::index_path(path, i), root.out(), root.env());
     if (!r) continue;
     team_options team;
     if (auto id = r->required_string("id")) {
@@ -135,8 +136,8 @@ void read_topics(json::object_reader& root, daemon_config& c) {
   const std::string path = root.child_path("topics");
   std::unordered_set<std::string> seen;
   for (rapidjson::SizeType i = 0; i < topics->Size(); ++i) {
-    auto r = json::object_reader::open((*topics)[i], json::index_path(path, i), root.out(),
-                                       root.env());
+    auto r =
+        json::object_reader::open((*topics)[i], json::index_path(path, i), root.out(), root.env());
     if (!r) continue;
     topic_options topic;
     if (auto id = r->required_string("id")) {
@@ -170,7 +171,8 @@ void read_connectors(json::object_reader& root, daemon_config& c) {
     spec.path = json::index_path(path, i);
     spec.json = &block;
     if (!block.IsObject()) {
-      root.out().add(spec.path, "must be an object, not " + std::string(json::describe_type(block)));
+      root.out().add(spec.path,
+                     "must be an object, not " + std::string(json::describe_type(block)));
       continue;
     }
     // Only id and type are read here; the connector's factory reads (and finishes) the rest.
@@ -229,8 +231,8 @@ std::string redis_endpoint::describe() const {
 
 core::result<redis_endpoint> parse_redis_url(std::string_view url) {
   const auto bad = [&](std::string_view why) {
-    return core::error{"invalid", "'" + std::string(url) + "' is not a Redis URL: " +
-                                      std::string(why) +
+    return core::error{"invalid", "'" + std::string(url) +
+                                      "' is not a Redis URL: " + std::string(why) +
                                       " (use redis://host:port/db or unix:///path)"};
   };
   redis_endpoint e;

@@ -27,8 +27,8 @@ struct redis_endpoint {
   std::uint16_t port = 6379;       // tcp only
   std::string path;                // unix only
   int db = 0;
-  std::string username;            // empty: AUTH with the password alone (Redis < 6 style)
-  std::string password;            // empty: no AUTH
+  std::string username;  // empty: AUTH with the password alone (Redis < 6 style)
+  std::string password;  // empty: no AUTH
   // For logs and errors: the URL without its password.
   std::string describe() const;
 };
@@ -53,15 +53,15 @@ struct http_options {
 };
 
 struct redis_options {
-  redis_endpoint endpoint;            // "url"; default ASKDESK_REDIS_URL, then the private server
+  redis_endpoint endpoint;  // "url"; default ASKDESK_REDIS_URL, then the private server
   std::int64_t events_max_length = 100000;  // the event stream keeps about this many entries
-  std::int64_t dedup_days = 90;       // how long a channel's message id is remembered
+  std::int64_t dedup_days = 90;             // how long a channel's message id is remembered
 };
 
 struct auth_options {
-  std::int64_t session_hours = 12;        // a staff session ends after this long without use
-  std::int64_t login_attempts = 5;        // failed logins per user or address before 429
-  std::int64_t login_window_minutes = 15; // ... within this window
+  std::int64_t session_hours = 12;         // a staff session ends after this long without use
+  std::int64_t login_attempts = 5;         // failed logins per user or address before 429
+  std::int64_t login_window_minutes = 15;  // ... within this window
 };
 
 struct team_options {
@@ -86,10 +86,10 @@ struct daemon_config {
   http_options http;
   redis_options redis;
   auth_options auth;
-  std::vector<team_options> teams;        // default: one team, "reference"
-  std::vector<topic_options> topics;      // default: none
-  std::vector<connector_spec> connectors; // default: web chat
-  std::string source;                     // the file it came from, or "" for built-in
+  std::vector<team_options> teams;                 // default: one team, "reference"
+  std::vector<topic_options> topics;               // default: none
+  std::vector<connector_spec> connectors;          // default: web chat
+  std::string source;                              // the file it came from, or "" for built-in
   std::shared_ptr<const json::document> document;  // keeps connector blocks alive
 
   const team_options* find_team(std::string_view id) const;

@@ -6,7 +6,7 @@
 namespace askdesk {
 
 struct embedded_file {
-  std::string_view name;      // file name without folders; empty ends a list
+  std::string_view name;  // file name without folders; empty ends a list
   std::string_view contents;
 };
 

@@ -17,8 +17,8 @@ namespace askdesk::core {
 struct attachment {
   std::string name;
   std::string content_type;
-  std::string url;          // where staff can fetch it, if the channel gives one
-  std::int64_t size = -1;   // bytes; -1 when the channel does not say
+  std::string url;         // where staff can fetch it, if the channel gives one
+  std::int64_t size = -1;  // bytes; -1 when the channel does not say
 };
 
 struct inbound_message {
@@ -30,9 +30,9 @@ struct inbound_message {
   std::string sender_name;     // display name, may be empty
   std::string text;            // UTF-8 plain text
   std::vector<attachment> attachments;
-  timestamp sent_at{};         // when the patron sent it, by the channel's clock
-  timestamp received_at{};     // when askdesk stored it
-  std::string team;            // the team the source asked for (a widget's data-team), or empty
+  timestamp sent_at{};      // when the patron sent it, by the channel's clock
+  timestamp received_at{};  // when askdesk stored it
+  std::string team;         // the team the source asked for (a widget's data-team), or empty
   // Channel facts the hub's policies read (e.g. "auto_submitted", "precedence" for email).
   std::map<std::string, std::string> facts;
 };

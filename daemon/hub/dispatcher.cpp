@@ -35,7 +35,8 @@ dispatcher::dispatcher(dispatcher_parts parts, dispatcher_options options)
                 }),
       release_timer_(parts.io) {
   auto& m = parts_.metrics;
-  m.declare_counter("askdesk_messages_sent_total", "Outgoing messages a channel accepted, by channel.");
+  m.declare_counter("askdesk_messages_sent_total",
+                    "Outgoing messages a channel accepted, by channel.");
   m.declare_counter("askdesk_messages_failed_total",
                     "Outgoing messages that failed for good, by channel.");
   m.declare_counter("askdesk_messages_retried_total",

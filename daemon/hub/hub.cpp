@@ -60,8 +60,8 @@ void hub::deliver(core::inbound_message m,
     done(core::error{"invalid", "message from connector " + m.connector + ": " + *problem});
     return;
   }
-  inbound_.append(m, [this, channel = m.channel, done = std::move(done)](
-                         core::result<store::ingest_outcome> r) {
+  inbound_.append(m, [this, channel = m.channel,
+                      done = std::move(done)](core::result<store::ingest_outcome> r) {
     if (!r) {
       done(r.err());
       return;
@@ -131,8 +131,8 @@ void hub::process(std::vector<store::stream_entry> entries,
 void hub::dead_letter(const store::stream_entry& entry, const std::string& why) {
   spdlog::error("hub: inbound entry {} cannot be applied: {}", entry.id, why);
   parts_.metrics.add("askdesk_inbound_dead_letters_total", {});
-  std::vector<std::string_view> args = {"XADD", dead_stream, "MAXLEN", "~", "10000", "*",
-                                        "entry", entry.id, "error", why};
+  std::vector<std::string_view> args = {"XADD", dead_stream, "MAXLEN", "~",     "10000",
+                                        "*",    "entry",     entry.id, "error", why};
   for (const auto& [key, value] : entry.fields) {
     args.push_back(key);
     args.push_back(value);

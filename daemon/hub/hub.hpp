@@ -33,8 +33,9 @@
 namespace askdesk::hub {
 
 struct hub_options {
-  std::string consumer = "askdesk";  // this daemon's name in the consumer group; stable across restarts
-  std::size_t batch = 200;           // entries read at once
+  std::string consumer =
+      "askdesk";            // this daemon's name in the consumer group; stable across restarts
+  std::size_t batch = 200;  // entries read at once
   std::chrono::milliseconds block{1000};        // how long one read waits for new entries
   std::chrono::milliseconds claim_idle{60000};  // adopt entries others left pending this long
   std::chrono::milliseconds claim_every{30000};

@@ -53,13 +53,24 @@ void status::health(net::respond_fn respond) {
     json::writer w;
     w.start_object();
     if (r.failed()) {
-      w.field("status", "unavailable").key("redis").start_object().field("ok", false)
-          .field("error", r.str()).end_object();
-      w.key("error").start_object().field("code", "unavailable")
-          .field("message", "Redis does not answer: " + r.str()).end_object();
+      w.field("status", "unavailable")
+          .key("redis")
+          .start_object()
+          .field("ok", false)
+          .field("error", r.str())
+          .end_object();
+      w.key("error")
+          .start_object()
+          .field("code", "unavailable")
+          .field("message", "Redis does not answer: " + r.str())
+          .end_object();
     } else {
-      w.field("status", "ok").key("redis").start_object().field("ok", true)
-          .field("rtt_ms", seconds_since(sent) * 1000).end_object();
+      w.field("status", "ok")
+          .key("redis")
+          .start_object()
+          .field("ok", true)
+          .field("rtt_ms", seconds_since(sent) * 1000)
+          .end_object();
     }
     w.field("version", ASKDESK_VERSION).field("uptime_s", seconds_since(started_));
     w.end_object();
@@ -83,18 +94,17 @@ void status::render_metrics(net::respond_fn respond) {
   auto remaining = std::make_shared<std::size_t>(parts_.config.teams.size());
   auto shared_respond = std::make_shared<net::respond_fn>(std::move(respond));
   for (const auto& team : parts_.config.teams) {
-    parts_.redis.command({"ZCARD", "queue:" + team.id},
-                         [this, team = team.id, remaining, shared_respond](store::reply r) {
-                           if (r.is_integer()) {
-                             parts_.metrics.set("askdesk_queue_depth", {{"team", team}},
-                                                static_cast<double>(r.integer()));
-                           }
-                           if (--*remaining == 0) {
-                             (*shared_respond)(net::http_response::text(
-                                 200, parts_.metrics.render(),
-                                 "text/plain; version=0.0.4; charset=utf-8"));
-                           }
-                         });
+    parts_.redis.command({"ZCARD", "queue:" + team.id}, [this, team = team.id, remaining,
+                                                         shared_respond](store::reply r) {
+      if (r.is_integer()) {
+        parts_.metrics.set("askdesk_queue_depth", {{"team", team}},
+                           static_cast<double>(r.integer()));
+      }
+      if (--*remaining == 0) {
+        (*shared_respond)(net::http_response::text(200, parts_.metrics.render(),
+                                                   "text/plain; version=0.0.4; charset=utf-8"));
+      }
+    });
   }
 }
 

@@ -5,8 +5,8 @@
 namespace askdesk::hub {
 
 stream_consumer::stream_consumer(boost::asio::io_context& io, store::redis_connection& reader,
-                                 store::redis_connection& commands,
-                                 stream_consumer_options options, batch_handler handler)
+                                 store::redis_connection& commands, stream_consumer_options options,
+                                 batch_handler handler)
     : reader_(reader),
       commands_(commands),
       options_(std::move(options)),
@@ -91,10 +91,11 @@ void stream_consumer::read() {
     return;
   }
   const std::string block = std::to_string(options_.block.count());
-  const std::string_view args[] = {"XREADGROUP", "GROUP",   options_.group,  options_.consumer,
-                                   "COUNT",      count,     "BLOCK",         block,
-                                   "STREAMS",    options_.stream, ">"};
-  reader_.command(args, [this](store::reply r) { on_read(std::move(r)); }, options_.block);
+  const std::string_view args[] = {
+      "XREADGROUP", "GROUP", options_.group, options_.consumer, "COUNT", count,
+      "BLOCK",      block,   "STREAMS",      options_.stream,   ">"};
+  reader_.command(
+      args, [this](store::reply r) { on_read(std::move(r)); }, options_.block);
 }
 
 void stream_consumer::on_read(store::reply r) {
@@ -128,8 +129,8 @@ void stream_consumer::claim() {
   reading_ = true;
   const std::string idle = std::to_string(options_.claim_idle.count());
   const std::string count = std::to_string(options_.batch);
-  commands_.command({"XAUTOCLAIM", options_.stream, options_.group, options_.consumer, idle,
-                     "0-0", "COUNT", count},
+  commands_.command({"XAUTOCLAIM", options_.stream, options_.group, options_.consumer, idle, "0-0",
+                     "COUNT", count},
                     [this](store::reply r) {
                       claim_timer_.after(options_.claim_every, [this] { claim_due_ = true; });
                       std::vector<store::stream_entry> entries;

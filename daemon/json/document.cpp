@@ -6,8 +6,7 @@ namespace askdesk::json {
 
 core::result<document> document::parse(std::string_view text) {
   constexpr unsigned flags = rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag |
-                             rapidjson::kParseValidateEncodingFlag |
-                             rapidjson::kParseIterativeFlag;
+                             rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
   auto doc = std::make_unique<rapidjson::Document>();
   doc->Parse<flags>(text.data(), text.size());
   if (doc->HasParseError()) {
@@ -30,13 +29,19 @@ core::result<document> document::parse(std::string_view text) {
 
 std::string_view describe_type(const rapidjson::Value& v) {
   switch (v.GetType()) {
-    case rapidjson::kNullType: return "null";
+    case rapidjson::kNullType:
+      return "null";
     case rapidjson::kFalseType:
-    case rapidjson::kTrueType: return "a boolean";
-    case rapidjson::kObjectType: return "an object";
-    case rapidjson::kArrayType: return "an array";
-    case rapidjson::kStringType: return "a string";
-    case rapidjson::kNumberType: return "a number";
+    case rapidjson::kTrueType:
+      return "a boolean";
+    case rapidjson::kObjectType:
+      return "an object";
+    case rapidjson::kArrayType:
+      return "an array";
+    case rapidjson::kStringType:
+      return "a string";
+    case rapidjson::kNumberType:
+      return "a number";
   }
   return "a value";
 }

@@ -81,14 +81,12 @@ std::string object_reader::child_path(std::string_view key) const {
   return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
 }
 
-bool object_reader::has(std::string_view key) {
-  return find(key) != nullptr;
-}
+bool object_reader::has(std::string_view key) { return find(key) != nullptr; }
 
 const rapidjson::Value* object_reader::find(std::string_view key) {
   if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.emplace_back(key);
-  const auto it = value_->FindMember(
-      rapidjson::Value(rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size()))));
+  const auto it = value_->FindMember(rapidjson::Value(
+      rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size()))));
   return it == value_->MemberEnd() ? nullptr : &it->value;
 }
 
@@ -138,8 +136,7 @@ std::int64_t object_reader::integer(std::string_view key, std::int64_t fallback,
   return optional_integer(key, min, max).value_or(fallback);
 }
 
-std::optional<double> object_reader::optional_number(std::string_view key, double min,
-                                                     double max) {
+std::optional<double> object_reader::optional_number(std::string_view key, double min, double max) {
   const auto* v = find(key);
   if (!v) return std::nullopt;
   if (!v->IsNumber()) {

@@ -15,10 +15,22 @@ class writer {
  public:
   writer() : writer_(buffer_) {}
 
-  writer& start_object() { writer_.StartObject(); return *this; }
-  writer& end_object() { writer_.EndObject(); return *this; }
-  writer& start_array() { writer_.StartArray(); return *this; }
-  writer& end_array() { writer_.EndArray(); return *this; }
+  writer& start_object() {
+    writer_.StartObject();
+    return *this;
+  }
+  writer& end_object() {
+    writer_.EndObject();
+    return *this;
+  }
+  writer& start_array() {
+    writer_.StartArray();
+    return *this;
+  }
+  writer& end_array() {
+    writer_.EndArray();
+    return *this;
+  }
 
   writer& key(std::string_view k) {
     writer_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
@@ -28,10 +40,22 @@ class writer {
     writer_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
     return *this;
   }
-  writer& integer(std::int64_t v) { writer_.Int64(v); return *this; }
-  writer& number(double v) { writer_.Double(v); return *this; }
-  writer& boolean(bool v) { writer_.Bool(v); return *this; }
-  writer& null() { writer_.Null(); return *this; }
+  writer& integer(std::int64_t v) {
+    writer_.Int64(v);
+    return *this;
+  }
+  writer& number(double v) {
+    writer_.Double(v);
+    return *this;
+  }
+  writer& boolean(bool v) {
+    writer_.Bool(v);
+    return *this;
+  }
+  writer& null() {
+    writer_.Null();
+    return *this;
+  }
   // Inserts `json`, which must be one valid JSON value, as it is.
   writer& raw(std::string_view json) {
     writer_.RawValue(json.data(), json.size(), rapidjson::kObjectType);

@@ -13,7 +13,8 @@ namespace {
 constexpr std::size_t preview_bytes = 160;
 
 bool is_number(std::string_view s) {
-  return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string_view::npos;
+  return !s.empty() && s.size() <= 18 &&
+         s.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
 bool is_tag(std::string_view s) {
@@ -35,14 +36,14 @@ class routes : public std::enable_shared_from_this<routes> {
     auto self = shared_from_this();
     const auto authed = [self](auto action) {
       return [self, action](const http_request& r, const route_params& params, respond_fn respond) {
-        self->p_.auth.authenticate(
-            r, [self, action, &r, params, respond = std::move(respond)](core::result<principal> who) {
-              if (!who) {
-                respond(http_response::from(who.err()));
-                return;
-              }
-              (self.get()->*action)(r, params, who.value(), respond);
-            });
+        self->p_.auth.authenticate(r, [self, action, &r, params,
+                                       respond = std::move(respond)](core::result<principal> who) {
+          if (!who) {
+            respond(http_response::from(who.err()));
+            return;
+          }
+          (self.get()->*action)(r, params, who.value(), respond);
+        });
       };
     };
     router.add("GET", "/api/v1/teams", authed(&routes::teams));
@@ -62,19 +63,17 @@ class routes : public std::enable_shared_from_this<routes> {
   // Runs a JSON script and answers its JSON with `status`, or its error.
   void answer(store::script s, std::span<const std::string_view> args, int status,
               respond_ref respond) {
-    store::run_json(p_.redis, p_.scripts, s, args,
-                    [status, respond](core::result<std::string> r) {
-                      respond(r ? http_response::json(status, std::move(r.value()))
-                                : http_response::from(r.err()));
-                    });
+    store::run_json(p_.redis, p_.scripts, s, args, [status, respond](core::result<std::string> r) {
+      respond(r ? http_response::json(status, std::move(r.value())) : http_response::from(r.err()));
+    });
   }
 
   std::string now() const { return std::to_string(core::to_millis(p_.clock.now())); }
 
   static bool bad_id(const route_params& params, std::string_view what, respond_ref respond) {
     if (is_number(params.get("id"))) return false;
-    respond(http_response::error(404, "not_found", std::string(what) + " '" + params.get("id") +
-                                                       "' does not exist"));
+    respond(http_response::error(404, "not_found",
+                                 std::string(what) + " '" + params.get("id") + "' does not exist"));
     return true;
   }
 
@@ -119,11 +118,12 @@ class routes : public std::enable_shared_from_this<routes> {
     const std::string at = now();
     for (std::size_t i = 0; i < g->teams.size(); ++i) {
       const std::string& id = g->teams[i]->id;
-      p_.redis.command({"ZCOUNT", "presence:" + id, "(" + at, "+inf"}, [g, i, finish](store::reply r) {
-        if (r.failed()) g->unavailable = true;
-        g->online[i] = r.is_integer() ? r.integer() : 0;
-        finish();
-      });
+      p_.redis.command({"ZCOUNT", "presence:" + id, "(" + at, "+inf"},
+                       [g, i, finish](store::reply r) {
+                         if (r.failed()) g->unavailable = true;
+                         g->online[i] = r.is_integer() ? r.integer() : 0;
+                         finish();
+                       });
       p_.redis.command({"ZCARD", "queue:" + id}, [g, i, finish](store::reply r) {
         if (r.failed()) g->unavailable = true;
         g->waiting[i] = r.is_integer() ? r.integer() : 0;
@@ -164,19 +164,21 @@ class routes : public std::enable_shared_from_this<routes> {
     const std::string limit_arg = std::to_string(limit);
     const std::string teams = store::team_list(visible);
     const std::string team = param("team"), channel = param("channel");
-    const std::string_view args[] = {scope,     status,   team,  channel,
-                                     assignee,  limit_arg, cursor, teams};
+    const std::string_view args[] = {scope,    status,    team,   channel,
+                                     assignee, limit_arg, cursor, teams};
     answer(store::script::list_conversations, args, 200, respond);
   }
 
-  void read(const http_request&, const route_params& params, const principal& who, respond_ref respond) {
+  void read(const http_request&, const route_params& params, const principal& who,
+            respond_ref respond) {
     if (bad_id(params, "conversation", respond)) return;
     const std::string scope = who.scope();
     const std::string_view args[] = {params.get("id"), scope};
     answer(store::script::read_conversation, args, 200, respond);
   }
 
-  void patron(const http_request&, const route_params& params, const principal&, respond_ref respond) {
+  void patron(const http_request&, const route_params& params, const principal&,
+              respond_ref respond) {
     if (bad_id(params, "patron", respond)) return;
     const std::string_view args[] = {params.get("id")};
     answer(store::script::read_patron, args, 200, respond);
@@ -220,8 +222,14 @@ class routes : public std::enable_shared_from_this<routes> {
     const std::string preview = core::preview(text.value(), preview_bytes);
     const std::string& author =
         who.user.display_name.empty() ? who.user.name : who.user.display_name;
-    const std::string_view args[] = {at,   params.get("id"), who.user.name, author, scope,
-                                     kind, text.value(),     preview,
+    const std::string_view args[] = {at,
+                                     params.get("id"),
+                                     who.user.name,
+                                     author,
+                                     scope,
+                                     kind,
+                                     text.value(),
+                                     preview,
                                      who.sees_every_team() ? "1" : "0"};
     answer(store::script::post_message, args, 201, respond);
   }

@@ -23,9 +23,9 @@ std::optional<std::string> bearer(const http_request& r) {
 }
 
 http_response too_many(std::chrono::seconds retry_after) {
-  auto r = http_response::error(429, "too_many_attempts",
-                                "too many failed logins; try again in " +
-                                    std::to_string(retry_after.count()) + " s");
+  auto r = http_response::error(
+      429, "too_many_attempts",
+      "too many failed logins; try again in " + std::to_string(retry_after.count()) + " s");
   r.header("Retry-After", std::to_string(retry_after.count()));
   return r;
 }
@@ -57,7 +57,8 @@ std::string principal::json() const {
   return w.str();
 }
 
-auth_service::auth_service(store::user_store& users, worker& cpu, const config::daemon_config& config)
+auth_service::auth_service(store::user_store& users, worker& cpu,
+                           const config::daemon_config& config)
     : users_(users), cpu_(cpu), config_(config) {
   cpu_.run<std::string>([] { return hash_password(random_token()).value(); },
                         [this](std::string hash) { dummy_hash_ = std::move(hash); });
@@ -96,27 +97,27 @@ void auth_service::authenticate(const http_request& request,
                                       " are not allowed"});
     return;
   }
-  users_.authenticate(
-      true, sha256_hex(*cookie), session_lifetime(),
-      [check_csrf, sent = std::string(request.header("x-csrf-token")),
-       done = std::move(done)](core::result<store::authenticated> a) {
-        if (!a) {
-          done(a.err());
-          return;
-        }
-        if (check_csrf && !constant_time_equal(sent, a->csrf)) {
-          done(core::error{"csrf", "missing or wrong X-CSRF-Token header"});
-          return;
-        }
-        done(principal{std::move(a->who), std::move(a->csrf)});
-      });
+  users_.authenticate(true, sha256_hex(*cookie), session_lifetime(),
+                      [check_csrf, sent = std::string(request.header("x-csrf-token")),
+                       done = std::move(done)](core::result<store::authenticated> a) {
+                        if (!a) {
+                          done(a.err());
+                          return;
+                        }
+                        if (check_csrf && !constant_time_equal(sent, a->csrf)) {
+                          done(core::error{"csrf", "missing or wrong X-CSRF-Token header"});
+                          return;
+                        }
+                        done(principal{std::move(a->who), std::move(a->csrf)});
+                      });
 }
 
 void auth_service::authenticate_socket(const http_request& request,
                                        std::function<void(core::result<principal>)> done) {
   if (!config_.http.origin_allowed(request.header("origin"))) {
-    done(core::error{"origin_not_allowed",
-                     "WebSocket from origin '" + std::string(request.header("origin")) + "' refused"});
+    done(core::error{
+        "origin_not_allowed",
+        "WebSocket from origin '" + std::string(request.header("origin")) + "' refused"});
     return;
   }
   authenticate(request, std::move(done));
@@ -153,18 +154,18 @@ void auth_service::add_routes(http_router& router) {
                  }
                });
              });
-  router.add("GET", "/api/v1/me",
-             [this](const http_request& r, const route_params&, respond_fn respond) {
-               authenticate(r, [respond = std::move(respond)](core::result<principal> p) {
-                 if (!p) {
-                   respond(http_response::from(p.err()));
-                   return;
-                 }
-                 json::writer w;
-                 w.start_object().key("user").raw(p->json()).field("csrf_token", p->csrf).end_object();
-                 respond(http_response::json(200, w.str()));
-               });
-             });
+  router.add(
+      "GET", "/api/v1/me", [this](const http_request& r, const route_params&, respond_fn respond) {
+        authenticate(r, [respond = std::move(respond)](core::result<principal> p) {
+          if (!p) {
+            respond(http_response::from(p.err()));
+            return;
+          }
+          json::writer w;
+          w.start_object().key("user").raw(p->json()).field("csrf_token", p->csrf).end_object();
+          respond(http_response::json(200, w.str()));
+        });
+      });
 }
 
 void auth_service::login(const http_request& request, respond_fn respond) {
@@ -198,7 +199,8 @@ void auth_service::login(const http_request& request, respond_fn respond) {
           return;
         }
         users_.get(name, [this, name, password = std::move(password), address, secure,
-                          respond = std::move(respond)](core::result<std::optional<store::user>> u) mutable {
+                          respond = std::move(respond)](
+                             core::result<std::optional<store::user>> u) mutable {
           if (!u) {
             respond(http_response::from(u.err()));
             return;
@@ -221,11 +223,11 @@ void auth_service::verify(std::string name, std::string password, std::string ad
        respond = std::move(respond)](bool matches) mutable {
         if (!usable || !matches) {
           spdlog::info("login: failed for '{}' from {}", name, address);
-          users_.login_attempts(name, address, std::chrono::minutes(config_.auth.login_window_minutes),
-                                true, [respond = std::move(respond)](core::result<store::login_failures>) {
-                                  respond(http_response::error(401, "invalid_login",
-                                                               "wrong user name or password"));
-                                });
+          users_.login_attempts(
+              name, address, std::chrono::minutes(config_.auth.login_window_minutes), true,
+              [respond = std::move(respond)](core::result<store::login_failures>) {
+                respond(http_response::error(401, "invalid_login", "wrong user name or password"));
+              });
           return;
         }
         const std::string cookie = random_token();
@@ -242,9 +244,9 @@ void auth_service::verify(std::string name, std::string password, std::string ad
               json::writer w;
               w.start_object().key("user").raw(p.json()).field("csrf_token", p.csrf).end_object();
               auto out = http_response::json(200, w.str());
-              out.header("Set-Cookie",
-                         std::string(session_cookie) + "=" + cookie +
-                             "; Path=/; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : ""));
+              out.header("Set-Cookie", std::string(session_cookie) + "=" + cookie +
+                                           "; Path=/; HttpOnly; SameSite=Strict" +
+                                           (secure ? "; Secure" : ""));
               respond(std::move(out));
             });
       });

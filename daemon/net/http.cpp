@@ -53,19 +53,32 @@ http_response http_response::json(int status, std::string body) {
 
 http_response http_response::error(int status, std::string_view code, std::string_view message) {
   json::writer w;
-  w.start_object().key("error").start_object().field("code", code).field("message", message)
-      .end_object().end_object();
+  w.start_object()
+      .key("error")
+      .start_object()
+      .field("code", code)
+      .field("message", message)
+      .end_object()
+      .end_object();
   return json(status, w.str());
 }
 
 http_response http_response::from(const core::error& e) {
-  static const std::pair<std::string_view, int> statuses[] = {
-      {"invalid", 400},     {"invalid_json", 400},       {"invalid_request", 400},
-      {"unauthenticated", 401}, {"csrf", 403},           {"forbidden", 403},
-      {"origin_not_allowed", 403}, {"not_found", 404},   {"conflict", 409},
-      {"payload_too_large", 413}, {"too_many_attempts", 429}, {"unavailable", 503}};
+  static const std::pair<std::string_view, int> statuses[] = {{"invalid", 400},
+                                                              {"invalid_json", 400},
+                                                              {"invalid_request", 400},
+                                                              {"unauthenticated", 401},
+                                                              {"csrf", 403},
+                                                              {"forbidden", 403},
+                                                              {"origin_not_allowed", 403},
+                                                              {"not_found", 404},
+                                                              {"conflict", 409},
+                                                              {"payload_too_large", 413},
+                                                              {"too_many_attempts", 429},
+                                                              {"unavailable", 503}};
   for (const auto& [code, status] : statuses) {
-    if (e.code == code) return error(status, e.code == "invalid" ? "invalid_request" : e.code, e.message);
+    if (e.code == code)
+      return error(status, e.code == "invalid" ? "invalid_request" : e.code, e.message);
   }
   return error(500, "internal", e.message);
 }

@@ -22,11 +22,11 @@ namespace askdesk::net {
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
 struct http_request {
-  std::string method;          // "GET", "POST", ...
-  std::string target;          // as sent: "/api/v1/conversations?status=queued"
-  std::string path;            // the target before '?', not decoded
-  std::string query;           // the target after '?', not decoded
-  header_list headers;         // names in lower case
+  std::string method;   // "GET", "POST", ...
+  std::string target;   // as sent: "/api/v1/conversations?status=queued"
+  std::string path;     // the target before '?', not decoded
+  std::string query;    // the target after '?', not decoded
+  header_list headers;  // names in lower case
   std::string body;
   std::string remote_address;  // the peer's IP address
   bool keep_alive = true;
@@ -54,7 +54,8 @@ struct http_response {
   static http_response json(int status, std::string body);
   // {"error":{"code":…,"message":…}}: every error askdesk answers has this shape.
   static http_response error(int status, std::string_view code, std::string_view message);
-  static http_response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static http_response text(int status, std::string body,
+                            std::string content_type = "text/plain; charset=utf-8");
   // The answer for an error value, by its code: invalid → 400, unauthenticated → 401,
   // csrf/forbidden/origin_not_allowed → 403, not_found → 404, conflict → 409,
   // too_many_attempts → 429, unavailable → 503, anything else → 500.
@@ -66,7 +67,9 @@ using respond_fn = std::function<void(http_response)>;
 // Values captured from a route pattern's {name} segments, decoded.
 class route_params {
  public:
-  void add(std::string name, std::string value) { values_.emplace_back(std::move(name), std::move(value)); }
+  void add(std::string name, std::string value) {
+    values_.emplace_back(std::move(name), std::move(value));
+  }
   // The value of {name}; "" when the pattern has no such segment.
   const std::string& get(std::string_view name) const;
 
@@ -74,8 +77,8 @@ class route_params {
   std::vector<std::pair<std::string, std::string>> values_;
 };
 
-using http_handler =
-    std::function<void(const http_request& request, const route_params& params, respond_fn respond)>;
+using http_handler = std::function<void(const http_request& request, const route_params& params,
+                                        respond_fn respond)>;
 
 // The peer side of one WebSocket, owned by daemon/net. Valid from on_open until on_close
 // returns; a handler keeps a plain pointer to it for that long.
@@ -106,8 +109,8 @@ struct websocket_decision {
   std::unique_ptr<websocket_handler> handler;  // null: refused with `refusal`
   http_response refusal;
 };
-using websocket_route =
-    std::function<void(const http_request& request, std::function<void(websocket_decision)> decide)>;
+using websocket_route = std::function<void(const http_request& request,
+                                           std::function<void(websocket_decision)> decide)>;
 
 struct websocket_limits {
   std::size_t max_message_bytes = 64 * 1024;

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -22,7 +23,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <spdlog/spdlog.h>
 
 namespace askdesk::net {
 
@@ -55,7 +55,11 @@ class session_base : public std::enable_shared_from_this<session_base> {
 class server_impl final : public http_server {
  public:
   server_impl(asio::io_context& io, http_server_options options, const http_router& router)
-      : io_(io), options_(std::move(options)), router_(router), acceptor_(io), retry_(io),
+      : io_(io),
+        options_(std::move(options)),
+        router_(router),
+        acceptor_(io),
+        retry_(io),
         drain_(io) {}
   ~server_impl() override {
     for (auto* s : sessions_) s->detach();
@@ -202,8 +206,7 @@ class websocket_session final : public session_base, public websocket_peer {
       close(1003, "text frames only");
     } else {
       const auto data = buffer_.cdata();
-      handler_->on_message(
-          std::string_view(static_cast<const char*>(data.data()), data.size()));
+      handler_->on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
       buffer_.consume(buffer_.size());
     }
     if (buffer_.capacity() > 4096) buffer_.shrink_to_fit();
@@ -328,9 +331,9 @@ class http_session final : public session_base {
     request_.keep_alive = false;
     if (ec == http::error::body_limit) {
       request_.method = "POST";
-      answer(http_response::error(413, "payload_too_large",
-                                  "the body is larger than " +
-                                      std::to_string(server_->options().body_limit) + " bytes"));
+      answer(http_response::error(
+          413, "payload_too_large",
+          "the body is larger than " + std::to_string(server_->options().body_limit) + " bytes"));
       return;
     }
     if (ec == http::error::header_limit) {

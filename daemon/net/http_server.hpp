@@ -25,12 +25,12 @@ namespace askdesk::net {
 
 struct http_server_options {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 8080;                  // 0: any free port (see port())
-  std::size_t body_limit = 1024 * 1024;       // larger bodies get 413
-  std::size_t header_limit = 16 * 1024;       // larger headers get 431
-  std::chrono::seconds idle_timeout{60};      // keep-alive connection with no request
-  std::chrono::seconds request_timeout{30};   // reading one request, writing one response
-  header_list default_headers;                // added to every response
+  std::uint16_t port = 8080;                 // 0: any free port (see port())
+  std::size_t body_limit = 1024 * 1024;      // larger bodies get 413
+  std::size_t header_limit = 16 * 1024;      // larger headers get 431
+  std::chrono::seconds idle_timeout{60};     // keep-alive connection with no request
+  std::chrono::seconds request_timeout{30};  // reading one request, writing one response
+  header_list default_headers;               // added to every response
   // On shutdown, connections still open this long after being asked to close are closed.
   std::chrono::milliseconds shutdown_grace{1500};
 };

@@ -6,9 +6,7 @@ namespace askdesk::net {
 
 namespace {
 
-bool blank(std::string_view s) {
-  return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
+bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 core::error invalid(std::string_view key, std::string_view what) {
   return {"invalid", std::string(key) + ": " + std::string(what)};
@@ -25,7 +23,8 @@ core::result<json_body> json_body::parse(std::string_view body) {
 
 const rapidjson::Value* json_body::find(std::string_view key) const {
   const auto& root = doc_->root();
-  const auto it = root.FindMember(rapidjson::Value(key.data(), static_cast<rapidjson::SizeType>(key.size())));
+  const auto it =
+      root.FindMember(rapidjson::Value(key.data(), static_cast<rapidjson::SizeType>(key.size())));
   return it == root.MemberEnd() ? nullptr : &it->value;
 }
 

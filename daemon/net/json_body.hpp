@@ -23,7 +23,8 @@ class json_body {
   // A string of 1..max_chars code points, not only white space.
   core::result<std::string> text(std::string_view key, std::size_t max_chars) const;
   // nullopt when absent; an error when present but not a string within max_chars.
-  core::result<std::optional<std::string>> optional_text(std::string_view key, std::size_t max_chars) const;
+  core::result<std::optional<std::string>> optional_text(std::string_view key,
+                                                         std::size_t max_chars) const;
   bool flag(std::string_view key) const;  // true only for a JSON true
   // A list of strings; absent is empty.
   core::result<std::vector<std::string>> strings(std::string_view key) const;

@@ -25,7 +25,11 @@ std::shared_ptr<const std::string> text_frame(std::string s) {
 // Everything the socket's async work needs; it outlives the handler while callbacks hold it.
 struct session : std::enable_shared_from_this<session> {
   session(staff_socket_parts p, principal w, std::string a)
-      : parts(p), who(std::move(w)), after(std::move(a)), presence_timer(p.io), member(random_token()) {}
+      : parts(p),
+        who(std::move(w)),
+        after(std::move(a)),
+        presence_timer(p.io),
+        member(random_token()) {}
 
   staff_socket_parts parts;
   principal who;
@@ -100,7 +104,8 @@ struct session : std::enable_shared_from_this<session> {
   void presence(std::string_view op) {
     const auto now = core::to_millis(parts.clock.now());
     const std::string at = std::to_string(now);
-    const std::string expiry = std::to_string(now + std::chrono::milliseconds(presence_expiry).count());
+    const std::string expiry =
+        std::to_string(now + std::chrono::milliseconds(presence_expiry).count());
     std::vector<std::string_view> args = {at, expiry, member, op};
     for (const auto& t : who.user.teams) args.push_back(t);
     store::run(parts.redis, parts.scripts, store::script::presence, args, [](store::reply) {});
@@ -115,7 +120,11 @@ struct session : std::enable_shared_from_this<session> {
     auto doc = json::document::parse(text);
     const auto error = [this](std::string_view message) {
       json::writer w;
-      w.start_object().field("type", "error").field("code", "invalid").field("message", message).end_object();
+      w.start_object()
+          .field("type", "error")
+          .field("code", "invalid")
+          .field("message", message)
+          .end_object();
       peer->send(text_frame(w.str()));
     };
     if (!doc || !doc->root().IsObject()) {
@@ -190,24 +199,23 @@ std::shared_ptr<const std::string> staff_frame(const store::event& e) {
 }
 
 void add_staff_socket(http_router& router, staff_socket_parts parts) {
-  router.add_websocket(
-      "/ws/staff",
-      [parts](const http_request& r, std::function<void(websocket_decision)> decide) {
-        const std::string after = r.query_param("after").value_or("");
-        if (!after.empty() && !store::is_stream_id(after)) {
-          decide({nullptr, http_response::error(400, "invalid_request", "after is not an event id")});
-          return;
-        }
-        parts.auth.authenticate_socket(
-            r, [parts, after, decide = std::move(decide)](core::result<principal> who) {
-              if (!who) {
-                decide({nullptr, http_response::from(who.err())});
-                return;
-              }
-              auto s = std::make_shared<session>(parts, std::move(who.value()), after);
-              decide({std::make_unique<handler>(std::move(s)), {}});
-            });
-      });
+  router.add_websocket("/ws/staff", [parts](const http_request& r,
+                                            std::function<void(websocket_decision)> decide) {
+    const std::string after = r.query_param("after").value_or("");
+    if (!after.empty() && !store::is_stream_id(after)) {
+      decide({nullptr, http_response::error(400, "invalid_request", "after is not an event id")});
+      return;
+    }
+    parts.auth.authenticate_socket(
+        r, [parts, after, decide = std::move(decide)](core::result<principal> who) {
+          if (!who) {
+            decide({nullptr, http_response::from(who.err())});
+            return;
+          }
+          auto s = std::make_shared<session>(parts, std::move(who.value()), after);
+          decide({std::make_unique<handler>(std::move(s)), {}});
+        });
+  });
 }
 
 }  // namespace askdesk::net

@@ -14,12 +14,18 @@ std::string_view content_type_for(std::string_view name) {
   const struct {
     std::string_view ext, type;
   } types[] = {
-      {".html", "text/html; charset=utf-8"},   {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-      {".json", "application/json"},           {".svg", "image/svg+xml"},
-      {".png", "image/png"},                   {".ico", "image/x-icon"},
-      {".wav", "audio/wav"},                   {".mp3", "audio/mpeg"},
-      {".txt", "text/plain; charset=utf-8"},   {".woff2", "font/woff2"},
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".wav", "audio/wav"},
+      {".mp3", "audio/mpeg"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".woff2", "font/woff2"},
   };
   for (const auto& t : types) {
     if (name.ends_with(t.ext)) return t.type;

@@ -22,8 +22,9 @@ worker::~worker() {
 void worker::submit(std::function<void()> work, std::function<void()> done) {
   auto& io = impl_->io;
   // The io_context's work guard keeps run() going until `done` is back.
-  auto guard = std::make_shared<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-      io.get_executor());
+  auto guard =
+      std::make_shared<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+          io.get_executor());
   boost::asio::post(impl_->pool, [&io, work = std::move(work), done = std::move(done), guard] {
     work();
     boost::asio::post(io, [done, guard] { done(); });

@@ -21,25 +21,13 @@ void conversation_store::apply_inbound(const core::inbound_message& m, const pla
   const std::string facts = facts_json(m.facts);
   const std::string sent_at = std::to_string(core::to_millis(m.sent_at));
   const std::string received_at = std::to_string(core::to_millis(m.received_at));
-  const std::string_view args[] = {now,
-                                   where.team,
-                                   where.topic,
-                                   reopen,
-                                   m.connector,
-                                   m.channel,
-                                   m.external_id,
-                                   m.thread,
-                                   m.sender_address,
-                                   m.sender_name,
-                                   m.text,
-                                   short_text,
-                                   attachments,
-                                   facts,
-                                   sent_at,
-                                   received_at};
+  const std::string_view args[] = {
+      now,           where.team, where.topic,      reopen,        m.connector, m.channel,
+      m.external_id, m.thread,   m.sender_address, m.sender_name, m.text,      short_text,
+      attachments,   facts,      sent_at,          received_at};
   run(redis_, scripts_, script::apply_inbound, args,
-      [done = std::move(done), what = "applying message " + m.external_id + " from " + m.connector](
-          reply r) {
+      [done = std::move(done),
+       what = "applying message " + m.external_id + " from " + m.connector](reply r) {
         if (!r.is_array() || r.size() != 4) {
           done(redis_error(r, what));
           return;

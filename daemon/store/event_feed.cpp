@@ -64,8 +64,8 @@ void event_feed::tail() {
   if (stopped_ || reading_ || !reader_.ready()) return;
   reading_ = true;
   const std::string block_ms = std::to_string(block.count());
-  const std::string_view args[] = {"XREAD", "COUNT", page, "BLOCK", block_ms,
-                                   "STREAMS", stream, last_id_};
+  const std::string_view args[] = {"XREAD",  "COUNT",   page,   "BLOCK",
+                                   block_ms, "STREAMS", stream, last_id_};
   reader_.command(
       args,
       [this](reply r) {
@@ -119,22 +119,21 @@ void event_feed::read_after(const std::string& after, std::size_t limit,
           return;
         }
         // When the oldest entry kept is newer than `after`, what lay between may be trimmed.
-        commands_.command({"XRANGE", stream, "-", "+", "COUNT", "1"},
-                          [after, result = std::move(result), done = std::move(done)](
-                              reply first) mutable {
-                            if (first.failed()) {
-                              done(redis_error(first, "reading the oldest event"));
-                              return;
-                            }
-                            const auto oldest = parse_entries(first);
-                            if (!oldest.empty() && compare_stream_ids(oldest.front().id, after) > 0 &&
-                                (result.events.empty() ||
-                                 oldest.front().id == result.events.front()->id)) {
-                              result.gap = true;
-                              result.events.clear();
-                            }
-                            done(std::move(result));
-                          });
+        commands_.command(
+            {"XRANGE", stream, "-", "+", "COUNT", "1"},
+            [after, result = std::move(result), done = std::move(done)](reply first) mutable {
+              if (first.failed()) {
+                done(redis_error(first, "reading the oldest event"));
+                return;
+              }
+              const auto oldest = parse_entries(first);
+              if (!oldest.empty() && compare_stream_ids(oldest.front().id, after) > 0 &&
+                  (result.events.empty() || oldest.front().id == result.events.front()->id)) {
+                result.gap = true;
+                result.events.clear();
+              }
+              done(std::move(result));
+            });
       });
 }
 

@@ -26,7 +26,7 @@ struct event {
   std::string type;          // "message.created", ...
   std::string conversation;  // "" for team-wide events
   std::string team;
-  std::string data;          // JSON object
+  std::string data;  // JSON object
   // The frame sent to every dashboard, serialized once by the first that needs it.
   mutable std::shared_ptr<const std::string> staff_frame;
 };

@@ -22,7 +22,10 @@ std::string attachments_json(const std::vector<core::attachment>& attachments) {
   json::writer w;
   w.start_array();
   for (const auto& a : attachments) {
-    w.start_object().field("name", a.name).field("content_type", a.content_type).field("url", a.url);
+    w.start_object()
+        .field("name", a.name)
+        .field("content_type", a.content_type)
+        .field("url", a.url);
     if (a.size >= 0) w.field("size", a.size);
     w.end_object();
   }
@@ -81,7 +84,8 @@ core::result<core::inbound_message> decode_inbound(const stream_entry& entry) {
       core::attachment att;
       const auto str = [&](const char* key) {
         const auto it = a.FindMember(key);
-        return it != a.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString()) : "";
+        return it != a.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString())
+                                                           : "";
       };
       att.name = str("name");
       att.content_type = str("content_type");

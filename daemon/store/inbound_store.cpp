@@ -21,8 +21,8 @@ void inbound_store::append(const core::inbound_message& m, done_handler done) {
     args.push_back(value);
   }
   run(redis_, scripts_, script::ingest, args,
-      [done = std::move(done), what = "storing message " + m.external_id + " from " + m.connector](
-          reply r) {
+      [done = std::move(done),
+       what = "storing message " + m.external_id + " from " + m.connector](reply r) {
         if (!r.is_array() || r.size() != 2 || !r[0].is_integer()) {
           done(redis_error(r, what));
           return;

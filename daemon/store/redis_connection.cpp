@@ -14,14 +14,14 @@
 #include <deque>
 #include <random>
 
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <hiredis/async.h>
-#include <hiredis/hiredis.h>
-#include <spdlog/spdlog.h>
 
 namespace askdesk::store {
 
@@ -91,17 +91,22 @@ void ev_cleanup(void* p);
 
 reply convert(const redisReply& r) {
   switch (r.type) {
-    case REDIS_REPLY_STRING: return reply::make_string(std::string(r.str, r.len));
-    case REDIS_REPLY_STATUS: return reply::make_status(std::string(r.str, r.len));
-    case REDIS_REPLY_ERROR: return reply::make_error(std::string(r.str, r.len));
-    case REDIS_REPLY_INTEGER: return reply::make_integer(r.integer);
+    case REDIS_REPLY_STRING:
+      return reply::make_string(std::string(r.str, r.len));
+    case REDIS_REPLY_STATUS:
+      return reply::make_status(std::string(r.str, r.len));
+    case REDIS_REPLY_ERROR:
+      return reply::make_error(std::string(r.str, r.len));
+    case REDIS_REPLY_INTEGER:
+      return reply::make_integer(r.integer);
     case REDIS_REPLY_ARRAY: {
       std::vector<reply> elements;
       elements.reserve(r.elements);
       for (std::size_t i = 0; i < r.elements; ++i) elements.push_back(convert(*r.element[i]));
       return reply::make_array(std::move(elements));
     }
-    default: return reply::make_nil();
+    default:
+      return reply::make_nil();
   }
 }
 
@@ -139,9 +144,10 @@ class hiredis_connection final : public redis_connection {
   void command(std::span<const std::string_view> args, reply_handler handler,
                std::chrono::milliseconds blocking) override {
     if (state_ != state::ready) {
-      asio::post(io_, [handler = std::move(handler), why = "redis " + where() + ": " + last_error_] {
-        handler(reply::make_unavailable(why));
-      });
+      asio::post(io_,
+                 [handler = std::move(handler), why = "redis " + where() + ": " + last_error_] {
+                   handler(reply::make_unavailable(why));
+                 });
       return;
     }
     send(args, std::move(handler), blocking);
@@ -192,8 +198,8 @@ class hiredis_connection final : public redis_connection {
     std::unique_ptr<pending> p(static_cast<pending*>(privdata));
     hiredis_connection* self = p->owner;
     self->reply_arrived();
-    reply value = r ? convert(*static_cast<redisReply*>(r))
-                    : reply::make_unavailable(self->failure_text(c));
+    reply value =
+        r ? convert(*static_cast<redisReply*>(r)) : reply::make_unavailable(self->failure_text(c));
     p->handler(std::move(value));
   }
 
@@ -337,8 +343,8 @@ class hiredis_connection final : public redis_connection {
     if (state_ == state::stopped) return;
     watchdog_.cancel();
     deadlines_.clear();
-    const auto base = std::min<std::int64_t>(options_.reconnect_max.count(),
-                                             options_.reconnect_min.count() << std::min(attempt_, 16));
+    const auto base = std::min<std::int64_t>(
+        options_.reconnect_max.count(), options_.reconnect_min.count() << std::min(attempt_, 16));
     ++attempt_;
     std::uniform_real_distribution<double> jitter(0.75, 1.25);
     const auto delay = std::chrono::milliseconds(static_cast<std::int64_t>(base * jitter(random_)));

@@ -19,12 +19,18 @@ std::string reply::describe() const {
     return s.size() > max ? s.substr(0, max) + "..." : s;
   };
   switch (kind_) {
-    case kind::nil: return "(nil)";
-    case kind::status: return shorten(str_);
-    case kind::error: return "(error) " + shorten(str_);
-    case kind::unavailable: return "(unavailable) " + shorten(str_);
-    case kind::integer: return "(integer) " + std::to_string(integer_);
-    case kind::string: return "\"" + shorten(str_) + "\"";
+    case kind::nil:
+      return "(nil)";
+    case kind::status:
+      return shorten(str_);
+    case kind::error:
+      return "(error) " + shorten(str_);
+    case kind::unavailable:
+      return "(unavailable) " + shorten(str_);
+    case kind::integer:
+      return "(integer) " + std::to_string(integer_);
+    case kind::string:
+      return "\"" + shorten(str_) + "\"";
     case kind::array: {
       std::string out = "[";
       for (std::size_t i = 0; i < elements_.size() && out.size() < max; ++i) {

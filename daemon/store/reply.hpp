@@ -20,7 +20,9 @@ class reply {
   static reply make_nil() { return reply(kind::nil); }
   static reply make_status(std::string s) { return reply(kind::status, std::move(s)); }
   static reply make_error(std::string s) { return reply(kind::error, std::move(s)); }
-  static reply make_unavailable(std::string why) { return reply(kind::unavailable, std::move(why)); }
+  static reply make_unavailable(std::string why) {
+    return reply(kind::unavailable, std::move(why));
+  }
   static reply make_string(std::string s) { return reply(kind::string, std::move(s)); }
   static reply make_integer(std::int64_t n) {
     reply r(kind::integer);

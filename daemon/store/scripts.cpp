@@ -13,12 +13,24 @@ namespace askdesk::store {
 
 namespace {
 
-constexpr std::string_view names[] = {
-    "ingest",         "apply_inbound",     "authenticate",       "claim",
-    "post_message",   "close",             "tag",                "set_message_status",
-    "typing",         "presence",          "read_conversation",  "read_patron",
-    "list_conversations", "patron_transcript", "defer_outbound", "release_outbound",
-    "end_sessions",   "login_attempt"};
+constexpr std::string_view names[] = {"ingest",
+                                      "apply_inbound",
+                                      "authenticate",
+                                      "claim",
+                                      "post_message",
+                                      "close",
+                                      "tag",
+                                      "set_message_status",
+                                      "typing",
+                                      "presence",
+                                      "read_conversation",
+                                      "read_patron",
+                                      "list_conversations",
+                                      "patron_transcript",
+                                      "defer_outbound",
+                                      "release_outbound",
+                                      "end_sessions",
+                                      "login_attempt"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 std::string sha1_hex(std::string_view text) {
@@ -55,9 +67,7 @@ script_set::script_set(const config::redis_options& options) {
   }
 }
 
-std::vector<std::string> script_set::sources() const {
-  return {source_.begin(), source_.end()};
-}
+std::vector<std::string> script_set::sources() const { return {source_.begin(), source_.end()}; }
 
 std::string_view script_set::name(script s) { return names[static_cast<std::size_t>(s)]; }
 

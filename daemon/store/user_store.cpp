@@ -31,19 +31,26 @@ std::optional<user> to_user(const reply& r) {
   for (std::size_t i = 0; i + 1 < r.size(); i += 2) {
     const auto& key = r[i].str();
     const auto& value = r[i + 1].str();
-    if (key == "name") u.name = value;
-    else if (key == "display_name") u.display_name = value;
-    else if (key == "role") u.role = value;
-    else if (key == "teams") u.teams = split_team_list(value);
-    else if (key == "disabled") u.disabled = value == "1";
-    else if (key == "password") u.password_hash = value;
+    if (key == "name")
+      u.name = value;
+    else if (key == "display_name")
+      u.display_name = value;
+    else if (key == "role")
+      u.role = value;
+    else if (key == "teams")
+      u.teams = split_team_list(value);
+    else if (key == "disabled")
+      u.disabled = value == "1";
+    else if (key == "password")
+      u.password_hash = value;
   }
   if (u.name.empty()) return std::nullopt;
   return u;
 }
 
 // Runs `done` with success unless the reply failed.
-redis_connection::reply_handler expect_ok(std::function<void(core::status)> done, std::string what) {
+redis_connection::reply_handler expect_ok(std::function<void(core::status)> done,
+                                          std::string what) {
   return [done = std::move(done), what = std::move(what)](reply r) {
     if (r.failed()) {
       done(redis_error(r, what));
@@ -56,22 +63,22 @@ redis_connection::reply_handler expect_ok(std::function<void(core::status)> done
 }  // namespace
 
 void user_store::add(const user& u, done_handler done) {
-  redis_.command({"HSETNX", "user:" + u.name, "name", u.name},
-                 [this, u, done = std::move(done)](reply r) {
-                   if (r.failed()) {
-                     done(redis_error(r, "adding user " + u.name));
-                     return;
-                   }
-                   if (r.integer() == 0) {
-                     done(core::error{"conflict", "user " + u.name + " already exists"});
-                     return;
-                   }
-                   redis_.command({"HSET", "user:" + u.name, "display_name", u.display_name, "role",
-                                   u.role, "teams", team_list(u.teams), "disabled",
-                                   u.disabled ? "1" : "0", "password", u.password_hash},
-                                  [](reply) {});
-                   redis_.command({"SADD", "users", u.name}, expect_ok(done, "adding user " + u.name));
-                 });
+  redis_.command(
+      {"HSETNX", "user:" + u.name, "name", u.name}, [this, u, done = std::move(done)](reply r) {
+        if (r.failed()) {
+          done(redis_error(r, "adding user " + u.name));
+          return;
+        }
+        if (r.integer() == 0) {
+          done(core::error{"conflict", "user " + u.name + " already exists"});
+          return;
+        }
+        redis_.command(
+            {"HSET", "user:" + u.name, "display_name", u.display_name, "role", u.role, "teams",
+             team_list(u.teams), "disabled", u.disabled ? "1" : "0", "password", u.password_hash},
+            [](reply) {});
+        redis_.command({"SADD", "users", u.name}, expect_ok(done, "adding user " + u.name));
+      });
 }
 
 void user_store::get(const std::string& name, handler<std::optional<user>> done) {
@@ -142,7 +149,8 @@ void user_store::set_password(const std::string& name, const std::string& passwo
     }
     redis_.command({"HSET", "user:" + name, "password", password_hash}, [](reply) {});
     const std::string_view args[] = {name};
-    run(redis_, scripts_, script::end_sessions, args, expect_ok(done, "changing the password of " + name));
+    run(redis_, scripts_, script::end_sessions, args,
+        expect_ok(done, "changing the password of " + name));
   });
 }
 
@@ -164,23 +172,28 @@ void user_store::create_session(const std::string& name, const std::string& dige
   const std::string key = "session:" + digest;
   redis_.command({"HSET", key, "user", name, "csrf", csrf}, [](reply) {});
   redis_.command({"EXPIRE", key, std::to_string(lifetime.count())}, [](reply) {});
-  redis_.command({"SADD", "user:" + name + ":sessions", digest}, expect_ok(std::move(done), "creating a session"));
+  redis_.command({"SADD", "user:" + name + ":sessions", digest},
+                 expect_ok(std::move(done), "creating a session"));
 }
 
 void user_store::end_session(const std::string& digest, done_handler done) {
-  redis_.command({"HGET", "session:" + digest, "user"}, [this, digest, done = std::move(done)](reply r) {
-    if (r.failed()) {
-      done(redis_error(r, "ending a session"));
-      return;
-    }
-    if (r.is_string()) redis_.command({"SREM", "user:" + r.str() + ":sessions", digest}, [](reply) {});
-    redis_.command({"DEL", "session:" + digest}, expect_ok(done, "ending a session"));
-  });
+  redis_.command(
+      {"HGET", "session:" + digest, "user"}, [this, digest, done = std::move(done)](reply r) {
+        if (r.failed()) {
+          done(redis_error(r, "ending a session"));
+          return;
+        }
+        if (r.is_string())
+          redis_.command({"SREM", "user:" + r.str() + ":sessions", digest}, [](reply) {});
+        redis_.command({"DEL", "session:" + digest}, expect_ok(done, "ending a session"));
+      });
 }
 
-void user_store::create_token(const std::string& name, const std::string& digest, done_handler done) {
+void user_store::create_token(const std::string& name, const std::string& digest,
+                              done_handler done) {
   redis_.command({"SET", "token:" + digest, name}, [](reply) {});
-  redis_.command({"SADD", "user:" + name + ":tokens", digest}, expect_ok(std::move(done), "creating a token"));
+  redis_.command({"SADD", "user:" + name + ":tokens", digest},
+                 expect_ok(std::move(done), "creating a token"));
 }
 
 void user_store::revoke_token(const std::string& digest, done_handler done) {
@@ -198,8 +211,8 @@ void user_store::revoke_token(const std::string& digest, done_handler done) {
   });
 }
 
-void user_store::authenticate(bool session, const std::string& digest, std::chrono::seconds lifetime,
-                              handler<authenticated> done) {
+void user_store::authenticate(bool session, const std::string& digest,
+                              std::chrono::seconds lifetime, handler<authenticated> done) {
   const std::string ttl = std::to_string(lifetime.count());
   const std::string_view args[] = {session ? "session" : "token", digest, ttl};
   run(redis_, scripts_, script::authenticate, args, [done = std::move(done)](reply r) {
@@ -232,7 +245,8 @@ void user_store::authenticate(bool session, const std::string& digest, std::chro
 }
 
 void user_store::login_attempts(const std::string& name, const std::string& address,
-                                std::chrono::seconds window, bool fail, handler<login_failures> done) {
+                                std::chrono::seconds window, bool fail,
+                                handler<login_failures> done) {
   const std::string seconds = std::to_string(window.count());
   const std::string_view args[] = {name, address, seconds, fail ? "fail" : "check"};
   run(redis_, scripts_, script::login_attempt, args, [done = std::move(done)](reply r) {
@@ -240,7 +254,8 @@ void user_store::login_attempts(const std::string& name, const std::string& addr
       done(redis_error(r, "counting login attempts"));
       return;
     }
-    done(login_failures{r[0].integer(), std::chrono::seconds(std::max<std::int64_t>(r[1].integer(), 1))});
+    done(login_failures{r[0].integer(),
+                        std::chrono::seconds(std::max<std::int64_t>(r[1].integer(), 1))});
   });
 }
 

@@ -44,7 +44,8 @@ class user_store {
   using handler = std::function<void(core::result<T>)>;
   using done_handler = std::function<void(core::status)>;
 
-  user_store(redis_connection& redis, const script_set& scripts) : redis_(redis), scripts_(scripts) {}
+  user_store(redis_connection& redis, const script_set& scripts)
+      : redis_(redis), scripts_(scripts) {}
 
   // "conflict" when the name is taken.
   void add(const user& u, done_handler done);

@@ -14,7 +14,8 @@ namespace askdesk::testing {
 askdesk_daemon::askdesk_daemon(redis_server& redis, const std::string& config)
     : redis_(redis), port_(free_port()) {
   const std::string listen = "127.0.0.1:" + std::to_string(port_);
-  std::vector<std::string> argv = {ASKDESK_BINARY, "serve", "--listen", listen, "--log-level", "debug"};
+  std::vector<std::string> argv = {ASKDESK_BINARY, "serve",       "--listen",
+                                   listen,         "--log-level", "debug"};
   if (!config.empty()) {
     config_file_ = dir_.write("askdesk.json", config);
     argv.push_back("--config");
@@ -42,7 +43,7 @@ std::string askdesk_daemon::url(const std::string& path) const {
 }
 
 std::pair<int, std::string> askdesk_daemon::run_cli(const std::vector<std::string>& args,
-                                                     const std::string& stdin_text) {
+                                                    const std::string& stdin_text) {
   std::string command = "ASKDESK_REDIS_URL='" + redis_.url() + "' '" + ASKDESK_BINARY + "'";
   for (const auto& a : args) command += " '" + a + "'";
   if (!config_file_.empty()) command += " --config '" + config_file_ + "'";
@@ -52,7 +53,8 @@ std::pair<int, std::string> askdesk_daemon::run_cli(const std::vector<std::strin
   if (!pipe) throw std::runtime_error("cannot run " + command);
   std::string output;
   std::array<char, 4096> buffer;
-  while (const std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  while (const std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe))
+    output.append(buffer.data(), n);
   const int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, output};
 }

@@ -36,8 +36,8 @@ std::string http_result::header(const std::string& lower_name) const {
   return {};
 }
 
-http_result http_request(const std::string& method, const std::string& url,
-                         const std::string& body, const std::vector<std::string>& headers) {
+http_result http_request(const std::string& method, const std::string& url, const std::string& body,
+                         const std::vector<std::string>& headers) {
   http_result result;
   CURL* curl = curl_easy_init();
   curl_slist* list = nullptr;

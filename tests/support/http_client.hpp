@@ -11,7 +11,7 @@ struct http_result {
   long status = 0;  // 0 when the connection failed
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
-  std::string error;  // curl's message when status is 0
+  std::string error;                                         // curl's message when status is 0
 
   std::string header(const std::string& lower_name) const;
 };

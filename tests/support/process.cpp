@@ -61,9 +61,7 @@ std::optional<int> child_process::wait(std::chrono::milliseconds timeout) {
   return status_;
 }
 
-bool child_process::running() {
-  return pid_ > 0 && !wait(std::chrono::milliseconds(0));
-}
+bool child_process::running() { return pid_ > 0 && !wait(std::chrono::milliseconds(0)); }
 
 std::string child_process::log() const {
   std::ifstream in(log_file_);

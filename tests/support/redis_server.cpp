@@ -13,16 +13,21 @@ namespace {
 store::reply convert(const redisReply* r) {
   if (!r) return store::reply::make_unavailable("no reply");
   switch (r->type) {
-    case REDIS_REPLY_STRING: return store::reply::make_string(std::string(r->str, r->len));
-    case REDIS_REPLY_STATUS: return store::reply::make_status(std::string(r->str, r->len));
-    case REDIS_REPLY_ERROR: return store::reply::make_error(std::string(r->str, r->len));
-    case REDIS_REPLY_INTEGER: return store::reply::make_integer(r->integer);
+    case REDIS_REPLY_STRING:
+      return store::reply::make_string(std::string(r->str, r->len));
+    case REDIS_REPLY_STATUS:
+      return store::reply::make_status(std::string(r->str, r->len));
+    case REDIS_REPLY_ERROR:
+      return store::reply::make_error(std::string(r->str, r->len));
+    case REDIS_REPLY_INTEGER:
+      return store::reply::make_integer(r->integer);
     case REDIS_REPLY_ARRAY: {
       std::vector<store::reply> items;
       for (std::size_t i = 0; i < r->elements; ++i) items.push_back(convert(r->element[i]));
       return store::reply::make_array(std::move(items));
     }
-    default: return store::reply::make_nil();
+    default:
+      return store::reply::make_nil();
   }
 }
 

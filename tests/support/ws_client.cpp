@@ -56,8 +56,8 @@ ws_client::ws_client(int port, const std::string& target, const std::string& ori
                      const std::string& cookie)
     : impl_(std::make_unique<impl>()) {
   auto& s = beast::get_lowest_layer(impl_->ws);
-  s.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
-                          static_cast<unsigned short>(port)));
+  s.connect(
+      tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
   impl_->ws.set_option(
       websocket::stream_base::decorator([origin, cookie](websocket::request_type& req) {
         if (!origin.empty()) req.set(beast::http::field::origin, origin);

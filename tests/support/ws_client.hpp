@@ -21,8 +21,8 @@ class ws_client {
   // The next text frame, or nullopt after `timeout` (or when the socket closed).
   std::optional<std::string> read(std::chrono::milliseconds timeout = std::chrono::seconds(3));
   // Frames until one contains `needle`; nullopt if none within `timeout`.
-  std::optional<std::string> read_until(const std::string& needle,
-                                        std::chrono::milliseconds timeout = std::chrono::seconds(3));
+  std::optional<std::string> read_until(
+      const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(3));
   // The close code once the server closed, after reading (0 if it did not).
   int close_code() const;
   void close();

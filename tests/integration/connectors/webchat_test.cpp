@@ -18,7 +18,8 @@ class Webchat : public ::testing::Test {
   void SetUp() override { daemon_ = std::make_unique<askdesk_daemon>(redis_, config); }
 
   std::unique_ptr<ws_client> connect(const std::string& hello, std::string* welcome = nullptr) {
-    auto c = std::make_unique<ws_client>(daemon_->port(), "/ws/patron", "https://library.example.org");
+    auto c =
+        std::make_unique<ws_client>(daemon_->port(), "/ws/patron", "https://library.example.org");
     c->send(hello);
     auto w = c->read_until("welcome");
     EXPECT_TRUE(w);
@@ -34,7 +35,8 @@ TEST_F(Webchat, OnlyAllowedOriginsMayConnect) {
   EXPECT_EQ(upgrade_status(daemon_->port(), "/ws/patron", "https://evil.example.com"), 403);
   EXPECT_EQ(upgrade_status(daemon_->port(), "/ws/patron", ""), 403);
   EXPECT_EQ(upgrade_status(daemon_->port(), "/ws/patron", "https://library.example.org"), 101);
-  EXPECT_EQ(upgrade_status(daemon_->port(), "/ws/patron", daemon_->origin()), 101);  // our own pages
+  EXPECT_EQ(upgrade_status(daemon_->port(), "/ws/patron", daemon_->origin()),
+            101);  // our own pages
 }
 
 TEST_F(Webchat, AReloadWithTheTokenKeepsTheTranscriptAndResumesAfterTheLastMessage) {
@@ -51,12 +53,13 @@ TEST_F(Webchat, AReloadWithTheTokenKeepsTheTranscriptAndResumesAfterTheLastMessa
   ASSERT_TRUE(first->read_until("\"second\""));
   first.reset();
 
-  auto whole = connect(R"({"type":"hello","team":"reference","token":")" + token + R"("})", &welcome);
+  auto whole =
+      connect(R"({"type":"hello","team":"reference","token":")" + token + R"("})", &welcome);
   EXPECT_NE(welcome.find("\"first\""), std::string::npos);
   EXPECT_NE(welcome.find("\"second\""), std::string::npos);
   EXPECT_NE(welcome.find(R"("client_id":"a1")"), std::string::npos);
-  auto resumed = connect(R"({"type":"hello","team":"reference","token":")" + token + R"(","after":")" +
-                             first_id + R"("})",
+  auto resumed = connect(R"({"type":"hello","team":"reference","token":")" + token +
+                             R"(","after":")" + first_id + R"("})",
                          &welcome);
   EXPECT_EQ(welcome.find("\"first\""), std::string::npos);
   EXPECT_NE(welcome.find("\"second\""), std::string::npos);
@@ -70,7 +73,8 @@ TEST_F(Webchat, AForgedTokenGetsAFreshSessionNeverSomeoneElses) {
   ASSERT_TRUE(ada->read_until("private question"));
   std::string forged = token;
   forged[0] = forged[0] == 'A' ? 'B' : 'A';
-  auto mallory = connect(R"({"type":"hello","team":"reference","token":")" + forged + R"("})", &welcome);
+  auto mallory =
+      connect(R"({"type":"hello","team":"reference","token":")" + forged + R"("})", &welcome);
   EXPECT_EQ(welcome.find("private question"), std::string::npos);
   EXPECT_NE(json_string(welcome, "token"), token);
   EXPECT_NE(welcome.find(R"("conversation":null)"), std::string::npos);

@@ -64,8 +64,9 @@ TEST(Serve, HealthIs503WithTheReasonWhileRedisIsDownAndRecoversByItself) {
 TEST(Serve, AnOversizedBodyGets413AndUnknownPathsAJsonError) {
   redis_server redis;
   askdesk_daemon daemon(redis, "");
-  const auto big = http_request("POST", daemon.url("/api/v1/login"),
-                                std::string(1024 * 1024 + 1, 'x'), {"Content-Type: application/json"});
+  const auto big =
+      http_request("POST", daemon.url("/api/v1/login"), std::string(1024 * 1024 + 1, 'x'),
+                   {"Content-Type: application/json"});
   EXPECT_EQ(big.status, 413);
   EXPECT_EQ(json_string(big.body, "code"), "payload_too_large");
   const auto missing = http_request("GET", daemon.url("/api/v1/nothing-here"));
@@ -81,9 +82,8 @@ TEST(Serve, MetricsArePrometheusText) {
   const auto metrics = http_request("GET", daemon.url("/metrics"));
   ASSERT_EQ(metrics.status, 200);
   EXPECT_TRUE(metrics.header("content-type").starts_with("text/plain; version=0.0.4"));
-  for (const char* name : {"# TYPE askdesk_messages_received_total counter",
-                           "askdesk_queue_depth", "askdesk_websocket_clients",
-                           "askdesk_redis_rtt_seconds"}) {
+  for (const char* name : {"# TYPE askdesk_messages_received_total counter", "askdesk_queue_depth",
+                           "askdesk_websocket_clients", "askdesk_redis_rtt_seconds"}) {
     EXPECT_NE(metrics.body.find(name), std::string::npos) << name << " missing in\n"
                                                           << metrics.body;
   }
@@ -147,7 +147,8 @@ TEST_F(CheckConfig, TheShippedConfigsAreValid) {
   setenv("REDIS_PASSWORD", "secret", 1);
   setenv("ASKDESK_REPLAY_TOKEN", "0123456789abcdef0123", 1);
   for (const char* file : {"/deploy/demo.json", "/deploy/askdesk.example.jsonc"}) {
-    const auto [code, output] = daemon_.run_cli({"check-config", ASKDESK_SOURCE_DIR + std::string(file)});
+    const auto [code, output] =
+        daemon_.run_cli({"check-config", ASKDESK_SOURCE_DIR + std::string(file)});
     EXPECT_EQ(code, 0) << file << ": " << output;
   }
 }

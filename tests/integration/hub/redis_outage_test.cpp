@@ -20,7 +20,8 @@ TEST(RedisOutage, EveryAcknowledgedMessageIsStoredExactlyOnce) {
   redis_server redis;
   askdesk_daemon daemon(redis, R"({
     "connectors": [{"id": "chat", "type": "webchat"},
-                   {"id": "feed", "type": "replay", "token": ")" + std::string(token) + R"("}]
+                   {"id": "feed", "type": "replay", "token": ")" +
+                                   std::string(token) + R"("}]
   })");
   constexpr int messages = 120;
   std::atomic<int> acknowledged = 0;
@@ -32,9 +33,9 @@ TEST(RedisOutage, EveryAcknowledgedMessageIsStoredExactlyOnce) {
                                std::to_string(i) + R"("})";
       const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
       while (std::chrono::steady_clock::now() < give_up) {
-        const auto r = http_request("POST", daemon.url("/webhooks/replay/feed"), body,
-                                    {"Content-Type: application/json",
-                                     std::string("Authorization: Bearer ") + token});
+        const auto r = http_request(
+            "POST", daemon.url("/webhooks/replay/feed"), body,
+            {"Content-Type: application/json", std::string("Authorization: Bearer ") + token});
         if (r.status == 200) {
           ++acknowledged;
           break;

@@ -83,7 +83,9 @@ TEST_F(Api, AWrongPasswordAndAnUnknownUserGetTheSame401) {
 TEST_F(Api, RepeatedFailedLoginsSlowDownWith429AndRetryAfter) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(http_request("POST", daemon_->url("/api/v1/login"),
-                           R"({"username":"ann","password":"guess-number-x"})").status, 401);
+                           R"({"username":"ann","password":"guess-number-x"})")
+                  .status,
+              401);
   }
   const auto r = http_request("POST", daemon_->url("/api/v1/login"),
                               R"({"username":"ann","password":"ann-password-1"})");
@@ -95,8 +97,8 @@ TEST_F(Api, RequestsWithoutASessionAre401AndPostsWithoutCsrfAre403) {
   EXPECT_EQ(http_request("GET", daemon_->url("/api/v1/conversations")).status, 401);
   const std::string id = patron_writes("Hello");
   const auto s = daemon_->login("ann", "ann-password-1");
-  const auto no_csrf = http_request("POST", daemon_->url("/api/v1/conversations/" + id + "/claim"), "",
-                                    {"Cookie: " + s.cookie});
+  const auto no_csrf = http_request("POST", daemon_->url("/api/v1/conversations/" + id + "/claim"),
+                                    "", {"Cookie: " + s.cookie});
   EXPECT_EQ(no_csrf.status, 403);
   EXPECT_NE(no_csrf.body.find(R"("code":"csrf")"), std::string::npos);
   EXPECT_EQ(daemon_->call(s, "POST", "/api/v1/conversations/" + id + "/claim").status, 200);
@@ -113,11 +115,14 @@ TEST_F(Api, AnApiTokenActsAsItsUserUntilTheUserIsDisabled) {
   ASSERT_EQ(code, 0) << output;
   const std::string token = output.substr(0, output.find('\n'));
   EXPECT_EQ(token.size(), 43u);
-  const auto me = http_request("GET", daemon_->url("/api/v1/me"), "", {"Authorization: Bearer " + token});
+  const auto me =
+      http_request("GET", daemon_->url("/api/v1/me"), "", {"Authorization: Bearer " + token});
   EXPECT_EQ(me.status, 200);
   EXPECT_NE(me.body.find(R"("name":"ann")"), std::string::npos);
   ASSERT_EQ(daemon_->run_cli({"user", "disable", "ann"}).first, 0);
-  EXPECT_EQ(http_request("GET", daemon_->url("/api/v1/me"), "", {"Authorization: Bearer " + token}).status, 401);
+  EXPECT_EQ(http_request("GET", daemon_->url("/api/v1/me"), "", {"Authorization: Bearer " + token})
+                .status,
+            401);
 }
 
 TEST_F(Api, StaffActOnlyOnTheirTeamsSupervisorsOnAll) {
@@ -125,7 +130,8 @@ TEST_F(Api, StaffActOnlyOnTheirTeamsSupervisorsOnAll) {
   const auto carl = daemon_->login("carl", "carl-password-1");
   EXPECT_EQ(daemon_->call(carl, "GET", "/api/v1/conversations/" + id).status, 403);
   EXPECT_EQ(daemon_->call(carl, "POST", "/api/v1/conversations/" + id + "/claim").status, 403);
-  EXPECT_EQ(daemon_->call(carl, "GET", "/api/v1/conversations").body.find("\"id\""), std::string::npos);
+  EXPECT_EQ(daemon_->call(carl, "GET", "/api/v1/conversations").body.find("\"id\""),
+            std::string::npos);
   EXPECT_EQ(daemon_->call(sue(), "GET", "/api/v1/conversations/" + id).status, 200);
 }
 
@@ -138,7 +144,8 @@ TEST_F(Api, TwoClaimsAtOnceGiveOneOwner) {
   std::vector<std::thread> clicks;
   for (int i = 0; i < 8; ++i) {
     clicks.emplace_back([&, i] {
-      const auto r = daemon_->call(i % 2 ? ann : bob, "POST", "/api/v1/conversations/" + id + "/claim");
+      const auto r =
+          daemon_->call(i % 2 ? ann : bob, "POST", "/api/v1/conversations/" + id + "/claim");
       (r.status == 200 ? won : lost)++;
     });
   }
@@ -163,7 +170,8 @@ TEST_F(Api, AReplyGoesOutOnThePatronsChannelAndNotesNeverDo) {
   const auto frame = patron_->read_until("from your account page");
   ASSERT_TRUE(frame);
   EXPECT_NE(frame->find(R"("direction":"out")"), std::string::npos);
-  EXPECT_NE(frame->find(R"("author":"ann")"), std::string::npos);  // display name defaults to the login
+  EXPECT_NE(frame->find(R"("author":"ann")"),
+            std::string::npos);  // display name defaults to the login
   // The reply claimed the waiting conversation, and its status becomes sent.
   std::string body;
   for (int i = 0; i < 100; ++i) {
@@ -189,8 +197,11 @@ TEST_F(Api, ClosingEndsTheChatInTheWidgetAndTheNextMessageStartsANewConversation
   const auto closed = patron_->read_until(R"("type":"conversation")");
   ASSERT_TRUE(closed);
   EXPECT_NE(closed->find(R"("status":"closed")"), std::string::npos);
-  EXPECT_EQ(daemon_->call(ann, "POST", "/api/v1/conversations/" + id + "/messages",
-                          R"({"text":"too late"})").status, 409);
+  EXPECT_EQ(
+      daemon_
+          ->call(ann, "POST", "/api/v1/conversations/" + id + "/messages", R"({"text":"too late"})")
+          .status,
+      409);
   patron_->send(R"({"type":"message","text":"Another question","client_id":"m2"})");
   ASSERT_TRUE(patron_->read_until("Another question"));
   const auto queued = daemon_->call(ann, "GET", "/api/v1/conversations?status=queued");

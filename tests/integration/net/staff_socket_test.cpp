@@ -22,7 +22,8 @@ class StaffSocket : public ::testing::Test {
   }
 
   std::unique_ptr<ws_client> staff(const std::string& after = "") {
-    return std::make_unique<ws_client>(daemon_->port(), after.empty() ? "/ws/staff" : "/ws/staff?after=" + after,
+    return std::make_unique<ws_client>(daemon_->port(),
+                                       after.empty() ? "/ws/staff" : "/ws/staff?after=" + after,
                                        daemon_->origin(), ann_.cookie);
   }
 
@@ -45,7 +46,8 @@ class StaffSocket : public ::testing::Test {
 
 TEST_F(StaffSocket, NeedsASessionAndAnAllowedOrigin) {
   EXPECT_EQ(upgrade_status(daemon_->port(), "/ws/staff", daemon_->origin()), 401);
-  EXPECT_EQ(upgrade_status(daemon_->port(), "/ws/staff", "https://elsewhere.example", ann_.cookie), 403);
+  EXPECT_EQ(upgrade_status(daemon_->port(), "/ws/staff", "https://elsewhere.example", ann_.cookie),
+            403);
   EXPECT_EQ(upgrade_status(daemon_->port(), "/ws/staff", daemon_->origin(), ann_.cookie), 101);
 }
 
@@ -87,7 +89,8 @@ TEST_F(StaffSocket, AReconnectResumesFromTheLastEventIdWithoutGapsOrRepeats) {
   while (auto frame = resumed->read(std::chrono::milliseconds(700))) {
     if (frame->find("message.created") == std::string::npos) continue;
     for (const char* t : {"one", "two", "three"}) {
-      if (frame->find(std::string(R"("text":")") + t + "\"") != std::string::npos) texts.push_back(t);
+      if (frame->find(std::string(R"("text":")") + t + "\"") != std::string::npos)
+        texts.push_back(t);
     }
   }
   EXPECT_EQ(texts, (std::vector<std::string>{"two", "three"}));

@@ -40,7 +40,8 @@ TEST(RedisConnection, FailsFastWhileRedisIsDown) {
   c->start();
   std::optional<reply> got;
   c->command({"PING"}, [&](reply r) { got = std::move(r); });
-  ASSERT_TRUE(run_until(io, [&] { return got.has_value(); }, std::chrono::milliseconds(500)));
+  ASSERT_TRUE(run_until(
+      io, [&] { return got.has_value(); }, std::chrono::milliseconds(500)));
   EXPECT_TRUE(got->is_unavailable());
   EXPECT_FALSE(c->ready());
   EXPECT_NE(c->last_error(), "");
@@ -84,7 +85,8 @@ TEST(RedisConnection, DropsAConnectionWhoseReplyIsOverdue) {
   // Redis holds this reply for 3 s, but the connection was not told it blocks.
   std::optional<reply> got;
   c->command({"BLPOP", "nothing-here", "3"}, [&](reply r) { got = std::move(r); });
-  ASSERT_TRUE(run_until(io, [&] { return got.has_value(); }, std::chrono::seconds(2)));
+  ASSERT_TRUE(run_until(
+      io, [&] { return got.has_value(); }, std::chrono::seconds(2)));
   EXPECT_TRUE(got->is_unavailable());
   EXPECT_NE(got->str().find("no reply within 300 ms"), std::string::npos) << got->str();
   EXPECT_TRUE(run_until(io, [&] { return c->ready(); }));
@@ -100,8 +102,10 @@ TEST(RedisConnection, BlockingCommandsMayTakeTheirTime) {
   ASSERT_TRUE(run_until(io, [&] { return c->ready(); }));
   std::optional<reply> got;
   const std::string_view args[] = {"BLPOP", "nothing-here", "1"};
-  c->command(args, [&](reply r) { got = std::move(r); }, std::chrono::seconds(1));
-  ASSERT_TRUE(run_until(io, [&] { return got.has_value(); }, std::chrono::seconds(3)));
+  c->command(
+      args, [&](reply r) { got = std::move(r); }, std::chrono::seconds(1));
+  ASSERT_TRUE(run_until(
+      io, [&] { return got.has_value(); }, std::chrono::seconds(3)));
   EXPECT_TRUE(got->is_nil());
 }
 
@@ -115,8 +119,8 @@ TEST(RedisConnection, LoadsScriptsDuringTheHandshake) {
   auto c = redis_connection::create(io, o);
   c->start();
   ASSERT_TRUE(run_until(io, [&] { return c->ready(); }));
-  const auto exists = redis.command({"SCRIPT", "EXISTS", scripts.sha1(script::ingest),
-                                     scripts.sha1(script::apply_inbound)});
+  const auto exists = redis.command(
+      {"SCRIPT", "EXISTS", scripts.sha1(script::ingest), scripts.sha1(script::apply_inbound)});
   ASSERT_EQ(exists.size(), 2u);
   EXPECT_EQ(exists[0].integer(), 1);
   EXPECT_EQ(exists[1].integer(), 1);
@@ -130,7 +134,8 @@ TEST(RedisConnection, AWrongPasswordIsReportedAndNeverReady) {
   o.endpoint.password = "wrong-password";
   auto c = redis_connection::create(io, o);
   c->start();
-  run_until(io, [] { return false; }, std::chrono::milliseconds(300));
+  run_until(
+      io, [] { return false; }, std::chrono::milliseconds(300));
   EXPECT_FALSE(c->ready());
   EXPECT_NE(c->last_error().find("WRONGPASS"), std::string::npos) << c->last_error();
 }
@@ -143,10 +148,13 @@ TEST(RedisConnection, StopFailsPendingCommands) {
   ASSERT_TRUE(run_until(io, [&] { return c->ready(); }));
   std::optional<reply> got;
   const std::string_view args[] = {"BLPOP", "nothing-here", "5"};
-  c->command(args, [&](reply r) { got = std::move(r); }, std::chrono::seconds(5));
-  run_until(io, [] { return false; }, std::chrono::milliseconds(50));
+  c->command(
+      args, [&](reply r) { got = std::move(r); }, std::chrono::seconds(5));
+  run_until(
+      io, [] { return false; }, std::chrono::milliseconds(50));
   c->stop();
-  ASSERT_TRUE(run_until(io, [&] { return got.has_value(); }, std::chrono::seconds(1)));
+  ASSERT_TRUE(run_until(
+      io, [&] { return got.has_value(); }, std::chrono::seconds(1)));
   EXPECT_TRUE(got->is_unavailable());
   EXPECT_FALSE(c->ready());
 }

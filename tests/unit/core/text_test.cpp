@@ -19,7 +19,10 @@ TEST(Text, RejectsIllFormedUtf8) {
 }
 
 TEST(Text, RepairReplacesEachBadByte) {
-  EXPECT_EQ(repair_utf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(repair_utf8("a\xFF"
+                        "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(repair_utf8("caf\xC3\xA9"), "caf\xC3\xA9");
   EXPECT_TRUE(is_valid_utf8(repair_utf8("\xC0\xAF\xED\xA0\x80")));
 }
