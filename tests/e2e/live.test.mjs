@@ -1,0 +1,137 @@
+// What keeps the chat trustworthy when things go wrong or get busy: dropped connections on
+// both sides, internal notes, tags, typing both ways and the widget's limits. Two daemons
+// share one Redis so one can be stopped while the other keeps taking messages.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack } from './harness.mjs';
+
+let stack;
+let other;
+
+before(async () => {
+  stack = await startStack();
+  other = await stack.secondDaemon();
+  stack.addUser('bea', 'bea-password-1', { displayName: 'Bea' });
+});
+after(async () => { await stack?.stop(); });
+
+async function signIn(context) {
+  const page = await context.newPage();
+  await page.goto(`${stack.url}/`);
+  await page.getByTestId('login-username').fill('bea');
+  await page.getByTestId('login-password').fill('bea-password-1');
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('connection').filter({ hasText: 'Live' }).waitFor();
+  return page;
+}
+
+async function widgetOn(context, url, name) {
+  const page = await context.newPage();
+  await page.goto(`${url}/demo/`);
+  await page.getByTestId('askdesk-launcher').click();
+  await page.getByTestId('askdesk-name').fill(name);
+  return page;
+}
+
+async function say(page, text) {
+  await page.getByTestId('askdesk-input').fill(text);
+  await page.getByTestId('askdesk-input').press('Enter');
+}
+
+const staffMessage = (page, text) => page.locator('[data-testid="message"]', { hasText: text });
+const patronMessage = (page, text) => page.locator('[data-testid="askdesk-message"]', { hasText: text });
+
+test('the dashboard resumes after its daemon restarts: nothing missed, nothing twice', async () => {
+  const desk = await signIn(await stack.newContext());
+  const carl = await widgetOn(await stack.newContext(), other.url, 'Carl');
+  await stack.step('a conversation is open on the dashboard', async () => {
+    await say(carl, 'Do you have the new Le Guin biography?');
+    await desk.getByTestId('queue-item').filter({ hasText: 'Le Guin' }).click();
+    await staffMessage(desk, 'Le Guin').waitFor();
+  });
+  await stack.step('its daemon stops: the dashboard says so', async () => {
+    await stack.daemon.stop();
+    await desk.getByTestId('connection').filter({ hasText: /Reconnecting|Offline/ }).waitFor({ timeout: 5000 });
+  });
+  const dora = await widgetOn(await stack.newContext(), other.url, 'Dora');
+  await stack.step('meanwhile patrons keep writing through the other daemon', async () => {
+    await say(carl, 'Large print would be best.');
+    await patronMessage(carl, 'Large print').and(carl.locator('[data-id]')).waitFor();
+    await say(dora, 'Is the makerspace open on Sunday?');
+    await patronMessage(dora, 'makerspace').and(dora.locator('[data-id]')).waitFor();
+  });
+  await stack.step('it comes back: the dashboard catches up by itself', async () => {
+    await stack.daemon.start();
+    await desk.getByTestId('connection').filter({ hasText: 'Live' }).waitFor({ timeout: 20000 });
+    await staffMessage(desk, 'Large print').waitFor({ timeout: 5000 });
+    await desk.getByTestId('queue-item').filter({ hasText: 'makerspace' }).waitFor({ timeout: 5000 });
+    assert.equal(await staffMessage(desk, 'Le Guin').count(), 1);
+    assert.equal(await staffMessage(desk, 'Large print').count(), 1);
+    assert.equal(await desk.getByTestId('queue-item').filter({ hasText: 'makerspace' }).count(), 1);
+  });
+});
+
+test('a message written while the widget is disconnected goes out when it reconnects', async () => {
+  const desk = await signIn(await stack.newContext());
+  const erin = await widgetOn(await stack.newContext(), other.url, 'Erin');
+  await stack.step('the widget is connected', async () => {
+    await erin.getByTestId('askdesk-status').filter({ hasText: /online/i }).waitFor();
+  });
+  await stack.step('its daemon stops; the patron writes anyway', async () => {
+    await other.stop();
+    await erin.getByTestId('askdesk-status').filter({ hasText: /Reconnecting/ }).waitFor({ timeout: 5000 });
+    await say(erin, 'Can I book a study room for Tuesday?');
+    await patronMessage(erin, 'study room').waitFor();
+    assert.equal(await patronMessage(erin, 'study room').getAttribute('data-id'), null, 'not stored yet');
+  });
+  await stack.step('the daemon is back: the message is stored once and reaches staff', async () => {
+    await other.start();
+    await erin.locator('[data-testid="askdesk-message"][data-id]', { hasText: 'study room' }).waitFor({ timeout: 20000 });
+    await desk.getByTestId('queue-item').filter({ hasText: 'study room' }).click();
+    await staffMessage(desk, 'study room').waitFor();
+    assert.equal(await staffMessage(desk, 'study room').count(), 1);
+    assert.equal(await patronMessage(erin, 'study room').count(), 1);
+  });
+});
+
+test('notes stay internal, tags stick, typing shows both ways, long messages are refused', async () => {
+  const desk = await signIn(await stack.newContext());
+  const finn = await widgetOn(await stack.newContext(), stack.url, 'Finn');
+  await stack.step('the librarian opens and claims the conversation', async () => {
+    await say(finn, 'Where can I print a boarding pass?');
+    await desk.getByTestId('queue-item').filter({ hasText: 'boarding pass' }).click();
+    await desk.getByTestId('claim').click();
+    await desk.locator('[data-testid="conversation-view"][data-status="assigned"]').waitFor();
+  });
+  await stack.step('typing shows on both sides', async () => {
+    // Typing is announced at most every 2 s, so type for a little longer than that.
+    await finn.getByTestId('askdesk-input').pressSequentially('It is for my flight tomorrow', { delay: 100 });
+    await desk.getByTestId('typing').filter({ hasText: 'Finn is typing' }).waitFor({ timeout: 5000 });
+    await desk.getByTestId('reply-input').pressSequentially('One moment, let me check', { delay: 100 });
+    await finn.getByTestId('askdesk-typing').filter({ hasText: 'Bea is typing' }).waitFor({ timeout: 5000 });
+    await desk.getByTestId('reply-input').fill('');
+    await finn.getByTestId('askdesk-input').fill('');
+  });
+  await stack.step('a note shows distinctly to staff and never reaches the patron', async () => {
+    await desk.getByTestId('reply-input').fill('Patron asked about printing last week too.');
+    await desk.getByTestId('note-send').click();
+    await desk.locator('[data-testid="message"][data-direction="note"]', { hasText: 'last week' }).waitFor();
+    await desk.getByTestId('reply-input').fill('The printers are on the first floor.');
+    await desk.getByTestId('reply-send').click();
+    await patronMessage(finn, 'first floor').waitFor({ timeout: 5000 });
+    assert.equal(await patronMessage(finn, 'last week').count(), 0);
+  });
+  await stack.step('a tag is added and stays after a reload', async () => {
+    await desk.getByTestId('tag-input').fill('printing');
+    await desk.getByTestId('tag-input').press('Enter');
+    await desk.getByTestId('tag').filter({ hasText: 'printing' }).waitFor();
+    await desk.reload();
+    await desk.getByTestId('mine-item').filter({ hasText: 'Finn' }).click();
+    await desk.getByTestId('tag').filter({ hasText: 'printing' }).waitFor();
+  });
+  await stack.step('a message past the limit gets a clear refusal in the widget', async () => {
+    await say(finn, 'x'.repeat(2001));
+    await finn.getByTestId('askdesk-error').filter({ hasText: '2000' }).waitFor();
+    assert.equal(await patronMessage(finn, 'xxxx').count(), 0);
+  });
+});

@@ -1,0 +1,168 @@
+// Web chat end to end in headless Chromium: a patron on a library page with the widget, a
+// librarian on the dashboard in a second browser profile, against a real askdesk and Redis.
+// Run by ctest (label e2e) or directly: node --test tests/e2e/
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { accessibilityProblems, startStack } from './harness.mjs';
+
+const question = 'Can I renew my books online?';
+const answer = 'Yes: sign in at catalog.example.org and choose Renew.';
+let stack;
+
+before(async () => {
+  stack = await startStack();
+  stack.addUser('ann', 'ann-password-1', { displayName: 'Ann' });
+});
+after(async () => { await stack?.stop(); });
+
+async function staffLogin(context, user = 'ann', password = 'ann-password-1') {
+  const page = await context.newPage();
+  await page.goto(`${stack.url}/`);
+  await page.getByTestId('login-username').fill(user);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  return page;
+}
+
+async function openWidget(page) {
+  const launcher = page.getByTestId('askdesk-launcher');
+  await launcher.waitFor();
+  if ((await launcher.getAttribute('aria-expanded')) !== 'true') await launcher.click();
+  await page.getByTestId('askdesk-input').waitFor();
+}
+
+async function patronSays(page, text) {
+  await page.getByTestId('askdesk-input').fill(text);
+  await page.getByTestId('askdesk-input').press('Enter');
+}
+
+function message(page, direction, text) {
+  return page.locator(`[data-testid="${page.isStaff ? 'message' : 'askdesk-message'}"][data-direction="${direction}"]`,
+    { hasText: text });
+}
+
+test('a patron asks, a librarian claims and answers, both reload, the librarian closes', async () => {
+  const staff = await stack.newContext();
+  const patron = await stack.newContext();
+  const desk = await stack.step('librarian logs in', async () => {
+    const page = await staffLogin(staff);
+    page.isStaff = true;
+    await page.getByTestId('connection').filter({ hasText: 'Live' }).waitFor();
+    return page;
+  });
+  const library = await stack.step('patron opens the widget', async () => {
+    const page = await patron.newPage();
+    await page.goto(`${stack.url}/demo/`);
+    await openWidget(page);
+    await page.getByTestId('askdesk-status').filter({ hasText: /online/i }).waitFor();
+    await page.getByTestId('askdesk-name').fill('Ada');
+    return page;
+  });
+
+  await stack.step('the question arrives live on the dashboard', async () => {
+    const sent = Date.now();
+    await patronSays(library, question);
+    await desk.getByTestId('queue-item').filter({ hasText: question }).waitFor({ timeout: 5000 });
+    console.log(`# widget → dashboard: ${Date.now() - sent} ms`);
+    await message(library, 'in', question).waitFor();
+  });
+
+  await stack.step('the librarian claims and replies; the patron sees it', async () => {
+    await desk.getByTestId('queue-item').filter({ hasText: question }).click();
+    const view = desk.getByTestId('conversation-view');
+    await view.waitFor();
+    await message(desk, 'in', question).waitFor();
+    await desk.getByTestId('claim').click();
+    await desk.locator('[data-testid="conversation-view"][data-status="assigned"]').waitFor();
+    const sent = Date.now();
+    await desk.getByTestId('reply-input').fill(answer);
+    await desk.getByTestId('reply-input').press('Enter');
+    await message(library, 'out', answer).waitFor({ timeout: 5000 });
+    console.log(`# dashboard → widget: ${Date.now() - sent} ms`);
+    await desk.locator('[data-testid="message"][data-direction="out"][data-status="sent"]', { hasText: answer }).waitFor();
+  });
+
+  await stack.step('both reload and keep their state', async () => {
+    await library.reload();
+    await openWidget(library);
+    await message(library, 'in', question).waitFor();
+    await message(library, 'out', answer).waitFor();
+    assert.equal(await message(library, 'in', question).count(), 1, 'the question shows once');
+    await desk.reload();
+    await desk.getByTestId('connection').filter({ hasText: 'Live' }).waitFor();
+    await desk.getByTestId('mine-item').filter({ hasText: 'Ada' }).click();
+    await message(desk, 'out', answer).waitFor();
+    assert.equal(await message(desk, 'out', answer).count(), 1, 'the reply shows once');
+  });
+
+  await stack.step('the librarian closes; the widget shows the chat ended', async () => {
+    await desk.getByTestId('close').click();
+    await desk.locator('[data-testid="conversation-view"][data-status="closed"]').waitFor();
+    await library.locator('[data-ended]').waitFor({ timeout: 5000 });
+  });
+
+  assert.deepEqual(staff.problems, [], 'no errors or CSP violations on the dashboard');
+  assert.deepEqual(patron.problems, [], 'no errors or CSP violations on the library page');
+});
+
+test('patron text that looks like HTML is shown as text and runs nothing', async () => {
+  const hostile = '<img src=x onerror=alert(1)>';
+  const staff = await stack.newContext();
+  const patron = await stack.newContext();
+  let dialogs = 0;
+  const desk = await staffLogin(staff);
+  desk.isStaff = true;
+  desk.on('dialog', (d) => { dialogs += 1; d.dismiss(); });
+  const library = await patron.newPage();
+  library.on('dialog', (d) => { dialogs += 1; d.dismiss(); });
+  await stack.step('the patron sends markup', async () => {
+    await library.goto(`${stack.url}/demo/`);
+    await openWidget(library);
+    await patronSays(library, hostile);
+    await message(library, 'in', hostile).waitFor();
+  });
+  await stack.step('the dashboard shows it literally', async () => {
+    await desk.getByTestId('queue-item').filter({ hasText: hostile }).click();
+    await message(desk, 'in', hostile).waitFor();
+    assert.equal(await desk.getByTestId('transcript').locator('img').count(), 0);
+    assert.equal(await library.getByTestId('askdesk-log').locator('img').count(), 0);
+    assert.equal(dialogs, 0, 'no script ran');
+  });
+});
+
+test('a wrong password is refused with a message', async () => {
+  const context = await stack.newContext();
+  const page = await staffLogin(context, 'ann', 'not-the-password');
+  await stack.step('the login page says so', async () => {
+    await page.getByTestId('login-error').filter({ hasText: /wrong/i }).waitFor();
+    assert.equal(await page.getByTestId('connection').count(), 0);
+    const cookies = await context.cookies();
+    assert.equal(cookies.filter((c) => c.name === 'askdesk_session').length, 0);
+  });
+});
+
+test('the widget and the dashboard have no serious accessibility problems', async () => {
+  // axe is injected as a script, which the pages' CSP rightly refuses: bypass it here only.
+  const context = await stack.newContext({ bypassCSP: true });
+  await stack.step('library page with the widget open', async () => {
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/demo/`);
+    await openWidget(page);
+    await patronSays(page, 'Where is the local history room?');
+    await message(page, 'in', 'local history').waitFor();
+    assert.deepEqual(await accessibilityProblems(page), []);
+  });
+  await stack.step('login page', async () => {
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/`);
+    await page.getByTestId('login-form').waitFor();
+    assert.deepEqual(await accessibilityProblems(page), []);
+  });
+  await stack.step('dashboard with a conversation open', async () => {
+    const page = await staffLogin(context);
+    page.isStaff = true;
+    await page.getByTestId('queue-item').filter({ hasText: 'local history' }).click();
+    await message(page, 'in', 'local history').waitFor();
+    assert.deepEqual(await accessibilityProblems(page), []);
+  });
+});

@@ -1,0 +1,269 @@
+// The staff dashboard: sign-in, the waiting queue of each team, my conversations and the
+// conversation view, kept live over /ws/staff. Plain ES modules, no build step.
+import { allConversations, api } from './api.js';
+import { ConversationView } from './conversation.js';
+import { channelName, el, patronName, refs, waited } from './dom.js';
+import { LiveConnection } from './live.js';
+
+const connectionText = { live: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline' };
+const alertsKey = 'askdesk:dashboard:alerts';
+
+// ---- sign-in --------------------------------------------------------------------------------
+
+const loginPage = document.getElementById('login');
+const loginForm = loginPage.querySelector('form');
+const loginError = document.getElementById('login-error');
+
+function showLogin(message = '') {
+  document.querySelector('.dashboard')?.remove();
+  loginPage.hidden = false;
+  loginError.textContent = message;
+  loginError.hidden = !message;
+  document.title = 'Sign in · askdesk';
+  loginForm.elements.username.focus();
+}
+
+loginForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const username = loginForm.elements.username.value.trim();
+  const password = loginForm.elements.password.value;
+  if (!username || !password) {
+    showLogin('Enter your user name and password.');
+    return;
+  }
+  loginForm.querySelector('button').disabled = true;
+  try {
+    const answer = await api.login(username, password);
+    loginForm.elements.password.value = '';
+    loginPage.hidden = true;
+    start(answer.user);
+  } catch (err) {
+    if (err.status === 401) showLogin('Wrong user name or password.');
+    else if (err.status === 429) {
+      const minutes = Math.max(1, Math.ceil((err.retryAfter || 60) / 60));
+      showLogin(`Too many attempts. Try again in ${minutes} min.`);
+    } else showLogin(err.message);
+  } finally {
+    loginForm.querySelector('button').disabled = false;
+  }
+});
+
+// ---- the signed-in dashboard ----------------------------------------------------------------
+
+function start(user) {
+  const shell = el('div', { class: 'dashboard' });
+  shell.append(document.getElementById('dashboard').content.cloneNode(true));
+  document.body.append(shell);
+  const ui = refs(shell);
+  const connection = shell.querySelector('[data-testid="connection"]');
+  ui.who.textContent = `${user.display_name || user.name} (${user.role})`;
+
+  const teams = new Map();  // id → {id, name, online, waiting}
+  const conversations = new Map();  // id → the conversation as the REST API gives it
+  let ready = false;  // lists loaded; until then events wait in `early`
+  let early = [];
+
+  const live = new LiveConnection({
+    onState(state) {
+      connection.textContent = connectionText[state];
+      connection.dataset.state = state;
+    },
+    onHello(hello, resumed) {
+      if (!resumed) reload();
+    },
+    onReset: reload,
+    onEvent(frame) {
+      if (ready) apply(frame);
+      else early.push(frame);
+    },
+    onSignedOut() {
+      showLogin('Your session ended. Please sign in again.');
+    },
+  });
+
+  const view = new ConversationView(ui.detail, {
+    user,
+    live,
+    onChanged: upsert,
+    onOpen: open,
+  });
+
+  async function reload() {
+    ready = false;
+    try {
+      const [teamList, queued, mine] = await Promise.all([
+        api.teams(),
+        allConversations({ status: 'queued' }),
+        allConversations({ status: 'assigned', assignee: 'me' }),
+      ]);
+      teams.clear();
+      for (const t of teamList.items) teams.set(t.id, t);
+      conversations.clear();
+      for (const c of [...queued, ...mine]) conversations.set(c.id, c);
+    } catch (err) {
+      if (err.status === 401) {
+        live.stop();
+        showLogin('Your session ended. Please sign in again.');
+        return;
+      }
+      setTimeout(reload, 2000);
+      return;
+    }
+    ready = true;
+    const waiting = early;
+    early = [];
+    for (const frame of waiting) apply(frame);
+    draw();
+    if (view.id) view.open(view.id);
+  }
+
+  // Keeps the newer of two versions of a conversation.
+  function upsert(c) {
+    const known = conversations.get(c.id);
+    if (known && c.updated_at < known.updated_at) return;
+    conversations.set(c.id, c);
+    draw();
+  }
+
+  function apply(frame) {
+    const data = frame.data || {};
+    switch (frame.event) {
+      case 'conversation.created':
+      case 'conversation.updated':
+      case 'message.created':
+      case 'message.updated':
+        if (data.conversation) {
+          const isNew = frame.event === 'conversation.created' && !conversations.has(data.conversation.id);
+          upsert(data.conversation);
+          view.onConversation(data.conversation);
+          if (isNew && data.conversation.status === 'queued') alert(data.conversation);
+        }
+        if (data.message) view.onMessage(data.message);
+        break;
+      case 'typing':
+        view.onTyping(frame.conversation, data.who, data.name);
+        break;
+      case 'presence.updated': {
+        const team = teams.get(frame.team || data.team);
+        if (team && typeof data.online === 'number') team.online = data.online;
+        draw();
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // ---- the lists ----------------------------------------------------------------------------
+
+  function item(c, testid) {
+    const current = view.id === c.id;
+    const last = c.last_message ? c.last_message.text : '';
+    const button = el('button', { type: 'button', 'aria-current': current ? 'true' : false }, [
+      el('span', { class: 'name', text: patronName(c) }),
+      el('span', { class: 'wait', 'data-since': c.status === 'queued' ? c.waiting_since || c.created_at : false }),
+      el('span', { class: 'last', text: last }),
+      el('span', { class: 'channel', text: channelName(c.channel) }),
+    ]);
+    button.addEventListener('click', () => open(c.id));
+    return el('li', { 'data-testid': testid, 'data-conversation': c.id }, [button]);
+  }
+
+  function draw() {
+    const focused = document.activeElement?.closest('[data-conversation]')?.dataset.conversation;
+    const all = [...conversations.values()];
+    const queues = [];
+    let waitingTotal = 0;
+    for (const team of teams.values()) {
+      const queued = all.filter((c) => c.status === 'queued' && c.team === team.id)
+        .sort((a, b) => (a.waiting_since || a.created_at).localeCompare(b.waiting_since || b.created_at));
+      waitingTotal += queued.length;
+      const titleId = `queue-${team.id}`;
+      queues.push(el('section', { class: 'queue', 'data-testid': 'queue', 'data-team': team.id, 'aria-labelledby': titleId }, [
+        el('h3', { id: titleId }, [
+          el('span', { text: team.name || team.id }),
+          el('span', { class: 'count', text: ` ${queued.length} waiting · ${team.online ?? 0} online` }),
+        ]),
+        queued.length
+          ? el('ul', { class: 'items' }, queued.map((c) => item(c, 'queue-item')))
+          : el('p', { class: 'empty', text: 'Nobody is waiting.' }),
+      ]));
+    }
+    ui.queues.replaceChildren(...queues);
+    const mine = all.filter((c) => c.status === 'assigned' && c.assignee === user.name)
+      .sort((a, b) => b.updated_at.localeCompare(a.updated_at));
+    ui.mine.replaceChildren(...mine.map((c) => item(c, 'mine-item')));
+    ui['mine-empty'].hidden = mine.length > 0;
+    tick();
+    document.title = waitingTotal ? `(${waitingTotal}) askdesk` : 'askdesk';
+    if (focused) shell.querySelector(`[data-conversation="${CSS.escape(focused)}"] button`)?.focus();
+  }
+
+  // Wait times move on their own.
+  function tick() {
+    if (!shell.isConnected) {
+      clearInterval(ticker);
+      return;
+    }
+    const now = Date.now();
+    for (const node of shell.querySelectorAll('.wait[data-since]')) {
+      node.textContent = `waiting ${waited(node.dataset.since, now)}`;
+    }
+  }
+  const ticker = setInterval(tick, 15000);
+
+  function open(id) {
+    view.open(id).then(draw);
+  }
+
+  // ---- sound and desktop notification for new waiting conversations ---------------------------
+
+  let audio = null;
+  ui.alerts.checked = localStorage.getItem(alertsKey) === 'on';
+  ui.alerts.addEventListener('change', () => {
+    localStorage.setItem(alertsKey, ui.alerts.checked ? 'on' : 'off');
+    if (!ui.alerts.checked) return;
+    audio = audio || new AudioContext();
+    if ('Notification' in window && Notification.permission === 'default') Notification.requestPermission();
+  });
+
+  function alert(c) {
+    if (!ui.alerts.checked) return;
+    if (audio) {
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.15, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
+      tone.connect(gain).connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.4);
+    }
+    if ('Notification' in window && Notification.permission === 'granted' && document.hidden) {
+      const n = new Notification(`New chat from ${patronName(c)}`, {
+        body: c.last_message ? c.last_message.text : channelName(c.channel), tag: `askdesk-${c.id}`,
+      });
+      n.addEventListener('click', () => {
+        window.focus();
+        open(c.id);
+      });
+    }
+  }
+
+  ui.logout.addEventListener('click', async () => {
+    live.stop();
+    clearInterval(ticker);
+    await api.logout().catch(() => {});
+    showLogin();
+  });
+
+  connection.dataset.state = 'offline';
+  live.connect();
+}
+
+// ---- first load -----------------------------------------------------------------------------
+
+api.me().then((answer) => start(answer.user), (err) => {
+  if (err.status === 401) showLogin();
+  else showLogin(`askdesk cannot be reached (${err.message}). Reload the page to try again.`);
+});

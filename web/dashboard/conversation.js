@@ -1,0 +1,286 @@
+// The conversation view: transcript, reply box, claim and close, notes, tags and the patron
+// panel. Live events reach it through onConversation(), onMessage() and onTyping().
+import { api } from './api.js';
+import { channelName, clockTime, el, fullTime, patronName } from './dom.js';
+
+const tagPattern = /^[A-Za-z0-9_-]{1,40}$/;
+const typingEvery = 2000;
+const typingShownFor = 4000;
+
+const statusNames = { queued: 'Waiting', assigned: 'Assigned', closed: 'Closed' };
+
+export class ConversationView {
+  // `container` is the <main> to draw in; `user` the signed-in user; `live` the staff socket
+  // (for typing); `onChanged(conversation)` keeps the lists in step; `onOpen(id)` opens another.
+  constructor(container, { user, live, onChanged, onOpen }) {
+    this.container = container;
+    this.user = user;
+    this.live = live;
+    this.onChanged = onChanged;
+    this.onOpen = onOpen;
+    this.id = null;
+    this.conversation = null;
+    this.messages = new Map();
+    this.lastTyping = 0;
+    this.typingTimer = 0;
+    this.token = 0;
+  }
+
+  async open(id) {
+    const token = ++this.token;
+    this.id = id;
+    this.container.replaceChildren(el('p', { class: 'placeholder', role: 'status', text: 'Loading…' }));
+    let detail;
+    let patron = null;
+    try {
+      detail = await api.conversation(id);
+      patron = await api.patron(detail.patron.id).catch(() => null);
+    } catch (e) {
+      if (token !== this.token) return;
+      this.container.replaceChildren(el('p', { class: 'error', role: 'alert', text: e.message }));
+      return;
+    }
+    if (token !== this.token) return;  // another conversation was opened meanwhile
+    this.messages = new Map();
+    this.build(detail, patron || detail.patron);
+    for (const m of detail.messages || []) this.onMessage(m);
+    this.transcript.scrollTop = this.transcript.scrollHeight;
+  }
+
+  clear() {
+    this.token += 1;
+    this.id = null;
+    this.conversation = null;
+    this.container.replaceChildren(el('p', { class: 'placeholder', text: 'Choose a conversation.' }));
+  }
+
+  build(conversation, patron) {
+    this.title = el('h2', { id: 'conversation-title' });
+    this.summary = el('p', { class: 'summary' });
+    this.claimButton = el('button', { type: 'button', 'data-testid': 'claim', text: 'Claim' });
+    this.closeButton = el('button', { type: 'button', 'data-testid': 'close', text: 'Close conversation' });
+    this.problem = el('p', { class: 'error', role: 'alert', hidden: true });
+    this.transcript = el('div', {
+      class: 'transcript', 'data-testid': 'transcript', role: 'log', 'aria-live': 'polite',
+      'aria-label': 'Transcript', tabindex: '0',
+    });
+    this.typing = el('p', { class: 'typing', 'data-testid': 'typing', 'aria-live': 'polite', hidden: true });
+    this.replyInput = el('textarea', {
+      id: 'reply-input', 'data-testid': 'reply-input', rows: '3', 'aria-describedby': 'reply-hint',
+    });
+    this.replyLabel = el('label', { for: 'reply-input' });
+    const replySend = el('button', { type: 'submit', 'data-testid': 'reply-send', text: 'Send reply' });
+    const noteSend = el('button', { type: 'button', class: 'secondary', 'data-testid': 'note-send', text: 'Save as internal note' });
+    this.replyForm = el('form', { class: 'reply', novalidate: true }, [
+      this.replyLabel, this.replyInput,
+      el('p', { id: 'reply-hint', class: 'hint', text: 'Enter sends, Shift+Enter starts a new line. Internal notes are never sent to the patron.' }),
+      el('div', { class: 'actions' }, [replySend, noteSend]),
+    ]);
+    this.tagList = el('ul', { class: 'tags', 'aria-label': 'Tags' });
+    const tagInput = el('input', { id: 'tag-input', 'data-testid': 'tag-input', maxlength: '40', autocomplete: 'off' });
+    const tagForm = el('form', { class: 'tag-form', novalidate: true }, [
+      el('label', { for: 'tag-input', text: 'Add a tag' }), tagInput,
+      el('button', { type: 'submit', class: 'secondary', text: 'Add' }),
+    ]);
+
+    const view = el('section', {
+      class: 'conversation', 'data-testid': 'conversation-view', 'aria-labelledby': 'conversation-title',
+    }, [
+      el('header', { class: 'conversation-head' }, [
+        el('div', {}, [this.title, this.summary]),
+        el('div', { class: 'actions' }, [this.claimButton, this.closeButton]),
+      ]),
+      this.problem,
+      el('div', { class: 'conversation-body' }, [
+        el('div', { class: 'conversation-main' }, [this.transcript, this.typing, this.replyForm,
+          el('div', { class: 'tagging' }, [this.tagList, tagForm])]),
+        this.patronPanel(patron, conversation.id),
+      ]),
+    ]);
+    this.container.replaceChildren(view);
+    this.view = view;
+    this.onConversation(conversation, true);
+
+    this.claimButton.addEventListener('click', () => this.act(() =>
+      api.claim(this.id, this.conversation.status === 'assigned')));
+    this.closeButton.addEventListener('click', () => this.act(() => api.close(this.id)));
+    this.replyForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.post('reply');
+    });
+    noteSend.addEventListener('click', () => this.post('note'));
+    this.replyInput.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.post('reply');
+      }
+    });
+    this.replyInput.addEventListener('input', () => {
+      const now = Date.now();
+      if (this.replyInput.value && now - this.lastTyping >= typingEvery) {
+        this.lastTyping = now;
+        this.live.send({ type: 'typing', conversation: this.id });
+      }
+    });
+    tagForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const tag = tagInput.value.trim();
+      if (!tagPattern.test(tag)) {
+        this.showProblem('A tag is 1 to 40 letters, digits, - or _.');
+        return;
+      }
+      this.act(() => api.tags(this.id, [tag], [])).then((ok) => { if (ok) tagInput.value = ''; });
+    });
+  }
+
+  patronPanel(patron, current) {
+    const panel = el('aside', { class: 'patron', 'data-testid': 'patron-panel', 'aria-labelledby': 'patron-title' });
+    panel.append(el('h3', { id: 'patron-title', text: patron && patron.name ? patron.name : 'Patron' }));
+    if (!patron) return panel;
+    const facts = el('dl');
+    if (patron.email) facts.append(el('dt', { text: 'Email' }), el('dd', { text: patron.email }));
+    for (const a of patron.addresses || []) {
+      facts.append(el('dt', { text: channelName(a.channel) }),
+        el('dd', {}, [el('span', { class: 'address', text: a.address }),
+          a.last_seen ? el('span', { class: 'seen', text: ` · last seen ${clockTime(a.last_seen)}` }) : null]));
+    }
+    panel.append(facts);
+    const earlier = (patron.conversations || []).filter((c) => c.id !== current);
+    panel.append(el('h4', { text: 'Earlier conversations' }));
+    if (earlier.length === 0) {
+      panel.append(el('p', { class: 'empty', text: 'None.' }));
+      return panel;
+    }
+    const list = el('ul', { class: 'earlier' });
+    for (const c of earlier) {
+      const button = el('button', { type: 'button', class: 'link' }, [
+        el('span', { text: `${clockTime(c.created_at)} · ${channelName(c.channel)} · ${statusNames[c.status] || c.status}` }),
+        c.last_message ? el('span', { class: 'last', text: c.last_message.text }) : null,
+      ]);
+      button.addEventListener('click', () => this.onOpen(c.id));
+      list.append(el('li', {}, [button]));
+    }
+    panel.append(list);
+    return panel;
+  }
+
+  // Runs an API call that answers {conversation}; shows its error instead of throwing.
+  async act(call) {
+    this.showProblem('');
+    try {
+      const answer = await call();
+      if (answer && answer.conversation) {
+        this.onConversation(answer.conversation);
+        this.onChanged(answer.conversation);
+      }
+      return true;
+    } catch (e) {
+      this.showProblem(e.message);
+      return false;
+    }
+  }
+
+  async post(kind) {
+    const text = this.replyInput.value.trim();
+    if (!text) return;
+    if ([...text].length > 4000) {
+      this.showProblem(`A reply can be at most 4000 characters; this one has ${[...text].length}.`);
+      return;
+    }
+    this.showProblem('');
+    const id = this.id;
+    try {
+      const answer = kind === 'note' ? await api.note(id, text) : await api.reply(id, text);
+      if (this.id !== id) return;
+      if (this.replyInput.value.trim() === text) this.replyInput.value = '';
+      this.lastTyping = 0;
+      if (answer && answer.message) this.onMessage(answer.message);
+    } catch (e) {
+      if (this.id === id) this.showProblem(e.message);
+    }
+  }
+
+  showProblem(text) {
+    this.problem.textContent = text;
+    this.problem.hidden = !text;
+  }
+
+  onConversation(c, force = false) {
+    if (!this.view || c.id !== this.id) return;
+    if (!force && this.conversation && c.updated_at < this.conversation.updated_at) return;
+    this.conversation = c;
+    const name = patronName(c);
+    this.title.textContent = name;
+    const who = c.status === 'assigned' ? ` · ${c.assignee === this.user.name ? 'you' : c.assignee}` : '';
+    this.summary.textContent = `${channelName(c.channel)} · ${c.team} · ${statusNames[c.status] || c.status}${who}`;
+    this.view.dataset.conversation = c.id;
+    this.view.dataset.status = c.status;
+    const mine = c.status === 'assigned' && c.assignee === this.user.name;
+    const mayForce = this.user.role === 'supervisor' || this.user.role === 'admin';
+    this.claimButton.hidden = !(c.status === 'queued' || (c.status === 'assigned' && !mine && mayForce));
+    this.claimButton.textContent = c.status === 'queued' ? 'Claim' : 'Take over';
+    this.closeButton.hidden = c.status === 'closed';
+    this.replyForm.hidden = c.status === 'closed' || (c.status === 'assigned' && !mine && !mayForce);
+    this.replyLabel.textContent = `Reply to ${name}`;
+    this.tagList.replaceChildren();
+    for (const tag of c.tags || []) {
+      const remove = el('button', { type: 'button', class: 'remove', 'aria-label': `Remove tag ${tag}`, text: '×' });
+      remove.addEventListener('click', () => this.act(() => api.tags(this.id, [], [tag])));
+      this.tagList.append(el('li', { 'data-testid': 'tag' }, [el('span', { text: tag }), remove]));
+    }
+  }
+
+  onMessage(m) {
+    if (!this.view || m.conversation !== this.id) return;
+    const existing = this.messages.get(m.id);
+    // The answer to our own POST can arrive after the event that it was sent.
+    if (existing && existing.status !== 'pending' && m.status === 'pending') return;
+    const node = messageNode(m);
+    this.messages.set(m.id, m);
+    if (existing) {
+      this.transcript.querySelector(`[data-id="${CSS.escape(m.id)}"]`)?.replaceWith(node);
+      return;
+    }
+    const stick = this.transcript.scrollHeight - this.transcript.scrollTop - this.transcript.clientHeight < 40;
+    // Ids grow with time: keep the transcript in id order whatever order events arrive in.
+    const later = [...this.transcript.children].find((n) => BigInt(n.dataset.id) > BigInt(m.id));
+    this.transcript.insertBefore(node, later || null);
+    if (m.direction === 'in') this.typing.hidden = true;
+    if (stick) this.transcript.scrollTop = this.transcript.scrollHeight;
+  }
+
+  onTyping(conversation, who, name) {
+    if (!this.view || conversation !== this.id || who !== 'patron') return;
+    this.typing.textContent = `${name || 'The patron'} is typing…`;
+    this.typing.hidden = false;
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => { this.typing.hidden = true; }, typingShownFor);
+  }
+}
+
+function author(m) {
+  if (m.direction === 'in') return m.sender_name || m.sender || 'Patron';
+  if (m.direction === 'auto') return 'Automatic message';
+  const staff = m.author_name || m.author || 'staff';
+  return m.direction === 'note' ? `Internal note · ${staff}` : staff;
+}
+
+const statusText = { pending: 'sending…', sent: 'sent', failed: 'not delivered' };
+
+function messageNode(m) {
+  const state = m.direction === 'out' || m.direction === 'auto' ? statusText[m.status] || m.status : '';
+  return el('div', {
+    class: `message ${m.direction}${m.status === 'failed' ? ' failed' : ''}`, 'data-testid': 'message',
+    'data-id': m.id, 'data-direction': m.direction, 'data-status': m.status,
+  }, [
+    el('p', { class: 'meta' }, [
+      el('span', { class: 'who', text: author(m) }),
+      el('span', { class: 'channel', text: channelName(m.channel) }),
+      el('time', { datetime: m.sent_at, title: fullTime(m.sent_at), text: clockTime(m.sent_at) }),
+      state ? el('span', { class: 'state', text: state }) : null,
+    ]),
+    el('p', { class: 'text', text: m.text }),
+    m.error ? el('p', { class: 'error', text: typeof m.error === 'string' ? m.error : m.error.message || '' }) : null,
+    ...(m.attachments || []).map((a) => el('p', { class: 'attachment', text: `Attachment: ${a.name || a.content_type || ''} ${a.url || ''}` })),
+  ]);
+}

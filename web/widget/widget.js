@@ -1,0 +1,420 @@
+// The askdesk chat widget. One line on any library page adds it:
+//
+//   <script src="https://HOST/widget.js" data-team="reference" async></script>
+//
+// It draws a chat button and a panel inside a shadow root (the page's styles cannot break it,
+// and it cannot break the page), and talks to the daemon over /ws/patron (docs/protocol.md).
+// The transcript, the session token and unsent messages live in localStorage, so a reload or
+// a dropped connection loses nothing. Patron and librarian text is only ever set as text.
+(() => {
+  'use strict';
+
+  const script = document.currentScript;
+  if (!script || document.getElementById('askdesk-widget')) return;
+  const base = new URL(script.src, document.baseURI);
+  const team = script.dataset.team || 'reference';
+  const storageKey = `askdesk:${base.origin}:${team}`;
+  const socketUrl = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}/ws/patron`;
+  const keptMessages = 200;
+  const typingEvery = 2000;
+  const typingShownFor = 4000;
+
+  // ---- stored state ------------------------------------------------------------------------
+
+  function load() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(storageKey) || '{}');
+      return {
+        token: typeof saved.token === 'string' ? saved.token : '',
+        name: typeof saved.name === 'string' ? saved.name : '',
+        email: typeof saved.email === 'string' ? saved.email : '',
+        open: saved.open === true,
+        ended: saved.ended === true,
+        messages: Array.isArray(saved.messages) ? saved.messages : [],
+        pending: Array.isArray(saved.pending) ? saved.pending : [],
+      };
+    } catch {
+      return { token: '', name: '', email: '', open: false, ended: false, messages: [], pending: [] };
+    }
+  }
+
+  const state = load();
+
+  function save() {
+    state.messages = state.messages.slice(-keptMessages);
+    try {
+      localStorage.setItem(storageKey, JSON.stringify(state));
+    } catch {
+      // Storage full or refused (private mode): the chat still works, it just will not
+      // survive a reload.
+    }
+  }
+
+  function lastSeenId() {
+    let last = '';
+    for (const m of state.messages) {
+      if (m.id && (last === '' || BigInt(m.id) > BigInt(last))) last = m.id;
+    }
+    return last;
+  }
+
+  // ---- the DOM -----------------------------------------------------------------------------
+
+  function el(tag, attributes = {}, children = []) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attributes)) {
+      if (v === false || v === null || v === undefined) continue;
+      if (k === 'text') node.textContent = v;
+      else node.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children) node.append(c);
+    return node;
+  }
+
+  const host = el('div', { id: 'askdesk-widget' });
+  const root = host.attachShadow({ mode: 'open' });
+  const css = el('link', { rel: 'stylesheet', href: new URL('/widget/widget.css', base).href });
+
+  const launcher = el('button', {
+    type: 'button', class: 'launcher', 'data-testid': 'askdesk-launcher',
+    'aria-expanded': 'false', 'aria-controls': 'askdesk-panel', text: 'Ask a librarian',
+  });
+  const status = el('p', { class: 'status', 'data-testid': 'askdesk-status', role: 'status', text: 'Connecting…' });
+  const closeButton = el('button', { type: 'button', class: 'close', 'aria-label': 'Hide the chat', text: '×' });
+  const log = el('div', {
+    class: 'log', 'data-testid': 'askdesk-log', role: 'log', 'aria-live': 'polite',
+    'aria-label': 'Conversation with the library', tabindex: '0',
+  });
+  const typing = el('p', { class: 'typing', 'data-testid': 'askdesk-typing', 'aria-live': 'polite', hidden: true });
+  const error = el('p', { class: 'error', 'data-testid': 'askdesk-error', role: 'alert', hidden: true });
+  const nameInput = el('input', {
+    id: 'askdesk-name', 'data-testid': 'askdesk-name', type: 'text', autocomplete: 'name', maxlength: '80',
+  });
+  const emailInput = el('input', {
+    id: 'askdesk-email', 'data-testid': 'askdesk-email', type: 'email', autocomplete: 'email', maxlength: '254',
+  });
+  const input = el('textarea', {
+    id: 'askdesk-input', 'data-testid': 'askdesk-input', rows: '3', 'aria-describedby': 'askdesk-hint',
+  });
+  const hint = el('p', { id: 'askdesk-hint', class: 'hint', text: 'Enter sends, Shift+Enter starts a new line.' });
+  const send = el('button', { type: 'submit', class: 'send', 'data-testid': 'askdesk-send', text: 'Send' });
+  const form = el('form', { class: 'compose', novalidate: true }, [
+    el('details', { class: 'about-you', open: !state.name && state.messages.length === 0 }, [
+      el('summary', { text: 'About you (optional)' }),
+      el('label', { for: 'askdesk-name', text: 'Your name' }), nameInput,
+      el('label', { for: 'askdesk-email', text: 'Email, if you would like an answer there too' }), emailInput,
+    ]),
+    el('label', { for: 'askdesk-input', text: 'Your message' }), input, hint, send,
+  ]);
+  const panel = el('section', {
+    id: 'askdesk-panel', class: 'panel', 'data-testid': 'askdesk-panel',
+    role: 'region', 'aria-labelledby': 'askdesk-title', hidden: true,
+  }, [
+    el('header', {}, [el('h2', { id: 'askdesk-title', text: 'Ask a librarian' }), closeButton, status]),
+    log, typing, error, form,
+  ]);
+  root.append(css, el('div', { class: 'askdesk' }, [panel, launcher]));
+  nameInput.value = state.name;
+  emailInput.value = state.email;
+
+  function timeOf(iso) {
+    const d = new Date(iso);
+    return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  }
+
+  function whoWrote(m) {
+    if (m.direction === 'in') return 'You';
+    if (m.direction === 'auto') return 'Automatic reply';
+    return m.author || 'Librarian';
+  }
+
+  function messageNode(m) {
+    const node = el('div', {
+      class: `message ${m.direction}${m.id ? '' : ' pending'}`, 'data-testid': 'askdesk-message',
+      'data-direction': m.direction, 'data-id': m.id || false, 'data-client-id': m.client_id || false,
+    }, [
+      el('p', { class: 'meta' }, [
+        el('span', { class: 'who', text: whoWrote(m) }),
+        el('time', { datetime: m.sent_at || false, text: m.id ? timeOf(m.sent_at) : 'sending…' }),
+      ]),
+      el('p', { class: 'text', text: m.text }),
+    ]);
+    return node;
+  }
+
+  function endedNode() {
+    return el('p', { class: 'ended', 'data-ended': true, text: 'The chat has ended. Write again to start a new one.' });
+  }
+
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function render() {
+    log.replaceChildren();
+    for (const m of state.messages) log.append(m.ended ? endedNode() : messageNode(m));
+    for (const m of state.pending) log.append(messageNode(m));
+    scrollDown();
+  }
+
+  function showError(text) {
+    error.textContent = text;
+    error.hidden = !text;
+  }
+
+  // ---- the connection ----------------------------------------------------------------------
+
+  let socket = null;
+  let ready = false;
+  let attempts = 0;
+  let retryTimer = 0;
+  let online = null;
+  let limits = { max_message_chars: 2000, messages_per_minute: 20 };
+  let profileSent = { name: '', email: '' };
+  let lastTyping = 0;
+  let typingTimer = 0;
+
+  function setStatus() {
+    if (!ready) status.textContent = attempts > 0 ? 'Reconnecting…' : 'Connecting…';
+    else if (online) status.textContent = 'A librarian is online.';
+    else status.textContent = 'Librarians are away right now. Leave a message and we will answer as soon as we can.';
+  }
+
+  function transmit(frame) {
+    if (!ready || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function connect() {
+    clearTimeout(retryTimer);
+    if (socket) return;
+    socket = new WebSocket(socketUrl);
+    socket.addEventListener('open', () => {
+      const hello = { type: 'hello', team, name: state.name, email: state.email };
+      if (state.token) hello.token = state.token;
+      const after = lastSeenId();
+      if (after) hello.after = after;
+      socket.send(JSON.stringify(hello));
+      profileSent = { name: state.name, email: state.email };
+    });
+    socket.addEventListener('message', (e) => {
+      let frame;
+      try {
+        frame = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      receive(frame);
+    });
+    socket.addEventListener('close', () => {
+      socket = null;
+      ready = false;
+      attempts += 1;
+      setStatus();
+      // 1 s, 2 s, 4 s … up to 30 s, with jitter so a restarted daemon is not hit all at once.
+      const delay = Math.min(30000, 1000 * 2 ** Math.min(attempts - 1, 5)) * (0.5 + Math.random() / 2);
+      retryTimer = setTimeout(connect, delay);
+    });
+  }
+
+  function receive(frame) {
+    switch (frame.type) {
+      case 'welcome': {
+        if (frame.token !== state.token) {
+          // A new session (first visit, or the old token expired): nothing of the old one shows.
+          state.messages = [];
+          state.ended = false;
+          state.token = frame.token;
+        }
+        ready = true;
+        attempts = 0;
+        online = frame.online === true;
+        if (frame.limits) limits = frame.limits;
+        for (const m of frame.messages || []) addMessage(m);
+        if (!frame.conversation && state.messages.length > 0 && !state.ended) {
+          // It was closed while this page was away.
+          state.ended = true;
+          state.messages.push({ ended: true });
+        }
+        save();
+        render();
+        setStatus();
+        for (const p of state.pending) transmit({ type: 'message', text: p.text, client_id: p.client_id });
+        break;
+      }
+      case 'message':
+        if (frame.message) addMessage(frame.message, true);
+        break;
+      case 'ack':
+        break;
+      case 'presence':
+        online = frame.online === true;
+        setStatus();
+        break;
+      case 'typing':
+        typing.textContent = `${frame.name || 'A librarian'} is typing…`;
+        typing.hidden = false;
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(() => { typing.hidden = true; }, typingShownFor);
+        break;
+      case 'conversation':
+        if (frame.conversation && frame.conversation.status === 'closed' && !state.ended) {
+          state.ended = true;
+          state.messages.push({ ended: true });
+          save();
+          log.append(endedNode());
+          scrollDown();
+        }
+        break;
+      case 'error':
+        refused(frame);
+        break;
+      default:
+        break;
+    }
+  }
+
+  function addMessage(m, live = false) {
+    if (!m || typeof m.id !== 'string' || state.messages.some((x) => x.id === m.id)) return;
+    const kept = {
+      id: m.id, direction: m.direction, text: String(m.text || ''), sent_at: m.sent_at,
+      author: m.author || null, client_id: m.client_id || null,
+    };
+    if (m.direction === 'in') state.ended = false;
+    state.messages.push(kept);
+    const waiting = m.client_id ? state.pending.findIndex((p) => p.client_id === m.client_id) : -1;
+    if (waiting >= 0) state.pending.splice(waiting, 1);
+    if (m.direction !== 'in') {
+      typing.hidden = true;
+    }
+    if (!live) return;
+    save();
+    const node = messageNode(kept);
+    const placeholder = m.client_id
+      ? [...log.querySelectorAll('.pending')].find((n) => n.dataset.clientId === m.client_id)
+      : null;
+    if (placeholder) placeholder.remove();
+    // Stored messages come before the ones still being sent.
+    const firstPending = log.querySelector('.pending');
+    if (firstPending) log.insertBefore(node, firstPending);
+    else log.append(node);
+    scrollDown();
+  }
+
+  function refused(frame) {
+    const index = frame.client_id ? state.pending.findIndex((p) => p.client_id === frame.client_id) : -1;
+    if (frame.code === 'unavailable') {
+      showError('The chat is unavailable for a moment; your message will be sent when it is back.');
+      return;
+    }
+    if (index >= 0) {
+      const [p] = state.pending.splice(index, 1);
+      save();
+      render();
+      if (!input.value) input.value = p.text;
+    }
+    const messages = {
+      too_long: `Messages can be at most ${limits.max_message_chars} characters. Please shorten it or send it in parts.`,
+      rate_limited: frame.message || 'You are sending messages very quickly; please wait a moment.',
+      empty: 'Please write a message first.',
+    };
+    showError(messages[frame.code] || frame.message || 'The message could not be sent.');
+  }
+
+  // ---- what the patron does ----------------------------------------------------------------
+
+  function newClientId() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  function sendProfileIfChanged() {
+    state.name = nameInput.value.trim();
+    state.email = emailInput.value.trim();
+    save();
+    if (state.name === profileSent.name && state.email === profileSent.email) return;
+    if (transmit({ type: 'profile', name: state.name, email: state.email })) {
+      profileSent = { name: state.name, email: state.email };
+    }
+  }
+
+  function submit() {
+    const text = input.value.trim();
+    if (!text) {
+      showError('Please write a message first.');
+      return;
+    }
+    if ([...text].length > limits.max_message_chars) {
+      showError(`Messages can be at most ${limits.max_message_chars} characters; this one has ${[...text].length}.`);
+      return;
+    }
+    showError('');
+    sendProfileIfChanged();
+    const pending = { direction: 'in', text, client_id: newClientId() };
+    state.pending.push(pending);
+    save();
+    log.append(messageNode(pending));
+    scrollDown();
+    input.value = '';
+    lastTyping = 0;  // the next keystroke starts a new reply: say so at once
+    transmit({ type: 'message', text, client_id: pending.client_id });
+    if (!socket) connect();
+  }
+
+  function setOpen(open) {
+    panel.hidden = !open;
+    launcher.setAttribute('aria-expanded', String(open));
+    launcher.textContent = open ? 'Hide the chat' : 'Ask a librarian';
+    state.open = open;
+    save();
+    if (open) {
+      connect();
+      scrollDown();
+      input.focus();
+    }
+  }
+
+  launcher.addEventListener('click', () => setOpen(panel.hidden));
+  closeButton.addEventListener('click', () => {
+    setOpen(false);
+    launcher.focus();
+  });
+  panel.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      setOpen(false);
+      launcher.focus();
+    }
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    submit();
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      submit();
+    }
+  });
+  input.addEventListener('input', () => {
+    const now = Date.now();
+    if (input.value && now - lastTyping >= typingEvery && transmit({ type: 'typing' })) lastTyping = now;
+  });
+  nameInput.addEventListener('change', sendProfileIfChanged);
+  emailInput.addEventListener('change', sendProfileIfChanged);
+  window.addEventListener('online', () => {
+    if (!socket) connect();
+  });
+
+  function mount() {
+    document.body.append(host);
+    render();
+    setStatus();
+    // Someone mid-conversation gets replies at once; others connect when they open the chat.
+    if (state.open) setOpen(true);
+    else if (state.token && (state.messages.length > 0 || state.pending.length > 0)) connect();
+  }
+
+  if (document.body) mount();
+  else document.addEventListener('DOMContentLoaded', mount);
+})();
