@@ -1,0 +1,68 @@
+#include "connectors/registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include "daemon/config/config.hpp"
+
+namespace askdesk::connectors {
+namespace {
+
+// Reads `text` as a daemon config with the built-in connectors' checks; the problems as text.
+std::string problems_of(std::string_view text) {
+  registry r;
+  register_builtin_connectors(r);
+  json::problems out;
+  const auto env = json::no_environment();
+  config::parse(text, config::defaults{}, env, out,
+                [&](const config::daemon_config& c, json::problems& p) { r.parse_all(c, env, p); });
+  return out.to_string();
+}
+
+TEST(ConnectorRegistry, KnowsTheBuiltInTypes) {
+  registry r;
+  register_builtin_connectors(r);
+  ASSERT_NE(r.find("webchat"), nullptr);
+  EXPECT_EQ(r.find("webchat")->type(), "webchat");
+  EXPECT_EQ(r.find("carrier-pigeon"), nullptr);
+  EXPECT_NE(r.known_types().find("webchat"), std::string::npos);
+}
+
+TEST(ConnectorRegistry, RefusesTwoFactoriesForOneType) {
+  registry twice;
+  register_builtin_connectors(twice);
+  struct again : connector_factory {
+    std::string_view type() const override { return "webchat"; }
+    std::unique_ptr<connector_settings> parse(json::object_reader&) const override {
+      return nullptr;
+    }
+    std::unique_ptr<connector> create(std::unique_ptr<connector_settings>,
+                                      const connector_services&) const override {
+      return nullptr;
+    }
+  };
+  auto added = twice.add(std::make_unique<again>());
+  ASSERT_FALSE(added);
+  EXPECT_NE(added.err().message.find("webchat"), std::string::npos) << added.err().message;
+}
+
+TEST(ConnectorRegistry, UnknownTypesAndBadSettingsAreReportedWithTheirPath) {
+  const std::string text = problems_of(R"({"connectors": [
+    {"id": "web", "type": "webchat", "max_message_chars": 0, "colour": "red"},
+    {"id": "bird", "type": "carrier-pigeon"}
+  ]})");
+  EXPECT_NE(text.find("connectors[0].max_message_chars: must be between"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("connectors[0].colour: unknown key"), std::string::npos) << text;
+  EXPECT_NE(text.find("connectors[1].type: unknown connector type 'carrier-pigeon' (known: "),
+            std::string::npos)
+      << text;
+}
+
+TEST(ConnectorRegistry, AValidBlockHasNoProblems) {
+  EXPECT_EQ(problems_of(R"({"connectors": [{"id": "web", "type": "webchat",
+                                            "messages_per_minute": 10}]})"),
+            "");
+}
+
+}  // namespace
+}  // namespace askdesk::connectors
