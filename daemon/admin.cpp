@@ -144,7 +144,7 @@ int run_user(const cli::arguments& args) {
     if (verb == "add") {
       u.role = args.option("--role");
       if (u.role != "staff" && u.role != "supervisor" && u.role != "admin") {
-        std::cerr << "askdesk: --role must be staff, supervisor or admin\n";
+        std::cerr << "askdesk: --role must be staff, supervisor or admin, not '" << u.role << "'\n";
         return 2;
       }
       const auto teams = args.options.find("--team");
