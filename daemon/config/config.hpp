@@ -1,8 +1,8 @@
 // The daemon's configuration: one JSON file (comments and trailing commas allowed, ${VAR}
 // from the environment, unknown keys refused) read into plain option structs. Every field
-// documents its default; deploy/askdesk.example.jsonc is the commented reference and
-// docs/configuration.md the manual. Connector blocks are checked by their own factories
-// (connectors/registry.hpp), so this file only checks their `id` and `type`.
+// documents its default; deploy/askdesk.example.jsonc is the commented example and the
+// README's configuration reference the manual. Connector blocks are checked by their own
+// factories (connectors/registry.hpp), so this file only checks their `id` and `type`.
 #pragma once
 
 #include <cstdint>

@@ -4,7 +4,7 @@
 -- conversation and a message are defined here once, for events and API answers alike
 -- (docs/api.md describes them).
 --
--- Key layout (docs/redis.md):
+-- Key layout:
 --   inbound, events, outbound          streams
 --   dedup:<connector>:<external id>    hash: entry, conversation, message
 --   seq:<kind>                         id counters
