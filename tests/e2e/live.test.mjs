@@ -1,5 +1,5 @@
-// What keeps the chat trustworthy when things go wrong or get busy: dropped connections on
-// both sides, internal notes, tags, typing both ways and the widget's limits. Two daemons
+// What keeps the chat trustworthy when things go wrong: dropped connections on both sides,
+// internal notes, tags, typing both ways, the widget's limits and unread replies. Two daemons
 // share one Redis so one can be stopped while the other keeps taking messages.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -94,7 +94,7 @@ test('a message written while the widget is disconnected goes out when it reconn
   });
 });
 
-test('notes stay internal, tags stick, typing shows both ways, long messages are refused', async () => {
+test('notes stay internal, tags stick, typing shows both ways, long messages are refused, unread replies show', async () => {
   const desk = await signIn(await stack.newContext());
   const finn = await widgetOn(await stack.newContext(), stack.url, 'Finn');
   await stack.step('the librarian opens and claims the conversation', async () => {
@@ -133,5 +133,15 @@ test('notes stay internal, tags stick, typing shows both ways, long messages are
     await say(finn, 'x'.repeat(2001));
     await finn.getByTestId('askdesk-error').filter({ hasText: '2000' }).waitFor();
     assert.equal(await patronMessage(finn, 'xxxx').count(), 0);
+  });
+  await stack.step('a reply to a hidden panel shows on the button', async () => {
+    await finn.getByTestId('askdesk-input').press('Escape');
+    await finn.getByTestId('askdesk-panel').waitFor({ state: 'hidden' });
+    await desk.getByTestId('reply-input').fill('Anything else?');
+    await desk.getByTestId('reply-input').press('Enter');
+    await finn.getByTestId('askdesk-launcher').filter({ hasText: '1 new' }).waitFor({ timeout: 5000 });
+    await finn.getByTestId('askdesk-launcher').click();
+    await patronMessage(finn, 'Anything else?').waitFor();
+    assert.equal(await finn.getByTestId('askdesk-launcher').textContent(), 'Hide the chat');
   });
 });

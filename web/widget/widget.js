@@ -173,6 +173,13 @@
   let profileSent = { name: '', email: '' };
   let lastTyping = 0;
   let typingTimer = 0;
+  let unread = 0;  // replies that arrived while the panel was hidden
+
+  function labelLauncher() {
+    if (!panel.hidden) launcher.textContent = 'Hide the chat';
+    else if (unread > 0) launcher.textContent = `Ask a librarian (${unread} new)`;
+    else launcher.textContent = 'Ask a librarian';
+  }
 
   function setStatus() {
     if (!ready) status.textContent = attempts > 0 ? 'Reconnecting…' : 'Connecting…';
@@ -287,6 +294,10 @@
     if (waiting >= 0) state.pending.splice(waiting, 1);
     if (m.direction !== 'in') {
       typing.hidden = true;
+      if (live && panel.hidden) {
+        unread += 1;
+        labelLauncher();
+      }
     }
     if (!live) return;
     save();
@@ -365,7 +376,8 @@
   function setOpen(open) {
     panel.hidden = !open;
     launcher.setAttribute('aria-expanded', String(open));
-    launcher.textContent = open ? 'Hide the chat' : 'Ask a librarian';
+    if (open) unread = 0;
+    labelLauncher();
     state.open = open;
     save();
     if (open) {
