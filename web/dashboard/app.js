@@ -136,7 +136,7 @@ function start(user) {
           const isNew = frame.event === 'conversation.created' && !conversations.has(data.conversation.id);
           upsert(data.conversation);
           view.onConversation(data.conversation);
-          if (isNew && data.conversation.status === 'queued') alert(data.conversation);
+          if (isNew && data.conversation.status === 'queued') announce(data.conversation);
         }
         if (data.message) view.onMessage(data.message);
         break;
@@ -227,7 +227,7 @@ function start(user) {
     if ('Notification' in window && Notification.permission === 'default') Notification.requestPermission();
   });
 
-  function alert(c) {
+  function announce(c) {
     if (!ui.alerts.checked) return;
     if (audio) {
       const tone = audio.createOscillator();
