@@ -22,6 +22,8 @@ build=(
   libsodium-dev                     # Argon2id password hashing, constant-time compares, random tokens
   libhowardhinnant-date-dev tzdata  # IANA time zones for opening hours (C++20 <chrono> zones are not in g++ 12)
   libgmime-3.0-dev                  # MIME parsing for email: charsets, encoded words, multiparts
+  libre2-dev                        # topic rules' regular expressions: linear time on hostile text
+  libutf8proc-dev                   # case and accent folding (NFKD, case fold) for topic matching
   libgtest-dev libgmock-dev         # unit tests (also built by the default Debug build)
 )
 run=(
