@@ -85,7 +85,8 @@ class daemon {
         users_(*commands_, scripts_),
         auth_(users_, cpu_, c),
         events_(*events_reader_, *commands_),
-        hub_({io_, c, *commands_, *reader_, scripts_, metrics_, clock_},
+        topics_(c, *commands_, events_),
+        hub_({io_, c, *commands_, *reader_, scripts_, metrics_, clock_, topics_},
              hub::hub_options{.consumer = consumer_name(c)}),
         dispatcher_({io_, *commands_, *outbound_reader_, scripts_, metrics_, clock_},
                     hub::dispatcher_options{.consumer = consumer_name(c)}),
@@ -132,6 +133,7 @@ class daemon {
     outbound_reader_->start();
     events_reader_->start();
     events_.start();
+    topics_.start();
     hub_.start();
     dispatcher_.start();
     status_->start();
@@ -176,6 +178,7 @@ class daemon {
     });
     for (auto& c : connectors_) c->stop();
     status_->stop();
+    topics_.stop();
     events_.stop();
     events_reader_->stop();
     auto remaining = std::make_shared<int>(3);
@@ -205,6 +208,7 @@ class daemon {
   store::user_store users_;
   net::auth_service auth_;
   store::event_feed events_;
+  hub::topic_model topics_;
   net::http_router router_;
   net::static_files files_;
   hub::hub hub_;

@@ -4,8 +4,11 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <unordered_set>
+
+#include "daemon/core/topics.hpp"
 
 namespace askdesk::config {
 
@@ -104,6 +107,19 @@ void read_redis(json::object_reader& r, redis_options& redis) {
   r.finish();
 }
 
+// Reads a required `id` that must be a valid id and unique among its `kind` ("team").
+std::string read_id(json::object_reader& r, std::unordered_set<std::string>& seen,
+                    std::string_view kind) {
+  auto id = r.required_string("id");
+  if (!id) return "";
+  if (!is_valid_id(*id)) {
+    r.out().add(r.child_path("id"), "must match [a-z0-9][a-z0-9_-]*, not '" + *id + "'");
+  } else if (!seen.insert(*id).second) {
+    r.out().add(r.child_path("id"), "duplicate " + std::string(kind) + " id '" + *id + "'");
+  }
+  return *id;
+}
+
 void read_teams(json::object_reader& root, daemon_config& c) {
   const auto* teams = root.array("teams");
   if (!teams) return;
@@ -115,14 +131,7 @@ void read_teams(json::object_reader& root, daemon_config& c) {
         json::object_reader::open((*teams)[i], json::index_path(path, i), root.out(), root.env());
     if (!r) continue;
     team_options team;
-    if (auto id = r->required_string("id")) {
-      team.id = *id;
-      if (!is_valid_id(team.id)) {
-        r->out().add(r->child_path("id"), "must match [a-z0-9][a-z0-9_-]*, not '" + team.id + "'");
-      } else if (!seen.insert(team.id).second) {
-        r->out().add(r->child_path("id"), "duplicate team id '" + team.id + "'");
-      }
-    }
+    team.id = read_id(*r, seen, "team");
     team.name = r->string("name", team.id);
     r->finish();
     c.teams.push_back(std::move(team));
@@ -140,23 +149,64 @@ void read_topics(json::object_reader& root, daemon_config& c) {
         json::object_reader::open((*topics)[i], json::index_path(path, i), root.out(), root.env());
     if (!r) continue;
     topic_options topic;
-    if (auto id = r->required_string("id")) {
-      topic.id = *id;
-      if (!is_valid_id(topic.id)) {
-        r->out().add(r->child_path("id"), "must match [a-z0-9][a-z0-9_-]*, not '" + topic.id + "'");
-      } else if (!seen.insert(topic.id).second) {
-        r->out().add(r->child_path("id"), "duplicate topic id '" + topic.id + "'");
-      }
-    }
+    topic.id = read_id(*r, seen, "topic");
     if (auto team = r->required_string("team")) {
       topic.team = *team;
       if (!c.find_team(topic.team)) {
         r->out().add(r->child_path("team"), "no team with id '" + topic.team + "'");
       }
     }
+    topic.keywords = r->string_list("keywords");
+    for (std::size_t k = 0; k < topic.keywords.size(); ++k) {
+      if (core::fold_words(topic.keywords[k]).empty()) {
+        r->out().add(json::index_path(r->child_path("keywords"), k),
+                     "has no letters or digits to match");
+      }
+    }
+    topic.patterns = r->string_list("patterns");
+    for (std::size_t k = 0; k < topic.patterns.size(); ++k) {
+      if (auto why = core::check_pattern(topic.patterns[k])) {
+        r->out().add(json::index_path(r->child_path("patterns"), k), *why);
+      }
+    }
+    topic.channels = r->string_list("channels");
+    topic.senders = r->string_list("senders");
+    if (auto weight = r->optional_number("weight", 0.001, 1000)) topic.weight = *weight;
     r->finish();
     c.topics.push_back(std::move(topic));
   }
+}
+
+void read_routing(json::object_reader& r, daemon_config& c, const defaults& fallback) {
+  auto& routing = c.routing;
+  if (auto topic = r.optional_string("default_topic")) {
+    routing.default_topic = *topic;
+    if (!c.find_topic(*topic)) {
+      r.out().add(r.child_path("default_topic"), "no topic with id '" + *topic + "'");
+    }
+  }
+  if (auto confidence = r.optional_number("min_confidence", 0, 1)) {
+    routing.min_confidence = *confidence;
+  }
+  if (auto examples = r.optional_string("examples")) {
+    routing.examples = examples->starts_with('/') || fallback.config_dir.empty()
+                           ? *examples
+                           : fallback.config_dir + "/" + *examples;
+    auto read = core::read_topic_examples(routing.examples);
+    if (!read) {
+      r.out().add(r.child_path("examples"), read.err().message);
+    } else {
+      std::set<std::string> unknown;
+      for (const auto& e : read.value()) {
+        if (!c.find_topic(e.topic)) unknown.insert(e.topic);
+      }
+      for (const auto& topic : unknown) {
+        r.out().add(r.child_path("examples"),
+                    routing.examples + " has examples of '" + topic + "', which is not in topics");
+      }
+    }
+  }
+  r.finish();
 }
 
 void read_connectors(json::object_reader& root, daemon_config& c) {
@@ -312,6 +362,13 @@ const team_options* daemon_config::find_team(std::string_view id) const {
   return nullptr;
 }
 
+const topic_options* daemon_config::find_topic(std::string_view id) const {
+  for (const auto& t : topics) {
+    if (t.id == id) return &t;
+  }
+  return nullptr;
+}
+
 bool is_valid_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
@@ -382,6 +439,7 @@ std::optional<daemon_config> parse(std::string_view text, const defaults& fallba
   if (auto auth = root->object("auth")) read_auth(*auth, c.auth);
   read_teams(*root, c);
   read_topics(*root, c);
+  if (auto routing = root->object("routing")) read_routing(*routing, c, fallback);
   read_connectors(*root, c);  // without the key, the built-in web chat stays
   root->finish();
   finish_defaults(c, fallback);
@@ -400,7 +458,10 @@ std::optional<daemon_config> load_file(const std::string& path, const defaults& 
   }
   std::ostringstream text;
   text << in.rdbuf();
-  auto c = parse(text.str(), fallback, env, out, check);
+  defaults here = fallback;
+  const auto slash = path.rfind('/');
+  here.config_dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  auto c = parse(text.str(), here, env, out, check);
   if (c) c->source = path;
   return c;
 }

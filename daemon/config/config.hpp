@@ -69,9 +69,21 @@ struct team_options {
   std::string name;  // shown to staff and patrons; default: the id
 };
 
+// A topic and the rules that recognise it (daemon/core/topics.hpp says how they match).
 struct topic_options {
   std::string id;
-  std::string team;  // the team that answers this topic; must be one of `teams`
+  std::string team;                   // the team that answers this topic; one of `teams`
+  std::vector<std::string> keywords;  // words or phrases, case- and accent-insensitive
+  std::vector<std::string> patterns;  // RE2 regular expressions, case-insensitive
+  std::vector<std::string> channels;  // the rule applies only on these channels; []: any
+  std::vector<std::string> senders;   // ... only from these addresses ('*' wildcards); []: any
+  double weight = 1;                  // added to the topic's score per matching keyword/pattern
+};
+
+struct routing_options {
+  std::string default_topic;    // when nothing decides; "" leaves such conversations untopiced
+  std::string examples;         // JSON-lines training file, relative to the config file; "": none
+  double min_confidence = 0.6;  // the classifier's least confidence to decide alone
 };
 
 struct connector_spec {
@@ -86,13 +98,15 @@ struct daemon_config {
   http_options http;
   redis_options redis;
   auth_options auth;
-  std::vector<team_options> teams;                 // default: one team, "reference"
-  std::vector<topic_options> topics;               // default: none
+  std::vector<team_options> teams;    // default: one team, "reference"
+  std::vector<topic_options> topics;  // default: none
+  routing_options routing;
   std::vector<connector_spec> connectors;          // default: web chat
   std::string source;                              // the file it came from, or "" for built-in
   std::shared_ptr<const json::document> document;  // keeps connector blocks alive
 
   const team_options* find_team(std::string_view id) const;
+  const topic_options* find_topic(std::string_view id) const;
 };
 
 // What the daemon uses where the file says nothing; computed by main from its environment.
@@ -101,6 +115,9 @@ struct defaults {
   std::string web_root;
   // "host:port" that overrides http.listen (askdesk serve --listen); empty: none.
   std::string listen;
+  // The folder relative paths in the file are resolved against (load_file sets it to the
+  // file's folder); empty: the working directory.
+  std::string config_dir;
 };
 
 // Reads the connector blocks (the connector registry's parse_all), which this layer cannot

@@ -79,7 +79,21 @@ void hub::deliver(core::inbound_message m,
 store::placement hub::place(const core::inbound_message& m) const {
   store::placement p;
   const auto& config = parts_.config;
-  p.team = config.find_team(m.team) ? m.team : config.teams.front().id;
+  const auto topic = parts_.topics.classify(m);
+  p.topic = topic.topic;
+  p.topic_source = topic.source;
+  p.topic_confidence = topic.confidence;
+  p.topic_why = topic.why;
+  // A topic that rules or the classifier recognised goes to its team; otherwise the team the
+  // source asked for (a widget's data-team), else the default topic's team, else the first.
+  const auto* t = config.find_topic(topic.topic);
+  if (t && topic.source != "default") {
+    p.team = t->team;
+  } else if (config.find_team(m.team)) {
+    p.team = m.team;
+  } else {
+    p.team = t ? t->team : config.teams.front().id;
+  }
   if (const auto it = connectors_.find(m.connector); it != connectors_.end()) {
     p.reopen_window = it->second->reopen_window();
   }

@@ -24,6 +24,7 @@
 #include "daemon/config/config.hpp"
 #include "daemon/core/metrics.hpp"
 #include "daemon/hub/stream_consumer.hpp"
+#include "daemon/hub/topic_model.hpp"
 #include "daemon/store/conversation_store.hpp"
 #include "daemon/store/inbound_store.hpp"
 #include "daemon/store/redis_connection.hpp"
@@ -50,6 +51,7 @@ struct hub_parts {
   const store::script_set& scripts;
   core::metrics& metrics;
   const core::clock& clock;
+  const topic_model& topics;  // decides each new conversation's topic and so its team
 };
 
 class hub final : public connectors::inbound_sink {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "daemon/json/document.hpp"
@@ -145,8 +146,9 @@ std::optional<double> object_reader::optional_number(std::string_view key, doubl
   }
   const double n = v->GetDouble();
   if (!(n >= min && n <= max)) {
-    out_->add(child_path(key),
-              "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    char range[64];
+    std::snprintf(range, sizeof range, "must be between %g and %g", min, max);
+    out_->add(child_path(key), range);
     return std::nullopt;
   }
   return n;

@@ -5,6 +5,7 @@
 #include "daemon/core/text.hpp"
 #include "daemon/json/writer.hpp"
 #include "daemon/net/json_body.hpp"
+#include "daemon/store/conversation_store.hpp"
 
 namespace askdesk::net {
 
@@ -54,6 +55,8 @@ class routes : public std::enable_shared_from_this<routes> {
     router.add("POST", "/api/v1/conversations/{id}/notes", authed(&routes::note));
     router.add("POST", "/api/v1/conversations/{id}/close", authed(&routes::close));
     router.add("POST", "/api/v1/conversations/{id}/tags", authed(&routes::tags));
+    router.add("POST", "/api/v1/conversations/{id}/topic", authed(&routes::set_topic));
+    router.add("GET", "/api/v1/topics", authed(&routes::topics));
     router.add("GET", "/api/v1/patrons/{id}", authed(&routes::patron));
   }
 
@@ -249,6 +252,45 @@ class routes : public std::enable_shared_from_this<routes> {
     const std::string at = now(), scope = who.scope();
     const std::string_view args[] = {at, params.get("id"), who.user.name, scope};
     answer(store::script::close, args, 200, respond);
+  }
+
+  // Every topic of the config with its team: what staff may choose from.
+  void topics(const http_request&, const route_params&, const principal&, respond_ref respond) {
+    json::writer w;
+    w.start_object().key("items").start_array();
+    for (const auto& t : p_.config.topics) {
+      w.start_object().field("id", t.id).field("team", t.team).end_object();
+    }
+    w.end_array().end_object();
+    respond(http_response::json(200, w.str()));
+  }
+
+  // Staff set the topic: it moves a waiting conversation to the topic's team, and the
+  // patron's words become a training example for every daemon's classifier.
+  void set_topic(const http_request& r, const route_params& params, const principal& who,
+                 respond_ref respond) {
+    if (bad_id(params, "conversation", respond)) return;
+    auto body = json_body::parse(r.body);
+    if (!body) {
+      respond(http_response::from(body.err()));
+      return;
+    }
+    auto topic = body->text("topic", 64);
+    if (!topic) {
+      respond(http_response::from(topic.err()));
+      return;
+    }
+    const auto* t = p_.config.find_topic(topic.value());
+    if (!t) {
+      respond(http_response::error(400, "invalid_request",
+                                   "topic '" + topic.value() + "' is not in the configuration"));
+      return;
+    }
+    const std::string at = now(), scope = who.scope();
+    const std::string kept = std::to_string(store::topic_examples_kept);
+    const std::string_view args[] = {at,      params.get("id"), scope, t->id,
+                                     t->team, who.user.name,    kept};
+    answer(store::script::set_topic, args, 200, respond);
   }
 
   void tags(const http_request& r, const route_params& params, const principal& who,

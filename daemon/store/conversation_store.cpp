@@ -1,5 +1,7 @@
 #include "daemon/store/conversation_store.hpp"
 
+#include <cstdio>
+
 #include "daemon/core/text.hpp"
 #include "daemon/store/inbound_codec.hpp"
 #include "daemon/store/inbound_store.hpp"
@@ -21,10 +23,27 @@ void conversation_store::apply_inbound(const core::inbound_message& m, const pla
   const std::string facts = facts_json(m.facts);
   const std::string sent_at = std::to_string(core::to_millis(m.sent_at));
   const std::string received_at = std::to_string(core::to_millis(m.received_at));
-  const std::string_view args[] = {
-      now,           where.team, where.topic,      reopen,        m.connector, m.channel,
-      m.external_id, m.thread,   m.sender_address, m.sender_name, m.text,      short_text,
-      attachments,   facts,      sent_at,          received_at};
+  char confidence[16];
+  std::snprintf(confidence, sizeof confidence, "%.3f", where.topic_confidence);
+  const std::string_view args[] = {now,
+                                   where.team,
+                                   where.topic,
+                                   reopen,
+                                   m.connector,
+                                   m.channel,
+                                   m.external_id,
+                                   m.thread,
+                                   m.sender_address,
+                                   m.sender_name,
+                                   m.text,
+                                   short_text,
+                                   attachments,
+                                   facts,
+                                   sent_at,
+                                   received_at,
+                                   confidence,
+                                   where.topic_source,
+                                   where.topic_why};
   run(redis_, scripts_, script::apply_inbound, args,
       [done = std::move(done),
        what = "applying message " + m.external_id + " from " + m.connector](reply r) {

@@ -18,9 +18,16 @@ namespace askdesk::store {
 struct placement {
   std::string team;
   std::string topic;  // may be empty
+  // Why: "rule", "classifier" or "default"; the confidence (0..1); the reason for staff.
+  std::string topic_source;
+  double topic_confidence = 0;
+  std::string topic_why;
   // A closed conversation continues when its thread writes again within this time; 0: never.
   std::chrono::milliseconds reopen_window{0};
 };
+
+// How many staff topic corrections `topic:examples` keeps (the oldest go first).
+inline constexpr std::int64_t topic_examples_kept = 50000;
 
 struct applied_message {
   enum class outcome { created, continued, reopened, duplicate };

@@ -30,7 +30,8 @@ constexpr std::string_view names[] = {"ingest",
                                       "defer_outbound",
                                       "release_outbound",
                                       "end_sessions",
-                                      "login_attempt"};
+                                      "login_attempt",
+                                      "set_topic"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 std::string sha1_hex(std::string_view text) {

@@ -35,6 +35,7 @@ enum class script {
   release_outbound,
   end_sessions,
   login_attempt,
+  set_topic,
   count_  // keep last
 };
 

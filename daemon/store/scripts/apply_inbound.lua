@@ -6,13 +6,15 @@
 -- ARGV: 1 now ms, 2 team, 3 topic, 4 reopen window ms (a closed conversation continues when
 -- its thread writes again within it), 5 connector, 6 channel, 7 external id, 8 thread,
 -- 9 sender address, 10 sender name, 11 text, 12 preview, 13 attachments JSON, 14 facts JSON,
--- 15 sent at ms, 16 received at ms.
+-- 15 sent at ms, 16 received at ms, 17 topic confidence (0..1), 18 topic source ("rule",
+-- "classifier", "default"), 19 why that topic.
 -- Returns {outcome, conversation id, message id, patron id}, outcome one of
 -- "created" (a new conversation), "continued", "reopened" or "duplicate".
 local now, team, topic, reopen_ms = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
 local connector, channel, external_id, thread = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local sender, sender_name, text, preview = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
 local attachments, facts, sent_at, received_at = ARGV[13], ARGV[14], ARGV[15], ARGV[16]
+local topic_confidence, topic_source, topic_why = ARGV[17], ARGV[18], ARGV[19]
 
 local dedup = 'dedup:' .. connector .. ':' .. external_id
 local done = redis.call('HMGET', dedup, 'conversation', 'message')
@@ -60,7 +62,8 @@ if not conversation then
   redis.call('HSET', 'conversation:' .. conversation,
     'id', conversation, 'channel', channel, 'connector', connector, 'thread', thread,
     'patron', patron, 'address', sender, 'status', 'queued', 'team', team, 'topic', topic,
-    'assignee', '', 'created_at', now, 'updated_at', now, 'waiting_since', now, 'messages', 0)
+    'assignee', '', 'created_at', now, 'updated_at', now, 'waiting_since', now, 'messages', 0,
+    'topic_source', topic_source, 'topic_confidence', topic_confidence, 'topic_why', topic_why)
   redis.call('SET', thread_key, conversation)
   redis.call('ZADD', 'patron:' .. patron .. ':conversations', now, conversation)
   redis.call('ZADD', 'queue:' .. team, now, conversation)

@@ -12,6 +12,7 @@
 --                                      :conversations zset by creation
 --   address:<channel>:<address>        patron id
 --   conversation:<id>                  hash; :messages list of message ids; :tags set
+--   topic:examples                     stream of staff corrections: text, topic, conversation, by
 --   thread:<connector>:<thread>        the latest conversation id of a channel thread
 --   message:<id>                       hash
 --   conversations                      zset of every conversation id by last update
@@ -103,6 +104,8 @@ local function conversation_json(id)
     waiting_since = iso(c.waiting_since), closed_at = iso(c.closed_at),
     messages = tonumber(c.messages) or 0, tags = array(tags),
     last_message = {text = c.preview or '', direction = opt(c.last_direction), sent_at = iso(c.last_at)},
+    topic_reason = (c.topic_source ~= nil and c.topic_source ~= '') and {source = c.topic_source,
+      confidence = tonumber(c.topic_confidence) or 0, why = c.topic_why or ''} or cjson.null,
   }
 end
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/temp_dir.hpp"
+
 #include <map>
 #include <string>
 
@@ -141,6 +143,61 @@ TEST(Config, ThePublicUrlDefaultsToTheListenAddressAndIsAlwaysAnAllowedOrigin) {
   const auto local = parse_with(R"({"http": {"listen": "127.0.0.1:9100"}})");
   ASSERT_TRUE(local.config) << local.problems;
   EXPECT_EQ(local.config->http.public_url, "http://127.0.0.1:9100");
+}
+
+TEST(Config, TopicsCarryTheirRulesAndRoutingItsClassifier) {
+  testing::temp_dir dir;
+  dir.write("examples.jsonl", R"({"text":"renew my books","topic":"circulation"})"
+                              "\n");
+  json::problems out;
+  defaults fallback;
+  const std::string file = dir.write("askdesk.json", R"({
+    "teams": [{"id": "reference"}, {"id": "circulation"}],
+    "topics": [{"id": "circulation", "team": "circulation", "keywords": ["renew", "due date"],
+                "patterns": ["\\boverdue\\b"], "channels": ["sms"], "senders": ["+1555*"],
+                "weight": 2.5},
+               {"id": "general", "team": "reference"}],
+    "routing": {"default_topic": "general", "examples": "examples.jsonl", "min_confidence": 0.7}
+  })");
+  auto c = load_file(file, fallback, json::no_environment(), out);
+  ASSERT_TRUE(c) << out.to_string();
+  ASSERT_EQ(c->topics.size(), 2u);
+  const auto& t = c->topics[0];
+  EXPECT_EQ(t.keywords, (std::vector<std::string>{"renew", "due date"}));
+  EXPECT_EQ(t.patterns, (std::vector<std::string>{"\\boverdue\\b"}));
+  EXPECT_EQ(t.channels, (std::vector<std::string>{"sms"}));
+  EXPECT_EQ(t.senders, (std::vector<std::string>{"+1555*"}));
+  EXPECT_DOUBLE_EQ(t.weight, 2.5);
+  EXPECT_EQ(c->routing.default_topic, "general");
+  EXPECT_DOUBLE_EQ(c->routing.min_confidence, 0.7);
+  EXPECT_EQ(c->routing.examples, dir.file("examples.jsonl"));  // next to the config file
+}
+
+TEST(Config, BadTopicRulesAndRoutingAreReportedWithTheirPaths) {
+  testing::temp_dir dir;
+  const std::string examples =
+      dir.write("examples.jsonl", R"({"text":"story time","topic":"events"})"
+                                  "\n");
+  const auto p = parse_with(R"({
+    "topics": [{"id": "circulation", "team": "reference", "keywords": ["renew", "!!"],
+                "patterns": ["(unclosed"], "weight": 0, "colour": 1}],
+    "routing": {"default_topic": "general", "min_confidence": 1.5, "examples": ")" +
+                            examples + R"("}
+  })");
+  EXPECT_FALSE(p.config);
+  for (const char* expected :
+       {"topics[0].keywords[1]: has no letters or digits", "topics[0].patterns[0]: not a valid",
+        "topics[0].weight: must be between", "topics[0].colour: unknown key",
+        "routing.default_topic: no topic with id 'general'",
+        "routing.min_confidence: must be between 0 and 1",
+        "topics[0].weight: must be between 0.001 and 1000",
+        "has examples of 'events', which is not in topics"}) {
+    EXPECT_NE(p.problems.find(expected), std::string::npos) << expected << "\n" << p.problems;
+  }
+  const auto missing = parse_with(R"({"routing": {"examples": "/nonexistent/examples.jsonl"}})");
+  EXPECT_NE(missing.problems.find("routing.examples: cannot read topic examples"),
+            std::string::npos)
+      << missing.problems;
 }
 
 TEST(Config, RedisUrls) {
