@@ -3,7 +3,7 @@
 // through playwright-core, and a screenshot of every open page when a step fails.
 // Everything started here is stopped by stop(), and by the exit handler if a test crashes.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -55,8 +55,9 @@ async function waitFor(what, check, timeoutMs = 15000) {
   }
 }
 
-// Starts redis-server and askdesk; resolves to { url, addUser, browser, stop, ... }.
-export async function startStack() {
+// Starts redis-server and askdesk (with `config`, an object written as its config file, or
+// none); resolves to { url, addUser, browser, stop, ... }.
+export async function startStack({ config } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'askdesk-e2e-'));
   const redisPort = await freePort();
   const redis = start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1',
@@ -67,10 +68,15 @@ export async function startStack() {
   });
   const env = { ...process.env, ASKDESK_REDIS_URL: `redis://127.0.0.1:${redisPort}/0`,
     ASKDESK_WEB_ROOT: join(sourceDir, 'web') };
+  const configArgs = [];
+  if (config) {
+    writeFileSync(join(dir, 'askdesk.json'), JSON.stringify(config));
+    configArgs.push('--config', join(dir, 'askdesk.json'));
+  }
   // One `askdesk serve` on `port`; several can share the Redis, as in production.
   async function launch(port) {
     const url = `http://127.0.0.1:${port}`;
-    const child = start(binary, ['serve', '--listen', `127.0.0.1:${port}`], { env });
+    const child = start(binary, ['serve', '--listen', `127.0.0.1:${port}`, ...configArgs], { env });
     await waitFor('askdesk /healthz', async () => (await fetch(`${url}/healthz`)).ok)
       .catch((e) => { throw new Error(`${e.message}\n${child.output()}`); });
     const daemon = { url, port, child };
@@ -98,7 +104,8 @@ export async function startStack() {
       return d;
     },
     addUser(name, password, { role = 'staff', teams = ['reference'], displayName = name } = {}) {
-      const args = ['user', 'add', name, '--role', role, '--name', displayName, '--password-stdin'];
+      const args = ['user', 'add', name, '--role', role, '--name', displayName, '--password-stdin',
+        ...configArgs];
       for (const t of teams) args.push('--team', t);
       execFileSync(binary, args, { env, input: `${password}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
     },

@@ -56,6 +56,8 @@ export const api = {
   reply: (conversation, text) => call('POST', `/conversations/${id(conversation)}/messages`, { text }),
   note: (conversation, text) => call('POST', `/conversations/${id(conversation)}/notes`, { text }),
   close: (conversation) => call('POST', `/conversations/${id(conversation)}/close`, {}),
+  topics: () => call('GET', '/topics'),
+  setTopic: (conversation, topic) => call('POST', `/conversations/${id(conversation)}/topic`, { topic }),
   tags: (conversation, add, remove) =>
     call('POST', `/conversations/${id(conversation)}/tags`, { add, remove }),
 };

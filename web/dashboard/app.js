@@ -59,6 +59,7 @@ function start(user) {
   ui.who.textContent = `${user.display_name || user.name} (${user.role})`;
 
   const teams = new Map();  // id → {id, name, online, waiting}
+  let topics = [];  // [{id, team}] from the configuration
   const conversations = new Map();  // id → the conversation as the REST API gives it
   let ready = false;  // lists loaded; until then events wait in `early`
   let early = [];
@@ -84,6 +85,7 @@ function start(user) {
   const view = new ConversationView(ui.detail, {
     user,
     live,
+    topics: () => topics,
     onChanged: upsert,
     onOpen: open,
   });
@@ -91,11 +93,13 @@ function start(user) {
   async function reload() {
     ready = false;
     try {
-      const [teamList, queued, mine] = await Promise.all([
+      const [teamList, topicList, queued, mine] = await Promise.all([
         api.teams(),
+        api.topics(),
         allConversations({ status: 'queued' }),
         allConversations({ status: 'assigned', assignee: 'me' }),
       ]);
+      topics = topicList.items;
       teams.clear();
       for (const t of teamList.items) teams.set(t.id, t);
       conversations.clear();
@@ -163,7 +167,7 @@ function start(user) {
       el('span', { class: 'name', text: patronName(c) }),
       el('span', { class: 'wait', 'data-since': c.status === 'queued' ? c.waiting_since || c.created_at : false }),
       el('span', { class: 'last', text: last }),
-      el('span', { class: 'channel', text: channelName(c.channel) }),
+      el('span', { class: 'channel', text: [c.topic, channelName(c.channel)].filter(Boolean).join(' · ') }),
     ]);
     button.addEventListener('click', () => open(c.id));
     return el('li', { 'data-testid': testid, 'data-conversation': c.id }, [button]);

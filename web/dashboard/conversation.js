@@ -8,13 +8,24 @@ const typingEvery = 2000;
 const typingShownFor = 4000;
 
 const statusNames = { queued: 'Waiting', assigned: 'Assigned', closed: 'Closed' };
+const topicSources = { rule: 'by rule', classifier: 'guessed', default: 'default', staff: 'set by staff' };
+
+// "guessed 82% · words: makerspace, open" — how the topic was decided.
+function topicReason(reason) {
+  if (!reason) return '';
+  const how = topicSources[reason.source] || reason.source;
+  if (reason.source === 'staff') return reason.why;
+  return `${how} ${Math.round((reason.confidence || 0) * 100)}% · ${reason.why}`;
+}
 
 export class ConversationView {
   // `container` is the <main> to draw in; `user` the signed-in user; `live` the staff socket
   // (for typing); `onChanged(conversation)` keeps the lists in step; `onOpen(id)` opens another.
-  constructor(container, { user, live, onChanged, onOpen }) {
+  // `topics()` gives the configured topics ([{id, team}]) for the topic chooser.
+  constructor(container, { user, live, topics, onChanged, onOpen }) {
     this.container = container;
     this.user = user;
+    this.topics = topics;
     this.live = live;
     this.onChanged = onChanged;
     this.onOpen = onOpen;
@@ -59,6 +70,13 @@ export class ConversationView {
     this.summary = el('p', { class: 'summary' });
     this.claimButton = el('button', { type: 'button', 'data-testid': 'claim', text: 'Claim' });
     this.closeButton = el('button', { type: 'button', 'data-testid': 'close', text: 'Close conversation' });
+    this.topicSelect = el('select', { id: 'topic-select', 'data-testid': 'topic-select' },
+      [el('option', { value: '', text: '(none)' }),
+        ...this.topics().map((t) => el('option', { value: t.id, text: `${t.id} (${t.team})` }))]);
+    this.topicReason = el('span', { class: 'topic-reason', 'data-testid': 'topic-reason' });
+    this.topicRow = el('p', { class: 'topic' }, [
+      el('label', { for: 'topic-select', text: 'Topic' }), this.topicSelect, this.topicReason]);
+    this.topicRow.hidden = this.topics().length === 0;
     this.problem = el('p', { class: 'error', role: 'alert', hidden: true });
     this.transcript = el('div', {
       class: 'transcript', 'data-testid': 'transcript', role: 'log', 'aria-live': 'polite',
@@ -87,7 +105,7 @@ export class ConversationView {
       class: 'conversation', 'data-testid': 'conversation-view', 'aria-labelledby': 'conversation-title',
     }, [
       el('header', { class: 'conversation-head' }, [
-        el('div', {}, [this.title, this.summary]),
+        el('div', {}, [this.title, this.summary, this.topicRow]),
         el('div', { class: 'actions' }, [this.claimButton, this.closeButton]),
       ]),
       this.problem,
@@ -109,6 +127,10 @@ export class ConversationView {
       this.post('reply');
     });
     noteSend.addEventListener('click', () => this.post('note'));
+    this.topicSelect.addEventListener('change', () => {
+      const topic = this.topicSelect.value;
+      if (topic) this.act(() => api.setTopic(this.id, topic));
+    });
     this.replyInput.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
@@ -222,6 +244,8 @@ export class ConversationView {
     this.closeButton.hidden = c.status === 'closed';
     this.replyForm.hidden = c.status === 'closed' || (c.status === 'assigned' && !mine && !mayForce);
     this.replyLabel.textContent = `Reply to ${name}`;
+    this.topicSelect.value = c.topic || '';
+    this.topicReason.textContent = topicReason(c.topic_reason);
     this.tagList.replaceChildren();
     for (const tag of c.tags || []) {
       const remove = el('button', { type: 'button', class: 'remove', 'aria-label': `Remove tag ${tag}`, text: '×' });
