@@ -23,6 +23,7 @@
 #include "daemon/cli.hpp"
 #include "daemon/hub/dispatcher.hpp"
 #include "daemon/hub/hub.hpp"
+#include "daemon/hub/router.hpp"
 #include "daemon/hub/status.hpp"
 #include "daemon/json/writer.hpp"
 #include "daemon/net/api.hpp"
@@ -88,6 +89,8 @@ class daemon {
         topics_(c, *commands_, events_),
         hub_({io_, c, *commands_, *reader_, scripts_, metrics_, clock_, topics_},
              hub::hub_options{.consumer = consumer_name(c)}),
+        router_loop_({io_, c, *commands_, scripts_, events_, clock_},
+                     hub::router_options{.name = consumer_name(c)}),
         dispatcher_({io_, *commands_, *outbound_reader_, scripts_, metrics_, clock_},
                     hub::dispatcher_options{.consumer = consumer_name(c)}),
         server_(net::http_server::create(io_,
@@ -135,6 +138,7 @@ class daemon {
     events_.start();
     topics_.start();
     hub_.start();
+    router_loop_.start();
     dispatcher_.start();
     status_->start();
     for (auto& c : connectors_) c->start();
@@ -178,6 +182,7 @@ class daemon {
     });
     for (auto& c : connectors_) c->stop();
     status_->stop();
+    router_loop_.stop();
     topics_.stop();
     events_.stop();
     events_reader_->stop();
@@ -212,6 +217,7 @@ class daemon {
   net::http_router router_;
   net::static_files files_;
   hub::hub hub_;
+  hub::router router_loop_;
   hub::dispatcher dispatcher_;
   std::vector<std::unique_ptr<connectors::connector>> connectors_;
   std::unique_ptr<net::http_server> server_;

@@ -133,10 +133,39 @@ void read_teams(json::object_reader& root, daemon_config& c) {
     team_options team;
     team.id = read_id(*r, seen, "team");
     team.name = r->string("name", team.id);
+    auto& policy = team.policy;
+    policy.id = team.id;
+    if (auto mode = r->optional_string("mode")) {
+      if (auto parsed = core::parse_team_mode(*mode)) {
+        policy.mode = *parsed;
+      } else {
+        r->out().add(r->child_path("mode"),
+                     "must be broadcast, least-busy or round-robin, not '" + *mode + "'");
+      }
+    }
+    policy.capacity = static_cast<int>(r->integer("capacity", policy.capacity, 1, 100));
+    policy.offer_timeout = std::chrono::seconds(
+        r->integer("offer_timeout_seconds", policy.offer_timeout.count(), 5, 3600));
+    policy.overflow_team = r->string("overflow_team", "");
+    policy.overflow_after = std::chrono::minutes(
+        r->integer("overflow_after_minutes",
+                   std::chrono::duration_cast<std::chrono::minutes>(policy.overflow_after).count(),
+                   1, 24 * 60));
     r->finish();
     c.teams.push_back(std::move(team));
   }
   if (c.teams.empty()) root.out().add(path, "at least one team is required");
+  // Overflow teams are checked once every team is known.
+  for (std::size_t i = 0; i < c.teams.size(); ++i) {
+    const auto& overflow = c.teams[i].policy.overflow_team;
+    if (overflow.empty()) continue;
+    const std::string where = json::index_path(path, i) + ".overflow_team";
+    if (overflow == c.teams[i].id) {
+      root.out().add(where, "a team cannot overflow to itself");
+    } else if (!c.find_team(overflow)) {
+      root.out().add(where, "no team with id '" + overflow + "'");
+    }
+  }
 }
 
 void read_topics(json::object_reader& root, daemon_config& c) {
@@ -187,6 +216,28 @@ void read_routing(json::object_reader& r, daemon_config& c, const defaults& fall
   }
   if (auto confidence = r.optional_number("min_confidence", 0, 1)) {
     routing.min_confidence = *confidence;
+  }
+  routing.sticky_days = r.integer("sticky_days", routing.sticky_days, 0, 3650);
+  routing.away_after_seconds =
+      r.integer("away_after_seconds", routing.away_after_seconds, 0, 24 * 3600);
+  routing.unanswered_minutes =
+      r.integer("unanswered_minutes", routing.unanswered_minutes, 0, 7 * 24 * 60);
+  if (const auto* priorities = r.array("priorities")) {
+    for (rapidjson::SizeType i = 0; i < priorities->Size(); ++i) {
+      auto p = json::object_reader::open(
+          (*priorities)[i], json::index_path(r.child_path("priorities"), i), r.out(), r.env());
+      if (!p) continue;
+      core::priority_rule rule;
+      rule.channel = p->string("channel", "");
+      rule.tag = p->string("tag", "");
+      if (auto priority = p->optional_integer("priority", -1000, 1000)) {
+        rule.priority = static_cast<int>(*priority);
+      } else if (!p->has("priority")) {
+        p->out().add(p->child_path("priority"), "required");
+      }
+      p->finish();
+      routing.priorities.push_back(std::move(rule));
+    }
   }
   if (auto examples = r.optional_string("examples")) {
     routing.examples = examples->starts_with('/') || fallback.config_dir.empty()

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "daemon/core/result.hpp"
+#include "daemon/core/routing.hpp"
 #include "daemon/json/document.hpp"
 #include "daemon/json/problems.hpp"
 #include "daemon/json/reader.hpp"
@@ -67,6 +68,10 @@ struct auth_options {
 struct team_options {
   std::string id;    // [a-z0-9][a-z0-9_-]*, used in URLs and the widget's data-team
   std::string name;  // shown to staff and patrons; default: the id
+  // How waiting conversations are offered to members (core/routing.hpp): "mode"
+  // broadcast|least-busy|round-robin, "capacity" per member, "offer_timeout_seconds",
+  // "overflow_team" and "overflow_after_minutes".
+  core::team_policy policy;
 };
 
 // A topic and the rules that recognise it (daemon/core/topics.hpp says how they match).
@@ -81,9 +86,13 @@ struct topic_options {
 };
 
 struct routing_options {
-  std::string default_topic;    // when nothing decides; "" leaves such conversations untopiced
-  std::string examples;         // JSON-lines training file, relative to the config file; "": none
-  double min_confidence = 0.6;  // the classifier's least confidence to decide alone
+  std::string default_topic;      // when nothing decides; "" leaves such conversations untopiced
+  std::string examples;           // JSON-lines training file, relative to the config file; "": none
+  double min_confidence = 0.6;    // the classifier's least confidence to decide alone
+  std::int64_t sticky_days = 30;  // a returning patron goes to their last helper within this
+  std::int64_t away_after_seconds = 120;  // staff with no dashboard open this long are away
+  std::int64_t unanswered_minutes = 0;    // requeue when the holder leaves a patron unanswered
+  std::vector<core::priority_rule> priorities;  // queue order: higher first
 };
 
 struct connector_spec {

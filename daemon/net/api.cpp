@@ -1,5 +1,6 @@
 #include "daemon/net/api.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "daemon/core/text.hpp"
@@ -57,6 +58,10 @@ class routes : public std::enable_shared_from_this<routes> {
     router.add("POST", "/api/v1/conversations/{id}/tags", authed(&routes::tags));
     router.add("POST", "/api/v1/conversations/{id}/topic", authed(&routes::set_topic));
     router.add("GET", "/api/v1/topics", authed(&routes::topics));
+    router.add("POST", "/api/v1/conversations/{id}/accept", authed(&routes::accept));
+    router.add("POST", "/api/v1/conversations/{id}/decline", authed(&routes::decline));
+    router.add("GET", "/api/v1/me/routing", authed(&routes::my_routing));
+    router.add("POST", "/api/v1/me/presence", authed(&routes::set_presence));
     router.add("GET", "/api/v1/patrons/{id}", authed(&routes::patron));
   }
 
@@ -252,6 +257,62 @@ class routes : public std::enable_shared_from_this<routes> {
     const std::string at = now(), scope = who.scope();
     const std::string_view args[] = {at, params.get("id"), who.user.name, scope};
     answer(store::script::close, args, 200, respond);
+  }
+
+  // Offers (docs/api.md): accepting is an atomic claim only the people offered can make.
+  void accept(const http_request& r, const route_params& params, const principal& who,
+              respond_ref respond) {
+    offer_reply(r, params, who, "accept", respond);
+  }
+  void decline(const http_request& r, const route_params& params, const principal& who,
+               respond_ref respond) {
+    offer_reply(r, params, who, "decline", respond);
+  }
+  void offer_reply(const http_request&, const route_params& params, const principal& who,
+                   std::string_view answer_with, respond_ref respond) {
+    if (bad_id(params, "conversation", respond)) return;
+    const std::string at = now(), scope = who.scope();
+    const std::string_view args[] = {at, params.get("id"), who.user.name, scope, answer_with};
+    answer(store::script::offer_reply, args, 200, respond);
+  }
+
+  // The caller's presence, load and waiting offers.
+  void my_routing(const http_request&, const route_params&, const principal& who,
+                  respond_ref respond) {
+    int capacity = 0;
+    for (const auto& t : p_.config.teams) {
+      if (std::find(who.user.teams.begin(), who.user.teams.end(), t.id) != who.user.teams.end()) {
+        capacity = std::max(capacity, t.policy.capacity);
+      }
+    }
+    const std::string at = now(), room = std::to_string(capacity);
+    const std::string_view args[] = {at, who.user.name, room};
+    answer(store::script::read_staff, args, 200, respond);
+  }
+
+  void set_presence(const http_request& r, const route_params& params, const principal& who,
+                    respond_ref respond) {
+    auto body = json_body::parse(r.body);
+    if (!body) {
+      respond(http_response::from(body.err()));
+      return;
+    }
+    auto presence = body->text("presence", 16);
+    if (!presence || (presence.value() != "available" && presence.value() != "away" &&
+                      presence.value() != "offline")) {
+      respond(http_response::error(400, "invalid_request",
+                                   "presence must be available, away or offline"));
+      return;
+    }
+    const std::string_view args[] = {who.user.name, presence.value()};
+    store::run(p_.redis, p_.scripts, store::script::set_presence, args,
+               [self = shared_from_this(), r = &r, params, who, respond](store::reply reply) {
+                 if (reply.failed()) {
+                   respond(http_response::error(503, "unavailable", "Redis is unreachable"));
+                   return;
+                 }
+                 self->my_routing(*r, params, who, respond);
+               });
   }
 
   // Every topic of the config with its team: what staff may choose from.

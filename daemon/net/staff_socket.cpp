@@ -106,7 +106,7 @@ struct session : std::enable_shared_from_this<session> {
     const std::string at = std::to_string(now);
     const std::string expiry =
         std::to_string(now + std::chrono::milliseconds(presence_expiry).count());
-    std::vector<std::string_view> args = {at, expiry, member, op};
+    std::vector<std::string_view> args = {at, expiry, member, op, who.user.name};
     for (const auto& t : who.user.teams) args.push_back(t);
     store::run(parts.redis, parts.scripts, store::script::presence, args, [](store::reply) {});
     if (op == "leave") return;

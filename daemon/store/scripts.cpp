@@ -31,7 +31,12 @@ constexpr std::string_view names[] = {"ingest",
                                       "release_outbound",
                                       "end_sessions",
                                       "login_attempt",
-                                      "set_topic"};
+                                      "set_topic",
+                                      "set_presence",
+                                      "route_snapshot",
+                                      "route_apply",
+                                      "offer_reply",
+                                      "read_staff"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 std::string sha1_hex(std::string_view text) {

@@ -36,6 +36,11 @@ enum class script {
   end_sessions,
   login_attempt,
   set_topic,
+  set_presence,
+  route_snapshot,
+  route_apply,
+  offer_reply,
+  read_staff,
   count_  // keep last
 };
 

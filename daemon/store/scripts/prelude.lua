@@ -18,6 +18,12 @@
 --   conversations                      zset of every conversation id by last update
 --   queue:<team>                       zset of waiting conversation ids by queue order
 --   assigned:<user>                    set of the open conversations a staff member holds
+--   staff:<user>                       hash: presence (available|away|offline), left_at (ms the
+--                                      last dashboard closed), last_assigned (ms)
+--   sockets:<user>                     zset: the user's dashboard sockets -> expiry ms
+--   offer:<conversation>               hash: to (",ann,bo,"), expires ms, team; offers:<user> set
+--   conversation:<id>:declined         set of staff who declined it or let its offer time out
+--   routing:lease                      the daemon that routes now (expires unless renewed)
 --   user:<name>                        hash: name, display_name, role, teams (",a,b,"), password
 --                                      (Argon2id string), disabled; `users` set of names
 --   session:<sha256 of cookie>         hash: user, csrf; expires after auth.session_hours idle
@@ -146,8 +152,25 @@ local function touch(id, now)
   redis.call('ZADD', 'conversations', now, id)
 end
 
--- Gives a conversation to `user`, taking it off its queue and from a previous holder.
+-- Withdraws a conversation's offer, if it has one; returns the names it was offered to.
+local function clear_offer(id)
+  local to = redis.call('HGET', 'offer:' .. id, 'to')
+  local people = {}
+  if not to then return people end
+  for name in string.gmatch(to, '[^,]+') do
+    people[#people + 1] = name
+    redis.call('SREM', 'offers:' .. name, id)
+  end
+  redis.call('DEL', 'offer:' .. id)
+  return people
+end
+
+-- Gives a conversation to `user`, taking it off its queue, its offer and a previous holder;
+-- remembers who helped the patron last (routing offers them the patron's next question).
 local function assign(c, user, now)
+  clear_offer(c.id)
+  redis.call('HSET', 'staff:' .. user, 'last_assigned', now)
+  redis.call('HSET', 'patron:' .. c.patron, 'last_helper', user, 'last_helped_at', now)
   if c.assignee ~= nil and c.assignee ~= '' then redis.call('SREM', 'assigned:' .. c.assignee, c.id) end
   redis.call('HSET', 'conversation:' .. c.id, 'status', 'assigned', 'assignee', user, 'assigned_at', now)
   redis.call('ZREM', 'queue:' .. c.team, c.id)

@@ -200,6 +200,49 @@ TEST(Config, BadTopicRulesAndRoutingAreReportedWithTheirPaths) {
       << missing.problems;
 }
 
+TEST(Config, TeamsCarryTheirRoutingPolicyAndRoutingItsRules) {
+  const auto p = parse_with(R"({
+    "teams": [{"id": "reference", "mode": "least-busy", "capacity": 4, "offer_timeout_seconds": 20,
+               "overflow_team": "circulation", "overflow_after_minutes": 3},
+              {"id": "circulation"}],
+    "routing": {"sticky_days": 7, "away_after_seconds": 60, "unanswered_minutes": 15,
+                "priorities": [{"channel": "sms", "priority": 10}, {"tag": "urgent", "priority": 100}]}
+  })");
+  ASSERT_TRUE(p.config) << p.problems;
+  const auto& policy = p.config->teams[0].policy;
+  EXPECT_EQ(policy.id, "reference");
+  EXPECT_EQ(policy.mode, core::team_mode::least_busy);
+  EXPECT_EQ(policy.capacity, 4);
+  EXPECT_EQ(policy.offer_timeout, std::chrono::seconds(20));
+  EXPECT_EQ(policy.overflow_team, "circulation");
+  EXPECT_EQ(policy.overflow_after, std::chrono::minutes(3));
+  EXPECT_EQ(p.config->teams[1].policy.mode, core::team_mode::broadcast);
+  const auto& routing = p.config->routing;
+  EXPECT_EQ(routing.sticky_days, 7);
+  EXPECT_EQ(routing.away_after_seconds, 60);
+  EXPECT_EQ(routing.unanswered_minutes, 15);
+  ASSERT_EQ(routing.priorities.size(), 2u);
+  EXPECT_EQ(routing.priorities[1].tag, "urgent");
+  EXPECT_EQ(routing.priorities[1].priority, 100);
+}
+
+TEST(Config, BadTeamPoliciesAreReportedWithTheirPaths) {
+  const auto p = parse_with(R"({
+    "teams": [{"id": "reference", "mode": "lottery", "capacity": 0, "overflow_team": "reference"},
+              {"id": "kids", "overflow_team": "adults"}],
+    "routing": {"priorities": [{"channel": "sms"}, {"priority": 5, "colour": "red"}]}
+  })");
+  EXPECT_FALSE(p.config);
+  for (const char* expected :
+       {"teams[0].mode: must be broadcast, least-busy or round-robin, not 'lottery'",
+        "teams[0].capacity: must be between 1 and 100",
+        "teams[0].overflow_team: a team cannot overflow to itself",
+        "teams[1].overflow_team: no team with id 'adults'",
+        "routing.priorities[0].priority: required", "routing.priorities[1].colour: unknown key"}) {
+    EXPECT_NE(p.problems.find(expected), std::string::npos) << expected << "\n" << p.problems;
+  }
+}
+
 TEST(Config, RedisUrls) {
   auto tcp = parse_redis_url("redis://user:pw@redis.example.org:7000/3");
   ASSERT_TRUE(tcp) << tcp.err().message;

@@ -1,0 +1,254 @@
+#include "daemon/hub/router.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+#include <rapidjson/document.h>
+
+#include "daemon/core/routing.hpp"
+#include "daemon/json/writer.hpp"
+
+namespace askdesk::hub {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string string_of(const rapidjson::Value& v, const char* key) {
+  const auto it = v.FindMember(key);
+  return it != v.MemberEnd() && it->value.IsString()
+             ? std::string(it->value.GetString(), it->value.GetStringLength())
+             : std::string();
+}
+
+std::int64_t number_of(const rapidjson::Value& v, const char* key) {
+  const auto it = v.FindMember(key);
+  return it != v.MemberEnd() && it->value.IsNumber() ? it->value.GetInt64() : 0;
+}
+
+core::timestamp at(std::int64_t ms) { return core::timestamp(milliseconds(ms)); }
+
+// ",a,b," -> {"a", "b"}
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < list.size()) {
+    const std::size_t end = list.find(',', start);
+    const std::size_t stop = end == std::string::npos ? list.size() : end;
+    if (stop > start) out.push_back(list.substr(start, stop - start));
+    start = stop + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> strings_of(const rapidjson::Value& v, const char* key) {
+  std::vector<std::string> out;
+  const auto it = v.FindMember(key);
+  if (it == v.MemberEnd() || !it->value.IsArray()) return out;
+  for (const auto& s : it->value.GetArray()) {
+    if (s.IsString()) out.emplace_back(s.GetString(), s.GetStringLength());
+  }
+  return out;
+}
+
+}  // namespace
+
+router::router(router_parts parts, router_options options)
+    : parts_(parts), options_(std::move(options)), timer_(parts.io) {}
+
+router::~router() { stop(); }
+
+void router::start() {
+  stopped_ = false;
+  // New conversations and freed capacity are routed at once, not at the next tick.
+  subscription_ = parts_.events.subscribe([this](const store::shared_event& e) {
+    if (e->type == "conversation.created" || e->type == "conversation.updated" ||
+        e->type == "offer.ended") {
+      if (running_) {
+        again_ = true;
+      } else {
+        schedule(milliseconds(0));
+      }
+    }
+  });
+  schedule(milliseconds(0));
+}
+
+void router::stop() {
+  stopped_ = true;
+  timer_.cancel();
+  if (subscription_ != 0) parts_.events.unsubscribe(subscription_);
+  subscription_ = 0;
+}
+
+void router::schedule(milliseconds delay) {
+  if (stopped_) return;
+  timer_.after(delay, [this] { pass(); });
+}
+
+void router::pass() {
+  if (stopped_ || running_) return;
+  running_ = true;
+  again_ = false;
+  const auto now = core::to_millis(parts_.clock.now());
+  const std::string now_text = std::to_string(now);
+  const std::string lease = std::to_string(options_.lease.count());
+  const std::string most = std::to_string(options_.per_team);
+  std::vector<std::string_view> args = {now_text, options_.name, lease, most};
+  for (const auto& t : parts_.config.teams) args.push_back(t.id);
+  store::run(parts_.commands, parts_.scripts, store::script::route_snapshot, args,
+             [this](store::reply snapshot) {
+               if (stopped_) return;
+               if (!snapshot.is_string()) {  // another daemon routes, or Redis is away
+                 running_ = false;
+                 if (snapshot.failed() && snapshot.is_error()) {
+                   spdlog::error("routing: snapshot failed: {}", snapshot.str());
+                 }
+                 schedule(options_.every);
+                 return;
+               }
+               ++passes_;
+               const std::string actions = decide(snapshot.str());
+               if (actions == "[]") {
+                 running_ = false;
+                 schedule(again_ ? milliseconds(0) : options_.every);
+                 return;
+               }
+               const std::string now_text = std::to_string(core::to_millis(parts_.clock.now()));
+               const std::string_view apply_args[] = {now_text, actions};
+               store::run(parts_.commands, parts_.scripts, store::script::route_apply, apply_args,
+                          [this](store::reply done) {
+                            running_ = false;
+                            if (done.is_integer()) actions_ += done.integer();
+                            if (done.is_error()) {
+                              spdlog::error("routing: applying failed: {}", done.str());
+                            }
+                            schedule(again_ ? milliseconds(0) : options_.every);
+                          });
+             });
+}
+
+std::string router::decide(const std::string& snapshot_text) const {
+  rapidjson::Document snapshot;
+  snapshot.Parse(snapshot_text.c_str(), snapshot_text.size());
+  json::writer actions;
+  actions.start_array();
+  if (snapshot.HasParseError() || !snapshot.IsObject()) {
+    spdlog::error("routing: unreadable snapshot");
+    actions.end_array();
+    return actions.str();
+  }
+  const auto& routing = parts_.config.routing;
+  const auto now = parts_.clock.now();
+  const auto away_after = std::chrono::seconds(routing.away_after_seconds);
+
+  // Staff as the core sees them; pending offers count as load so one pass cannot offer
+  // someone more than they have room for.
+  std::vector<core::staff_state> staff;
+  std::map<std::string, std::size_t, std::less<>> index;
+  for (const auto& s : snapshot["staff"].GetArray()) {
+    core::staff_state st;
+    st.name = string_of(s, "name");
+    st.teams = split_list(string_of(s, "teams"));
+    // Available: chose so, with a dashboard open (or closed for less than the grace period).
+    // Offline: chose so, or closed their last dashboard longer ago than that. Someone who
+    // never opened one (an integration with an API token) is neither: never offered, never
+    // has conversations taken back.
+    const std::string chosen = string_of(s, "presence");
+    const auto left_at = number_of(s, "left_at");
+    const bool sockets = number_of(s, "sockets") > 0;
+    const bool within_grace = left_at > 0 && now - at(left_at) < away_after;
+    const bool gone = !sockets && left_at > 0 && !within_grace;
+    if (chosen == "offline" || gone) {
+      st.status = core::presence::offline;
+    } else if (chosen == "available" && (sockets || within_grace)) {
+      st.status = core::presence::available;
+    } else {
+      st.status = core::presence::away;
+    }
+    st.last_assigned = at(number_of(s, "last_assigned"));
+    const auto& held = s["held"];
+    st.open = static_cast<int>(held.Size() + number_of(s, "offers"));
+    // Conversations come back to the queue from someone who went offline, or who left the
+    // patron unanswered too long.
+    for (const auto& c : held.GetArray()) {
+      if (string_of(c, "status") != "assigned") continue;
+      std::string why;
+      if (st.status == core::presence::offline) {
+        why = st.name + " went offline";
+      } else if (routing.unanswered_minutes > 0 && string_of(c, "last_direction") == "in" &&
+                 now - at(number_of(c, "last_at")) >=
+                     std::chrono::minutes(routing.unanswered_minutes)) {
+        why = "no answer from " + st.name + " in " + std::to_string(routing.unanswered_minutes) +
+              " min";
+      }
+      if (why.empty()) continue;
+      actions.start_object()
+          .field("kind", "requeue")
+          .field("id", string_of(c, "id"))
+          .field("user", st.name)
+          .field("why", why)
+          .end_object();
+    }
+    index[st.name] = staff.size();
+    staff.push_back(std::move(st));
+  }
+
+  const auto& queues = snapshot["queues"];
+  for (const auto& team : parts_.config.teams) {
+    const auto q = queues.FindMember(team.id.c_str());
+    if (q == queues.MemberEnd() || !q->value.IsArray()) continue;
+    std::vector<core::waiting_conversation> waiting;
+    std::vector<std::string> offered_to;  // parallel to `waiting`: a live offer's people
+    std::map<std::string, std::size_t> position;
+    for (const auto& c : q->value.GetArray()) {
+      core::waiting_conversation w;
+      w.id = string_of(c, "id");
+      w.team = team.id;
+      w.waiting_since = at(number_of(c, "waiting_since"));
+      const auto tags = strings_of(c, "tags");
+      w.priority = core::priority_of(routing.priorities, string_of(c, "channel"), tags);
+      if (routing.sticky_days > 0 &&
+          now - at(number_of(c, "last_helped_at")) < std::chrono::days(routing.sticky_days)) {
+        w.last_helper = string_of(c, "last_helper");
+      }
+      w.declined = strings_of(c, "declined");
+      const std::string offer_to = string_of(c, "offer_to");
+      if (!offer_to.empty()) {
+        if (now < at(number_of(c, "offer_expires"))) continue;  // a live offer: leave it be
+        actions.start_object().field("kind", "expire").field("id", w.id).end_object();
+        for (auto& name : split_list(offer_to)) {
+          if (const auto it = index.find(name); it != index.end()) --staff[it->second].open;
+          w.declined.push_back(std::move(name));
+        }
+      }
+      waiting.push_back(std::move(w));
+    }
+    core::order_queue(waiting);
+    for (const auto& w : waiting) {
+      const auto d = core::route(w, team.policy, staff, now);
+      if (d.what == core::routing_decision::kind::overflow) {
+        actions.start_object()
+            .field("kind", "overflow")
+            .field("id", w.id)
+            .field("team", d.team)
+            .end_object();
+      } else if (d.what == core::routing_decision::kind::offer) {
+        actions.start_object().field("kind", "offer").field("id", w.id).key("to").start_array();
+        for (const auto& name : d.to) {
+          actions.string(name);
+          if (const auto it = index.find(name); it != index.end()) ++staff[it->second].open;
+        }
+        actions.end_array()
+            .field("expires", std::to_string(core::to_millis(d.offer_expires)))
+            .end_object();
+      }
+    }
+  }
+  actions.end_array();
+  return actions.str();
+}
+
+}  // namespace askdesk::hub

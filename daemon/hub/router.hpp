@@ -1,0 +1,76 @@
+// The router: once a second (and at once when a conversation is created or freed) the daemon
+// holding the routing lease in Redis reads a snapshot of every team's queue and every staff
+// member's presence and load, decides with core::route() who is offered what, which offers
+// have timed out, what overflows and what goes back to the queue, and carries it out with
+// one script that re-checks each conversation's state. Offers are only offers: taking a
+// conversation is always the atomic claim or accept in Redis, so however many daemons run,
+// a conversation never has two owners. If the lease holder dies, another daemon takes over
+// when the lease expires.
+//
+// Single-threaded: everything runs on the io_context's thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "daemon/config/config.hpp"
+#include "daemon/core/time.hpp"
+#include "daemon/net/timer.hpp"
+#include "daemon/store/event_feed.hpp"
+#include "daemon/store/redis_connection.hpp"
+#include "daemon/store/scripts.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace askdesk::hub {
+
+struct router_parts {
+  boost::asio::io_context& io;
+  const config::daemon_config& config;
+  store::redis_connection& commands;
+  const store::script_set& scripts;
+  store::event_feed& events;
+  const core::clock& clock;
+};
+
+struct router_options {
+  std::string name = "askdesk";  // this daemon in the routing lease
+  std::chrono::milliseconds every{1000};
+  std::chrono::milliseconds lease{5000};
+  std::size_t per_team = 200;  // conversations of each queue considered in one pass
+};
+
+class router {
+ public:
+  router(router_parts parts, router_options options);
+  ~router();
+  router(const router&) = delete;
+  router& operator=(const router&) = delete;
+
+  void start();
+  void stop();
+
+  // Passes that held the lease and decided, and actions carried out, since start.
+  std::uint64_t passes() const { return passes_; }
+  std::uint64_t actions() const { return actions_; }
+
+ private:
+  void schedule(std::chrono::milliseconds delay);
+  void pass();
+  std::string decide(const std::string& snapshot) const;
+
+  router_parts parts_;
+  router_options options_;
+  net::timer timer_;
+  std::uint64_t subscription_ = 0;
+  std::uint64_t passes_ = 0;
+  std::uint64_t actions_ = 0;
+  bool running_ = false;  // a pass is in flight
+  bool again_ = false;    // something changed during it: pass again right after
+  bool stopped_ = true;
+};
+
+}  // namespace askdesk::hub

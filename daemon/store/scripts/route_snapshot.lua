@@ -1,0 +1,47 @@
+-- route_snapshot: what the router needs to decide, read at one instant, for the daemon that
+-- holds the routing lease (taken or renewed here). Returns nil when another daemon holds it.
+-- ARGV: 1 now ms, 2 this daemon's name, 3 lease ms, 4 most conversations per team, 5... teams.
+-- Returns JSON {"staff":[…],"queues":{team:[…]}}.
+local now, me, lease, most = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
+local holder = redis.call('GET', 'routing:lease')
+if holder and holder ~= me then return nil end
+redis.call('SET', 'routing:lease', me, 'PX', lease)
+
+local staff = array()
+for _, name in ipairs(redis.call('SMEMBERS', 'users')) do
+  local u = redis.call('HMGET', 'user:' .. name, 'teams', 'disabled')
+  local s = redis.call('HMGET', 'staff:' .. name, 'presence', 'left_at', 'last_assigned')
+  redis.call('ZREMRANGEBYSCORE', 'sockets:' .. name, '-inf', now)
+  local held = array()
+  for _, id in ipairs(redis.call('SMEMBERS', 'assigned:' .. name)) do
+    local c = redis.call('HMGET', 'conversation:' .. id, 'status', 'last_direction', 'last_at')
+    held[#held + 1] = {id = id, status = c[1] or '', last_direction = c[2] or '',
+                       last_at = tonumber(c[3]) or 0}
+  end
+  if u[2] ~= '1' then
+    staff[#staff + 1] = {name = name, teams = u[1] or '', presence = s[1] or '',
+      left_at = tonumber(s[2]) or 0, last_assigned = tonumber(s[3]) or 0,
+      sockets = redis.call('ZCARD', 'sockets:' .. name),
+      offers = redis.call('SCARD', 'offers:' .. name), held = held}
+  end
+end
+
+local queues = {}
+for i = 5, #ARGV do
+  local team = ARGV[i]
+  local list = array()
+  for _, id in ipairs(redis.call('ZRANGE', 'queue:' .. team, 0, most - 1)) do
+    local c = redis.call('HMGET', 'conversation:' .. id, 'waiting_since', 'channel', 'patron', 'status')
+    if c[4] == 'queued' then
+      local p = redis.call('HMGET', 'patron:' .. (c[3] or ''), 'last_helper', 'last_helped_at')
+      local o = redis.call('HMGET', 'offer:' .. id, 'to', 'expires')
+      list[#list + 1] = {id = id, waiting_since = tonumber(c[1]) or now, channel = c[2] or '',
+        tags = array(redis.call('SMEMBERS', 'conversation:' .. id .. ':tags')),
+        last_helper = p[1] or '', last_helped_at = tonumber(p[2]) or 0,
+        declined = array(redis.call('SMEMBERS', 'conversation:' .. id .. ':declined')),
+        offer_to = o[1] or '', offer_expires = tonumber(o[2]) or 0}
+    end
+  end
+  queues[team] = list
+end
+return encode({staff = staff, queues = queues})

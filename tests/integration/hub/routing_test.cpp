@@ -1,0 +1,168 @@
+// Routing through the real daemon and redis-server: two librarians with the dashboard open,
+// conversations arriving through the replay webhook, offers over /ws/staff, accept, decline,
+// timeouts, presence and returning patrons.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+#include "tests/support/askdesk_daemon.hpp"
+#include "tests/support/ws_client.hpp"
+
+namespace askdesk::testing {
+namespace {
+
+const char* config = R"({
+  "teams": [{"id": "reference", "mode": "least-busy", "capacity": 2, "offer_timeout_seconds": 5}],
+  "connectors": [{"id": "import", "type": "replay", "token": "routing-token-0123456789"}]
+})";
+
+class Routing : public ::testing::Test {
+ protected:
+  Routing() : daemon_(redis_, config) {
+    for (const char* name : {"ann", "bo"}) {
+      daemon_.add_user(name, "staff", {"reference"}, std::string(name) + "-password-12");
+      sessions_[name] = daemon_.login(name, std::string(name) + "-password-12");
+    }
+  }
+
+  // The librarian opens the dashboard: its socket makes them available.
+  ws_client& dashboard(const std::string& name) {
+    auto& feed = feeds_[name];
+    feed = std::make_unique<ws_client>(daemon_.port(), "/ws/staff", daemon_.origin(),
+                                       sessions_[name].cookie);
+    EXPECT_TRUE(feed->read_until(R"("type":"hello")"));
+    return *feed;
+  }
+
+  void patron_writes(const std::string& from, const std::string& id, const std::string& text) {
+    const auto r =
+        http_request("POST", daemon_.url("/webhooks/replay/import"),
+                     R"({"id":")" + id + R"(","from":")" + from + R"(","text":")" + text + R"("})",
+                     {"Authorization: Bearer routing-token-0123456789"});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  // The id of the next conversation offered to `name`, or "" within `wait`.
+  std::string next_offer(const std::string& name,
+                         std::chrono::milliseconds wait = std::chrono::seconds(5)) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto frame = feeds_[name]->read(std::chrono::milliseconds(200));
+      if (!frame || frame->find(R"("event":"offer.created")") == std::string::npos) continue;
+      if (frame->find("\"" + name + "\"") == std::string::npos) continue;  // not to them
+      return json_string(*frame, "conversation");
+    }
+    return "";
+  }
+
+  http_result act(const std::string& name, const std::string& id, const std::string& verb) {
+    return daemon_.call(sessions_[name], "POST", "/api/v1/conversations/" + id + "/" + verb);
+  }
+
+  redis_server redis_;
+  askdesk_daemon daemon_;
+  std::map<std::string, staff_session> sessions_;
+  std::map<std::string, std::unique_ptr<ws_client>> feeds_;
+};
+
+TEST_F(Routing, FiftyConversationsAreSharedByLoadAndNobodyExceedsCapacity) {
+  dashboard("ann");
+  dashboard("bo");
+  for (int i = 0; i < 50; ++i) {
+    patron_writes("p" + std::to_string(i) + "@example.org", "m" + std::to_string(i), "question");
+  }
+  std::map<std::string, int> handled;
+  std::map<std::string, std::vector<std::string>> holding;
+  std::int64_t most_held = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (handled["ann"] + handled["bo"] < 50 && std::chrono::steady_clock::now() < deadline) {
+    for (const std::string name : {"ann", "bo"}) {
+      const std::string id = next_offer(name, std::chrono::milliseconds(300));
+      if (id.empty()) continue;
+      ASSERT_EQ(act(name, id, "accept").status, 200);
+      most_held = std::max(most_held, redis_.command({"SCARD", "assigned:" + name}).integer());
+      ++handled[name];
+      // Each keeps two chats going, closing the older one once a second arrives.
+      holding[name].push_back(id);
+      if (holding[name].size() == 2) {
+        ASSERT_EQ(act(name, holding[name].front(), "close").status, 200);
+        holding[name].erase(holding[name].begin());
+      }
+    }
+  }
+  EXPECT_EQ(handled["ann"] + handled["bo"], 50);
+  EXPECT_EQ(most_held, 2);  // up to the capacity, never past it
+  EXPECT_GE(handled["ann"], 15) << "least-busy shares the work";
+  EXPECT_GE(handled["bo"], 15) << "least-busy shares the work";
+  std::printf("# routing: ann %d, bo %d, most held at once %lld\n", handled["ann"], handled["bo"],
+              static_cast<long long>(most_held));
+}
+
+TEST_F(Routing, ADeclinedOrIgnoredOfferMovesOnToTheNextPerson) {
+  dashboard("ann");
+  dashboard("bo");
+  patron_writes("ada@example.org", "m1", "Can I book a room?");
+  std::string first = next_offer("ann", std::chrono::seconds(3));
+  std::string who = "ann", other = "bo";
+  if (first.empty()) {
+    first = next_offer("bo", std::chrono::seconds(3));
+    std::swap(who, other);
+  }
+  ASSERT_FALSE(first.empty());
+  ASSERT_EQ(act(who, first, "decline").status, 200);
+  EXPECT_EQ(next_offer(other, std::chrono::seconds(3)), first);
+  // The second ignores it: after the offer timeout nobody is left, and it waits.
+  EXPECT_EQ(act(who, first, "accept").status, 409);  // who declined cannot take the offer
+  EXPECT_TRUE(feeds_[other]->read_until(R"("reason":"timeout")", std::chrono::seconds(8)));
+  const auto c = daemon_.call(sessions_[who], "GET", "/api/v1/conversations/" + first);
+  EXPECT_NE(c.body.find(R"("status":"queued")"), std::string::npos) << c.body;
+}
+
+TEST_F(Routing, OnlyAvailableStaffGetOffers) {
+  dashboard("ann");
+  auto away =
+      daemon_.call(sessions_["ann"], "POST", "/api/v1/me/presence", R"({"presence":"away"})");
+  ASSERT_EQ(away.status, 200) << away.body;
+  EXPECT_NE(away.body.find(R"("presence":"away")"), std::string::npos);
+  patron_writes("ada@example.org", "m1", "Hello?");
+  EXPECT_EQ(next_offer("ann", std::chrono::seconds(2)), "");
+  ASSERT_EQ(
+      daemon_.call(sessions_["ann"], "POST", "/api/v1/me/presence", R"({"presence":"available"})")
+          .status,
+      200);
+  const std::string id = next_offer("ann");
+  ASSERT_FALSE(id.empty());
+  const auto state = daemon_.call(sessions_["ann"], "GET", "/api/v1/me/routing");
+  EXPECT_NE(state.body.find(R"("capacity":2)"), std::string::npos) << state.body;
+  EXPECT_NE(state.body.find(R"("offers":[{)"), std::string::npos) << state.body;
+  EXPECT_NE(state.body.find(R"("id":")" + id + "\""), std::string::npos) << state.body;
+  EXPECT_EQ(
+      daemon_.call(sessions_["ann"], "POST", "/api/v1/me/presence", R"({"presence":"asleep"})")
+          .status,
+      400);
+}
+
+TEST_F(Routing, AReturningPatronIsOfferedToTheirLastHelper) {
+  dashboard("ann");
+  dashboard("bo");
+  patron_writes("ada@example.org", "m1", "First question");
+  std::string id = next_offer("ann", std::chrono::seconds(3));
+  std::string helper = "ann";
+  if (id.empty()) {
+    id = next_offer("bo", std::chrono::seconds(3));
+    helper = "bo";
+  }
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(act(helper, id, "accept").status, 200);
+  ASSERT_EQ(act(helper, id, "close").status, 200);
+  // The helper now was assigned last, so least-busy alone would pick the other.
+  patron_writes("ada@example.org", "m2", "A follow-up");
+  const std::string again = next_offer(helper);
+  ASSERT_FALSE(again.empty());
+  EXPECT_NE(again, id);  // a new conversation, offered to the same person
+}
+
+}  // namespace
+}  // namespace askdesk::testing
