@@ -58,6 +58,7 @@ class routes : public std::enable_shared_from_this<routes> {
     router.add("POST", "/api/v1/conversations/{id}/tags", authed(&routes::tags));
     router.add("POST", "/api/v1/conversations/{id}/topic", authed(&routes::set_topic));
     router.add("GET", "/api/v1/topics", authed(&routes::topics));
+    router.add("POST", "/api/v1/conversations/{id}/transfer", authed(&routes::transfer));
     router.add("POST", "/api/v1/conversations/{id}/accept", authed(&routes::accept));
     router.add("POST", "/api/v1/conversations/{id}/decline", authed(&routes::decline));
     router.add("GET", "/api/v1/me/routing", authed(&routes::my_routing));
@@ -222,24 +223,26 @@ class routes : public std::enable_shared_from_this<routes> {
       respond(http_response::from(text.err()));
       return;
     }
-    if (!core::is_valid_utf8(text.value())) {
-      respond(http_response::error(400, "invalid_request", "text: not valid UTF-8"));
+    post_text(params.get("id"), who, kind, text.value(), [respond](core::result<std::string> r) {
+      respond(r ? http_response::json(201, std::move(r.value())) : http_response::from(r.err()));
+    });
+  }
+
+  // Adds a reply or a note by `who` (text already checked for length) to conversation `id`.
+  void post_text(const std::string& id, const principal& who, std::string_view kind,
+                 const std::string& text, std::function<void(core::result<std::string>)> done) {
+    if (!core::is_valid_utf8(text)) {
+      done(core::error{"invalid", "text: not valid UTF-8"});
       return;
     }
     const std::string at = now(), scope = who.scope();
-    const std::string preview = core::preview(text.value(), preview_bytes);
+    const std::string preview = core::preview(text, preview_bytes);
     const std::string& author =
         who.user.display_name.empty() ? who.user.name : who.user.display_name;
-    const std::string_view args[] = {at,
-                                     params.get("id"),
-                                     who.user.name,
-                                     author,
-                                     scope,
-                                     kind,
-                                     text.value(),
-                                     preview,
-                                     who.sees_every_team() ? "1" : "0"};
-    answer(store::script::post_message, args, 201, respond);
+    const std::string_view args[] = {at,     id,      who.user.name,
+                                     author, scope,   kind,
+                                     text,   preview, who.sees_every_team() ? "1" : "0"};
+    store::run_json(p_.redis, p_.scripts, store::script::post_message, args, std::move(done));
   }
 
   void reply(const http_request& r, const route_params& params, const principal& who,
@@ -257,6 +260,55 @@ class routes : public std::enable_shared_from_this<routes> {
     const std::string at = now(), scope = who.scope();
     const std::string_view args[] = {at, params.get("id"), who.user.name, scope};
     answer(store::script::close, args, 200, respond);
+  }
+
+  // Hands the conversation to a team's queue or to a person, after the optional note (an
+  // internal note, so it is written while the caller may still see the conversation).
+  void transfer(const http_request& r, const route_params& params, const principal& who,
+                respond_ref respond) {
+    if (bad_id(params, "conversation", respond)) return;
+    auto body = json_body::parse(r.body);
+    if (!body) {
+      respond(http_response::from(body.err()));
+      return;
+    }
+    auto team = body->optional_text("team", 64);
+    auto user = body->optional_text("user", 64);
+    auto note = body->optional_text("note", max_reply_chars);
+    for (const auto* field : {&team, &user, &note}) {
+      if (!*field) {
+        respond(http_response::from(field->err()));
+        return;
+      }
+    }
+    if (!team.value() && !user.value()) {
+      respond(http_response::error(400, "invalid_request", "give a team, a user, or both"));
+      return;
+    }
+    if (team.value() && !p_.config.find_team(*team.value())) {
+      respond(http_response::error(400, "invalid_request",
+                                   "team '" + *team.value() + "' is not in the configuration"));
+      return;
+    }
+    auto hand_over = [self = shared_from_this(), id = params.get("id"), who,
+                      team = team.value().value_or(""), user = user.value().value_or(""),
+                      respond]() {
+      const std::string at = self->now(), scope = who.scope();
+      const std::string_view args[] = {at, id, scope, team, user};
+      self->answer(store::script::transfer, args, 200, respond);
+    };
+    if (!note.value()) {
+      hand_over();
+      return;
+    }
+    post_text(params.get("id"), who, "note", *note.value(),
+              [hand_over, respond](core::result<std::string> posted) {
+                if (!posted) {
+                  respond(http_response::from(posted.err()));
+                  return;
+                }
+                hand_over();
+              });
   }
 
   // Offers (docs/api.md): accepting is an atomic claim only the people offered can make.

@@ -36,7 +36,8 @@ constexpr std::string_view names[] = {"ingest",
                                       "route_snapshot",
                                       "route_apply",
                                       "offer_reply",
-                                      "read_staff"};
+                                      "read_staff",
+                                      "transfer"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 std::string sha1_hex(std::string_view text) {

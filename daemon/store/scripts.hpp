@@ -41,6 +41,7 @@ enum class script {
   route_apply,
   offer_reply,
   read_staff,
+  transfer,
   count_  // keep last
 };
 

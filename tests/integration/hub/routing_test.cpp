@@ -14,7 +14,8 @@ namespace askdesk::testing {
 namespace {
 
 const char* config = R"({
-  "teams": [{"id": "reference", "mode": "least-busy", "capacity": 2, "offer_timeout_seconds": 5}],
+  "teams": [{"id": "reference", "mode": "least-busy", "capacity": 2, "offer_timeout_seconds": 5},
+            {"id": "circulation"}],
   "connectors": [{"id": "import", "type": "replay", "token": "routing-token-0123456789"}]
 })";
 
@@ -162,6 +163,40 @@ TEST_F(Routing, AReturningPatronIsOfferedToTheirLastHelper) {
   const std::string again = next_offer(helper);
   ASSERT_FALSE(again.empty());
   EXPECT_NE(again, id);  // a new conversation, offered to the same person
+}
+
+TEST_F(Routing, ATransferGoesToAPersonWithANoteOrToAnotherTeamsQueue) {
+  patron_writes("ada@example.org", "m1", "About my interlibrary loan");
+  std::string id;
+  for (int i = 0; i < 100 && id.empty(); ++i) {
+    const auto list = daemon_.call(sessions_["ann"], "GET", "/api/v1/conversations");
+    id = json_string(list.body, "id");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(act("ann", id, "claim").status, 200);
+  const auto to_bo =
+      daemon_.call(sessions_["ann"], "POST", "/api/v1/conversations/" + id + "/transfer",
+                   R"({"user":"bo","note":"Bo knows ILL"})");
+  ASSERT_EQ(to_bo.status, 200) << to_bo.body;
+  EXPECT_NE(to_bo.body.find(R"("assignee":"bo")"), std::string::npos) << to_bo.body;
+  EXPECT_EQ(redis_.command({"SISMEMBER", "assigned:ann", id}).integer(), 0);
+  const auto read = daemon_.call(sessions_["bo"], "GET", "/api/v1/conversations/" + id);
+  EXPECT_NE(read.body.find("Bo knows ILL"), std::string::npos) << read.body;
+  EXPECT_NE(read.body.find(R"("direction":"note")"), std::string::npos) << read.body;
+
+  for (const char* bad : {R"({})", R"({"team":"nowhere"})", R"({"user":"nobody"})"}) {
+    const auto refused =
+        daemon_.call(sessions_["bo"], "POST", "/api/v1/conversations/" + id + "/transfer", bad);
+    EXPECT_EQ(refused.status, 400) << bad << " " << refused.body;
+  }
+  const auto to_team =
+      daemon_.call(sessions_["bo"], "POST", "/api/v1/conversations/" + id + "/transfer",
+                   R"({"team":"circulation"})");
+  ASSERT_EQ(to_team.status, 200) << to_team.body;
+  EXPECT_NE(to_team.body.find(R"("status":"queued")"), std::string::npos) << to_team.body;
+  EXPECT_NE(to_team.body.find(R"("team":"circulation")"), std::string::npos) << to_team.body;
+  EXPECT_EQ(redis_.command({"ZSCORE", "queue:circulation", id}).is_nil(), false);
 }
 
 }  // namespace
