@@ -86,7 +86,10 @@ class routes : public std::enable_shared_from_this<routes> {
     return true;
   }
 
-  void teams(const http_request&, const route_params&, const principal& who, respond_ref respond) {
+  // The caller's teams, or with ?all=true every team (transfers may go anywhere).
+  void teams(const http_request& r, const route_params&, const principal& who,
+             respond_ref respond) {
+    const bool all = r.query_param("all") == "true";
     struct gathering {
       std::vector<const config::team_options*> teams;
       std::vector<std::int64_t> online, waiting;
@@ -95,7 +98,7 @@ class routes : public std::enable_shared_from_this<routes> {
     };
     auto g = std::make_shared<gathering>();
     for (const auto& t : p_.config.teams) {
-      if (who.in_team(t.id)) g->teams.push_back(&t);
+      if (all || who.in_team(t.id)) g->teams.push_back(&t);
     }
     g->online.resize(g->teams.size());
     g->waiting.resize(g->teams.size());

@@ -48,6 +48,7 @@ export const api = {
   login: (username, password) => call('POST', '/login', { username, password }),
   logout: () => call('POST', '/logout'),
   teams: () => call('GET', '/teams'),
+  allTeams: () => call('GET', '/teams?all=true'),
   conversations: (query) => call('GET', `/conversations?${new URLSearchParams(query)}`),
   conversation: (conversation) => call('GET', `/conversations/${id(conversation)}`),
   patron: (patron) => call('GET', `/patrons/${id(patron)}`),
@@ -58,6 +59,11 @@ export const api = {
   close: (conversation) => call('POST', `/conversations/${id(conversation)}/close`, {}),
   topics: () => call('GET', '/topics'),
   setTopic: (conversation, topic) => call('POST', `/conversations/${id(conversation)}/topic`, { topic }),
+  accept: (conversation) => call('POST', `/conversations/${id(conversation)}/accept`, {}),
+  decline: (conversation) => call('POST', `/conversations/${id(conversation)}/decline`, {}),
+  transfer: (conversation, body) => call('POST', `/conversations/${id(conversation)}/transfer`, body),
+  myRouting: () => call('GET', '/me/routing'),
+  setPresence: (presence) => call('POST', '/me/presence', { presence }),
   tags: (conversation, add, remove) =>
     call('POST', `/conversations/${id(conversation)}/tags`, { add, remove }),
 };

@@ -4,6 +4,7 @@ import { allConversations, api } from './api.js';
 import { ConversationView } from './conversation.js';
 import { channelName, el, patronName, refs, waited } from './dom.js';
 import { LiveConnection } from './live.js';
+import { RoutingPanel } from './routing.js';
 
 const connectionText = { live: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline' };
 const alertsKey = 'askdesk:dashboard:alerts';
@@ -60,6 +61,7 @@ function start(user) {
 
   const teams = new Map();  // id → {id, name, online, waiting}
   let topics = [];  // [{id, team}] from the configuration
+  let allTeams = [];  // every team, for transfers
   const conversations = new Map();  // id → the conversation as the REST API gives it
   let ready = false;  // lists loaded; until then events wait in `early`
   let early = [];
@@ -82,10 +84,25 @@ function start(user) {
     },
   });
 
+  const routing = new RoutingPanel(ui, {
+    user,
+    onAccepted(c) {
+      upsert(c);
+      open(c.id);
+    },
+    onOffer: announce,
+    onProblem(text) {
+      ui.problem.textContent = text;
+      ui.problem.hidden = !text;
+      setTimeout(() => { ui.problem.hidden = true; }, 5000);
+    },
+  });
+
   const view = new ConversationView(ui.detail, {
     user,
     live,
     topics: () => topics,
+    teams: () => allTeams,
     onChanged: upsert,
     onOpen: open,
   });
@@ -93,13 +110,15 @@ function start(user) {
   async function reload() {
     ready = false;
     try {
-      const [teamList, topicList, queued, mine] = await Promise.all([
+      const [teamList, everyTeam, topicList, queued, mine] = await Promise.all([
         api.teams(),
+        api.allTeams(),
         api.topics(),
         allConversations({ status: 'queued' }),
         allConversations({ status: 'assigned', assignee: 'me' }),
       ]);
       topics = topicList.items;
+      allTeams = everyTeam.items;
       teams.clear();
       for (const t of teamList.items) teams.set(t.id, t);
       conversations.clear();
@@ -113,6 +132,7 @@ function start(user) {
       setTimeout(reload, 2000);
       return;
     }
+    routing.refresh();
     ready = true;
     const waiting = early;
     early = [];
@@ -137,12 +157,22 @@ function start(user) {
       case 'message.created':
       case 'message.updated':
         if (data.conversation) {
+          const before = conversations.get(data.conversation.id);
+          // What I hold changed: my capacity indicator follows.
+          if ((before && before.assignee === user.name) || data.conversation.assignee === user.name) {
+            routing.refresh();
+          }
           const isNew = frame.event === 'conversation.created' && !conversations.has(data.conversation.id);
           upsert(data.conversation);
           view.onConversation(data.conversation);
           if (isNew && data.conversation.status === 'queued') announce(data.conversation);
         }
         if (data.message) view.onMessage(data.message);
+        routing.onEvent(frame);
+        break;
+      case 'offer.created':
+      case 'offer.ended':
+        routing.onEvent(frame);
         break;
       case 'typing':
         view.onTyping(frame.conversation, data.who, data.name);
@@ -256,6 +286,7 @@ function start(user) {
 
   ui.logout.addEventListener('click', async () => {
     live.stop();
+    routing.stop();
     clearInterval(ticker);
     await api.logout().catch(() => {});
     showLogin();

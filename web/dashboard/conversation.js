@@ -22,10 +22,12 @@ export class ConversationView {
   // `container` is the <main> to draw in; `user` the signed-in user; `live` the staff socket
   // (for typing); `onChanged(conversation)` keeps the lists in step; `onOpen(id)` opens another.
   // `topics()` gives the configured topics ([{id, team}]) for the topic chooser.
-  constructor(container, { user, live, topics, onChanged, onOpen }) {
+  // `teams()` every team, for the transfer dialog.
+  constructor(container, { user, live, topics, teams, onChanged, onOpen }) {
     this.container = container;
     this.user = user;
     this.topics = topics;
+    this.teams = teams;
     this.live = live;
     this.onChanged = onChanged;
     this.onOpen = onOpen;
@@ -70,6 +72,8 @@ export class ConversationView {
     this.summary = el('p', { class: 'summary' });
     this.claimButton = el('button', { type: 'button', 'data-testid': 'claim', text: 'Claim' });
     this.closeButton = el('button', { type: 'button', 'data-testid': 'close', text: 'Close conversation' });
+    this.transferButton = el('button', { type: 'button', class: 'secondary', 'data-testid': 'transfer', text: 'Transfer…' });
+    this.transferDialog = this.buildTransferDialog();
     this.topicSelect = el('select', { id: 'topic-select', 'data-testid': 'topic-select' },
       [el('option', { value: '', text: '(none)' }),
         ...this.topics().map((t) => el('option', { value: t.id, text: `${t.id} (${t.team})` }))]);
@@ -106,9 +110,10 @@ export class ConversationView {
     }, [
       el('header', { class: 'conversation-head' }, [
         el('div', {}, [this.title, this.summary, this.topicRow]),
-        el('div', { class: 'actions' }, [this.claimButton, this.closeButton]),
+        el('div', { class: 'actions' }, [this.claimButton, this.transferButton, this.closeButton]),
       ]),
       this.problem,
+      this.transferDialog,
       el('div', { class: 'conversation-body' }, [
         el('div', { class: 'conversation-main' }, [this.transcript, this.typing, this.replyForm,
           el('div', { class: 'tagging' }, [this.tagList, tagForm])]),
@@ -122,6 +127,7 @@ export class ConversationView {
     this.claimButton.addEventListener('click', () => this.act(() =>
       api.claim(this.id, this.conversation.status === 'assigned')));
     this.closeButton.addEventListener('click', () => this.act(() => api.close(this.id)));
+    this.transferButton.addEventListener('click', () => this.transferDialog.showModal());
     this.replyForm.addEventListener('submit', (e) => {
       e.preventDefault();
       this.post('reply');
@@ -153,6 +159,54 @@ export class ConversationView {
       }
       this.act(() => api.tags(this.id, [tag], [])).then((ok) => { if (ok) tagInput.value = ''; });
     });
+  }
+
+  // A modal dialog: to a team's queue and/or a person, with an optional internal note.
+  buildTransferDialog() {
+    const team = el('select', { id: 'transfer-team', 'data-testid': 'transfer-team' }, [
+      el('option', { value: '', text: '(keep the team)' }),
+      ...this.teams().map((t) => el('option', { value: t.id, text: t.name || t.id }))]);
+    const person = el('input', { id: 'transfer-user', 'data-testid': 'transfer-user', autocomplete: 'off', maxlength: '64' });
+    const note = el('textarea', { id: 'transfer-note', 'data-testid': 'transfer-note', rows: '3' });
+    const problem = el('p', { class: 'error', role: 'alert', hidden: true });
+    const cancel = el('button', { type: 'button', class: 'secondary', text: 'Cancel' });
+    const form = el('form', { method: 'dialog', novalidate: true }, [
+      el('h3', { id: 'transfer-title', text: 'Transfer the conversation' }),
+      el('label', { for: 'transfer-team', text: 'To the queue of' }), team,
+      el('label', { for: 'transfer-user', text: 'Or to a person (user name)' }), person,
+      el('label', { for: 'transfer-note', text: 'Note for them (internal)' }), note,
+      problem,
+      el('div', { class: 'actions' }, [
+        el('button', { type: 'submit', 'data-testid': 'transfer-submit', text: 'Transfer' }), cancel]),
+    ]);
+    const dialog = el('dialog', { class: 'transfer', 'data-testid': 'transfer-dialog', 'aria-labelledby': 'transfer-title' }, [form]);
+    cancel.addEventListener('click', () => dialog.close());
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const body = {};
+      if (team.value) body.team = team.value;
+      if (person.value.trim()) body.user = person.value.trim();
+      if (note.value.trim()) body.note = note.value.trim();
+      if (!body.team && !body.user) {
+        problem.textContent = 'Choose a team or name a person.';
+        problem.hidden = false;
+        return;
+      }
+      try {
+        const answer = await api.transfer(this.id, body);
+        dialog.close();
+        note.value = '';
+        person.value = '';
+        team.value = '';
+        problem.hidden = true;
+        this.onConversation(answer.conversation);
+        this.onChanged(answer.conversation);
+      } catch (err) {
+        problem.textContent = err.message;
+        problem.hidden = false;
+      }
+    });
+    return dialog;
   }
 
   patronPanel(patron, current) {
@@ -242,6 +296,7 @@ export class ConversationView {
     this.claimButton.hidden = !(c.status === 'queued' || (c.status === 'assigned' && !mine && mayForce));
     this.claimButton.textContent = c.status === 'queued' ? 'Claim' : 'Take over';
     this.closeButton.hidden = c.status === 'closed';
+    this.transferButton.hidden = c.status === 'closed';
     this.replyForm.hidden = c.status === 'closed' || (c.status === 'assigned' && !mine && !mayForce);
     this.replyLabel.textContent = `Reply to ${name}`;
     this.topicSelect.value = c.topic || '';

@@ -1,0 +1,123 @@
+// The staff member's side of routing: their presence switch, how many conversations they
+// hold against their capacity, and the offers waiting for them with accept and decline.
+// Offers come from /api/v1/me/routing when the lists load and from offer.* events after.
+import { api } from './api.js';
+import { channelName, el, patronName } from './dom.js';
+
+export class RoutingPanel {
+  // `ui` holds the template's presence, capacity, offers and offers-section elements.
+  constructor(ui, { user, onAccepted, onOffer, onProblem }) {
+    this.ui = ui;
+    this.user = user;
+    this.onAccepted = onAccepted;
+    this.onOffer = onOffer;
+    this.onProblem = onProblem;
+    this.offers = new Map();  // conversation id -> {conversation, expires (ms)}
+    this.refreshing = null;
+    ui.presence.addEventListener('change', async () => {
+      try {
+        this.show(await api.setPresence(ui.presence.value));
+      } catch (e) {
+        this.onProblem(e.message);
+        this.refresh();
+      }
+    });
+    this.ticker = setInterval(() => this.draw(), 1000);
+  }
+
+  stop() {
+    clearInterval(this.ticker);
+  }
+
+  // Reads the state again (after load, and when something of ours changed); calls that come
+  // while one is under way share it.
+  refresh() {
+    if (!this.refreshing) {
+      this.refreshing = api.myRouting()
+        .then((state) => this.show(state))
+        .catch(() => {})
+        .finally(() => { this.refreshing = null; });
+    }
+    return this.refreshing;
+  }
+
+  show(state) {
+    this.ui.presence.value = state.presence;
+    this.ui.capacity.textContent = state.capacity
+      ? `${state.open} of ${state.capacity} open` : `${state.open} open`;
+    this.ui.capacity.dataset.full = String(state.capacity > 0 && state.open >= state.capacity);
+    this.offers.clear();
+    for (const o of state.offers) {
+      this.offers.set(o.conversation.id, { conversation: o.conversation, expires: Date.parse(o.expires) });
+    }
+    this.draw();
+  }
+
+  // An event from /ws/staff.
+  onEvent(frame) {
+    const data = frame.data || {};
+    const forMe = Array.isArray(data.to) && data.to.includes(this.user.name);
+    if (frame.event === 'offer.created' && forMe && data.conversation) {
+      this.offers.set(data.conversation.id, { conversation: data.conversation, expires: Date.parse(data.expires) });
+      this.draw();
+      this.onOffer(data.conversation);
+    } else if (frame.event === 'offer.ended' && forMe) {
+      this.offers.delete(frame.conversation);
+      this.draw();
+    } else if (frame.event === 'conversation.updated' && data.conversation) {
+      const c = data.conversation;
+      if (c.status !== 'queued' && this.offers.delete(c.id)) this.draw();
+    }
+  }
+
+  draw() {
+    if (!this.ui.offers.isConnected) {
+      this.stop();  // signed out
+      return;
+    }
+    const now = Date.now();
+    const items = [];
+    for (const [id, offer] of this.offers) {
+      const left = Math.round((offer.expires - now) / 1000);
+      if (left <= 0) {
+        this.offers.delete(id);
+        continue;
+      }
+      const c = offer.conversation;
+      const accept = el('button', { type: 'button', 'data-testid': 'offer-accept', text: 'Accept' });
+      const decline = el('button', { type: 'button', class: 'secondary', 'data-testid': 'offer-decline', text: 'Decline' });
+      accept.addEventListener('click', () => this.answer(id, 'accept'));
+      decline.addEventListener('click', () => this.answer(id, 'decline'));
+      items.push(el('li', { class: 'offer', 'data-testid': 'offer', 'data-conversation': id }, [
+        el('span', { class: 'name', text: patronName(c) }),
+        el('span', { class: 'wait', text: `${left} s left` }),
+        el('span', { class: 'last', text: c.last_message ? c.last_message.text : '' }),
+        el('span', { class: 'channel', text: [c.topic, channelName(c.channel)].filter(Boolean).join(' · ') }),
+        el('span', { class: 'actions' }, [accept, decline]),
+      ]));
+    }
+    const focused = this.ui.offers.contains(document.activeElement)
+      ? document.activeElement.dataset.testid + ':' + document.activeElement.closest('[data-conversation]')?.dataset.conversation
+      : null;
+    this.ui.offers.replaceChildren(...items);
+    this.ui['offers-section'].hidden = items.length === 0;
+    if (focused) {
+      const [testid, id] = focused.split(':');
+      this.ui.offers.querySelector(`[data-conversation="${CSS.escape(id)}"] [data-testid="${testid}"]`)?.focus();
+    }
+  }
+
+  async answer(id, verb) {
+    try {
+      const answer = verb === 'accept' ? await api.accept(id) : await api.decline(id);
+      this.offers.delete(id);
+      this.draw();
+      if (verb === 'accept' && answer && answer.conversation) this.onAccepted(answer.conversation);
+    } catch (e) {
+      this.offers.delete(id);
+      this.draw();
+      this.onProblem(e.status === 409 ? 'That offer has ended.' : e.message);
+    }
+    this.refresh();
+  }
+}
