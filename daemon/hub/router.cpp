@@ -210,6 +210,13 @@ std::string router::decide(const std::string& snapshot_text) const {
       w.waiting_since = at(number_of(c, "waiting_since"));
       const auto tags = strings_of(c, "tags");
       w.priority = core::priority_of(routing.priorities, string_of(c, "channel"), tags);
+      if (w.priority != number_of(c, "priority")) {  // a tag or the rules changed: show it
+        actions.start_object()
+            .field("kind", "priority")
+            .field("id", w.id)
+            .field("priority", std::int64_t{w.priority})
+            .end_object();
+      }
       if (routing.sticky_days > 0 &&
           now - at(number_of(c, "last_helped_at")) < std::chrono::days(routing.sticky_days)) {
         w.last_helper = string_of(c, "last_helper");

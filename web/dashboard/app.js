@@ -209,8 +209,10 @@ function start(user) {
     const queues = [];
     let waitingTotal = 0;
     for (const team of teams.values()) {
+      // Queue order: priority (routing.priorities) first, then the longest wait.
       const queued = all.filter((c) => c.status === 'queued' && c.team === team.id)
-        .sort((a, b) => (a.waiting_since || a.created_at).localeCompare(b.waiting_since || b.created_at));
+        .sort((a, b) => (b.priority || 0) - (a.priority || 0)
+          || (a.waiting_since || a.created_at).localeCompare(b.waiting_since || b.created_at));
       waitingTotal += queued.length;
       const titleId = `queue-${team.id}`;
       queues.push(el('section', { class: 'queue', 'data-testid': 'queue', 'data-team': team.id, 'aria-labelledby': titleId }, [

@@ -110,6 +110,7 @@ local function conversation_json(id)
     waiting_since = iso(c.waiting_since), closed_at = iso(c.closed_at),
     messages = tonumber(c.messages) or 0, tags = array(tags),
     last_message = {text = c.preview or '', direction = opt(c.last_direction), sent_at = iso(c.last_at)},
+    priority = tonumber(c.priority) or 0,
     topic_reason = (c.topic_source ~= nil and c.topic_source ~= '') and {source = c.topic_source,
       confidence = tonumber(c.topic_confidence) or 0, why = c.topic_why or ''} or cjson.null,
   }

@@ -6,6 +6,7 @@
 --                                                      count as having declined
 --   {"kind":"overflow","id":…,"team":…}                move a waiting conversation to a team
 --   {"kind":"requeue","id":…,"user":…,"why":…}         take it back from its holder
+--   {"kind":"priority","id":…,"priority":n}            its place in the queue changed
 -- Returns the number of actions carried out.
 local now = tonumber(ARGV[1])
 local done = 0
@@ -44,6 +45,10 @@ for _, a in ipairs(cjson.decode(ARGV[2])) do
     local data = {conversation = conversation_json(a.id)}
     emit('conversation.updated', a.id, c.team, data)
     emit('conversation.updated', a.id, a.team, data)
+    done = done + 1
+  elseif a.kind == 'priority' and c.status == 'queued' and (tonumber(c.priority) or 0) ~= a.priority then
+    redis.call('HSET', 'conversation:' .. a.id, 'priority', a.priority)
+    emit('conversation.updated', a.id, c.team, {conversation = conversation_json(a.id)})
     done = done + 1
   elseif a.kind == 'requeue' and c.status == 'assigned' and c.assignee == a.user then
     redis.call('SREM', 'assigned:' .. a.user, a.id)

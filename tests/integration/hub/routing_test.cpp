@@ -21,7 +21,7 @@ const char* config = R"({
 
 class Routing : public ::testing::Test {
  protected:
-  Routing() : daemon_(redis_, config) {
+  explicit Routing(const char* with = config) : daemon_(redis_, with) {
     for (const char* name : {"ann", "bo"}) {
       daemon_.add_user(name, "staff", {"reference"}, std::string(name) + "-password-12");
       sessions_[name] = daemon_.login(name, std::string(name) + "-password-12");
@@ -197,6 +197,51 @@ TEST_F(Routing, ATransferGoesToAPersonWithANoteOrToAnotherTeamsQueue) {
   EXPECT_NE(to_team.body.find(R"("status":"queued")"), std::string::npos) << to_team.body;
   EXPECT_NE(to_team.body.find(R"("team":"circulation")"), std::string::npos) << to_team.body;
   EXPECT_EQ(redis_.command({"ZSCORE", "queue:circulation", id}).is_nil(), false);
+}
+
+class RoutingRules : public Routing {
+ protected:
+  RoutingRules()
+      : Routing(R"({
+          "teams": [{"id": "reference", "mode": "least-busy"}],
+          "routing": {"away_after_seconds": 0, "priorities": [{"tag": "urgent", "priority": 100}]},
+          "connectors": [{"id": "import", "type": "replay", "token": "routing-token-0123456789"}]
+        })") {}
+};
+
+TEST_F(RoutingRules, AHolderWhoGoesOfflineHandsTheConversationBack) {
+  dashboard("ann");
+  patron_writes("ada@example.org", "m1", "Still there?");
+  const std::string id = next_offer("ann");
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(act("ann", id, "accept").status, 200);
+  feeds_["ann"].reset();  // ann closes her only dashboard
+  dashboard("bo");
+  EXPECT_EQ(next_offer("bo"), id);
+  const auto c = daemon_.call(sessions_["bo"], "GET", "/api/v1/conversations/" + id);
+  EXPECT_NE(c.body.find(R"("status":"queued")"), std::string::npos) << c.body;
+}
+
+TEST_F(RoutingRules, APriorityRuleMovesATaggedConversationUp) {
+  patron_writes("ada@example.org", "m1", "My card was stolen");
+  std::string id;
+  for (int i = 0; i < 100 && id.empty(); ++i) {
+    id = json_string(daemon_.call(sessions_["ann"], "GET", "/api/v1/conversations").body, "id");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(daemon_
+                .call(sessions_["ann"], "POST", "/api/v1/conversations/" + id + "/tags",
+                      R"({"add":["urgent"]})")
+                .status,
+            200);
+  std::string body;
+  for (int i = 0; i < 100; ++i) {
+    body = daemon_.call(sessions_["ann"], "GET", "/api/v1/conversations/" + id).body;
+    if (body.find(R"("priority":100)") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(body.find(R"("priority":100)"), std::string::npos) << body;
 }
 
 }  // namespace
