@@ -9,6 +9,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <rapidjson/document.h>
+#include <rapidjson/pointer.h>
+
 namespace askdesk::testing {
 
 askdesk_daemon::askdesk_daemon(redis_server& redis, const std::string& config)
@@ -84,6 +87,14 @@ http_result askdesk_daemon::call(const staff_session& s, const std::string& meth
   std::vector<std::string> headers = {"Cookie: " + s.cookie, "Content-Type: application/json"};
   if (method != "GET") headers.push_back("X-CSRF-Token: " + s.csrf);
   return http_request(method, url(path), body, headers);
+}
+
+std::string json_at(const std::string& json, const std::string& pointer) {
+  rapidjson::Document doc;
+  doc.Parse(json.c_str(), json.size());
+  if (doc.HasParseError()) return "";
+  const auto* v = rapidjson::Pointer(pointer.c_str()).Get(doc);
+  return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : "";
 }
 
 std::string json_string(const std::string& json, const std::string& key) {

@@ -58,4 +58,8 @@ class askdesk_daemon {
 // for ids and tokens in tests.
 std::string json_string(const std::string& json, const std::string& key);
 
+// The string at a JSON Pointer ("/items/0/id") in `json`; "" when absent or not a string.
+// For answers whose member order is not fixed (objects built by the Lua scripts).
+std::string json_at(const std::string& json, const std::string& pointer);
+
 }  // namespace askdesk::testing

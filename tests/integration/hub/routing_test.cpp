@@ -170,7 +170,7 @@ TEST_F(Routing, ATransferGoesToAPersonWithANoteOrToAnotherTeamsQueue) {
   std::string id;
   for (int i = 0; i < 100 && id.empty(); ++i) {
     const auto list = daemon_.call(sessions_["ann"], "GET", "/api/v1/conversations");
-    id = json_string(list.body, "id");
+    id = json_at(list.body, "/items/0/id");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_FALSE(id.empty());
@@ -226,7 +226,8 @@ TEST_F(RoutingRules, APriorityRuleMovesATaggedConversationUp) {
   patron_writes("ada@example.org", "m1", "My card was stolen");
   std::string id;
   for (int i = 0; i < 100 && id.empty(); ++i) {
-    id = json_string(daemon_.call(sessions_["ann"], "GET", "/api/v1/conversations").body, "id");
+    id =
+        json_at(daemon_.call(sessions_["ann"], "GET", "/api/v1/conversations").body, "/items/0/id");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_FALSE(id.empty());

@@ -83,7 +83,7 @@ TEST_F(Topics, AStaffCorrectionMovesTheConversationAndEveryDaemonLearnsItAtOnce)
   askdesk_daemon second(redis_, config_);
   const auto asked = patron_asks(*first_, "Is the makerspace open on Sunday?");
   ASSERT_NE(asked.find(R"("topic":"general")"), std::string::npos) << asked;
-  const std::string id = json_string(asked, "id");
+  const std::string id = json_at(asked, "/items/0/id");
 
   const auto bad = first_->call(sue_, "POST", "/api/v1/conversations/" + id + "/topic",
                                 R"({"topic":"astrology"})");
