@@ -192,7 +192,8 @@ TEST(TopicExamples, ReadsJsonLinesAndNamesTheBadLine) {
 // record; the bar is that the classifier adds to what the rules get right.
 TEST(TopicAccuracy, RulesAloneAndRulesWithTheClassifier) {
   const std::string data = std::string(ASKDESK_SOURCE_DIR) + "/tests/data/topics/";
-  auto training = read_topic_examples(data + "training.jsonl");
+  auto training =
+      read_topic_examples(std::string(ASKDESK_SOURCE_DIR) + "/deploy/topic-examples.jsonl");
   auto questions = read_topic_examples(data + "questions.jsonl");
   ASSERT_TRUE(training) << training.err().message;
   ASSERT_TRUE(questions) << questions.err().message;
