@@ -52,7 +52,9 @@ export function channelName(channel) {
   return channelNames[channel] || channel || '';
 }
 
+// A web chat session id ("w:3b1f…") means nothing to staff; a phone number or address does.
 export function patronName(conversation) {
   const p = conversation.patron || {};
-  return p.name || p.email || p.address || 'Patron';
+  const anonymous = conversation.channel === 'webchat' ? 'Web visitor' : p.address;
+  return p.name || p.email || anonymous || 'Patron';
 }
