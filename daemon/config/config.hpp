@@ -91,7 +91,7 @@ struct routing_options {
   double min_confidence = 0.6;    // the classifier's least confidence to decide alone
   std::int64_t sticky_days = 30;  // a returning patron goes to their last helper within this
   std::int64_t away_after_seconds = 120;  // staff with no dashboard open this long are away
-  std::int64_t unanswered_minutes = 0;    // requeue when the holder leaves a patron unanswered
+  std::int64_t unanswered_minutes = 15;   // requeue when the holder leaves a patron unanswered
   std::vector<core::priority_rule> priorities;  // queue order: higher first
 };
 

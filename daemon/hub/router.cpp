@@ -153,17 +153,16 @@ std::string router::decide(const std::string& snapshot_text) const {
     st.name = string_of(s, "name");
     st.teams = split_list(string_of(s, "teams"));
     // Available: chose so, with a dashboard open (or closed for less than the grace period).
-    // Offline: chose so, or closed their last dashboard longer ago than that. Someone who
-    // never opened one (an integration with an API token) is neither: never offered, never
-    // has conversations taken back.
+    // Offline: chose so; what they hold goes back to the queue. Away otherwise, including
+    // after closing the last dashboard (they keep their conversations; unanswered_minutes
+    // takes back the ones left waiting) and for users who never opened one (integrations).
     const std::string chosen = string_of(s, "presence");
     const auto left_at = number_of(s, "left_at");
-    const bool sockets = number_of(s, "sockets") > 0;
-    const bool within_grace = left_at > 0 && now - at(left_at) < away_after;
-    const bool gone = !sockets && left_at > 0 && !within_grace;
-    if (chosen == "offline" || gone) {
+    const bool connected =
+        number_of(s, "sockets") > 0 || (left_at > 0 && now - at(left_at) < away_after);
+    if (chosen == "offline") {
       st.status = core::presence::offline;
-    } else if (chosen == "available" && (sockets || within_grace)) {
+    } else if (chosen == "available" && connected) {
       st.status = core::presence::available;
     } else {
       st.status = core::presence::away;

@@ -209,14 +209,23 @@ class RoutingRules : public Routing {
         })") {}
 };
 
-TEST_F(RoutingRules, AHolderWhoGoesOfflineHandsTheConversationBack) {
+TEST_F(RoutingRules, ClosingTheDashboardMeansAwayAndGoingOfflineHandsConversationsBack) {
   dashboard("ann");
   patron_writes("ada@example.org", "m1", "Still there?");
   const std::string id = next_offer("ann");
   ASSERT_FALSE(id.empty());
   ASSERT_EQ(act("ann", id, "accept").status, 200);
-  feeds_["ann"].reset();  // ann closes her only dashboard
+  feeds_["ann"].reset();  // ann closes her only dashboard: away, she keeps it
   dashboard("bo");
+  EXPECT_EQ(next_offer("bo", std::chrono::seconds(2)), "");
+  patron_writes("cy@example.org", "m2", "Anyone?");
+  const std::string other = next_offer("bo");  // new ones go to who is there
+  EXPECT_FALSE(other.empty());
+  EXPECT_NE(other, id);
+  ASSERT_EQ(
+      daemon_.call(sessions_["ann"], "POST", "/api/v1/me/presence", R"({"presence":"offline"})")
+          .status,
+      200);
   EXPECT_EQ(next_offer("bo"), id);
   const auto c = daemon_.call(sessions_["bo"], "GET", "/api/v1/conversations/" + id);
   EXPECT_NE(c.body.find(R"("status":"queued")"), std::string::npos) << c.body;
