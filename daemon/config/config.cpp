@@ -162,8 +162,21 @@ void read_teams(json::object_reader& root, daemon_config& c) {
     const std::string where = json::index_path(path, i) + ".overflow_team";
     if (overflow == c.teams[i].id) {
       root.out().add(where, "a team cannot overflow to itself");
-    } else if (!c.find_team(overflow)) {
+      continue;
+    }
+    if (!c.find_team(overflow)) {
       root.out().add(where, "no team with id '" + overflow + "'");
+      continue;
+    }
+    // Following the overflow teams must end somewhere, or a conversation would circle.
+    std::string chain = c.teams[i].id;
+    for (const auto* t = c.find_team(overflow); t; t = c.find_team(t->policy.overflow_team)) {
+      chain += " -> " + t->id;
+      if (t->id == c.teams[i].id) {
+        root.out().add(where, "overflow teams form a loop: " + chain);
+        break;
+      }
+      if (chain.size() > 64 * (c.teams.size() + 1)) break;  // a loop not through this team
     }
   }
 }

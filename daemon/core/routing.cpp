@@ -55,8 +55,9 @@ int priority_of(std::span<const priority_rule> rules, std::string_view channel,
 routing_decision route(const waiting_conversation& c, const team_policy& policy,
                        std::span<const staff_state> staff, timestamp now) {
   routing_decision d;
+  const timestamp arrived = c.in_team_since == timestamp{} ? c.waiting_since : c.in_team_since;
   if (!policy.overflow_team.empty() && policy.overflow_team != c.team &&
-      now - c.waiting_since >= policy.overflow_after) {
+      now - arrived >= policy.overflow_after) {
     d.what = routing_decision::kind::overflow;
     d.team = policy.overflow_team;
     d.why = "waited longer than " + std::to_string(policy.overflow_after.count()) +
@@ -69,7 +70,7 @@ routing_decision route(const waiting_conversation& c, const team_policy& policy,
   // A returning patron goes back to whoever helped them last, when that person can take it.
   if (!c.last_helper.empty()) {
     for (const auto& s : staff) {
-      if (s.name == c.last_helper && can_take(s, policy, c)) {
+      if (s.name == c.last_helper && contains(s.teams, c.team) && can_take(s, policy, c)) {
         d.what = routing_decision::kind::offer;
         d.to = {s.name};
         d.why = "returning patron: " + s.name + " helped them last";

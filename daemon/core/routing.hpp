@@ -8,7 +8,7 @@
 // `least-busy` to the eligible member with the fewest open conversations; `round-robin` to
 // the eligible member assigned longest ago. Eligible: a member of the team, available, under
 // capacity, and not someone who declined it or let an offer of it time out. A returning
-// patron's last helper is offered it first, alone, when eligible by presence and capacity.
+// patron's last helper is offered it first, alone, when they are an eligible member.
 //
 // Pure and deterministic (ties break by name); thread-compatible.
 #pragma once
@@ -51,6 +51,8 @@ struct waiting_conversation {
   std::string id;
   std::string team;
   timestamp waiting_since{};
+  timestamp in_team_since{};          // arrived in `team` (overflow counts from it); the epoch:
+                                      // since waiting_since
   int priority = 0;                   // higher first (see priority_rule)
   std::string last_helper;            // who helped this patron last, within the sticky window
   std::vector<std::string> declined;  // declined it, or let an offer of it time out

@@ -174,8 +174,8 @@ void naive_bayes::learn(std::string_view topic, const std::vector<std::string>& 
   t.examples += weight;
   examples_ = weight < 0 ? examples_ - 1 : examples_ + 1;
   for (const auto& w : words) {
+    if (weight < 0 && !t.counts.contains(w)) continue;  // never counted: nothing to take back
     auto& count = t.counts[w];
-    if (weight < 0 && count == 0) continue;  // never counted: nothing to take back
     count += weight;
     t.words += weight;
     auto& total = vocabulary_[w];

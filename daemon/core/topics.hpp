@@ -71,6 +71,7 @@ result<std::vector<topic_example>> read_topic_examples(const std::string& path);
 // an example is added (or, with weight -1, taken back) in time linear in its length.
 class naive_bayes {
  public:
+  // `weight` is 1 to learn an example, -1 to take one back.
   void learn(std::string_view topic, const std::vector<std::string>& words, int weight = 1);
 
   struct guess {

@@ -178,7 +178,7 @@ std::string router::decide(const std::string& snapshot_text) const {
       if (st.status == core::presence::offline) {
         why = st.name + " went offline";
       } else if (routing.unanswered_minutes > 0 && string_of(c, "last_direction") == "in" &&
-                 now - at(number_of(c, "last_at")) >=
+                 now - at(std::max(number_of(c, "last_at"), number_of(c, "assigned_at"))) >=
                      std::chrono::minutes(routing.unanswered_minutes)) {
         why = "no answer from " + st.name + " in " + std::to_string(routing.unanswered_minutes) +
               " min";
@@ -207,6 +207,7 @@ std::string router::decide(const std::string& snapshot_text) const {
       w.id = string_of(c, "id");
       w.team = team.id;
       w.waiting_since = at(number_of(c, "waiting_since"));
+      w.in_team_since = at(number_of(c, "team_since"));
       const auto tags = strings_of(c, "tags");
       w.priority = core::priority_of(routing.priorities, string_of(c, "channel"), tags);
       if (w.priority != number_of(c, "priority")) {  // a tag or the rules changed: show it
@@ -233,16 +234,34 @@ std::string router::decide(const std::string& snapshot_text) const {
       waiting.push_back(std::move(w));
     }
     core::order_queue(waiting);
-    for (const auto& w : waiting) {
-      const auto d = core::route(w, team.policy, staff, now);
+    for (auto& w : waiting) {
+      auto d = core::route(w, team.policy, staff, now);
+      if (d.what == core::routing_decision::kind::wait && !w.declined.empty()) {
+        // Everyone who could take it has passed on it: start over with them.
+        w.declined.clear();
+        d = core::route(w, team.policy, staff, now);
+        if (d.what == core::routing_decision::kind::offer) {
+          actions.start_object()
+              .field("kind", "forget_declined")
+              .field("id", w.id)
+              .field("team", team.id)
+              .end_object();
+        }
+      }
       if (d.what == core::routing_decision::kind::overflow) {
         actions.start_object()
             .field("kind", "overflow")
             .field("id", w.id)
-            .field("team", d.team)
+            .field("team", team.id)
+            .field("to_team", d.team)
             .end_object();
       } else if (d.what == core::routing_decision::kind::offer) {
-        actions.start_object().field("kind", "offer").field("id", w.id).key("to").start_array();
+        actions.start_object()
+            .field("kind", "offer")
+            .field("id", w.id)
+            .field("team", team.id)
+            .key("to")
+            .start_array();
         for (const auto& name : d.to) {
           actions.string(name);
           if (const auto it = index.find(name); it != index.end()) ++staff[it->second].open;

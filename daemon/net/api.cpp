@@ -79,6 +79,10 @@ class routes : public std::enable_shared_from_this<routes> {
 
   std::string now() const { return std::to_string(core::to_millis(p_.clock.now())); }
 
+  static const std::string& display_name(const principal& who) {
+    return who.user.display_name.empty() ? who.user.name : who.user.display_name;
+  }
+
   static bool bad_id(const route_params& params, std::string_view what, respond_ref respond) {
     if (is_number(params.get("id"))) return false;
     respond(http_response::error(404, "not_found",
@@ -226,26 +230,22 @@ class routes : public std::enable_shared_from_this<routes> {
       respond(http_response::from(text.err()));
       return;
     }
-    post_text(params.get("id"), who, kind, text.value(), [respond](core::result<std::string> r) {
-      respond(r ? http_response::json(201, std::move(r.value())) : http_response::from(r.err()));
-    });
-  }
-
-  // Adds a reply or a note by `who` (text already checked for length) to conversation `id`.
-  void post_text(const std::string& id, const principal& who, std::string_view kind,
-                 const std::string& text, std::function<void(core::result<std::string>)> done) {
-    if (!core::is_valid_utf8(text)) {
-      done(core::error{"invalid", "text: not valid UTF-8"});
+    if (!core::is_valid_utf8(text.value())) {
+      respond(http_response::error(400, "invalid_request", "text: not valid UTF-8"));
       return;
     }
     const std::string at = now(), scope = who.scope();
-    const std::string preview = core::preview(text, preview_bytes);
-    const std::string& author =
-        who.user.display_name.empty() ? who.user.name : who.user.display_name;
-    const std::string_view args[] = {at,     id,      who.user.name,
-                                     author, scope,   kind,
-                                     text,   preview, who.sees_every_team() ? "1" : "0"};
-    store::run_json(p_.redis, p_.scripts, store::script::post_message, args, std::move(done));
+    const std::string preview = core::preview(text.value(), preview_bytes);
+    const std::string_view args[] = {at,
+                                     params.get("id"),
+                                     who.user.name,
+                                     display_name(who),
+                                     scope,
+                                     kind,
+                                     text.value(),
+                                     preview,
+                                     who.sees_every_team() ? "1" : "0"};
+    answer(store::script::post_message, args, 201, respond);
   }
 
   void reply(const http_request& r, const route_params& params, const principal& who,
@@ -293,25 +293,24 @@ class routes : public std::enable_shared_from_this<routes> {
                                    "team '" + *team.value() + "' is not in the configuration"));
       return;
     }
-    auto hand_over = [self = shared_from_this(), id = params.get("id"), who,
-                      team = team.value().value_or(""), user = user.value().value_or(""),
-                      respond]() {
-      const std::string at = self->now(), scope = who.scope();
-      const std::string_view args[] = {at, id, scope, team, user};
-      self->answer(store::script::transfer, args, 200, respond);
-    };
-    if (!note.value()) {
-      hand_over();
+    const std::string text = note.value().value_or("");
+    if (!core::is_valid_utf8(text)) {
+      respond(http_response::error(400, "invalid_request", "note: not valid UTF-8"));
       return;
     }
-    post_text(params.get("id"), who, "note", *note.value(),
-              [hand_over, respond](core::result<std::string> posted) {
-                if (!posted) {
-                  respond(http_response::from(posted.err()));
-                  return;
-                }
-                hand_over();
-              });
+    const std::string at = now(), scope = who.scope(), preview = core::preview(text, preview_bytes);
+    const std::string to_team = team.value().value_or(""), to_user = user.value().value_or("");
+    const std::string_view args[] = {at,
+                                     params.get("id"),
+                                     scope,
+                                     to_team,
+                                     to_user,
+                                     who.user.name,
+                                     display_name(who),
+                                     who.sees_every_team() ? "1" : "0",
+                                     text,
+                                     preview};
+    answer(store::script::transfer, args, 200, respond);
   }
 
   // Offers (docs/api.md): accepting is an atomic claim only the people offered can make.
@@ -334,6 +333,10 @@ class routes : public std::enable_shared_from_this<routes> {
   // The caller's presence, load and waiting offers.
   void my_routing(const http_request&, const route_params&, const principal& who,
                   respond_ref respond) {
+    routing_state(who, respond);
+  }
+
+  void routing_state(const principal& who, const respond_fn& respond) {
     int capacity = 0;
     for (const auto& t : p_.config.teams) {
       if (std::find(who.user.teams.begin(), who.user.teams.end(), t.id) != who.user.teams.end()) {
@@ -345,7 +348,7 @@ class routes : public std::enable_shared_from_this<routes> {
     answer(store::script::read_staff, args, 200, respond);
   }
 
-  void set_presence(const http_request& r, const route_params& params, const principal& who,
+  void set_presence(const http_request& r, const route_params&, const principal& who,
                     respond_ref respond) {
     auto body = json_body::parse(r.body);
     if (!body) {
@@ -361,12 +364,12 @@ class routes : public std::enable_shared_from_this<routes> {
     }
     const std::string_view args[] = {who.user.name, presence.value()};
     store::run(p_.redis, p_.scripts, store::script::set_presence, args,
-               [self = shared_from_this(), r = &r, params, who, respond](store::reply reply) {
+               [self = shared_from_this(), who, respond](store::reply reply) {
                  if (reply.failed()) {
                    respond(http_response::error(503, "unavailable", "Redis is unreachable"));
                    return;
                  }
-                 self->my_routing(*r, params, who, respond);
+                 self->routing_state(who, respond);
                });
   }
 

@@ -84,6 +84,7 @@ function start(user) {
     },
   });
 
+  let problemTimer = 0;
   const routing = new RoutingPanel(ui, {
     user,
     onAccepted(c) {
@@ -94,7 +95,8 @@ function start(user) {
     onProblem(text) {
       ui.problem.textContent = text;
       ui.problem.hidden = !text;
-      setTimeout(() => { ui.problem.hidden = true; }, 5000);
+      clearTimeout(problemTimer);
+      problemTimer = setTimeout(() => { ui.problem.hidden = true; }, 5000);
     },
   });
 

@@ -70,41 +70,41 @@ export class RoutingPanel {
     }
   }
 
+  // Rebuilds the list when offers came or went; otherwise only the seconds left change, so a
+  // click on Accept is never lost to a redraw.
   draw() {
     if (!this.ui.offers.isConnected) {
       this.stop();  // signed out
       return;
     }
     const now = Date.now();
-    const items = [];
     for (const [id, offer] of this.offers) {
-      const left = Math.round((offer.expires - now) / 1000);
-      if (left <= 0) {
-        this.offers.delete(id);
-        continue;
-      }
-      const c = offer.conversation;
-      const accept = el('button', { type: 'button', 'data-testid': 'offer-accept', text: 'Accept' });
-      const decline = el('button', { type: 'button', class: 'secondary', 'data-testid': 'offer-decline', text: 'Decline' });
-      accept.addEventListener('click', () => this.answer(id, 'accept'));
-      decline.addEventListener('click', () => this.answer(id, 'decline'));
-      items.push(el('li', { class: 'offer', 'data-testid': 'offer', 'data-conversation': id }, [
-        el('span', { class: 'name', text: patronName(c) }),
-        el('span', { class: 'wait', text: `${left} s left` }),
-        el('span', { class: 'last', text: c.last_message ? c.last_message.text : '' }),
-        el('span', { class: 'channel', text: [c.topic, channelName(c.channel)].filter(Boolean).join(' · ') }),
-        el('span', { class: 'actions' }, [accept, decline]),
-      ]));
+      if (offer.expires <= now) this.offers.delete(id);
     }
-    const focused = this.ui.offers.contains(document.activeElement)
-      ? document.activeElement.dataset.testid + ':' + document.activeElement.closest('[data-conversation]')?.dataset.conversation
-      : null;
-    this.ui.offers.replaceChildren(...items);
-    this.ui['offers-section'].hidden = items.length === 0;
-    if (focused) {
-      const [testid, id] = focused.split(':');
-      this.ui.offers.querySelector(`[data-conversation="${CSS.escape(id)}"] [data-testid="${testid}"]`)?.focus();
+    const shown = [...this.ui.offers.children].map((n) => n.dataset.conversation);
+    if (shown.join() !== [...this.offers.keys()].join()) {
+      this.ui.offers.replaceChildren(...[...this.offers].map(([id, offer]) => this.item(id, offer)));
+      this.ui['offers-section'].hidden = this.offers.size === 0;
     }
+    for (const node of this.ui.offers.children) {
+      const offer = this.offers.get(node.dataset.conversation);
+      node.querySelector('.wait').textContent = `${Math.ceil((offer.expires - now) / 1000)} s left`;
+    }
+  }
+
+  item(id, offer) {
+    const c = offer.conversation;
+    const accept = el('button', { type: 'button', 'data-testid': 'offer-accept', text: 'Accept' });
+    const decline = el('button', { type: 'button', class: 'secondary', 'data-testid': 'offer-decline', text: 'Decline' });
+    accept.addEventListener('click', () => this.answer(id, 'accept'));
+    decline.addEventListener('click', () => this.answer(id, 'decline'));
+    return el('li', { class: 'offer', 'data-testid': 'offer', 'data-conversation': id }, [
+      el('span', { class: 'name', text: patronName(c) }),
+      el('span', { class: 'wait' }),
+      el('span', { class: 'last', text: c.last_message ? c.last_message.text : '' }),
+      el('span', { class: 'channel', text: [c.topic, channelName(c.channel)].filter(Boolean).join(' · ') }),
+      el('span', { class: 'actions' }, [accept, decline]),
+    ]);
   }
 
   async answer(id, verb) {

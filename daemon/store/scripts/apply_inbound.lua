@@ -70,7 +70,8 @@ if not conversation then
 elseif outcome == 'reopened' then
   team = redis.call('HGET', 'conversation:' .. conversation, 'team')
   redis.call('HSET', 'conversation:' .. conversation, 'status', 'queued', 'assignee', '',
-    'closed_at', '', 'waiting_since', now)
+    'closed_at', '', 'waiting_since', now, 'team_since', now)
+  redis.call('DEL', 'conversation:' .. conversation .. ':declined')
   redis.call('ZADD', 'queue:' .. team, now, conversation)
 else
   team = redis.call('HGET', 'conversation:' .. conversation, 'team')

@@ -5,7 +5,7 @@ local c, err = load_conversation(id, scope)
 if not c then return err end
 if c.status ~= 'closed' then
   if c.assignee ~= '' then redis.call('SREM', 'assigned:' .. c.assignee, id) end
-  clear_offer(id)
+  clear_offer(id, c.team, 'closed')
   redis.call('HSET', 'conversation:' .. id, 'status', 'closed', 'closed_at', now, 'closed_by', user)
   redis.call('ZREM', 'queue:' .. c.team, id)
   touch(id, now)

@@ -20,24 +20,7 @@ if kind == 'out' then
   end
 end
 
-local message = tostring(redis.call('INCR', 'seq:message'))
-redis.call('HSET', 'message:' .. message,
-  'id', message, 'conversation', id, 'direction', kind, 'text', text, 'channel', c.channel,
-  'connector', c.connector, 'author', user, 'author_name', author_name, 'sent_at', now,
-  'received_at', now, 'status', kind == 'note' and 'note' or 'pending')
-redis.call('RPUSH', 'conversation:' .. id .. ':messages', message)
-redis.call('HINCRBY', 'conversation:' .. id, 'messages', 1)
-touch(id, now)
-if kind ~= 'note' then
-  redis.call('HSET', 'conversation:' .. id, 'last_at', now, 'last_direction', kind, 'preview', preview)
-  if kind == 'out' and (c.first_response_at == nil or c.first_response_at == '') then
-    redis.call('HSET', 'conversation:' .. id, 'first_response_at', now)
-  end
-  local patron_name = redis.call('HGET', 'patron:' .. c.patron, 'name') or ''
-  redis.call('XADD', 'outbound', '*', 'message', message, 'conversation', id,
-    'connector', c.connector, 'to', c.address, 'thread', c.thread, 'patron_name', patron_name,
-    'text', text, 'automatic', kind == 'auto' and '1' or '0')
-end
+local message = append_message(c, kind, user, author_name, text, preview, now)
 
 local summary = conversation_json(id)
 if claimed then emit('conversation.updated', id, c.team, {conversation = summary}) end

@@ -153,23 +153,32 @@ local function touch(id, now)
   redis.call('ZADD', 'conversations', now, id)
 end
 
--- Withdraws a conversation's offer, if it has one; returns the names it was offered to.
-local function clear_offer(id)
+-- Appends an event that every dashboard sees; returns its id.
+local function emit(type, conversation_id, team, data)
+  return redis.call('XADD', 'events', 'MAXLEN', '~', EVENTS_MAX_LENGTH, '*',
+    'type', type, 'conversation', conversation_id, 'team', team, 'data', encode(data))
+end
+
+-- Withdraws a conversation's offer, if it has one, telling the people it was offered to why
+-- ('taken', 'closed', 'moved', 'timeout', 'overflow'); returns their names.
+local function clear_offer(id, team, reason)
   local to = redis.call('HGET', 'offer:' .. id, 'to')
-  local people = {}
+  local people = array()
   if not to then return people end
   for name in string.gmatch(to, '[^,]+') do
     people[#people + 1] = name
     redis.call('SREM', 'offers:' .. name, id)
   end
   redis.call('DEL', 'offer:' .. id)
+  emit('offer.ended', id, team, {conversation = id, to = people, reason = reason})
   return people
 end
 
 -- Gives a conversation to `user`, taking it off its queue, its offer and a previous holder;
 -- remembers who helped the patron last (routing offers them the patron's next question).
 local function assign(c, user, now)
-  clear_offer(c.id)
+  clear_offer(c.id, c.team, 'taken')
+  redis.call('DEL', 'conversation:' .. c.id .. ':declined')
   redis.call('HSET', 'staff:' .. user, 'last_assigned', now)
   redis.call('HSET', 'patron:' .. c.patron, 'last_helper', user, 'last_helped_at', now)
   if c.assignee ~= nil and c.assignee ~= '' then redis.call('SREM', 'assigned:' .. c.assignee, c.id) end
@@ -177,6 +186,31 @@ local function assign(c, user, now)
   redis.call('ZREM', 'queue:' .. c.team, c.id)
   redis.call('SADD', 'assigned:' .. user, c.id)
   touch(c.id, now)
+end
+
+-- Adds a staff message ('out' reply, 'note' or 'auto') to conversation `c`; replies and
+-- automatic messages are queued on `outbound` for their connector. Returns the message id.
+local function append_message(c, kind, user, author_name, text, preview, now)
+  local id = c.id
+  local message = tostring(redis.call('INCR', 'seq:message'))
+  redis.call('HSET', 'message:' .. message,
+    'id', message, 'conversation', id, 'direction', kind, 'text', text, 'channel', c.channel,
+    'connector', c.connector, 'author', user, 'author_name', author_name, 'sent_at', now,
+    'received_at', now, 'status', kind == 'note' and 'note' or 'pending')
+  redis.call('RPUSH', 'conversation:' .. id .. ':messages', message)
+  redis.call('HINCRBY', 'conversation:' .. id, 'messages', 1)
+  touch(id, now)
+  if kind ~= 'note' then
+    redis.call('HSET', 'conversation:' .. id, 'last_at', now, 'last_direction', kind, 'preview', preview)
+    if kind == 'out' and (c.first_response_at == nil or c.first_response_at == '') then
+      redis.call('HSET', 'conversation:' .. id, 'first_response_at', now)
+    end
+    local patron_name = redis.call('HGET', 'patron:' .. c.patron, 'name') or ''
+    redis.call('XADD', 'outbound', '*', 'message', message, 'conversation', id,
+      'connector', c.connector, 'to', c.address, 'thread', c.thread, 'patron_name', patron_name,
+      'text', text, 'automatic', kind == 'auto' and '1' or '0')
+  end
+  return message
 end
 
 local function patron_json(id)
@@ -192,9 +226,4 @@ local function patron_json(id)
           addresses = addresses}
 end
 
--- Appends an event that every dashboard sees; returns its id.
-local function emit(type, conversation_id, team, data)
-  return redis.call('XADD', 'events', 'MAXLEN', '~', EVENTS_MAX_LENGTH, '*',
-    'type', type, 'conversation', conversation_id, 'team', team, 'data', encode(data))
-end
 

@@ -14,12 +14,15 @@ for _, name in ipairs(redis.call('SMEMBERS', 'users')) do
   redis.call('ZREMRANGEBYSCORE', 'sockets:' .. name, '-inf', now)
   local held = array()
   for _, id in ipairs(redis.call('SMEMBERS', 'assigned:' .. name)) do
-    local c = redis.call('HMGET', 'conversation:' .. id, 'status', 'last_direction', 'last_at')
+    local c = redis.call('HMGET', 'conversation:' .. id, 'status', 'last_direction', 'last_at',
+      'assigned_at')
     held[#held + 1] = {id = id, status = c[1] or '', last_direction = c[2] or '',
-                       last_at = tonumber(c[3]) or 0}
+                       last_at = tonumber(c[3]) or 0, assigned_at = tonumber(c[4]) or 0}
   end
-  if u[2] ~= '1' then
-    staff[#staff + 1] = {name = name, teams = u[1] or '', presence = s[1] or '',
+  -- A disabled user is listed as offline, so what they held goes back to the queue.
+  do
+    staff[#staff + 1] = {name = name, teams = u[1] or '',
+      presence = u[2] == '1' and 'offline' or (s[1] or ''),
       left_at = tonumber(s[2]) or 0, last_assigned = tonumber(s[3]) or 0,
       sockets = redis.call('ZCARD', 'sockets:' .. name),
       offers = redis.call('SCARD', 'offers:' .. name), held = held}
@@ -32,12 +35,12 @@ for i = 5, #ARGV do
   local list = array()
   for _, id in ipairs(redis.call('ZRANGE', 'queue:' .. team, 0, most - 1)) do
     local c = redis.call('HMGET', 'conversation:' .. id, 'waiting_since', 'channel', 'patron', 'status',
-      'priority')
+      'priority', 'team_since')
     if c[4] == 'queued' then
       local p = redis.call('HMGET', 'patron:' .. (c[3] or ''), 'last_helper', 'last_helped_at')
       local o = redis.call('HMGET', 'offer:' .. id, 'to', 'expires')
       list[#list + 1] = {id = id, waiting_since = tonumber(c[1]) or now, channel = c[2] or '',
-        priority = tonumber(c[5]) or 0,
+        priority = tonumber(c[5]) or 0, team_since = tonumber(c[6]) or tonumber(c[1]) or now,
         tags = array(redis.call('SMEMBERS', 'conversation:' .. id .. ':tags')),
         last_helper = p[1] or '', last_helped_at = tonumber(p[2]) or 0,
         declined = array(redis.call('SMEMBERS', 'conversation:' .. id .. ':declined')),

@@ -25,17 +25,19 @@ end
 
 redis.call('HSET', 'conversation:' .. id, 'topic', topic, 'topic_source', 'staff',
   'topic_confidence', 1, 'topic_why', 'set by ' .. user)
-if team ~= '' and team ~= c.team then
-  redis.call('HSET', 'conversation:' .. id, 'team', team)
-  if c.status == 'queued' then
-    redis.call('ZREM', 'queue:' .. c.team, id)
-    redis.call('ZADD', 'queue:' .. team, tonumber(c.waiting_since) or now, id)
-  end
+-- Only a waiting conversation moves; one somebody holds stays in their team.
+local moves = team ~= '' and team ~= c.team and c.status == 'queued'
+if moves then
+  clear_offer(id, c.team, 'moved')
+  redis.call('DEL', 'conversation:' .. id .. ':declined')
+  redis.call('HSET', 'conversation:' .. id, 'team', team, 'team_since', now)
+  redis.call('ZREM', 'queue:' .. c.team, id)
+  redis.call('ZADD', 'queue:' .. team, tonumber(c.waiting_since) or now, id)
 end
 touch(id, now)
 local data = {conversation = conversation_json(id)}
 -- The old team's dashboards learn it left, the new team's that it arrived.
 emit('conversation.updated', id, c.team, data)
-if team ~= '' and team ~= c.team then emit('conversation.updated', id, team, data) end
-if example ~= '' then emit('topic.learned', id, team ~= '' and team or c.team, {example = example}) end
+if moves then emit('conversation.updated', id, team, data) end
+if example ~= '' then emit('topic.learned', id, moves and team or c.team, {example = example}) end
 return ok(data)

@@ -181,6 +181,12 @@ TEST_F(Routing, ATransferGoesToAPersonWithANoteOrToAnotherTeamsQueue) {
   ASSERT_EQ(to_bo.status, 200) << to_bo.body;
   EXPECT_NE(to_bo.body.find(R"("assignee":"bo")"), std::string::npos) << to_bo.body;
   EXPECT_EQ(redis_.command({"SISMEMBER", "assigned:ann", id}).integer(), 0);
+  // Ann no longer holds it: only bo or a supervisor may move it now.
+  EXPECT_EQ(daemon_
+                .call(sessions_["ann"], "POST", "/api/v1/conversations/" + id + "/transfer",
+                      R"({"user":"ann"})")
+                .status,
+            409);
   const auto read = daemon_.call(sessions_["bo"], "GET", "/api/v1/conversations/" + id);
   EXPECT_NE(read.body.find("Bo knows ILL"), std::string::npos) << read.body;
   EXPECT_NE(read.body.find(R"("direction":"note")"), std::string::npos) << read.body;

@@ -241,6 +241,12 @@ TEST(Config, BadTeamPoliciesAreReportedWithTheirPaths) {
         "routing.priorities[0].priority: required", "routing.priorities[1].colour: unknown key"}) {
     EXPECT_NE(p.problems.find(expected), std::string::npos) << expected << "\n" << p.problems;
   }
+  const auto loop = parse_with(R"({"teams": [{"id": "a", "overflow_team": "b"},
+                                            {"id": "b", "overflow_team": "a"}]})");
+  for (const char* expected : {"teams[0].overflow_team: overflow teams form a loop: a -> b -> a",
+                               "teams[1].overflow_team: overflow teams form a loop: b -> a -> b"}) {
+    EXPECT_NE(loop.problems.find(expected), std::string::npos) << expected << "\n" << loop.problems;
+  }
 }
 
 TEST(Config, RedisUrls) {

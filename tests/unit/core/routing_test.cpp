@@ -92,6 +92,10 @@ TEST(Routing, OverflowAfterTheConfiguredWait) {
   const auto d = route(waiting(), p, staff, t0 + 5min);
   EXPECT_EQ(d.what, kind::overflow);
   EXPECT_EQ(d.team, "circulation");
+  // In the overflow team its overflow clock starts again from its arrival there.
+  auto arrived = waiting();
+  arrived.in_team_since = t0 + 4min;
+  EXPECT_EQ(route(arrived, p, staff, t0 + 5min).what, kind::wait);
   // In the overflow team it is routed by that team's policy.
   auto moved = waiting("circulation");
   const std::vector<staff_state> there = {member("fay", 0, presence::available, {"circulation"})};
@@ -114,6 +118,12 @@ TEST(Routing, AReturningPatronGoesBackToTheirLastHelperFirst) {
   }
   c.declined = {"bo"};
   EXPECT_EQ(route(c, policy(team_mode::least_busy), staff, t0).to,
+            (std::vector<std::string>{"ann"}));
+  // Nor when they are not in the conversation's team (they could not take it).
+  c.declined.clear();
+  const std::vector<staff_state> moved = {member("ann", 0),
+                                          member("bo", 0, presence::available, {"circulation"})};
+  EXPECT_EQ(route(c, policy(team_mode::least_busy), moved, t0).to,
             (std::vector<std::string>{"ann"}));
 }
 
