@@ -83,6 +83,16 @@ class routes : public std::enable_shared_from_this<routes> {
     return who.user.display_name.empty() ? who.user.name : who.user.display_name;
   }
 
+  // The request's JSON object, or nullopt after answering why it is not one.
+  static std::optional<json_body> body_of(const http_request& r, respond_ref respond) {
+    auto body = json_body::parse(r.body);
+    if (!body) {
+      respond(http_response::from(body.err()));
+      return std::nullopt;
+    }
+    return std::move(body.value());
+  }
+
   static bool bad_id(const route_params& params, std::string_view what, respond_ref respond) {
     if (is_number(params.get("id"))) return false;
     respond(http_response::error(404, "not_found",
@@ -205,11 +215,8 @@ class routes : public std::enable_shared_from_this<routes> {
     if (bad_id(params, "conversation", respond)) return;
     bool force = false;
     if (!r.body.empty()) {
-      auto body = json_body::parse(r.body);
-      if (!body) {
-        respond(http_response::from(body.err()));
-        return;
-      }
+      auto body = body_of(r, respond);
+      if (!body) return;
       force = body->flag("force") && who.sees_every_team();
     }
     const std::string at = now(), scope = who.scope();
@@ -220,11 +227,8 @@ class routes : public std::enable_shared_from_this<routes> {
   void post(const http_request& r, const route_params& params, const principal& who,
             std::string_view kind, respond_ref respond) {
     if (bad_id(params, "conversation", respond)) return;
-    auto body = json_body::parse(r.body);
-    if (!body) {
-      respond(http_response::from(body.err()));
-      return;
-    }
+    auto body = body_of(r, respond);
+    if (!body) return;
     auto text = body->text("text", max_reply_chars);
     if (!text) {
       respond(http_response::from(text.err()));
@@ -265,16 +269,13 @@ class routes : public std::enable_shared_from_this<routes> {
     answer(store::script::close, args, 200, respond);
   }
 
-  // Hands the conversation to a team's queue or to a person, after the optional note (an
-  // internal note, so it is written while the caller may still see the conversation).
+  // Hands the conversation to a team's queue or to a person, with an optional internal note,
+  // in one script (transfer.lua checks who may move it and to whom).
   void transfer(const http_request& r, const route_params& params, const principal& who,
                 respond_ref respond) {
     if (bad_id(params, "conversation", respond)) return;
-    auto body = json_body::parse(r.body);
-    if (!body) {
-      respond(http_response::from(body.err()));
-      return;
-    }
+    auto body = body_of(r, respond);
+    if (!body) return;
     auto team = body->optional_text("team", 64);
     auto user = body->optional_text("user", 64);
     auto note = body->optional_text("note", max_reply_chars);
@@ -350,11 +351,8 @@ class routes : public std::enable_shared_from_this<routes> {
 
   void set_presence(const http_request& r, const route_params&, const principal& who,
                     respond_ref respond) {
-    auto body = json_body::parse(r.body);
-    if (!body) {
-      respond(http_response::from(body.err()));
-      return;
-    }
+    auto body = body_of(r, respond);
+    if (!body) return;
     auto presence = body->text("presence", 16);
     if (!presence || (presence.value() != "available" && presence.value() != "away" &&
                       presence.value() != "offline")) {
@@ -389,11 +387,8 @@ class routes : public std::enable_shared_from_this<routes> {
   void set_topic(const http_request& r, const route_params& params, const principal& who,
                  respond_ref respond) {
     if (bad_id(params, "conversation", respond)) return;
-    auto body = json_body::parse(r.body);
-    if (!body) {
-      respond(http_response::from(body.err()));
-      return;
-    }
+    auto body = body_of(r, respond);
+    if (!body) return;
     auto topic = body->text("topic", 64);
     if (!topic) {
       respond(http_response::from(topic.err()));
@@ -415,11 +410,8 @@ class routes : public std::enable_shared_from_this<routes> {
   void tags(const http_request& r, const route_params& params, const principal& who,
             respond_ref respond) {
     if (bad_id(params, "conversation", respond)) return;
-    auto body = json_body::parse(r.body);
-    if (!body) {
-      respond(http_response::from(body.err()));
-      return;
-    }
+    auto body = body_of(r, respond);
+    if (!body) return;
     auto add = body->strings("add");
     auto remove = body->strings("remove");
     if (!add || !remove) {
