@@ -268,6 +268,7 @@ void read_routing(json::object_reader& r, daemon_config& c, const defaults& fall
         r.out().add(r.child_path("examples"),
                     routing.examples + " has examples of '" + topic + "', which is not in topics");
       }
+      routing.example_set = std::move(read.value());
     }
   }
   r.finish();

@@ -15,6 +15,7 @@
 
 #include "daemon/core/result.hpp"
 #include "daemon/core/routing.hpp"
+#include "daemon/core/topics.hpp"
 #include "daemon/json/document.hpp"
 #include "daemon/json/problems.hpp"
 #include "daemon/json/reader.hpp"
@@ -86,8 +87,9 @@ struct topic_options {
 };
 
 struct routing_options {
-  std::string default_topic;      // when nothing decides; "" leaves such conversations untopiced
-  std::string examples;           // JSON-lines training file, relative to the config file; "": none
+  std::string default_topic;  // when nothing decides; "" leaves such conversations untopiced
+  std::string examples;       // JSON-lines training file, relative to the config file; "": none
+  std::vector<core::topic_example> example_set;  // what `examples` holds, read while checking it
   double min_confidence = 0.6;    // the classifier's least confidence to decide alone
   std::int64_t sticky_days = 30;  // a returning patron goes to their last helper within this
   std::int64_t away_after_seconds = 120;  // staff with no dashboard open this long are away

@@ -32,14 +32,11 @@ core::topic_settings topic_settings_of(const config::daemon_config& c) {
 topic_model::topic_model(const config::daemon_config& c, store::redis_connection& commands,
                          store::event_feed& events)
     : classifier_(topic_settings_of(c)), commands_(commands), events_(events) {
-  if (c.routing.examples.empty()) return;
-  auto examples = core::read_topic_examples(c.routing.examples);
-  if (!examples) {
-    spdlog::warn("topics: {}; starting without those examples", examples.err().message);
-    return;
+  for (const auto& e : c.routing.example_set) classifier_.learn(e.topic, e.text);
+  if (!c.routing.examples.empty()) {
+    spdlog::info("topics: learned {} examples from {}", c.routing.example_set.size(),
+                 c.routing.examples);
   }
-  for (const auto& e : examples.value()) classifier_.learn(e.topic, e.text);
-  spdlog::info("topics: learned {} examples from {}", examples.value().size(), c.routing.examples);
 }
 
 topic_model::~topic_model() { stop(); }

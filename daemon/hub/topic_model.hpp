@@ -20,8 +20,7 @@ namespace askdesk::hub {
 
 class topic_model {
  public:
-  // Reads the examples file named in config (already checked by the config loader; a file
-  // that vanished since is logged and skipped).
+  // Learns the examples the config loader read from routing.examples.
   topic_model(const config::daemon_config& c, store::redis_connection& commands,
               store::event_feed& events);
   ~topic_model();

@@ -171,6 +171,8 @@ TEST(Config, TopicsCarryTheirRulesAndRoutingItsClassifier) {
   EXPECT_EQ(c->routing.default_topic, "general");
   EXPECT_DOUBLE_EQ(c->routing.min_confidence, 0.7);
   EXPECT_EQ(c->routing.examples, dir.file("examples.jsonl"));  // next to the config file
+  ASSERT_EQ(c->routing.example_set.size(), 1u);  // read once, here, for the classifier
+  EXPECT_EQ(c->routing.example_set[0].topic, "circulation");
 }
 
 TEST(Config, BadTopicRulesAndRoutingAreReportedWithTheirPaths) {
