@@ -109,6 +109,16 @@ export async function startStack({ config } = {}) {
       for (const t of teams) args.push('--team', t);
       execFileSync(binary, args, { env, input: `${password}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
     },
+    // Opens the dashboard in `context` and signs in; with `live`, waits until it says Live.
+    async signIn(context, name, password, { live = true } = {}) {
+      const page = await context.newPage();
+      await page.goto(`${url}/`);
+      await page.getByTestId('login-username').fill(name);
+      await page.getByTestId('login-password').fill(password);
+      await page.getByTestId('login-submit').click();
+      if (live) await page.getByTestId('connection').filter({ hasText: 'Live' }).waitFor();
+      return page;
+    },
     // A fresh browser profile (its own cookies and localStorage), with console errors kept.
     async newContext(options = {}) {
       const context = await browser.newContext(options);

@@ -15,15 +15,7 @@ before(async () => {
 });
 after(async () => { await stack?.stop(); });
 
-async function signIn(context) {
-  const page = await context.newPage();
-  await page.goto(`${stack.url}/`);
-  await page.getByTestId('login-username').fill('bea');
-  await page.getByTestId('login-password').fill('bea-password-1');
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('connection').filter({ hasText: 'Live' }).waitFor();
-  return page;
-}
+const signIn = (context) => stack.signIn(context, 'bea', 'bea-password-1');
 
 async function widgetOn(context, url, name) {
   const page = await context.newPage();

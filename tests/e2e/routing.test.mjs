@@ -28,12 +28,7 @@ async function patronAsks(text) {
 
 test('offers, presence, capacity and transfer', async () => {
   const staff = await stack.newContext({ bypassCSP: true });
-  const desk = await staff.newPage();
-  await desk.goto(`${stack.url}/`);
-  await desk.getByTestId('login-username').fill('ann');
-  await desk.getByTestId('login-password').fill('ann-password-1');
-  await desk.getByTestId('login-submit').click();
-  await desk.getByTestId('connection').filter({ hasText: 'Live' }).waitFor();
+  const desk = await stack.signIn(staff, 'ann', 'ann-password-1');
 
   await stack.step('a new question is offered to the available librarian', async () => {
     assert.equal(await desk.getByTestId('presence').inputValue(), 'available');

@@ -25,12 +25,7 @@ after(async () => { await stack?.stop(); });
 
 test('a question lands in its topic team, says why, and a correction moves it', async () => {
   const staff = await stack.newContext({ bypassCSP: true });
-  const desk = await staff.newPage();
-  await desk.goto(`${stack.url}/`);
-  await desk.getByTestId('login-username').fill('tess');
-  await desk.getByTestId('login-password').fill('tess-password-1');
-  await desk.getByTestId('login-submit').click();
-  await desk.getByTestId('connection').filter({ hasText: 'Live' }).waitFor();
+  const desk = await stack.signIn(staff, 'tess', 'tess-password-1');
 
   const patron = await (await stack.newContext()).newPage();
   await stack.step('the renewal question goes to circulation', async () => {
