@@ -24,6 +24,7 @@ build=(
   libgmime-3.0-dev                  # MIME parsing for email: charsets, encoded words, multiparts
   libre2-dev                        # topic rules' regular expressions: linear time on hostile text
   libutf8proc-dev                   # case and accent folding (NFKD, case fold) for topic matching
+  libicu-dev                        # CLDR dates in the patron's language for after-hours replies ("mardi 24 novembre à 09:00")
   libgtest-dev libgmock-dev         # unit tests (also built by the default Debug build)
 )
 run=(

@@ -1,5 +1,7 @@
 #include "daemon/config/config.hpp"
 
+#include "daemon/config/team_hours.hpp"
+
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -151,6 +153,7 @@ void read_teams(json::object_reader& root, daemon_config& c) {
         r->integer("overflow_after_minutes",
                    std::chrono::duration_cast<std::chrono::minutes>(policy.overflow_after).count(),
                    1, 24 * 60));
+    read_team_hours(*r, team);
     r->finish();
     c.teams.push_back(std::move(team));
   }

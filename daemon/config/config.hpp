@@ -13,8 +13,10 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/core/auto_reply.hpp"
 #include "daemon/core/result.hpp"
 #include "daemon/core/routing.hpp"
+#include "daemon/core/schedule.hpp"
 #include "daemon/core/topics.hpp"
 #include "daemon/json/document.hpp"
 #include "daemon/json/problems.hpp"
@@ -73,6 +75,19 @@ struct team_options {
   // broadcast|least-busy|round-robin, "capacity" per member, "offer_timeout_seconds",
   // "overflow_team" and "overflow_after_minutes".
   core::team_policy policy;
+  // Opening hours: "timezone" (IANA), "hours" ({"mon": [["09:00","17:00"]], ...}; a missing
+  // day is closed) and "exceptions" ([{"date": "2026-12-25", "hours": []}]). None: always
+  // open.
+  std::optional<core::opening_hours> hours;
+  // The language of automatic messages when the patron's is unknown; default "en".
+  std::string language = "en";
+  // "auto_ack": what a patron who writes while the team is closed is told, once per closed
+  // period, by channel ("*": any) then language; {patron_name}, {team}, {next_open}.
+  // Default: a short English and French message. {} sends none.
+  core::message_templates auto_ack;
+  // "busy_ack": the same while the team is open but nobody is available; {patron_name},
+  // {team}. Default none.
+  core::message_templates busy_ack;
 };
 
 // A topic and the rules that recognise it (daemon/core/topics.hpp says how they match).

@@ -1,0 +1,204 @@
+#include "daemon/config/team_hours.hpp"
+
+#include <array>
+
+namespace askdesk::config {
+
+namespace {
+
+constexpr std::array<std::string_view, 7> day_keys = {"mon", "tue", "wed", "thu",
+                                                      "fri", "sat", "sun"};
+
+std::string_view member_name(const rapidjson::Value::ConstMemberIterator& m) {
+  return {m->name.GetString(), m->name.GetStringLength()};
+}
+
+// [["09:00","12:00"], ["13:00","17:00"]] at `path`; problems for anything else.
+std::vector<core::daily_range> read_ranges(const rapidjson::Value& list, const std::string& path,
+                                           json::problems& out) {
+  std::vector<core::daily_range> ranges;
+  if (!list.IsArray()) {
+    out.add(path, R"(must be a list of ["HH:MM", "HH:MM"] ranges)");
+    return ranges;
+  }
+  for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
+    const auto& pair = list[i];
+    const std::string at = json::index_path(path, i);
+    if (!pair.IsArray() || pair.Size() != 2 || !pair[0].IsString() || !pair[1].IsString()) {
+      out.add(at, R"(must be ["HH:MM", "HH:MM"], e.g. ["09:00", "17:00"])");
+      continue;
+    }
+    const std::string_view from(pair[0].GetString(), pair[0].GetStringLength());
+    const std::string_view to(pair[1].GetString(), pair[1].GetStringLength());
+    if (!core::parse_clock_time(from, false) || !core::parse_clock_time(to, true)) {
+      out.add(at, "times must be HH:MM from 00:00 to 23:59 (24:00 as an end), not [\"" +
+                      std::string(from) + "\", \"" + std::string(to) + "\"]");
+    } else if (auto r = core::parse_daily_range(from, to)) {
+      ranges.push_back(*r);
+    } else {
+      out.add(at, "an empty range: opening and closing at " + std::string(from));
+    }
+  }
+  if (auto overlap = core::find_overlap(ranges)) out.add(path, "ranges overlap: " + *overlap);
+  return ranges;
+}
+
+// The part of `ranges` past midnight, as ranges of the next day.
+std::vector<core::daily_range> spill(const std::vector<core::daily_range>& ranges) {
+  std::vector<core::daily_range> out;
+  for (const auto& r : ranges) {
+    if (r.to > 24 * 60) out.push_back({0, r.to - 24 * 60});
+  }
+  return out;
+}
+
+void read_week(json::object_reader& hours, core::opening_hours::week& week) {
+  for (std::size_t d = 0; d < day_keys.size(); ++d) {
+    if (const auto* list = hours.raw(day_keys[d])) {
+      week[d] = read_ranges(*list, hours.child_path(day_keys[d]), hours.out());
+    }
+  }
+  hours.finish();
+  // A range that runs over midnight must not overlap the next day's first ranges.
+  for (std::size_t d = 0; d < day_keys.size(); ++d) {
+    const auto& next = week[(d + 1) % 7];
+    for (const auto& late : spill(week[d])) {
+      for (const auto& early : next) {
+        if (early.from < late.to) {
+          hours.out().add(hours.child_path(day_keys[(d + 1) % 7]),
+                          "overlaps " + std::string(day_keys[d]) +
+                              "'s range running past "
+                              "midnight until " +
+                              core::to_string(late).substr(6));
+        }
+      }
+    }
+  }
+}
+
+void read_exceptions(const rapidjson::Value& list, const std::string& path, json::problems& out,
+                     const json::environment& env, core::opening_hours::exception_map& exceptions) {
+  if (!list.IsArray()) {
+    out.add(path, R"(must be a list of {"date": "YYYY-MM-DD", "hours": [...]})");
+    return;
+  }
+  for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
+    auto e = json::object_reader::open(list[i], json::index_path(path, i), out, env);
+    if (!e) continue;
+    const auto text = e->required_string("date");
+    const auto date = text ? core::parse_date(*text) : std::nullopt;
+    if (text && !date) {
+      e->out().add(e->child_path("date"), "must be a real date as YYYY-MM-DD, not '" + *text + "'");
+    }
+    std::vector<core::daily_range> ranges;
+    if (const auto* hours = e->raw("hours")) {
+      ranges = read_ranges(*hours, e->child_path("hours"), out);
+    } else {
+      out.add(e->child_path("hours"), "required ([] for closed all day)");
+    }
+    e->finish();
+    if (date && !exceptions.emplace(*date, std::move(ranges)).second) {
+      out.add(e->child_path("date"), "a second exception for " + *text);
+    }
+  }
+}
+
+// {"sms": {"en": "..."}, "*": {"en": "...", "fr": "..."}}
+core::message_templates read_templates(const rapidjson::Value& value, const std::string& path,
+                                       json::problems& out, const json::environment& env,
+                                       std::span<const std::string_view> placeholders) {
+  core::message_templates templates;
+  if (!value.IsObject()) {
+    out.add(path, R"(must be an object of channels ("*" for any), e.g. {"*": {"en": "..."}})");
+    return templates;
+  }
+  for (auto c = value.MemberBegin(); c != value.MemberEnd(); ++c) {
+    const std::string channel(member_name(c));
+    const std::string channel_path = path + "." + channel;
+    if (channel != "*" && !is_valid_id(channel)) {
+      out.add(channel_path, "must be a channel name (webchat, sms, email, ...) or \"*\"");
+      continue;
+    }
+    if (!c->value.IsObject() || c->value.MemberCount() == 0) {
+      out.add(channel_path, R"(must be an object of languages, e.g. {"en": "..."})");
+      continue;
+    }
+    auto& texts = templates[channel];
+    for (auto l = c->value.MemberBegin(); l != c->value.MemberEnd(); ++l) {
+      const std::string where = channel_path + "." + std::string(member_name(l));
+      const auto language = core::normalize_language(member_name(l));
+      if (!language) {
+        out.add(where, "must be a language tag such as en, fr or fr-CA");
+        continue;
+      }
+      auto text = json::read_string(l->value, where, out, env);
+      if (!text) continue;
+      if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
+        out.add(where, "must not be empty");
+      } else if (auto problem = core::template_problem(*text, placeholders)) {
+        out.add(where, *problem);
+      } else {
+        texts[*language] = std::move(*text);
+      }
+    }
+  }
+  return templates;
+}
+
+}  // namespace
+
+core::message_templates default_auto_ack() {
+  return {{"*",
+           {{"en",
+             "Thank you for your message. {team} is closed right now; a librarian will "
+             "answer after we open on {next_open}."},
+            {"fr",
+             "Merci de votre message. {team} est fermé pour le moment ; une personne vous "
+             "répondra après l'ouverture, {next_open}."}}}};
+}
+
+void read_team_hours(json::object_reader& r, team_options& team) {
+  auto& out = r.out();
+  const auto zone = r.optional_string("timezone");
+  if (zone && !core::is_known_zone(*zone)) {
+    out.add(r.child_path("timezone"),
+            "unknown time zone '" + *zone + "' (an IANA name such as America/Toronto)");
+  }
+  core::opening_hours::week week;
+  core::opening_hours::exception_map exceptions;
+  auto hours = r.object("hours");
+  if (hours) read_week(*hours, week);
+  const auto* listed = r.raw("exceptions");
+  if (listed) read_exceptions(*listed, r.child_path("exceptions"), out, r.env(), exceptions);
+  if ((hours || listed) && !zone) {
+    out.add(r.child_path("timezone"), "required with hours (an IANA name such as America/Toronto)");
+  } else if (listed && !hours) {
+    out.add(r.child_path("hours"), "required with exceptions ({} for closed except on them)");
+  }
+  if (hours && zone && core::is_known_zone(*zone)) {
+    team.hours.emplace(*zone, std::move(week), std::move(exceptions));
+  }
+
+  if (auto language = r.optional_string("language")) {
+    if (auto tag = core::normalize_language(*language)) {
+      team.language = *tag;
+    } else {
+      out.add(r.child_path("language"), "must be a language tag such as en, fr or fr-CA");
+    }
+  }
+  static constexpr std::string_view closed_values[] = {"patron_name", "team", "next_open"};
+  static constexpr std::string_view busy_values[] = {"patron_name", "team"};
+  if (const auto* v = r.raw("auto_ack")) {
+    if (!hours) {
+      out.add(r.child_path("auto_ack"), "needs hours: a team without hours is always open");
+    }
+    team.auto_ack = read_templates(*v, r.child_path("auto_ack"), out, r.env(), closed_values);
+  } else {
+    team.auto_ack = default_auto_ack();
+  }
+  if (const auto* v = r.raw("busy_ack")) {
+    team.busy_ack = read_templates(*v, r.child_path("busy_ack"), out, r.env(), busy_values);
+  }
+}
+
+}  // namespace askdesk::config

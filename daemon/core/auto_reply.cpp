@@ -1,0 +1,191 @@
+#include "daemon/core/auto_reply.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace askdesk::core {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(" \t\r\n");
+  return s.substr(first, last - first + 1);
+}
+
+const std::string* fact(const inbound_message& m, std::string_view key) {
+  const auto it = m.facts.find(std::string(key));
+  return it == m.facts.end() ? nullptr : &it->second;
+}
+
+// Why the address's local part marks a machine or a list, or nullopt.
+std::optional<std::string> automated_address(std::string_view address) {
+  const auto at = address.rfind('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::string local = lower(address.substr(0, at));
+  static constexpr std::array<std::string_view, 7> machines = {
+      "mailer-daemon", "postmaster", "listserv",    "majordomo",
+      "no-reply",      "noreply",    "do-not-reply"};
+  if (std::find(machines.begin(), machines.end(), local) != machines.end()) {
+    return "sender " + std::string(address) + " is automated";
+  }
+  if (local.ends_with("-request") || local.starts_with("owner-")) {
+    return "sender " + std::string(address) + " is a mailing list";
+  }
+  return std::nullopt;
+}
+
+bool language_subtag(std::string_view s, std::size_t min, std::size_t max) {
+  return s.size() >= min && s.size() <= max &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c); });
+}
+
+}  // namespace
+
+std::optional<std::string> automated_sender(const inbound_message& m) {
+  if (const auto* v = fact(m, fact_auto_submitted)) {
+    // "auto-replied; owner-email=..." -> "auto-replied"; only "no" marks a person.
+    const std::string token = lower(trim(std::string_view(*v).substr(0, v->find(';'))));
+    if (!token.empty() && token != "no") return "Auto-Submitted: " + std::string(trim(*v));
+  }
+  if (const auto* v = fact(m, fact_precedence)) {
+    const std::string value = lower(trim(*v));
+    if (value == "bulk" || value == "list" || value == "junk") return "Precedence: " + value;
+  }
+  if (const auto* v = fact(m, fact_list_id); v && !trim(*v).empty()) {
+    return "a mailing list (List-Id " + std::string(trim(*v)) + ")";
+  }
+  if (const auto* v = fact(m, fact_return_path)) {
+    const auto path = trim(*v);
+    if (path.empty() || path == "<>") return "an empty envelope sender (a bounce)";
+    if (auto why = automated_address(path)) return why;
+  }
+  if (const auto* v = fact(m, fact_auto_response_suppress)) {
+    const std::string value = lower(*v);
+    if (value.find("all") != std::string::npos || value.find("autoreply") != std::string::npos ||
+        value.find("oof") != std::string::npos) {
+      return "X-Auto-Response-Suppress: " + std::string(trim(*v));
+    }
+  }
+  if (trim(m.sender_address).empty()) return "no sender";
+  return automated_address(m.sender_address);
+}
+
+sms_keyword sms_keyword_of(std::string_view text) {
+  auto word = trim(text);
+  while (!word.empty() && (word.back() == '.' || word.back() == '!')) word.remove_suffix(1);
+  const std::string w = lower(trim(word));
+  for (std::string_view k : {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}) {
+    if (w == k) return sms_keyword::opt_out;
+  }
+  for (std::string_view k : {"start", "unstop", "yes"}) {
+    if (w == k) return sms_keyword::opt_in;
+  }
+  if (w == "help" || w == "info") return sms_keyword::help;
+  return sms_keyword::none;
+}
+
+std::optional<std::string> normalize_language(std::string_view tag) {
+  if (tag.empty() || tag.size() > 35) return std::nullopt;
+  std::string out = lower(tag);
+  std::replace(out.begin(), out.end(), '_', '-');
+  std::size_t start = 0;
+  bool first = true;
+  while (start <= out.size()) {
+    const auto end = std::min(out.find('-', start), out.size());
+    const std::string_view part(out.data() + start, end - start);
+    const bool fits = first ? language_subtag(part, 2, 3) &&
+                                  std::all_of(part.begin(), part.end(),
+                                              [](unsigned char c) { return std::isalpha(c); })
+                            : language_subtag(part, 1, 8);
+    if (!fits) return std::nullopt;
+    first = false;
+    start = end + 1;
+  }
+  return out;
+}
+
+std::optional<chosen_template> choose_template(const message_templates& templates,
+                                               std::string_view channel, std::string_view language,
+                                               std::string_view fallback_language) {
+  auto by_channel = templates.find(channel);
+  if (by_channel == templates.end()) by_channel = templates.find("*");
+  if (by_channel == templates.end() || by_channel->second.empty()) return std::nullopt;
+  const auto& texts = by_channel->second;
+  const std::string wanted = normalize_language(language).value_or("");
+  const std::string primary = wanted.substr(0, wanted.find('-'));
+  for (std::string_view key : {std::string_view(wanted), std::string_view(primary),
+                               fallback_language, std::string_view("en")}) {
+    if (key.empty()) continue;
+    if (const auto it = texts.find(key); it != texts.end())
+      return chosen_template{it->second, it->first};
+  }
+  return chosen_template{texts.begin()->second, texts.begin()->first};
+}
+
+std::string fill_template(std::string_view text, const template_values& values) {
+  std::string out;
+  out.reserve(text.size() + 64);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if ((c == '{' || c == '}') && i + 1 < text.size() && text[i + 1] == c) {
+      out += c;
+      ++i;
+      continue;
+    }
+    if (c == '{') {
+      const auto close = text.find('}', i);
+      if (close != std::string_view::npos) {
+        const auto name = text.substr(i + 1, close - i - 1);
+        if (const auto it = values.find(name); it != values.end()) {
+          if (it->second.empty()) {
+            // Drop the space before an empty value when punctuation follows it.
+            const char next = close + 1 < text.size() ? text[close + 1] : '\0';
+            if (!out.empty() && out.back() == ' ' &&
+                (next == ',' || next == '.' || next == '!' || next == '?' || next == ';')) {
+              out.pop_back();
+            }
+          }
+          out += it->second;
+          i = close;
+          continue;
+        }
+      }
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::optional<std::string> template_problem(std::string_view text,
+                                            std::span<const std::string_view> known) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if ((c == '{' || c == '}') && i + 1 < text.size() && text[i + 1] == c) {
+      ++i;
+      continue;
+    }
+    if (c == '}') return "a lone '}' (write '}}' for a brace)";
+    if (c != '{') continue;
+    const auto close = text.find('}', i);
+    if (close == std::string_view::npos) return "a '{' without its '}' (write '{{' for a brace)";
+    const auto name = text.substr(i + 1, close - i - 1);
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      std::string list;
+      for (const auto k : known) list += (list.empty() ? "{" : ", {") + std::string(k) + "}";
+      return "unknown placeholder {" + std::string(name) + "}; use " + list;
+    }
+    i = close;
+  }
+  return std::nullopt;
+}
+
+}  // namespace askdesk::core
