@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/config/config.hpp"
 #include "daemon/core/message.hpp"
@@ -123,6 +124,9 @@ struct connector_services {
   store::event_feed& events;  // every change, live (connectors that push to patrons)
   core::metrics& metrics;
   const core::clock& clock;
+  // Every connector of the daemon, this one included; complete once start() runs (the web
+  // chat's offline form hands a question to the channel the patron chose).
+  const std::vector<std::unique_ptr<connector>>& peers;
 };
 
 // A connector's config block, read and checked. Each factory derives its own.

@@ -14,7 +14,7 @@ namespace {
 
 // Options that take a value; every other --option is a flag from this list.
 const std::vector<std::string> valued = {"--config", "--log-level", "--listen", "--role",
-                                         "--team",   "--user",      "--name"};
+                                         "--team",   "--user",      "--name",   "--clock-start"};
 const std::vector<std::string> known_flags = {"--password-stdin", "--help"};
 
 std::string executable_dir() {
@@ -78,12 +78,15 @@ std::string usage() {
   return R"(askdesk: one hub for a library's patron conversations (web chat, SMS, email, ...).
 
 Usage:
-  askdesk serve [--config FILE] [--log-level LEVEL] [--listen HOST:PORT]
+  askdesk serve [--config FILE] [--log-level LEVEL] [--listen HOST:PORT] [--clock-start TIME]
       Runs the daemon. Without --config it runs a local hub: HTTP on 127.0.0.1:8080,
       Redis from $ASKDESK_REDIS_URL (or the private server ./deploy/quickstart.sh starts,
       or redis://127.0.0.1:6379/0), web chat on, one team "reference".
       LEVEL is trace, debug, info, warn, error, critical or off (default: the config's
       log_level, else info). --listen overrides the config's http.listen.
+      --clock-start runs the daemon's clock from TIME (RFC 3339, e.g.
+      2026-11-23T23:00:00-05:00) instead of now, to try opening hours on a test
+      instance; never on the live one.
       SIGTERM or SIGINT stops it cleanly.
   askdesk user add NAME --role staff|supervisor|admin [--team T]... [--name "Display Name"]
                    --password-stdin

@@ -74,8 +74,10 @@ net::header_list default_headers() {
 class daemon {
  public:
   daemon(const config::daemon_config& c, connectors::registry& registry,
-         std::vector<std::unique_ptr<connectors::connector_settings>> settings)
+         std::vector<std::unique_ptr<connectors::connector_settings>> settings,
+         std::chrono::milliseconds clock_offset)
       : config_(c),
+        clock_(clock_offset),
         scripts_(c.redis),
         commands_(store::redis_connection::create(io_, redis_options(c, scripts_, "commands"))),
         reader_(store::redis_connection::create(io_, redis_options(c, scripts_, "inbound"))),
@@ -101,8 +103,8 @@ class daemon {
                                          router_)),
         signals_(io_, SIGINT, SIGTERM),
         deadline_(io_) {
-    const connectors::connector_services services{io_,      router_, hub_,     config_, *commands_,
-                                                  scripts_, events_, metrics_, clock_};
+    const connectors::connector_services services{
+        io_, router_, hub_, config_, *commands_, scripts_, events_, metrics_, clock_, connectors_};
     for (auto& s : settings) {
       const auto& spec = *std::find_if(c.connectors.begin(), c.connectors.end(),
                                        [&](const auto& sp) { return sp.id == s->id; });
@@ -202,7 +204,7 @@ class daemon {
 
   const config::daemon_config& config_;
   asio::io_context io_{1};
-  core::wall_clock clock_;
+  core::offset_clock clock_;
   core::metrics metrics_;
   store::script_set scripts_;
   std::unique_ptr<store::redis_connection> commands_;
@@ -238,8 +240,19 @@ void setup_logging(const std::string& level) {
 
 int run_serve(const cli::arguments& args) {
   if (!args.positional.empty()) {
-    std::cerr << "usage: askdesk serve [--config FILE] [--log-level LEVEL] [--listen HOST:PORT]\n";
+    std::cerr << "usage: askdesk serve [--config FILE] [--log-level LEVEL] [--listen HOST:PORT]"
+                 " [--clock-start TIME]\n";
     return 2;
+  }
+  std::chrono::milliseconds clock_offset{0};
+  if (const std::string start = args.option("--clock-start"); !start.empty()) {
+    const auto at = core::parse_iso8601(start);
+    if (!at) {
+      std::cerr << "askdesk: --clock-start must be an RFC 3339 time, like "
+                   "2026-11-23T23:00:00-05:00\n";
+      return 2;
+    }
+    clock_offset = *at - core::wall_clock().now();
   }
   config::defaults defaults = cli::environment_defaults();
   defaults.listen = args.option("--listen");
@@ -260,7 +273,11 @@ int run_serve(const cli::arguments& args) {
 
   connectors::registry registry;
   connectors::register_builtin_connectors(registry);
-  daemon d(loaded->config, registry, std::move(loaded->connectors));
+  if (clock_offset.count() != 0) {
+    spdlog::warn("the clock starts at {} (--clock-start), not at the real time",
+                 args.option("--clock-start"));
+  }
+  daemon d(loaded->config, registry, std::move(loaded->connectors), clock_offset);
   return d.run();
 }
 

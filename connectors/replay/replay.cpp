@@ -1,5 +1,7 @@
 #include "connectors/replay/replay.hpp"
 
+#include "daemon/core/auto_reply.hpp"
+
 #include <openssl/crypto.h>
 
 #include "daemon/core/text.hpp"
@@ -43,6 +45,16 @@ class replay_connector final : public connector {
   connector_health health() const override { return health_; }
 
  private:
+  // The original message's headers that the automatic-reply rules read (an integration that
+  // forwards mail passes them on); others are ignored.
+  static void read_headers(json::object_reader& headers, core::inbound_message& m) {
+    for (const auto name : core::loop_headers) {
+      if (auto value = headers.optional_string(name)) {
+        m.facts[std::string(core::fact_for_header(name))] = *value;
+      }
+    }
+  }
+
   void receive(const net::http_request& request, net::respond_fn respond) {
     const std::string_view auth = request.header("authorization");
     if (!auth.starts_with("Bearer ") || !same_secret(auth.substr(7), settings_.token)) {
@@ -69,6 +81,7 @@ class replay_connector final : public connector {
       m.team = body->string("team", "");
       m.received_at = services_.clock.now();
       m.sent_at = m.received_at;
+      if (auto headers = body->object("headers")) read_headers(*headers, m);
       if (auto sent = body->optional_string("sent_at")) {
         if (auto t = core::parse_iso8601(*sent)) {
           m.sent_at = *t;

@@ -1,11 +1,14 @@
 #include "connectors/webchat/webchat.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <unordered_map>
 #include <unordered_set>
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/config/team_hours.hpp"
+#include "daemon/core/auto_reply.hpp"
 #include "daemon/core/text.hpp"
 #include "daemon/json/document.hpp"
 #include "daemon/json/writer.hpp"
@@ -91,6 +94,22 @@ bool plausible_email(std::string_view e) {
          e.find_first_of(" \t\r\n<>") == std::string_view::npos;
 }
 
+// "+1 (555) 010-0199" -> "+15550100199"; "" unless 7 to 15 digits, optionally after a "+".
+std::string normalize_phone(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c >= '0' && c <= '9') {
+      out += c;
+    } else if (c == '+' && out.empty()) {
+      out += c;
+    } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') {
+      return "";
+    }
+  }
+  const std::size_t digits = out.size() - (out.starts_with('+') ? 1 : 0);
+  return digits >= 7 && digits <= 15 ? out : "";
+}
+
 class webchat_connector;
 
 // One patron socket. Owned by its connection; the connector keeps a plain pointer to it
@@ -118,6 +137,13 @@ class patron_socket final : public net::websocket_handler,
   void hello(const rapidjson::Value& frame);
   void welcome(const std::string& token, const std::string& after);
   void message(const rapidjson::Value& frame);
+  void offline(const rapidjson::Value& frame);
+  void send_hours();
+  // The patron's text in `frame` when it may be sent now (not empty, not too long, within
+  // the rate limit); otherwise tells the patron why and returns nullopt.
+  std::optional<std::string> accept_text(const rapidjson::Value& frame, const std::string& id);
+  // Delivers `m` to the hub and answers the patron with `ok` once it is stored.
+  void deliver(core::inbound_message m, const std::string& client_id, frame ok);
 
   webchat_connector& owner_;
   net::websocket_peer* peer_ = nullptr;
@@ -128,6 +154,7 @@ class patron_socket final : public net::websocket_handler,
   std::string team_;
   std::string name_;
   std::string email_;
+  std::string language_;  // BCP 47, from the page (hello's "lang"); "" when unknown
   std::deque<std::chrono::steady_clock::time_point> recent_;  // sends within the last minute
   std::chrono::steady_clock::time_point last_typing_{};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
@@ -361,6 +388,10 @@ void patron_socket::on_message(std::string_view text) {
   }
   if (type == "message") {
     message(root);
+  } else if (type == "offline") {
+    offline(root);
+  } else if (type == "hours") {
+    send_hours();
   } else if (type == "typing") {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_typing_ < std::chrono::seconds(1)) return;
@@ -390,6 +421,7 @@ void patron_socket::hello(const rapidjson::Value& frame) {
   const std::string_view email = string_member(frame, "email");
   if (core::count_code_points(name) <= max_name_chars) name_ = name;
   if (email.size() <= max_email_chars && plausible_email(email)) email_ = email;
+  language_ = core::normalize_language(string_member(frame, "lang")).value_or("");
   const std::string token(string_member(frame, "token"));
   std::string after(string_member(frame, "after"));
   if (after.find_first_not_of("0123456789") != std::string::npos) after.clear();
@@ -450,81 +482,84 @@ void patron_socket::welcome(const std::string& token, const std::string& after) 
     if (r.is_integer()) *online = r.integer();
   });
   const std::string_view args[] = {owner_.id(), address_, after};
-  store::run_json(services.redis, services.scripts, store::script::patron_transcript, args,
-                  [weak, token, online](core::result<std::string> r) {
-                    auto self = weak.lock();
-                    if (!self || !*self->alive_) return;
-                    if (!r) {
-                      self->send(error_frame("unavailable",
-                                             "the chat is unavailable for a moment; reconnecting"));
-                      if (self->peer_) self->peer_->close(1011, "storage unavailable");
-                      return;
-                    }
-                    auto doc = json::document::parse(r.value());
-                    if (!doc) return;
-                    const auto& root = doc->root();
-                    const auto* team = self->owner_.services().config.find_team(self->team_);
-                    const auto& s = self->owner_.settings();
-                    json::writer w;
-                    w.start_object()
-                        .field("type", "welcome")
-                        .field("token", token)
-                        .key("team")
-                        .start_object()
-                        .field("id", self->team_)
-                        .field("name", team ? team->name : self->team_)
-                        .end_object()
-                        .field("online", *online > 0)
-                        .key("conversation");
-                    const auto c = root.FindMember("conversation");
-                    if (c != root.MemberEnd() && c->value.IsObject()) {
-                      w.start_object()
-                          .field("id", string_member(c->value, "id"))
-                          .field("status", string_member(c->value, "status"))
-                          .end_object();
-                    } else {
-                      w.null();
-                    }
-                    w.key("messages").start_array();
-                    const auto messages = root.FindMember("messages");
-                    if (messages != root.MemberEnd() && messages->value.IsArray()) {
-                      for (const auto& m : messages->value.GetArray()) {
-                        write_patron_message(w, m, self->address_);
-                      }
-                    }
-                    w.end_array()
-                        .key("limits")
-                        .start_object()
-                        .field("max_message_chars", s.max_message_chars)
-                        .field("messages_per_minute", s.messages_per_minute)
-                        .end_object()
-                        .end_object();
-                    self->ready_ = true;
-                    self->online_known = true;
-                    self->online = *online > 0;
-                    self->owner_.attach(self.get());
-                    self->send(make_frame(w));
-                  });
+  store::run_json(
+      services.redis, services.scripts, store::script::patron_transcript, args,
+      [weak, token, online](core::result<std::string> r) {
+        auto self = weak.lock();
+        if (!self || !*self->alive_) return;
+        if (!r) {
+          self->send(
+              error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
+          if (self->peer_) self->peer_->close(1011, "storage unavailable");
+          return;
+        }
+        auto doc = json::document::parse(r.value());
+        if (!doc) return;
+        const auto& root = doc->root();
+        const auto* team = self->owner_.services().config.find_team(self->team_);
+        const auto& s = self->owner_.settings();
+        json::writer w;
+        w.start_object()
+            .field("type", "welcome")
+            .field("token", token)
+            .key("team")
+            .start_object()
+            .field("id", self->team_)
+            .field("name", team ? team->name : self->team_)
+            .end_object()
+            .field("online", *online > 0)
+            .key("hours");
+        if (team) {
+          config::write_opening(w, *team, self->owner_.services().clock.now(), self->language_);
+        } else {
+          w.null();
+        }
+        w.key("conversation");
+        const auto c = root.FindMember("conversation");
+        if (c != root.MemberEnd() && c->value.IsObject()) {
+          w.start_object()
+              .field("id", string_member(c->value, "id"))
+              .field("status", string_member(c->value, "status"))
+              .end_object();
+        } else {
+          w.null();
+        }
+        w.key("messages").start_array();
+        const auto messages = root.FindMember("messages");
+        if (messages != root.MemberEnd() && messages->value.IsArray()) {
+          for (const auto& m : messages->value.GetArray()) {
+            write_patron_message(w, m, self->address_);
+          }
+        }
+        w.end_array()
+            .key("limits")
+            .start_object()
+            .field("max_message_chars", s.max_message_chars)
+            .field("messages_per_minute", s.messages_per_minute)
+            .end_object()
+            .end_object();
+        self->ready_ = true;
+        self->online_known = true;
+        self->online = *online > 0;
+        self->owner_.attach(self.get());
+        self->send(make_frame(w));
+      });
 }
 
-void patron_socket::message(const rapidjson::Value& frame) {
+std::optional<std::string> patron_socket::accept_text(const rapidjson::Value& frame,
+                                                      const std::string& client_id) {
   const auto& s = owner_.settings();
-  const std::string client_id(string_member(frame, "client_id"));
-  if (!valid_client_id(client_id)) {
-    send(error_frame("invalid", "client_id must be 1 to 64 letters, digits, - or _"));
-    return;
-  }
-  const std::string text(string_member(frame, "text"));
+  std::string text(string_member(frame, "text"));
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
     send(error_frame("empty", "the message is empty", client_id));
-    return;
+    return std::nullopt;
   }
   if (core::count_code_points(text) > static_cast<std::size_t>(s.max_message_chars)) {
     send(error_frame(
         "too_long",
         "messages can be at most " + std::to_string(s.max_message_chars) + " characters",
         client_id));
-    return;
+    return std::nullopt;
   }
   const auto now = std::chrono::steady_clock::now();
   while (!recent_.empty() && now - recent_.front() >= std::chrono::minutes(1)) recent_.pop_front();
@@ -537,11 +572,20 @@ void patron_socket::message(const rapidjson::Value& frame) {
         "rate_limited",
         "you are sending messages too fast; try again in " + std::to_string(wait) + " s",
         client_id));
-    return;
+    return std::nullopt;
   }
   recent_.push_back(now);
+  return text;
+}
 
-  const auto& services = owner_.services();
+void patron_socket::message(const rapidjson::Value& frame) {
+  const std::string client_id(string_member(frame, "client_id"));
+  if (!valid_client_id(client_id)) {
+    send(error_frame("invalid", "client_id must be 1 to 64 letters, digits, - or _"));
+    return;
+  }
+  auto text = accept_text(frame, client_id);
+  if (!text) return;
   core::inbound_message m;
   m.connector = owner_.id();
   m.channel = "webchat";
@@ -549,13 +593,86 @@ void patron_socket::message(const rapidjson::Value& frame) {
   m.thread = address_;
   m.sender_address = address_;
   m.sender_name = name_;
-  m.text = text;
+  m.text = std::move(*text);
   m.team = team_;
+  if (!email_.empty()) m.facts["email"] = email_;
+  json::writer w;
+  w.start_object().field("type", "ack").field("client_id", client_id).end_object();
+  deliver(std::move(m), client_id, make_frame(w));
+}
+
+// The form the widget offers while the team is closed: a question and how to answer it. It
+// becomes a conversation on the chosen channel when askdesk has a connector for it (the
+// acknowledgement and the replies go out there); otherwise it stays in this chat, with the
+// address on the patron's record for staff.
+void patron_socket::offline(const rapidjson::Value& frame) {
+  const std::string client_id(string_member(frame, "client_id"));
+  if (!valid_client_id(client_id)) {
+    send(error_frame("invalid", "client_id must be 1 to 64 letters, digits, - or _"));
+    return;
+  }
+  const std::string_view reply_by = string_member(frame, "reply_by");
+  const std::string_view given = string_member(frame, "address");
+  std::string address;
+  if (reply_by == "email" && given.size() <= max_email_chars && plausible_email(given)) {
+    address = given;
+  } else if (reply_by == "sms") {
+    address = normalize_phone(given);
+  }
+  if (address.empty()) {
+    send(error_frame("invalid",
+                     reply_by == "sms" ? "please give a phone number, e.g. +1 555 010 0199"
+                                       : "please give an email address, e.g. ada@example.org",
+                     client_id));
+    return;
+  }
+  const std::string_view name = string_member(frame, "name");
+  if (core::count_code_points(name) > max_name_chars) {
+    send(error_frame("invalid", "a name of at most 80 characters, please", client_id));
+    return;
+  }
+  auto text = accept_text(frame, client_id);
+  if (!text) return;
+  if (!name.empty()) name_ = name;
+  if (reply_by == "email") email_ = address;
+
+  core::inbound_message m;
+  m.external_id = "form:" + address_ + ":" + client_id;
+  m.sender_name = name_;
+  m.text = std::move(*text);
+  m.team = team_;
+  m.facts["offline_form"] = "1";
+  m.facts[reply_by == "email" ? "email" : "phone"] = address;
+  const auto& peers = owner_.services().peers;
+  const auto peer = std::find_if(peers.begin(), peers.end(),
+                                 [&](const auto& c) { return c->channel() == reply_by; });
+  if (peer != peers.end()) {
+    m.connector = (*peer)->id();
+    m.channel = std::string(reply_by);
+    m.thread = address;
+    m.sender_address = address;
+  } else {
+    m.connector = owner_.id();
+    m.channel = "webchat";
+    m.thread = address_;
+    m.sender_address = address_;
+  }
+  json::writer w;
+  w.start_object()
+      .field("type", "offline_ack")
+      .field("client_id", client_id)
+      .field("channel", m.channel)
+      .end_object();
+  deliver(std::move(m), client_id, make_frame(w));
+}
+
+void patron_socket::deliver(core::inbound_message m, const std::string& client_id, frame ok) {
+  const auto& services = owner_.services();
   m.sent_at = services.clock.now();
   m.received_at = m.sent_at;
-  if (!email_.empty()) m.facts["email"] = email_;
+  if (!language_.empty()) m.facts[std::string(core::fact_language)] = language_;
   std::weak_ptr<patron_socket> weak = weak_from_this();
-  services.sink.deliver(std::move(m), [weak, client_id](core::result<delivery> r) {
+  services.sink.deliver(std::move(m), [weak, client_id, ok](core::result<delivery> r) {
     auto self = weak.lock();
     if (!self) return;
     self->owner_.record(r);
@@ -568,10 +685,18 @@ void patron_socket::message(const rapidjson::Value& frame) {
           client_id));
       return;
     }
-    json::writer w;
-    w.start_object().field("type", "ack").field("client_id", client_id).end_object();
-    self->send(make_frame(w));
+    self->send(ok);
   });
+}
+
+void patron_socket::send_hours() {
+  const auto* team = owner_.services().config.find_team(team_);
+  if (!team) return;
+  json::writer w;
+  w.start_object().field("type", "hours").key("hours");
+  config::write_opening(w, *team, owner_.services().clock.now(), language_);
+  w.end_object();
+  send(make_frame(w));
 }
 
 class webchat_factory final : public connector_factory {

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "daemon/core/local_format.hpp"
+
 namespace askdesk::config {
 
 namespace {
@@ -199,6 +201,83 @@ void read_team_hours(json::object_reader& r, team_options& team) {
   if (const auto* v = r.raw("busy_ack")) {
     team.busy_ack = read_templates(*v, r.child_path("busy_ack"), out, r.env(), busy_values);
   }
+}
+
+opening_summary summarize_opening(const team_options& team, core::timestamp now,
+                                  std::string_view language) {
+  opening_summary s;
+  if (!team.hours) {
+    s.state.open = true;
+    return s;
+  }
+  s.state = team.hours->at(now);
+  if (!s.state.open && s.state.next_open && !language.empty()) {
+    s.next_open_text = core::format_day_and_time(team.hours->local(*s.state.next_open), language);
+  }
+  return s;
+}
+
+namespace {
+
+void write_ranges(json::writer& w, const std::vector<core::daily_range>& ranges) {
+  w.start_array();
+  for (const auto& r : ranges) {
+    w.start_array()
+        .string(core::format_clock_time(r.from, false))
+        .string(core::format_clock_time(r.to, true))
+        .end_array();
+  }
+  w.end_array();
+}
+
+void write_time(json::writer& w, std::string_view key, const std::optional<core::timestamp>& t) {
+  w.key(key);
+  if (t) {
+    w.string(core::format_iso8601(*t));
+  } else {
+    w.null();
+  }
+}
+
+}  // namespace
+
+void write_opening(json::writer& w, const team_options& team, core::timestamp now,
+                   std::string_view language) {
+  const auto language_tag = core::normalize_language(language).value_or(team.language);
+  const auto s = summarize_opening(team, now, language_tag);
+  w.start_object().field("team", team.id).field("name", team.name).field("open", s.state.open);
+  write_time(w, "closes_at", s.state.open ? s.state.until : std::nullopt);
+  write_time(w, "next_open", s.state.next_open);
+  w.key("next_open_text");
+  if (s.next_open_text.empty()) {
+    w.null();
+  } else {
+    w.string(s.next_open_text);
+  }
+  w.key("timezone");
+  if (!team.hours) {
+    w.null().key("hours").null().key("exceptions").start_array().end_array().end_object();
+    return;
+  }
+  w.string(team.hours->zone()).key("hours").start_object();
+  for (std::size_t d = 0; d < day_keys.size(); ++d) {
+    w.key(day_keys[d]);
+    write_ranges(w, team.hours->weekly()[d]);
+  }
+  w.end_object().key("exceptions").start_array();
+  const auto today = team.hours->local(now);
+  const std::chrono::sys_days first{std::chrono::year(today.year) / today.month / today.day};
+  for (const auto& [date, ranges] : team.hours->exceptions()) {
+    const std::chrono::sys_days day{date};
+    if (day < first || day > first + std::chrono::days(60)) continue;
+    char text[16];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+    w.start_object().field("date", text).key("hours");
+    write_ranges(w, ranges);
+    w.end_object();
+  }
+  w.end_array().end_object();
 }
 
 }  // namespace askdesk::config

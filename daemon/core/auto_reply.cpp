@@ -50,6 +50,21 @@ bool language_subtag(std::string_view s, std::size_t min, std::size_t max) {
 
 }  // namespace
 
+std::string_view fact_for_header(std::string_view header) {
+  static constexpr std::pair<std::string_view, std::string_view> facts[] = {
+      {"auto-submitted", fact_auto_submitted},
+      {"precedence", fact_precedence},
+      {"list-id", fact_list_id},
+      {"return-path", fact_return_path},
+      {"x-auto-response-suppress", fact_auto_response_suppress},
+      {"content-language", fact_language}};
+  const std::string name = lower(header);
+  for (const auto& [h, fact] : facts) {
+    if (name == h) return fact;
+  }
+  return {};
+}
+
 std::optional<std::string> automated_sender(const inbound_message& m) {
   if (const auto* v = fact(m, fact_auto_submitted)) {
     // "auto-replied; owner-email=..." -> "auto-replied"; only "no" marks a person.
@@ -64,8 +79,9 @@ std::optional<std::string> automated_sender(const inbound_message& m) {
     return "a mailing list (List-Id " + std::string(trim(*v)) + ")";
   }
   if (const auto* v = fact(m, fact_return_path)) {
-    const auto path = trim(*v);
-    if (path.empty() || path == "<>") return "an empty envelope sender (a bounce)";
+    auto path = trim(*v);
+    if (path.starts_with('<') && path.ends_with('>')) path = path.substr(1, path.size() - 2);
+    if (trim(path).empty()) return "an empty envelope sender (a bounce)";
     if (auto why = automated_address(path)) return why;
   }
   if (const auto* v = fact(m, fact_auto_response_suppress)) {

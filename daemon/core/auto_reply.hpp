@@ -29,6 +29,13 @@ inline constexpr std::string_view fact_auto_response_suppress = "auto_response_s
 // The language the patron writes in, as a BCP 47 tag ("fr-CA"), when the channel knows it.
 inline constexpr std::string_view fact_language = "language";
 
+// The mail headers those facts come from, as they are usually written.
+inline constexpr std::string_view loop_headers[] = {
+    "Auto-Submitted",           "Precedence",      "List-Id", "Return-Path",
+    "X-Auto-Response-Suppress", "Content-Language"};
+// The fact a header sets ("Auto-Submitted" -> "auto_submitted", any case); "" for others.
+std::string_view fact_for_header(std::string_view header);
+
 // Why `m` comes from a machine or a list and must get no automatic reply, or nullopt for a
 // person: Auto-Submitted other than "no", Precedence bulk/list/junk, a List-Id, an empty
 // envelope sender, auto-responses suppressed, or an address like MAILER-DAEMON@,

@@ -120,6 +120,9 @@ routing_decision route(const waiting_conversation& c, const team_policy& policy,
 
 void order_queue(std::vector<waiting_conversation>& queue) {
   std::sort(queue.begin(), queue.end(), [](const auto& a, const auto& b) {
+    if (a.after_hours != b.after_hours) return a.after_hours;
+    if (a.after_hours && a.waiting_since != b.waiting_since)
+      return a.waiting_since < b.waiting_since;
     if (a.priority != b.priority) return a.priority > b.priority;
     if (a.waiting_since != b.waiting_since) return a.waiting_since < b.waiting_since;
     return a.id < b.id;

@@ -54,6 +54,7 @@ struct waiting_conversation {
   timestamp in_team_since{};          // arrived in `team` (overflow counts from it); the epoch:
                                       // since waiting_since
   int priority = 0;                   // higher first (see priority_rule)
+  bool after_hours = false;           // arrived while the team was closed: first in the morning
   std::string last_helper;            // who helped this patron last, within the sticky window
   std::vector<std::string> declined;  // declined it, or let an offer of it time out
 };
@@ -88,7 +89,8 @@ int priority_of(std::span<const priority_rule> rules, std::string_view channel,
 routing_decision route(const waiting_conversation& c, const team_policy& policy,
                        std::span<const staff_state> staff, timestamp now);
 
-// Sorts a queue: higher priority first, then longest waiting, then by id.
+// Sorts a queue: what arrived after hours first (in arrival order), then higher priority,
+// then longest waiting, then by id.
 void order_queue(std::vector<waiting_conversation>& queue);
 
 }  // namespace askdesk::core

@@ -22,12 +22,6 @@ bool two_digits(std::string_view s, std::size_t at, int& out) {
   return true;
 }
 
-std::string clock_text(int minutes) {
-  char out[8];
-  std::snprintf(out, sizeof out, "%02d:%02d", minutes / 60 % 100, minutes % 60);
-  return out;
-}
-
 }  // namespace
 
 std::optional<int> parse_clock_time(std::string_view text, bool end) {
@@ -49,10 +43,15 @@ std::optional<daily_range> parse_daily_range(std::string_view from, std::string_
   return daily_range{*start, *stop};
 }
 
+std::string format_clock_time(int minutes, bool end) {
+  if (!(end && minutes == minutes_per_day)) minutes %= minutes_per_day;
+  char out[8];
+  std::snprintf(out, sizeof out, "%02d:%02d", minutes / 60, minutes % 60);
+  return out;
+}
+
 std::string to_string(const daily_range& r) {
-  // An end of exactly midnight reads "24:00", not "00:00".
-  const int end = r.to % minutes_per_day == 0 && r.to > 0 ? minutes_per_day : r.to;
-  return clock_text(r.from) + "-" + (end == minutes_per_day ? "24:00" : clock_text(end));
+  return format_clock_time(r.from, false) + "-" + format_clock_time(r.to, true);
 }
 
 std::optional<std::string> find_overlap(std::vector<daily_range> ranges) {

@@ -40,7 +40,10 @@ std::optional<int> parse_clock_time(std::string_view text, bool end);
 // A range from its two texts; an end at or before the start runs over midnight, except that
 // equal texts are an empty range (nullopt), and so is anything parse_clock_time refuses.
 std::optional<daily_range> parse_daily_range(std::string_view from, std::string_view to);
-// "09:00-12:00"
+// 570 -> "09:30"; past midnight reads as the clock shows it (1560 -> "02:00"), except that
+// an `end` of exactly 1440 is "24:00".
+std::string format_clock_time(int minutes, bool end);
+// "09:00-12:00", "22:00-02:00"
 std::string to_string(const daily_range& r);
 // The first pair of ranges that overlap, as "09:00-12:00 overlaps 11:00-14:00"; nullopt when
 // none does.

@@ -25,6 +25,18 @@ class wall_clock final : public clock {
   timestamp now() const override;
 };
 
+// The system's clock moved by a fixed offset: `askdesk serve --clock-start` runs a daemon
+// as if it were another time, to try opening hours (and for the integration tests).
+class offset_clock final : public clock {
+ public:
+  explicit offset_clock(std::chrono::milliseconds offset) : offset_(offset) {}
+  timestamp now() const override { return wall_.now() + offset_; }
+
+ private:
+  const wall_clock wall_;
+  const std::chrono::milliseconds offset_;
+};
+
 // A clock that moves only when told to.
 class fake_clock final : public clock {
  public:

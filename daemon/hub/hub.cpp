@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/hub/after_hours.hpp"
 #include "daemon/store/inbound_codec.hpp"
 
 namespace askdesk::hub {
@@ -40,6 +41,13 @@ hub::hub(hub_parts parts, hub_options options)
   m.declare_counter("askdesk_conversations_created_total", "Conversations started, by channel.");
   m.declare_counter("askdesk_inbound_dead_letters_total",
                     "Inbound entries that could not be applied (see the inbound:dead stream).");
+  m.declare_counter("askdesk_after_hours_messages_total",
+                    "Inbound messages that arrived while their team was closed, by channel.");
+  m.declare_counter("askdesk_auto_acks_sent_total",
+                    "Automatic acknowledgements queued to send, by channel.");
+  m.declare_counter("askdesk_auto_acks_skipped_total",
+                    "Automatic acknowledgements not sent, by reason (automated, sms_keyword, "
+                    "no_template, taken, opted_out, available, already).");
 }
 
 hub::~hub() = default;
@@ -97,6 +105,10 @@ store::placement hub::place(const core::inbound_message& m) const {
   if (const auto it = connectors_.find(m.connector); it != connectors_.end()) {
     p.reopen_window = it->second->reopen_window();
   }
+  if (const auto* team = config.find_team(p.team); team && team->hours) {
+    p.after_hours = !team->hours->at(m.received_at).open;
+  }
+  p.consent = consent_of(m);
   return p;
 }
 
@@ -119,27 +131,83 @@ void hub::process(std::vector<store::stream_entry> entries,
       one_done();
       continue;
     }
+    const auto where = place(m.value());
+    auto message = std::make_shared<const core::inbound_message>(std::move(m.value()));
     conversations_.apply_inbound(
-        m.value(), place(m.value()),
-        [this, b, one_done, entry, channel = m->channel](core::result<store::applied_message> a) {
-          if (a) {
-            b->outcome.done.push_back(entry.id);
-            if (a->what != store::applied_message::outcome::duplicate) {
-              ++applied_;
-              parts_.metrics.add("askdesk_messages_routed_total", {{"channel", channel}});
-              if (a->what == store::applied_message::outcome::created) {
-                parts_.metrics.add("askdesk_conversations_created_total", {{"channel", channel}});
-              }
+        *message, where,
+        [this, b, one_done, entry, message,
+         after_hours = where.after_hours](core::result<store::applied_message> a) {
+          const auto& m = *message;
+          if (!a) {
+            if (a.err().code == "unavailable") {
+              b->outcome.unavailable = true;
+            } else {
+              dead_letter(entry, a.err().message);
+              b->outcome.done.push_back(entry.id);
             }
-          } else if (a.err().code == "unavailable") {
-            b->outcome.unavailable = true;
-          } else {
-            dead_letter(entry, a.err().message);
-            b->outcome.done.push_back(entry.id);
+            one_done();
+            return;
           }
-          one_done();
+          const bool fresh = a->what != store::applied_message::outcome::duplicate;
+          if (fresh) {
+            ++applied_;
+            parts_.metrics.add("askdesk_messages_routed_total", {{"channel", m.channel}});
+            if (a->what == store::applied_message::outcome::created) {
+              parts_.metrics.add("askdesk_conversations_created_total", {{"channel", m.channel}});
+            }
+            if (after_hours) {
+              parts_.metrics.add("askdesk_after_hours_messages_total", {{"channel", m.channel}});
+            }
+          }
+          // The entry is done once the acknowledgement, if any, is stored too; a redelivery
+          // (duplicate) asks again, and the script answers at most once per period.
+          acknowledge(m, a.value(), fresh, [b, one_done, id = entry.id](bool unavailable) {
+            if (unavailable) {
+              b->outcome.unavailable = true;
+            } else {
+              b->outcome.done.push_back(id);
+            }
+            one_done();
+          });
         });
   }
+}
+
+void hub::acknowledge(const core::inbound_message& m, const store::applied_message& a, bool fresh,
+                      std::function<void(bool unavailable)> done) {
+  const auto* team = parts_.config.find_team(a.team);
+  if (!team) {
+    done(false);
+    return;
+  }
+  const auto plan = plan_acknowledgement(*team, m, a.conversation, parts_.clock.now());
+  if (!plan.ack) {
+    if (fresh && plan.skipped != "open") {
+      parts_.metrics.add("askdesk_auto_acks_skipped_total", {{"reason", plan.skipped}});
+      spdlog::info("hub: no acknowledgement for conversation {}: {}", a.conversation, plan.why);
+    }
+    done(false);
+    return;
+  }
+  conversations_.acknowledge(
+      a.conversation, plan.ack->period, plan.ack->text,
+      [this, done = std::move(done), channel = m.channel, fresh,
+       id = a.conversation](core::result<store::acknowledged> r) {
+        if (!r) {
+          spdlog::warn("hub: {}", r.err().message);
+          done(r.err().code == "unavailable");
+          return;
+        }
+        if (r->sent) {
+          parts_.metrics.add("askdesk_auto_acks_sent_total", {{"channel", channel}});
+          spdlog::info("hub: acknowledged conversation {} automatically (message {})", id,
+                       r->message);
+        } else if (fresh) {
+          parts_.metrics.add("askdesk_auto_acks_skipped_total", {{"reason", r->skipped}});
+          spdlog::debug("hub: no acknowledgement for conversation {}: {}", id, r->why);
+        }
+        done(false);
+      });
 }
 
 void hub::dead_letter(const store::stream_entry& entry, const std::string& why) {

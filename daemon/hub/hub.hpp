@@ -79,6 +79,10 @@ class hub final : public connectors::inbound_sink {
                std::function<void(batch_outcome)> finished);
   void dead_letter(const store::stream_entry& entry, const std::string& why);
   store::placement place(const core::inbound_message& m) const;
+  // Sends the after-hours (or busy) acknowledgement `m` calls for, if any; `done(true)` when
+  // Redis was unavailable and the entry must be applied again later.
+  void acknowledge(const core::inbound_message& m, const store::applied_message& a, bool fresh,
+                   std::function<void(bool unavailable)> done);
 
   hub_parts parts_;
   store::inbound_store inbound_;

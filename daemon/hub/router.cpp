@@ -28,6 +28,11 @@ std::int64_t number_of(const rapidjson::Value& v, const char* key) {
   return it != v.MemberEnd() && it->value.IsNumber() ? it->value.GetInt64() : 0;
 }
 
+bool bool_of(const rapidjson::Value& v, const char* key) {
+  const auto it = v.FindMember(key);
+  return it != v.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
 core::timestamp at(std::int64_t ms) { return core::timestamp(milliseconds(ms)); }
 
 // ",a,b," -> {"a", "b"}
@@ -199,6 +204,14 @@ std::string router::decide(const std::string& snapshot_text) const {
   for (const auto& team : parts_.config.teams) {
     const auto q = queues.FindMember(team.id.c_str());
     if (q == queues.MemberEnd() || !q->value.IsArray()) continue;
+    // A closed team's queue waits for the morning (staff may still claim from it); once it
+    // opens, waiting counts towards overflow from the opening, not from the night before.
+    core::timestamp opened{};
+    if (team.hours) {
+      const auto state = team.hours->at(now);
+      if (!state.open) continue;
+      opened = state.since.value_or(core::timestamp{});
+    }
     std::vector<core::waiting_conversation> waiting;
     std::vector<std::string> offered_to;  // parallel to `waiting`: a live offer's people
     std::map<std::string, std::size_t> position;
@@ -207,7 +220,8 @@ std::string router::decide(const std::string& snapshot_text) const {
       w.id = string_of(c, "id");
       w.team = team.id;
       w.waiting_since = at(number_of(c, "waiting_since"));
-      w.in_team_since = at(number_of(c, "team_since"));
+      w.in_team_since = std::max(at(number_of(c, "team_since")), opened);
+      w.after_hours = bool_of(c, "after_hours");
       const auto tags = strings_of(c, "tags");
       w.priority = core::priority_of(routing.priorities, string_of(c, "channel"), tags);
       if (w.priority != number_of(c, "priority")) {  // a tag or the rules changed: show it

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "daemon/config/team_hours.hpp"
 #include "daemon/core/text.hpp"
 #include "daemon/json/writer.hpp"
 #include "daemon/net/json_body.hpp"
@@ -49,6 +50,11 @@ class routes : public std::enable_shared_from_this<routes> {
       };
     };
     router.add("GET", "/api/v1/teams", authed(&routes::teams));
+    // Public, like the widget: whether a team is open and when it next opens.
+    router.add("GET", "/api/v1/teams/{id}/hours",
+               [this](const http_request& r, const route_params& p, respond_fn respond) {
+                 hours(r, p, respond);
+               });
     router.add("GET", "/api/v1/conversations", authed(&routes::list));
     router.add("GET", "/api/v1/conversations/{id}", authed(&routes::read));
     router.add("POST", "/api/v1/conversations/{id}/claim", authed(&routes::claim));
@@ -101,6 +107,17 @@ class routes : public std::enable_shared_from_this<routes> {
   }
 
   // The caller's teams, or with ?all=true every team (transfers may go anywhere).
+  void hours(const http_request& r, const route_params& p, respond_ref respond) {
+    const auto* team = p_.config.find_team(p.get("id"));
+    if (!team) {
+      respond(http_response::error(404, "not_found", "no team '" + p.get("id") + "'"));
+      return;
+    }
+    json::writer w;
+    config::write_opening(w, *team, p_.clock.now(), r.query_param("lang").value_or(""));
+    respond(http_response::json(200, w.str()));
+  }
+
   void teams(const http_request& r, const route_params&, const principal& who,
              respond_ref respond) {
     const bool all = r.query_param("all") == "true";
@@ -117,7 +134,7 @@ class routes : public std::enable_shared_from_this<routes> {
     g->online.resize(g->teams.size());
     g->waiting.resize(g->teams.size());
     g->remaining = g->teams.size() * 2;
-    const auto finish = [g, respond] {
+    const auto finish = [g, respond, now = p_.clock.now()] {
       if (--g->remaining > 0) return;
       if (g->unavailable) {
         respond(http_response::error(503, "unavailable", "Redis is unreachable"));
@@ -131,6 +148,7 @@ class routes : public std::enable_shared_from_this<routes> {
             .field("name", g->teams[i]->name)
             .field("online", g->online[i])
             .field("waiting", g->waiting[i])
+            .field("open", config::summarize_opening(*g->teams[i], now, "").state.open)
             .end_object();
       }
       w.end_array().end_object();

@@ -43,11 +43,13 @@ void conversation_store::apply_inbound(const core::inbound_message& m, const pla
                                    received_at,
                                    confidence,
                                    where.topic_source,
-                                   where.topic_why};
+                                   where.topic_why,
+                                   where.after_hours ? "1" : "",
+                                   where.consent};
   run(redis_, scripts_, script::apply_inbound, args,
       [done = std::move(done),
        what = "applying message " + m.external_id + " from " + m.connector](reply r) {
-        if (!r.is_array() || r.size() != 4) {
+        if (!r.is_array() || r.size() != 5) {
           done(redis_error(r, what));
           return;
         }
@@ -60,6 +62,30 @@ void conversation_store::apply_inbound(const core::inbound_message& m, const pla
         a.conversation = r[1].str();
         a.message = r[2].str();
         a.patron = r[3].str();
+        a.team = r[4].str();
+        done(std::move(a));
+      });
+}
+
+void conversation_store::acknowledge(const std::string& id, const std::string& period,
+                                     const std::string& text, handler<acknowledged> done) {
+  const std::string now = std::to_string(core::to_millis(clock_.now()));
+  const std::string short_text = core::preview(text, preview_bytes);
+  const std::string_view args[] = {now, id, period, text, short_text};
+  run(redis_, scripts_, script::acknowledge, args,
+      [done = std::move(done), what = "acknowledging conversation " + id](reply r) {
+        if (!r.is_array() || r.size() < 2) {
+          done(redis_error(r, what));
+          return;
+        }
+        acknowledged a;
+        a.sent = r[0].str() == "sent";
+        if (a.sent) {
+          a.message = r[1].str();
+        } else {
+          a.skipped = r[1].str();
+          if (r.size() > 2) a.why = r[2].str();
+        }
         done(std::move(a));
       });
 }

@@ -24,6 +24,11 @@ struct placement {
   std::string topic_why;
   // A closed conversation continues when its thread writes again within this time; 0: never.
   std::chrono::milliseconds reopen_window{0};
+  // The team is closed: a new or reopened conversation is marked after-hours.
+  bool after_hours = false;
+  // The patron's consent on this channel that the message changes: "out" (SMS STOP), "in"
+  // (START) or "".
+  std::string consent;
 };
 
 // How many staff topic corrections `topic:examples` keeps (the oldest go first).
@@ -35,6 +40,15 @@ struct applied_message {
   std::string conversation;
   std::string message;
   std::string patron;
+  std::string team;  // the conversation's team now
+};
+
+// What came of an automatic acknowledgement.
+struct acknowledged {
+  bool sent = false;
+  std::string message;  // sent: the automatic message's id
+  std::string skipped;  // not sent: "taken", "opted_out", "available", "already" or "gone"
+  std::string why;      // not sent: for the log
 };
 
 class conversation_store {
@@ -49,6 +63,13 @@ class conversation_store {
   // Idempotent by (connector, external id).
   void apply_inbound(const core::inbound_message& m, const placement& where,
                      handler<applied_message> done);
+
+  // Adds the automatic acknowledgement `text` to conversation `id` and queues it to send,
+  // unless the patron got one for this team in the same `period` ("closed:<next opening
+  // ms>" or "busy:<id>"), the conversation is with someone, the patron opted out on its
+  // channel, or (busy) a member of the team is available.
+  void acknowledge(const std::string& id, const std::string& period, const std::string& text,
+                   handler<acknowledged> done);
 
  private:
   redis_connection& redis_;

@@ -37,7 +37,8 @@ constexpr std::string_view names[] = {"ingest",
                                       "route_apply",
                                       "offer_reply",
                                       "read_staff",
-                                      "transfer"};
+                                      "transfer",
+                                      "acknowledge"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 std::string sha1_hex(std::string_view text) {

@@ -42,6 +42,7 @@ enum class script {
   offer_reply,
   read_staff,
   transfer,
+  acknowledge,
   count_  // keep last
 };
 

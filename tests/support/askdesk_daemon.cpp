@@ -14,7 +14,8 @@
 
 namespace askdesk::testing {
 
-askdesk_daemon::askdesk_daemon(redis_server& redis, const std::string& config)
+askdesk_daemon::askdesk_daemon(redis_server& redis, const std::string& config,
+                               const std::vector<std::string>& extra)
     : redis_(redis), port_(free_port()) {
   const std::string listen = "127.0.0.1:" + std::to_string(port_);
   std::vector<std::string> argv = {ASKDESK_BINARY, "serve",       "--listen",
@@ -24,6 +25,7 @@ askdesk_daemon::askdesk_daemon(redis_server& redis, const std::string& config)
     argv.push_back("--config");
     argv.push_back(config_file_);
   }
+  argv.insert(argv.end(), extra.begin(), extra.end());
   process_ = std::make_unique<child_process>(
       argv, dir_.file("askdesk.log"),
       std::vector<std::pair<std::string, std::string>>{{"ASKDESK_REDIS_URL", redis_.url()}});

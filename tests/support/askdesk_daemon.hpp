@@ -24,7 +24,9 @@ class askdesk_daemon {
  public:
   // `config` is the JSON without http.listen, which is added; "" for no config file at all
   // (then --listen). Waits until /healthz answers 200; throws if it does not within 10 s.
-  askdesk_daemon(redis_server& redis, const std::string& config);
+  // `extra` goes on the command line after `serve` (e.g. {"--clock-start", "..."}).
+  askdesk_daemon(redis_server& redis, const std::string& config,
+                 const std::vector<std::string>& extra = {});
   ~askdesk_daemon();
 
   int port() const { return port_; }

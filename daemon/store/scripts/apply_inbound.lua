@@ -7,20 +7,23 @@
 -- its thread writes again within it), 5 connector, 6 channel, 7 external id, 8 thread,
 -- 9 sender address, 10 sender name, 11 text, 12 preview, 13 attachments JSON, 14 facts JSON,
 -- 15 sent at ms, 16 received at ms, 17 topic confidence (0..1), 18 topic source ("rule",
--- "classifier", "default"), 19 why that topic.
--- Returns {outcome, conversation id, message id, patron id}, outcome one of
+-- "classifier", "default"), 19 why that topic, 20 '1' when the team is closed (a new or
+-- reopened conversation is marked after-hours: it waits at the top of the queue), 21 the
+-- patron's consent on this channel: 'out' (SMS STOP), 'in' (START) or ''.
+-- Returns {outcome, conversation id, message id, patron id, team}, outcome one of
 -- "created" (a new conversation), "continued", "reopened" or "duplicate".
 local now, team, topic, reopen_ms = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
 local connector, channel, external_id, thread = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local sender, sender_name, text, preview = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
 local attachments, facts, sent_at, received_at = ARGV[13], ARGV[14], ARGV[15], ARGV[16]
 local topic_confidence, topic_source, topic_why = ARGV[17], ARGV[18], ARGV[19]
+local after_hours, consent = ARGV[20] == '1', ARGV[21]
 
 local dedup = 'dedup:' .. connector .. ':' .. external_id
 local done = redis.call('HMGET', dedup, 'conversation', 'message')
 if done[2] then
-  local owner = redis.call('HGET', 'conversation:' .. done[1], 'patron')
-  return {'duplicate', done[1], done[2], owner or ''}
+  local c = redis.call('HMGET', 'conversation:' .. done[1], 'patron', 'team')
+  return {'duplicate', done[1], done[2], c[1] or '', c[2] or ''}
 end
 
 -- The patron, known by their address on this channel.
@@ -34,10 +37,19 @@ end
 if sender_name ~= '' then redis.call('HSET', 'patron:' .. patron, 'name', sender_name) end
 redis.call('HSET', 'patron:' .. patron, 'updated_at', now)
 local given = cjson.decode(facts)
-if type(given) == 'table' and type(given.email) == 'string' and given.email ~= '' then
-  redis.call('HSET', 'patron:' .. patron, 'email', given.email)
+if type(given) == 'table' then
+  for _, field in ipairs({'email', 'phone'}) do
+    if type(given[field]) == 'string' and given[field] ~= '' then
+      redis.call('HSET', 'patron:' .. patron, field, given[field])
+    end
+  end
 end
 redis.call('HSET', 'patron:' .. patron .. ':addresses', channel .. ':' .. sender, now)
+if consent == 'out' then
+  redis.call('SET', 'optout:' .. channel .. ':' .. sender, now)
+elseif consent == 'in' then
+  redis.call('DEL', 'optout:' .. channel .. ':' .. sender)
+end
 
 -- The conversation: the thread's latest one while it is open, or closed within the window.
 local thread_key = 'thread:' .. connector .. ':' .. thread
@@ -67,10 +79,11 @@ if not conversation then
   redis.call('SET', thread_key, conversation)
   redis.call('ZADD', 'patron:' .. patron .. ':conversations', now, conversation)
   redis.call('ZADD', 'queue:' .. team, now, conversation)
+  if after_hours then redis.call('HSET', 'conversation:' .. conversation, 'after_hours', '1') end
 elseif outcome == 'reopened' then
   team = redis.call('HGET', 'conversation:' .. conversation, 'team')
   redis.call('HSET', 'conversation:' .. conversation, 'status', 'queued', 'assignee', '',
-    'closed_at', '', 'waiting_since', now, 'team_since', now)
+    'closed_at', '', 'waiting_since', now, 'team_since', now, 'after_hours', after_hours and '1' or '')
   redis.call('DEL', 'conversation:' .. conversation .. ':declined')
   redis.call('ZADD', 'queue:' .. team, now, conversation)
 else
@@ -98,4 +111,4 @@ elseif outcome == 'reopened' then
   emit('conversation.updated', conversation, team, {conversation = summary})
 end
 emit('message.created', conversation, team, {conversation = summary, message = message_json(message)})
-return {outcome, conversation, message, patron}
+return {outcome, conversation, message, patron, team}

@@ -8,8 +8,10 @@
 --   inbound, events, outbound          streams
 --   dedup:<connector>:<external id>    hash: entry, conversation, message
 --   seq:<kind>                         id counters
---   patron:<id>                        hash; :addresses hash "<channel>:<address>" -> last seen ms;
---                                      :conversations zset by creation
+--   patron:<id>                        hash (acked:<team> = the period of the last automatic
+--                                      acknowledgement); :addresses hash "<channel>:<address>" ->
+--                                      last seen ms; :conversations zset by creation
+--   optout:<channel>:<address>         ms the patron opted out (SMS STOP) until they opt in
 --   address:<channel>:<address>        patron id
 --   conversation:<id>                  hash; :messages list of message ids; :tags set
 --   topic:examples                     stream of staff corrections: text, topic, conversation, by
@@ -110,7 +112,7 @@ local function conversation_json(id)
     waiting_since = iso(c.waiting_since), closed_at = iso(c.closed_at),
     messages = tonumber(c.messages) or 0, tags = array(tags),
     last_message = {text = c.preview or '', direction = opt(c.last_direction), sent_at = iso(c.last_at)},
-    priority = tonumber(c.priority) or 0,
+    priority = tonumber(c.priority) or 0, after_hours = c.after_hours == '1',
     topic_reason = (c.topic_source ~= nil and c.topic_source ~= '') and {source = c.topic_source,
       confidence = tonumber(c.topic_confidence) or 0, why = c.topic_why or ''} or cjson.null,
   }
@@ -200,11 +202,14 @@ local function append_message(c, kind, user, author_name, text, preview, now)
   redis.call('RPUSH', 'conversation:' .. id .. ':messages', message)
   redis.call('HINCRBY', 'conversation:' .. id, 'messages', 1)
   touch(id, now)
-  if kind ~= 'note' then
+  if kind == 'out' then
+    -- Lists show the last exchange between people, not notes or automatic messages.
     redis.call('HSET', 'conversation:' .. id, 'last_at', now, 'last_direction', kind, 'preview', preview)
-    if kind == 'out' and (c.first_response_at == nil or c.first_response_at == '') then
+    if c.first_response_at == nil or c.first_response_at == '' then
       redis.call('HSET', 'conversation:' .. id, 'first_response_at', now)
     end
+  end
+  if kind ~= 'note' then
     local patron_name = redis.call('HGET', 'patron:' .. c.patron, 'name') or ''
     redis.call('XADD', 'outbound', '*', 'message', message, 'conversation', id,
       'connector', c.connector, 'to', c.address, 'thread', c.thread, 'patron_name', patron_name,
@@ -220,9 +225,12 @@ local function patron_json(id)
   local flat = redis.call('HGETALL', 'patron:' .. id .. ':addresses')
   for i = 1, #flat, 2 do
     local channel, address = string.match(flat[i], '^([^:]*):(.*)$')
-    addresses[#addresses + 1] = {channel = channel, address = address, last_seen = iso(flat[i + 1])}
+    local opted_out = redis.call('GET', 'optout:' .. flat[i])
+    addresses[#addresses + 1] = {channel = channel, address = address, last_seen = iso(flat[i + 1]),
+                                 opted_out_at = iso(opted_out)}
   end
-  return {id = p.id, name = opt(p.name), email = opt(p.email), created_at = iso(p.created_at),
+  return {id = p.id, name = opt(p.name), email = opt(p.email), phone = opt(p.phone),
+          created_at = iso(p.created_at),
           addresses = addresses}
 end
 

@@ -35,12 +35,13 @@ for i = 5, #ARGV do
   local list = array()
   for _, id in ipairs(redis.call('ZRANGE', 'queue:' .. team, 0, most - 1)) do
     local c = redis.call('HMGET', 'conversation:' .. id, 'waiting_since', 'channel', 'patron', 'status',
-      'priority', 'team_since')
+      'priority', 'team_since', 'after_hours')
     if c[4] == 'queued' then
       local p = redis.call('HMGET', 'patron:' .. (c[3] or ''), 'last_helper', 'last_helped_at')
       local o = redis.call('HMGET', 'offer:' .. id, 'to', 'expires')
       list[#list + 1] = {id = id, waiting_since = tonumber(c[1]) or now, channel = c[2] or '',
         priority = tonumber(c[5]) or 0, team_since = tonumber(c[6]) or tonumber(c[1]) or now,
+        after_hours = c[7] == '1',
         tags = array(redis.call('SMEMBERS', 'conversation:' .. id .. ':tags')),
         last_helper = p[1] or '', last_helped_at = tonumber(p[2]) or 0,
         declined = array(redis.call('SMEMBERS', 'conversation:' .. id .. ':declined')),

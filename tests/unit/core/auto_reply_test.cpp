@@ -31,12 +31,21 @@ TEST(AutoReply, MachinesAndListsAreNeverAnswered) {
   EXPECT_TRUE(automated_sender(mail("ada@example.org", {{"list_id", "<books.lists.example>"}})));
   EXPECT_TRUE(automated_sender(mail("ada@example.org", {{"return_path", ""}})));
   EXPECT_TRUE(automated_sender(mail("ada@example.org", {{"return_path", "<>"}})));
+  EXPECT_TRUE(automated_sender(mail("ada@example.org", {{"return_path", "<MAILER-DAEMON@mx>"}})));
   EXPECT_TRUE(automated_sender(mail("ada@example.org", {{"auto_response_suppress", "OOF"}})));
   for (const char* from : {"MAILER-DAEMON@mx.example.org", "listserv@lists.example.org",
                            "books-request@lists.example.org", "owner-books@lists.example.org",
                            "no-reply@shop.example", "postmaster@example.org", ""}) {
     EXPECT_TRUE(automated_sender(mail(from))) << from;
   }
+}
+
+TEST(AutoReply, MailHeadersNameTheirFacts) {
+  EXPECT_EQ(fact_for_header("Auto-Submitted"), "auto_submitted");
+  EXPECT_EQ(fact_for_header("list-id"), "list_id");
+  EXPECT_EQ(fact_for_header("RETURN-PATH"), "return_path");
+  EXPECT_EQ(fact_for_header("Content-Language"), "language");
+  EXPECT_EQ(fact_for_header("Subject"), "");
 }
 
 TEST(AutoReply, SmsKeywordsAreWholeMessages) {

@@ -156,6 +156,18 @@ TEST(Routing, PriorityRulesOrderTheQueue) {
   EXPECT_EQ(ids, (std::vector<std::string>{"3", "5", "2", "4", "1"}));  // 5 waited longer than 2
 }
 
+TEST(Routing, WhatArrivedAfterHoursComesFirstInArrivalOrder) {
+  std::vector<waiting_conversation> queue = {
+      {.id = "morning-sms", .waiting_since = t0 + 10h, .priority = 10},
+      {.id = "night-2", .waiting_since = t0 + 2h, .after_hours = true},
+      {.id = "night-1", .waiting_since = t0 + 1h, .priority = 0, .after_hours = true},
+      {.id = "night-urgent", .waiting_since = t0 + 3h, .priority = 100, .after_hours = true}};
+  order_queue(queue);
+  std::vector<std::string> ids;
+  for (const auto& c : queue) ids.push_back(c.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"night-1", "night-2", "night-urgent", "morning-sms"}));
+}
+
 TEST(Routing, TeamModesHaveConfigNames) {
   for (auto mode : {team_mode::broadcast, team_mode::least_busy, team_mode::round_robin}) {
     EXPECT_EQ(parse_team_mode(to_string(mode)), mode);

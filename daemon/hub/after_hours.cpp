@@ -1,0 +1,70 @@
+#include "daemon/hub/after_hours.hpp"
+
+#include "daemon/config/team_hours.hpp"
+#include "daemon/core/auto_reply.hpp"
+#include "daemon/core/local_format.hpp"
+
+namespace askdesk::hub {
+
+ack_plan plan_acknowledgement(const config::team_options& team, const core::inbound_message& m,
+                              const std::string& conversation, core::timestamp now) {
+  ack_plan plan;
+  if (m.channel == "sms" && core::sms_keyword_of(m.text) != core::sms_keyword::none) {
+    plan.skipped = "sms_keyword";
+    plan.why = "the message is an SMS keyword";
+    return plan;
+  }
+  if (auto why = core::automated_sender(m)) {
+    plan.skipped = "automated";
+    plan.why = *why;
+    return plan;
+  }
+  const auto language_fact = m.facts.find(std::string(core::fact_language));
+  const std::string wanted = language_fact != m.facts.end() ? language_fact->second : "";
+  const auto opening = config::summarize_opening(team, now, "");
+  const bool closed = !opening.state.open;
+  const auto& templates = closed ? team.auto_ack : team.busy_ack;
+  if (!closed && templates.empty()) {
+    plan.skipped = "open";
+    return plan;
+  }
+  const auto chosen = core::choose_template(templates, m.channel, wanted, team.language);
+  if (!chosen) {
+    plan.skipped = "no_template";
+    plan.why = "team " + team.id + " has no " + (closed ? "auto_ack" : "busy_ack") +
+               " template for " + m.channel;
+    return plan;
+  }
+  core::template_values values = {{"patron_name", m.sender_name}, {"team", team.name}};
+  acknowledgement ack;
+  ack.language = chosen->language;
+  if (closed) {
+    const auto& next = opening.state.next_open;
+    // The date in the patron's own variant ("fr-ca") when the template is its language.
+    const auto patron = core::normalize_language(wanted).value_or("");
+    const bool variant = patron == chosen->language || patron.starts_with(chosen->language + "-");
+    const auto& date_language = variant ? patron : chosen->language;
+    values["next_open"] =
+        next ? core::format_day_and_time(team.hours->local(*next), date_language) : "";
+    ack.period = "closed:" + (next ? std::to_string(core::to_millis(*next)) : "never");
+  } else {
+    ack.period = "busy:" + conversation;
+  }
+  ack.text = core::fill_template(chosen->text, values);
+  plan.ack = std::move(ack);
+  return plan;
+}
+
+std::string consent_of(const core::inbound_message& m) {
+  if (m.channel != "sms") return "";
+  switch (core::sms_keyword_of(m.text)) {
+    case core::sms_keyword::opt_out:
+      return "out";
+    case core::sms_keyword::opt_in:
+      return "in";
+    default:
+      return "";
+  }
+}
+
+}  // namespace askdesk::hub

@@ -1,0 +1,86 @@
+#include "daemon/hub/after_hours.hpp"
+
+#include <gtest/gtest.h>
+
+#include "daemon/config/team_hours.hpp"
+
+namespace askdesk::hub {
+namespace {
+
+// Reference, Monday to Friday 09:00-17:00 in Toronto, with the default templates.
+config::team_options reference(core::message_templates busy = {}) {
+  config::team_options t;
+  t.id = "reference";
+  t.name = "Reference";
+  core::opening_hours::week week;
+  for (int d = 0; d < 5; ++d) week[d] = {*core::parse_daily_range("09:00", "17:00")};
+  t.hours.emplace("America/Toronto", week, core::opening_hours::exception_map{});
+  t.auto_ack = config::default_auto_ack();
+  t.busy_ack = std::move(busy);
+  return t;
+}
+
+core::inbound_message from(std::string channel, std::string address, std::string text = "Hi") {
+  core::inbound_message m;
+  m.channel = std::move(channel);
+  m.sender_address = std::move(address);
+  m.sender_name = "Ada";
+  m.text = std::move(text);
+  return m;
+}
+
+const core::timestamp monday_2300 = *core::parse_iso8601("2026-11-24T04:00:00Z");
+const core::timestamp tuesday_1000 = *core::parse_iso8601("2026-11-24T15:00:00Z");
+
+TEST(AfterHours, ClosedTeamsAcknowledgeWithTheNextOpeningAsThePeriod) {
+  const auto plan =
+      plan_acknowledgement(reference(), from("email", "ada@example.org"), "7", monday_2300);
+  ASSERT_TRUE(plan.ack) << plan.why;
+  EXPECT_EQ(plan.ack->period, "closed:1795528800000");  // Tuesday 09:00 EST
+  EXPECT_EQ(plan.ack->text,
+            "Thank you for your message. Reference is closed right now; a librarian will answer "
+            "after we open on Tuesday, November 24 at 9:00 AM.");
+}
+
+TEST(AfterHours, ThePatronsLanguageChoosesTheTemplateAndTheDate) {
+  auto m = from("webchat", "w:1");
+  m.facts["language"] = "fr-CA";
+  const auto plan = plan_acknowledgement(reference(), m, "7", monday_2300);
+  ASSERT_TRUE(plan.ack);
+  EXPECT_EQ(plan.ack->language, "fr");
+  EXPECT_NE(plan.ack->text.find("mardi 24 novembre à 09 h 00"), std::string::npos)
+      << plan.ack->text;
+}
+
+TEST(AfterHours, OpenTeamsAcknowledgeOnlyWithABusyTemplate) {
+  EXPECT_EQ(plan_acknowledgement(reference(), from("sms", "+15550100"), "7", tuesday_1000).skipped,
+            "open");
+  const auto plan = plan_acknowledgement(reference({{"*", {{"en", "Busy, {patron_name}."}}}}),
+                                         from("sms", "+15550100"), "7", tuesday_1000);
+  ASSERT_TRUE(plan.ack);
+  EXPECT_EQ(plan.ack->period, "busy:7");
+  EXPECT_EQ(plan.ack->text, "Busy, Ada.");
+}
+
+TEST(AfterHours, MachinesKeywordsAndMissingTemplatesGetNothing) {
+  auto bounce = from("email", "ada@example.org");
+  bounce.facts["return_path"] = "";
+  EXPECT_EQ(plan_acknowledgement(reference(), bounce, "7", monday_2300).skipped, "automated");
+  EXPECT_EQ(
+      plan_acknowledgement(reference(), from("sms", "+15550100", "STOP"), "7", monday_2300).skipped,
+      "sms_keyword");
+  auto team = reference();
+  team.auto_ack = {{"sms", {{"en", "Closed"}}}};
+  EXPECT_EQ(plan_acknowledgement(team, from("email", "ada@example.org"), "7", monday_2300).skipped,
+            "no_template");
+}
+
+TEST(AfterHours, SmsConsentWords) {
+  EXPECT_EQ(consent_of(from("sms", "+15550100", "Stop")), "out");
+  EXPECT_EQ(consent_of(from("sms", "+15550100", "START")), "in");
+  EXPECT_EQ(consent_of(from("sms", "+15550100", "Can you stop by?")), "");
+  EXPECT_EQ(consent_of(from("email", "ada@example.org", "STOP")), "");
+}
+
+}  // namespace
+}  // namespace askdesk::hub
