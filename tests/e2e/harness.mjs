@@ -56,8 +56,9 @@ async function waitFor(what, check, timeoutMs = 15000) {
 }
 
 // Starts redis-server and askdesk (with `config`, an object written as its config file, or
-// none); resolves to { url, addUser, browser, stop, ... }.
-export async function startStack({ config } = {}) {
+// none, and `serveArgs` added to its command line); resolves to { url, addUser, browser,
+// stop, ... }.
+export async function startStack({ config, serveArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'askdesk-e2e-'));
   const redisPort = await freePort();
   const redis = start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1',
@@ -76,7 +77,8 @@ export async function startStack({ config } = {}) {
   // One `askdesk serve` on `port`; several can share the Redis, as in production.
   async function launch(port) {
     const url = `http://127.0.0.1:${port}`;
-    const child = start(binary, ['serve', '--listen', `127.0.0.1:${port}`, ...configArgs], { env });
+    const child = start(binary, ['serve', '--listen', `127.0.0.1:${port}`, ...configArgs, ...serveArgs],
+      { env });
     await waitFor('askdesk /healthz', async () => (await fetch(`${url}/healthz`)).ok)
       .catch((e) => { throw new Error(`${e.message}\n${child.output()}`); });
     const daemon = { url, port, child };

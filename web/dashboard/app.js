@@ -200,6 +200,7 @@ function start(user) {
       el('span', { class: 'wait', 'data-since': c.status === 'queued' ? c.waiting_since || c.created_at : false }),
       el('span', { class: 'last', text: last }),
       el('span', { class: 'channel', text: [c.topic, channelName(c.channel)].filter(Boolean).join(' · ') }),
+      c.after_hours ? el('span', { class: 'after-hours', 'data-testid': 'after-hours', text: 'after hours' }) : null,
     ]);
     button.addEventListener('click', () => open(c.id));
     return el('li', { 'data-testid': testid, 'data-conversation': c.id }, [button]);
@@ -211,16 +212,20 @@ function start(user) {
     const queues = [];
     let waitingTotal = 0;
     for (const team of teams.values()) {
-      // Queue order: priority (routing.priorities) first, then the longest wait.
+      // Queue order as the router offers it: what arrived after hours first (in arrival
+      // order), then priority (routing.priorities), then the longest wait.
+      const since = (c) => c.waiting_since || c.created_at;
       const queued = all.filter((c) => c.status === 'queued' && c.team === team.id)
-        .sort((a, b) => (b.priority || 0) - (a.priority || 0)
-          || (a.waiting_since || a.created_at).localeCompare(b.waiting_since || b.created_at));
+        .sort((a, b) => Number(Boolean(b.after_hours)) - Number(Boolean(a.after_hours))
+          || (a.after_hours ? since(a).localeCompare(since(b)) : 0)
+          || (b.priority || 0) - (a.priority || 0)
+          || since(a).localeCompare(since(b)));
       waitingTotal += queued.length;
       const titleId = `queue-${team.id}`;
       queues.push(el('section', { class: 'queue', 'data-testid': 'queue', 'data-team': team.id, 'aria-labelledby': titleId }, [
         el('h3', { id: titleId }, [
           el('span', { text: team.name || team.id }),
-          el('span', { class: 'count', text: ` ${queued.length} waiting · ${team.online ?? 0} online` }),
+          el('span', { class: 'count', text: ` ${queued.length} waiting · ${team.online ?? 0} online${team.open === false ? ' · closed' : ''}` }),
         ]),
         queued.length
           ? el('ul', { class: 'items' }, queued.map((c) => item(c, 'queue-item')))

@@ -215,10 +215,13 @@ export class ConversationView {
     if (!patron) return panel;
     const facts = el('dl');
     if (patron.email) facts.append(el('dt', { text: 'Email' }), el('dd', { text: patron.email }));
+    if (patron.phone) facts.append(el('dt', { text: 'Phone' }), el('dd', { text: patron.phone }));
     for (const a of patron.addresses || []) {
       facts.append(el('dt', { text: channelName(a.channel) }),
         el('dd', {}, [el('span', { class: 'address', text: a.address }),
-          a.last_seen ? el('span', { class: 'seen', text: ` · last seen ${clockTime(a.last_seen)}` }) : null]));
+          a.last_seen ? el('span', { class: 'seen', text: ` · last seen ${clockTime(a.last_seen)}` }) : null,
+          a.opted_out_at ? el('span', { class: 'opted-out', 'data-testid': 'opted-out',
+            text: ` · opted out (STOP) ${clockTime(a.opted_out_at)}: no messages are sent` }) : null]));
     }
     panel.append(facts);
     const earlier = (patron.conversations || []).filter((c) => c.id !== current);

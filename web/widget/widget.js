@@ -106,12 +106,37 @@
     ]),
     el('label', { for: 'askdesk-input', text: 'Your message' }), input, hint, send,
   ]);
+  // While the team is closed: its hours, and a form for a question answered by email or text.
+  const hoursBox = el('div', { class: 'hours', 'data-testid': 'askdesk-hours', hidden: true });
+  const offlineText = el('textarea', { id: 'askdesk-offline-text', 'data-testid': 'askdesk-offline-text', rows: '3' });
+  const offlineName = el('input', {
+    id: 'askdesk-offline-name', 'data-testid': 'askdesk-offline-name', type: 'text', autocomplete: 'name', maxlength: '80',
+  });
+  const replyByEmail = el('input', { id: 'askdesk-by-email', type: 'radio', name: 'reply_by', value: 'email', checked: true });
+  const replyBySms = el('input', { id: 'askdesk-by-sms', type: 'radio', name: 'reply_by', value: 'sms' });
+  const offlineAddressLabel = el('label', { for: 'askdesk-offline-address', text: 'Your email address' });
+  const offlineAddress = el('input', {
+    id: 'askdesk-offline-address', 'data-testid': 'askdesk-offline-address', type: 'email', autocomplete: 'email',
+    maxlength: '254', required: true,
+  });
+  const offlineSent = el('p', { class: 'sent', 'data-testid': 'askdesk-offline-sent', role: 'status', hidden: true });
+  const offlineForm = el('form', { class: 'offline', 'data-testid': 'askdesk-offline', novalidate: true, hidden: true }, [
+    el('label', { for: 'askdesk-offline-text', text: 'Your question' }), offlineText,
+    el('label', { for: 'askdesk-offline-name', text: 'Your name (optional)' }), offlineName,
+    el('fieldset', {}, [
+      el('legend', { text: 'How should we answer?' }),
+      el('span', {}, [replyByEmail, el('label', { for: 'askdesk-by-email', text: 'By email' })]),
+      el('span', {}, [replyBySms, el('label', { for: 'askdesk-by-sms', text: 'By text message' })]),
+    ]),
+    offlineAddressLabel, offlineAddress,
+    el('button', { type: 'submit', class: 'send', 'data-testid': 'askdesk-offline-send', text: 'Send my question' }),
+  ]);
   const panel = el('section', {
     id: 'askdesk-panel', class: 'panel', 'data-testid': 'askdesk-panel',
     role: 'region', 'aria-labelledby': 'askdesk-title', hidden: true,
   }, [
     el('header', {}, [el('h2', { id: 'askdesk-title', text: 'Ask a librarian' }), closeButton, status]),
-    log, typing, error, form,
+    hoursBox, log, typing, error, offlineSent, offlineForm, form,
   ]);
   root.append(css, el('div', { class: 'askdesk' }, [panel, launcher]));
   nameInput.value = state.name;
@@ -162,6 +187,58 @@
     error.hidden = !text;
   }
 
+  // The week's hours as a list ("Monday 09:00–17:00"); the exceptions of the coming weeks.
+  function renderHours() {
+    hoursBox.replaceChildren();
+    const isClosed = closed();
+    hoursBox.hidden = !isClosed || !hours.hours;
+    // Someone in the middle of a conversation keeps the chat; others get the form.
+    const chatting = state.messages.length > 0 && !state.ended;
+    offlineForm.hidden = !isClosed || chatting;
+    form.hidden = isClosed && !chatting;
+    // Until there is a conversation, the form and the hours have the panel to themselves.
+    log.hidden = !offlineForm.hidden && state.messages.length === 0 && state.pending.length === 0;
+    if (hoursBox.hidden) return;
+    const dayName = new Intl.DateTimeFormat(language || undefined, { weekday: 'long', timeZone: 'UTC' });
+    const list = el('dl');
+    ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].forEach((key, i) => {
+      const ranges = hours.hours[key] || [];
+      list.append(
+        el('dt', { text: dayName.format(new Date(Date.UTC(2026, 10, 23 + i))) }),
+        el('dd', { text: ranges.length ? ranges.map(([a, b]) => `${a}–${b}`).join(', ') : 'Closed' }),
+      );
+    });
+    for (const e of hours.exceptions || []) {
+      const day = new Date(`${e.date}T12:00:00Z`).toLocaleDateString(language || undefined, {
+        weekday: 'long', month: 'long', day: 'numeric', timeZone: 'UTC',
+      });
+      list.append(el('dt', { text: day }), el('dd', {
+        text: e.hours.length ? e.hours.map(([a, b]) => `${a}–${b}`).join(', ') : 'Closed',
+      }));
+    }
+    hoursBox.append(el('details', {}, [
+      el('summary', { text: 'Opening hours' }), list,
+      el('p', { class: 'zone', text: `Times are in ${hours.timezone.replaceAll('_', ' ')}.` }),
+    ]));
+  }
+
+  // Ask again when the team opens or closes, so an open panel never shows stale hours.
+  function scheduleHoursCheck() {
+    clearTimeout(hoursTimer);
+    const next = hours && (hours.open ? hours.closes_at : hours.next_open);
+    if (!next) return;
+    // A page whose clock is ahead of the library's sees the time as past: ask once a minute.
+    const wait = new Date(next).getTime() - Date.now() + 1000;
+    hoursTimer = setTimeout(() => transmit({ type: 'hours' }), wait > 0 ? Math.min(wait, 2 ** 31 - 1) : 60000);
+  }
+
+  function setHours(value) {
+    hours = value || null;
+    renderHours();
+    setStatus();
+    scheduleHoursCheck();
+  }
+
   // ---- the connection ----------------------------------------------------------------------
 
   let socket = null;
@@ -174,6 +251,9 @@
   let lastTyping = 0;
   let typingTimer = 0;
   let unread = 0;  // replies that arrived while the panel was hidden
+  let hours = null;  // the team's opening hours (docs/protocol.md, "hours")
+  let hoursTimer = 0;
+  const language = document.documentElement.lang || navigator.language || '';
 
   function labelLauncher() {
     if (!panel.hidden) launcher.textContent = 'Hide the chat';
@@ -181,9 +261,17 @@
     else launcher.textContent = 'Ask a librarian';
   }
 
+  function closed() {
+    return hours !== null && hours.open === false;
+  }
+
   function setStatus() {
     if (!ready) status.textContent = attempts > 0 ? 'Reconnecting…' : 'Connecting…';
-    else if (online) status.textContent = 'A librarian is online.';
+    else if (closed()) {
+      status.textContent = hours.next_open_text
+        ? `We are closed now. We open ${hours.next_open_text}.`
+        : 'We are closed now.';
+    } else if (online) status.textContent = 'A librarian is online.';
     else status.textContent = 'Librarians are away right now. Leave a message and we will answer as soon as we can.';
   }
 
@@ -198,7 +286,7 @@
     if (socket) return;
     socket = new WebSocket(socketUrl);
     socket.addEventListener('open', () => {
-      const hello = { type: 'hello', team, name: state.name, email: state.email };
+      const hello = { type: 'hello', team, name: state.name, email: state.email, lang: language };
       if (state.token) hello.token = state.token;
       const after = lastSeenId();
       if (after) hello.after = after;
@@ -246,7 +334,7 @@
         }
         save();
         render();
-        setStatus();
+        setHours(frame.hours);
         for (const p of state.pending) transmit({ type: 'message', text: p.text, client_id: p.client_id });
         break;
       }
@@ -254,6 +342,16 @@
         if (frame.message) addMessage(frame.message, true);
         break;
       case 'ack':
+        break;
+      case 'hours':
+        setHours(frame.hours);
+        break;
+      case 'offline_ack':
+        offlineSent.textContent = `Thank you. Your question is with the library; a librarian will answer ${
+          { sms: 'by text message', email: 'by email' }[frame.channel] || 'here'
+        }${hours && hours.next_open_text ? ` after we open ${hours.next_open_text}` : ''}.`;
+        offlineSent.hidden = false;
+        offlineText.value = '';
         break;
       case 'presence':
         online = frame.online === true;
@@ -301,6 +399,7 @@
     }
     if (!live) return;
     save();
+    if (closed()) renderHours();  // a conversation started: the chat replaces the form
     const node = messageNode(kept);
     const placeholder = m.client_id
       ? [...log.querySelectorAll('.pending')].find((n) => n.dataset.clientId === m.client_id)
@@ -383,10 +482,44 @@
     if (open) {
       connect();
       scrollDown();
-      input.focus();
+      (form.hidden ? offlineText : input).focus();
     }
   }
 
+  function submitOffline() {
+    const text = offlineText.value.trim();
+    const address = offlineAddress.value.trim();
+    const by = replyBySms.checked ? 'sms' : 'email';
+    if (!text) {
+      showError('Please write your question first.');
+      offlineText.focus();
+      return;
+    }
+    if (!address) {
+      showError(by === 'sms' ? 'Please give a phone number for our answer.' : 'Please give an email address for our answer.');
+      offlineAddress.focus();
+      return;
+    }
+    showError('');
+    offlineSent.hidden = true;
+    if (!transmit({ type: 'offline', text, name: offlineName.value.trim(), reply_by: by, address, client_id: newClientId() })) {
+      showError('The chat is unavailable for a moment; please try again shortly.');
+    }
+  }
+
+  function chooseReplyBy() {
+    const sms = replyBySms.checked;
+    offlineAddressLabel.textContent = sms ? 'Your mobile phone number' : 'Your email address';
+    offlineAddress.type = sms ? 'tel' : 'email';
+    offlineAddress.autocomplete = sms ? 'tel' : 'email';
+  }
+
+  offlineForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    submitOffline();
+  });
+  replyByEmail.addEventListener('change', chooseReplyBy);
+  replyBySms.addEventListener('change', chooseReplyBy);
   launcher.addEventListener('click', () => setOpen(panel.hidden));
   closeButton.addEventListener('click', () => {
     setOpen(false);
