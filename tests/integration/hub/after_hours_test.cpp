@@ -132,7 +132,7 @@ TEST_F(AfterHours, OneAcknowledgementPerPatronPerClosedPeriodAndStaffGetItInTheM
   writes("mail", "zoe@example.org", "m3", "Bonjour", R"(,"headers":{"Content-Language":"fr-CA"})");
   ASSERT_TRUE(wait_for_metric(R"(askdesk_auto_acks_sent_total{channel="email"})", 1));
   EXPECT_NE(transcript(conversation_of("mail", "zoe@example.org"))
-                .find("nous ouvrons mardi 24 novembre à 09:00"),
+                .find("nous ouvrons mardi 24 novembre à 09 h 00"),
             std::string::npos);
 
   // The morning: the night's conversations come first, the earliest first, even before an
@@ -154,6 +154,17 @@ TEST_F(AfterHours, OneAcknowledgementPerPatronPerClosedPeriodAndStaffGetItInTheM
   const auto waited = std::chrono::steady_clock::now() - opened;
   EXPECT_EQ(offered, ada);
   EXPECT_GE(waited, std::chrono::seconds(2)) << "offered before the team opened";
+}
+
+TEST_F(AfterHours, TheNextClosedPeriodIsAcknowledgedAgain) {
+  writes("mail", "ada@example.org", "m1", "Monday night question");
+  ASSERT_TRUE(wait_for_metric(R"(askdesk_auto_acks_sent_total{channel="email"})", 1));
+  start("2026-11-25T04:00:00Z");  // Tuesday 23:00: another night
+  writes("mail", "ada@example.org", "m2", "Tuesday night question");
+  ASSERT_TRUE(wait_for_metric(R"(askdesk_auto_acks_sent_total{channel="email"})", 1));
+  const std::string t = transcript(conversation_of("mail", "ada@example.org"));
+  EXPECT_EQ(automatic_messages(t), 2) << t;
+  EXPECT_NE(t.find("We open Wednesday, November 25 at 9:00 AM."), std::string::npos) << t;
 }
 
 TEST_F(AfterHours, NoAcknowledgementToAutomatedSendersOrListsOrBounces) {
@@ -209,6 +220,41 @@ TEST_F(AfterHours, TheHoursAreAskedWithoutSigningIn) {
   EXPECT_NE(r.body.find(R"("mon":[["09:00","17:00"]])"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find(R"("timezone":"America/Toronto")"), std::string::npos) << r.body;
   EXPECT_EQ(http_request("GET", daemon_->url("/api/v1/teams/nope/hours")).status, 404);
+}
+
+// busy_ack: open, but nobody available. A librarian with the dashboard open and available
+// means no acknowledgement.
+TEST(BusyAcknowledgement, OnlyWhenNoMemberIsAvailable) {
+  redis_server redis;
+  askdesk_daemon daemon(redis, R"({
+    "teams": [{"id": "reference", "name": "Reference",
+               "busy_ack": {"*": {"en": "All librarians are busy; {team} will answer soon."}}}],
+    "connectors": [{"id": "mail", "type": "replay", "token": "mail-token-0123456789",
+                    "channel": "email"}]
+  })");
+  daemon.add_user("ann", "staff", {"reference"}, "ann-password-1");
+  const auto ann = daemon.login("ann", "ann-password-1");
+  const auto write = [&](const std::string& from, const std::string& id) {
+    const auto r = http_request("POST", daemon.url("/webhooks/replay/mail"),
+                                R"({"id":")" + id + R"(","from":")" + from + R"(","text":"Hi"})",
+                                {"Authorization: Bearer mail-token-0123456789"});
+    ASSERT_EQ(r.status, 200) << r.body;
+  };
+  const auto metric = [&](const std::string& sample) {
+    for (int i = 0; i < 250; ++i) {
+      const auto body = http_request("GET", daemon.url("/metrics")).body;
+      if (body.find("\n" + sample + " 1") != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  };
+  write("ada@example.org", "m1");
+  EXPECT_TRUE(metric(R"(askdesk_auto_acks_sent_total{channel="email"})"));
+
+  ws_client dashboard(daemon.port(), "/ws/staff", daemon.origin(), ann.cookie);
+  ASSERT_TRUE(dashboard.read_until(R"("type":"hello")"));
+  write("bo@example.org", "m2");
+  EXPECT_TRUE(metric(R"(askdesk_auto_acks_skipped_total{reason="available"})"));
 }
 
 }  // namespace
