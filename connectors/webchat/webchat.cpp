@@ -1,166 +1,24 @@
 #include "connectors/webchat/webchat.hpp"
 
-#include <algorithm>
-#include <deque>
+#include "connectors/webchat/patron_socket.hpp"
+
 #include <unordered_map>
 #include <unordered_set>
 
-#include <spdlog/spdlog.h>
-
-#include "daemon/config/team_hours.hpp"
-#include "daemon/core/auto_reply.hpp"
-#include "daemon/core/text.hpp"
 #include "daemon/json/document.hpp"
 #include "daemon/json/writer.hpp"
 #include "daemon/net/crypto.hpp"
 #include "daemon/net/timer.hpp"
 #include "daemon/store/event_feed.hpp"
-#include "daemon/store/inbound_store.hpp"
 #include "daemon/store/redis_connection.hpp"
-#include "daemon/store/scripts.hpp"
 
 namespace askdesk::connectors {
 
 namespace {
 
-constexpr std::chrono::seconds hello_timeout{10};
-constexpr std::size_t max_name_chars = 80;
-constexpr std::size_t max_email_chars = 254;
-constexpr std::size_t max_client_id = 64;
 constexpr std::chrono::seconds presence_check{15};
 
-struct webchat_settings final : connector_settings {
-  std::int64_t max_message_chars = 2000;
-  std::int64_t messages_per_minute = 20;
-  std::int64_t session_days = 30;
-};
-
-using frame = std::shared_ptr<const std::string>;
-
-frame make_frame(const json::writer& w) { return std::make_shared<const std::string>(w.str()); }
-
-frame error_frame(std::string_view code, std::string_view message,
-                  std::string_view client_id = {}) {
-  json::writer w;
-  w.start_object().field("type", "error").field("code", code).field("message", message);
-  if (!client_id.empty()) w.field("client_id", client_id);
-  w.end_object();
-  return make_frame(w);
-}
-
-std::string_view string_member(const rapidjson::Value& v, const char* key) {
-  if (!v.IsObject()) return {};
-  const auto it = v.FindMember(key);
-  if (it == v.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
-// A message as the patron sees it (docs/protocol.md): no notes, no staff user names.
-void write_patron_message(json::writer& w, const rapidjson::Value& m, std::string_view address) {
-  const std::string_view external_id = string_member(m, "external_id");
-  const std::string prefix = std::string(address) + ":";
-  w.start_object()
-      .field("id", string_member(m, "id"))
-      .field("direction", string_member(m, "direction"))
-      .field("text", string_member(m, "text"))
-      .field("sent_at", string_member(m, "sent_at"));
-  if (external_id.starts_with(prefix)) {
-    w.field("client_id", external_id.substr(prefix.size()));
-  } else {
-    w.key("client_id").null();
-  }
-  const std::string_view author = string_member(m, "author_name");
-  if (author.empty()) {
-    w.key("author").null();
-  } else {
-    w.field("author", author);
-  }
-  w.end_object();
-}
-
-bool valid_client_id(std::string_view id) {
-  if (id.empty() || id.size() > max_client_id) return false;
-  for (const char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-bool plausible_email(std::string_view e) {
-  const auto at = e.find('@');
-  return at != std::string_view::npos && at > 0 && at + 1 < e.size() &&
-         e.find_first_of(" \t\r\n<>") == std::string_view::npos;
-}
-
-// "+1 (555) 010-0199" -> "+15550100199"; "" unless 7 to 15 digits, optionally after a "+".
-std::string normalize_phone(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    if (c >= '0' && c <= '9') {
-      out += c;
-    } else if (c == '+' && out.empty()) {
-      out += c;
-    } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') {
-      return "";
-    }
-  }
-  const std::size_t digits = out.size() - (out.starts_with('+') ? 1 : 0);
-  return digits >= 7 && digits <= 15 ? out : "";
-}
-
-class webchat_connector;
-
-// One patron socket. Owned by its connection; the connector keeps a plain pointer to it
-// from hello to close.
-class patron_socket final : public net::websocket_handler,
-                            public std::enable_shared_from_this<patron_socket> {
- public:
-  patron_socket(webchat_connector& owner, boost::asio::io_context& io)
-      : owner_(owner), hello_timer_(io) {}
-
-  void on_open(net::websocket_peer& peer) override;
-  void on_message(std::string_view text) override;
-  void on_close() override;
-
-  void send(frame f) {
-    if (peer_) peer_->send(std::move(f));
-  }
-  const std::string& address() const { return address_; }
-  const std::string& team() const { return team_; }
-  bool online_known = false;
-  bool online = false;
-
- private:
-  friend class webchat_connector;
-  void hello(const rapidjson::Value& frame);
-  void welcome(const std::string& token, const std::string& after);
-  void message(const rapidjson::Value& frame);
-  void offline(const rapidjson::Value& frame);
-  void send_hours();
-  // The patron's text in `frame` when it may be sent now (not empty, not too long, within
-  // the rate limit); otherwise tells the patron why and returns nullopt.
-  std::optional<std::string> accept_text(const rapidjson::Value& frame, const std::string& id);
-  // Delivers `m` to the hub and answers the patron with `ok` once it is stored.
-  void deliver(core::inbound_message m, const std::string& client_id, frame ok);
-
-  webchat_connector& owner_;
-  net::websocket_peer* peer_ = nullptr;
-  net::timer hello_timer_;
-  bool greeted_ = false;  // hello received (the session may still be loading)
-  bool ready_ = false;    // welcome sent
-  std::string address_;   // "w:<random>", the patron on this channel and the thread
-  std::string team_;
-  std::string name_;
-  std::string email_;
-  std::string language_;  // BCP 47, from the page (hello's "lang"); "" when unknown
-  std::deque<std::chrono::steady_clock::time_point> recent_;  // sends within the last minute
-  std::chrono::steady_clock::time_point last_typing_{};
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-};
-
-class webchat_connector final : public connector {
+class webchat_connector final : public connector, public patron_socket_owner {
  public:
   webchat_connector(const webchat_settings& settings, const connector_services& services)
       : settings_(settings), services_(services), presence_timer_(services.io) {
@@ -207,29 +65,29 @@ class webchat_connector final : public connector {
 
   connector_health health() const override { return health_; }
 
-  const webchat_settings& settings() const { return settings_; }
-  const connector_services& services() const { return services_; }
+  const webchat_settings& settings() const override { return settings_; }
+  const connector_services& services() const override { return services_; }
 
-  void attach(patron_socket* s) {
+  void attach(patron_socket* s) override {
     sockets_[s->address()].insert(s);
     services_.metrics.set("askdesk_webchat_sockets", {}, static_cast<double>(++open_));
   }
-  void detach(patron_socket* s) {
+  void detach(patron_socket* s) override {
     const auto it = sockets_.find(s->address());
     if (it == sockets_.end() || it->second.erase(s) == 0) return;
     if (it->second.empty()) sockets_.erase(it);
     services_.metrics.set("askdesk_webchat_sockets", {}, static_cast<double>(--open_));
   }
 
-  const std::string& team_for(std::string_view wanted) const {
+  const std::string& team_for(std::string_view wanted) const override {
     const auto* t = services_.config.find_team(wanted);
     return t ? t->id : services_.config.teams.front().id;
   }
-  std::string session_key(const std::string& token) const {
+  std::string session_key(const std::string& token) const override {
     return "webchat:" + settings_.id + ":" + net::sha256_hex(token);
   }
 
-  void record(core::result<delivery> r) {
+  void record(const core::result<delivery>& r) override {
     if (r) {
       health_.last_success = services_.clock.now();
     } else {
@@ -347,357 +205,6 @@ class webchat_connector final : public connector {
   net::timer presence_timer_;
   connector_health health_;
 };
-
-void patron_socket::on_open(net::websocket_peer& peer) {
-  peer_ = &peer;
-  std::weak_ptr<patron_socket> weak = weak_from_this();
-  hello_timer_.after(hello_timeout, [weak] {
-    if (auto self = weak.lock(); self && self->peer_ && !self->greeted_) {
-      self->peer_->close(1008, "no hello");
-    }
-  });
-}
-
-void patron_socket::on_close() {
-  *alive_ = false;
-  hello_timer_.cancel();
-  if (ready_) owner_.detach(this);
-  peer_ = nullptr;
-}
-
-void patron_socket::on_message(std::string_view text) {
-  auto doc = json::document::parse(text);
-  if (!doc || !doc->root().IsObject()) {
-    send(error_frame("invalid", "frames must be JSON objects"));
-    return;
-  }
-  const auto& root = doc->root();
-  const std::string_view type = string_member(root, "type");
-  if (!greeted_) {
-    if (type != "hello") {
-      send(error_frame("invalid", "the first frame must be a hello"));
-      return;
-    }
-    greeted_ = true;
-    hello(root);
-    return;
-  }
-  if (!ready_) {
-    send(error_frame("invalid", "wait for the welcome"));
-    return;
-  }
-  if (type == "message") {
-    message(root);
-  } else if (type == "offline") {
-    offline(root);
-  } else if (type == "hours") {
-    send_hours();
-  } else if (type == "typing") {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_typing_ < std::chrono::seconds(1)) return;
-    last_typing_ = now;
-    const std::string_view args[] = {"", owner_.id(), address_, "patron", name_};
-    store::run(owner_.services().redis, owner_.services().scripts, store::script::typing, args,
-               [](store::reply) {});
-  } else if (type == "profile") {
-    const std::string_view name = string_member(root, "name");
-    const std::string_view email = string_member(root, "email");
-    if (core::count_code_points(name) > max_name_chars ||
-        (!email.empty() && (email.size() > max_email_chars || !plausible_email(email)))) {
-      send(error_frame("invalid", "a name of at most 80 characters and a valid email, please"));
-      return;
-    }
-    if (!name.empty()) name_ = name;
-    if (!email.empty()) email_ = email;
-  } else {
-    send(error_frame("invalid", "unknown frame type"));
-  }
-}
-
-void patron_socket::hello(const rapidjson::Value& frame) {
-  const auto& services = owner_.services();
-  team_ = owner_.team_for(string_member(frame, "team"));
-  const std::string_view name = string_member(frame, "name");
-  const std::string_view email = string_member(frame, "email");
-  if (core::count_code_points(name) <= max_name_chars) name_ = name;
-  if (email.size() <= max_email_chars && plausible_email(email)) email_ = email;
-  language_ = core::normalize_language(string_member(frame, "lang")).value_or("");
-  const std::string token(string_member(frame, "token"));
-  std::string after(string_member(frame, "after"));
-  if (after.find_first_not_of("0123456789") != std::string::npos) after.clear();
-  const std::string ttl = std::to_string(owner_.settings().session_days * 86400);
-
-  std::weak_ptr<patron_socket> weak = weak_from_this();
-  const auto fresh = [weak, ttl] {
-    auto self = weak.lock();
-    if (!self || !*self->alive_) return;
-    const std::string token = net::random_token();
-    self->address_ = "w:" + net::random_token().substr(0, 22);
-    const std::string key = self->owner_.session_key(token);
-    auto& redis = self->owner_.services().redis;
-    redis.command({"HSET", key, "address", self->address_, "team", self->team_},
-                  [](store::reply) {});
-    redis.command({"EXPIRE", key, ttl}, [weak, token](store::reply r) {
-      auto self = weak.lock();
-      if (!self || !*self->alive_) return;
-      if (r.failed()) {
-        self->send(
-            error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
-        if (self->peer_) self->peer_->close(1011, "storage unavailable");
-        return;
-      }
-      self->welcome(token, "");
-    });
-  };
-  if (token.empty() || token.size() > 64) {
-    fresh();
-    return;
-  }
-  const std::string key = owner_.session_key(token);
-  services.redis.command({"HGET", key, "address"}, [weak, key, token, after, ttl,
-                                                    fresh](store::reply r) {
-    auto self = weak.lock();
-    if (!self || !*self->alive_) return;
-    if (r.failed()) {
-      self->send(error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
-      if (self->peer_) self->peer_->close(1011, "storage unavailable");
-      return;
-    }
-    if (!r.is_string()) {  // forged or expired: a new session, never someone else's
-      fresh();
-      return;
-    }
-    self->address_ = r.str();
-    self->owner_.services().redis.command({"EXPIRE", key, ttl}, [](store::reply) {});
-    self->welcome(token, after);
-  });
-}
-
-void patron_socket::welcome(const std::string& token, const std::string& after) {
-  const auto& services = owner_.services();
-  std::weak_ptr<patron_socket> weak = weak_from_this();
-  const std::string now = "(" + std::to_string(core::to_millis(services.clock.now()));
-  auto online = std::make_shared<std::int64_t>(0);
-  services.redis.command({"ZCOUNT", "presence:" + team_, now, "+inf"}, [online](store::reply r) {
-    if (r.is_integer()) *online = r.integer();
-  });
-  const std::string_view args[] = {owner_.id(), address_, after};
-  store::run_json(
-      services.redis, services.scripts, store::script::patron_transcript, args,
-      [weak, token, online](core::result<std::string> r) {
-        auto self = weak.lock();
-        if (!self || !*self->alive_) return;
-        if (!r) {
-          self->send(
-              error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
-          if (self->peer_) self->peer_->close(1011, "storage unavailable");
-          return;
-        }
-        auto doc = json::document::parse(r.value());
-        if (!doc) return;
-        const auto& root = doc->root();
-        const auto* team = self->owner_.services().config.find_team(self->team_);
-        const auto& s = self->owner_.settings();
-        json::writer w;
-        w.start_object()
-            .field("type", "welcome")
-            .field("token", token)
-            .key("team")
-            .start_object()
-            .field("id", self->team_)
-            .field("name", team ? team->name : self->team_)
-            .end_object()
-            .field("online", *online > 0)
-            .key("hours");
-        if (team) {
-          config::write_opening(w, *team, self->owner_.services().clock.now(), self->language_);
-        } else {
-          w.null();
-        }
-        w.key("conversation");
-        const auto c = root.FindMember("conversation");
-        if (c != root.MemberEnd() && c->value.IsObject()) {
-          w.start_object()
-              .field("id", string_member(c->value, "id"))
-              .field("status", string_member(c->value, "status"))
-              .end_object();
-        } else {
-          w.null();
-        }
-        w.key("messages").start_array();
-        const auto messages = root.FindMember("messages");
-        if (messages != root.MemberEnd() && messages->value.IsArray()) {
-          for (const auto& m : messages->value.GetArray()) {
-            write_patron_message(w, m, self->address_);
-          }
-        }
-        w.end_array()
-            .key("limits")
-            .start_object()
-            .field("max_message_chars", s.max_message_chars)
-            .field("messages_per_minute", s.messages_per_minute)
-            .end_object()
-            .end_object();
-        self->ready_ = true;
-        self->online_known = true;
-        self->online = *online > 0;
-        self->owner_.attach(self.get());
-        self->send(make_frame(w));
-      });
-}
-
-std::optional<std::string> patron_socket::accept_text(const rapidjson::Value& frame,
-                                                      const std::string& client_id) {
-  const auto& s = owner_.settings();
-  std::string text(string_member(frame, "text"));
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
-    send(error_frame("empty", "the message is empty", client_id));
-    return std::nullopt;
-  }
-  if (core::count_code_points(text) > static_cast<std::size_t>(s.max_message_chars)) {
-    send(error_frame(
-        "too_long",
-        "messages can be at most " + std::to_string(s.max_message_chars) + " characters",
-        client_id));
-    return std::nullopt;
-  }
-  const auto now = std::chrono::steady_clock::now();
-  while (!recent_.empty() && now - recent_.front() >= std::chrono::minutes(1)) recent_.pop_front();
-  if (static_cast<std::int64_t>(recent_.size()) >= s.messages_per_minute) {
-    const auto wait = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::minutes(1) -
-                                                                       (now - recent_.front()))
-                          .count() +
-                      1;
-    send(error_frame(
-        "rate_limited",
-        "you are sending messages too fast; try again in " + std::to_string(wait) + " s",
-        client_id));
-    return std::nullopt;
-  }
-  recent_.push_back(now);
-  return text;
-}
-
-void patron_socket::message(const rapidjson::Value& frame) {
-  const std::string client_id(string_member(frame, "client_id"));
-  if (!valid_client_id(client_id)) {
-    send(error_frame("invalid", "client_id must be 1 to 64 letters, digits, - or _"));
-    return;
-  }
-  auto text = accept_text(frame, client_id);
-  if (!text) return;
-  core::inbound_message m;
-  m.connector = owner_.id();
-  m.channel = "webchat";
-  m.external_id = address_ + ":" + client_id;
-  m.thread = address_;
-  m.sender_address = address_;
-  m.sender_name = name_;
-  m.text = std::move(*text);
-  m.team = team_;
-  if (!email_.empty()) m.facts["email"] = email_;
-  json::writer w;
-  w.start_object().field("type", "ack").field("client_id", client_id).end_object();
-  deliver(std::move(m), client_id, make_frame(w));
-}
-
-// The form the widget offers while the team is closed: a question and how to answer it. It
-// becomes a conversation on the chosen channel when askdesk has a connector for it (the
-// acknowledgement and the replies go out there); otherwise it stays in this chat, with the
-// address on the patron's record for staff.
-void patron_socket::offline(const rapidjson::Value& frame) {
-  const std::string client_id(string_member(frame, "client_id"));
-  if (!valid_client_id(client_id)) {
-    send(error_frame("invalid", "client_id must be 1 to 64 letters, digits, - or _"));
-    return;
-  }
-  const std::string_view reply_by = string_member(frame, "reply_by");
-  const std::string_view given = string_member(frame, "address");
-  std::string address;
-  if (reply_by == "email" && given.size() <= max_email_chars && plausible_email(given)) {
-    address = given;
-  } else if (reply_by == "sms") {
-    address = normalize_phone(given);
-  }
-  if (address.empty()) {
-    send(error_frame("invalid",
-                     reply_by == "sms" ? "please give a phone number, e.g. +1 555 010 0199"
-                                       : "please give an email address, e.g. ada@example.org",
-                     client_id));
-    return;
-  }
-  const std::string_view name = string_member(frame, "name");
-  if (core::count_code_points(name) > max_name_chars) {
-    send(error_frame("invalid", "a name of at most 80 characters, please", client_id));
-    return;
-  }
-  auto text = accept_text(frame, client_id);
-  if (!text) return;
-  if (!name.empty()) name_ = name;
-  if (reply_by == "email") email_ = address;
-
-  core::inbound_message m;
-  m.external_id = "form:" + address_ + ":" + client_id;
-  m.sender_name = name_;
-  m.text = std::move(*text);
-  m.team = team_;
-  m.facts["offline_form"] = "1";
-  m.facts[reply_by == "email" ? "email" : "phone"] = address;
-  const auto& peers = owner_.services().peers;
-  const auto peer = std::find_if(peers.begin(), peers.end(),
-                                 [&](const auto& c) { return c->channel() == reply_by; });
-  if (peer != peers.end()) {
-    m.connector = (*peer)->id();
-    m.channel = std::string(reply_by);
-    m.thread = address;
-    m.sender_address = address;
-  } else {
-    m.connector = owner_.id();
-    m.channel = "webchat";
-    m.thread = address_;
-    m.sender_address = address_;
-  }
-  json::writer w;
-  w.start_object()
-      .field("type", "offline_ack")
-      .field("client_id", client_id)
-      .field("channel", m.channel)
-      .end_object();
-  deliver(std::move(m), client_id, make_frame(w));
-}
-
-void patron_socket::deliver(core::inbound_message m, const std::string& client_id, frame ok) {
-  const auto& services = owner_.services();
-  m.sent_at = services.clock.now();
-  m.received_at = m.sent_at;
-  if (!language_.empty()) m.facts[std::string(core::fact_language)] = language_;
-  std::weak_ptr<patron_socket> weak = weak_from_this();
-  services.sink.deliver(std::move(m), [weak, client_id, ok](core::result<delivery> r) {
-    auto self = weak.lock();
-    if (!self) return;
-    self->owner_.record(r);
-    if (!*self->alive_) return;
-    if (!r) {
-      const bool later = r.err().code == "unavailable";
-      self->send(error_frame(
-          later ? "unavailable" : "invalid",
-          later ? "not sent: the chat is unavailable for a moment; it will retry" : r.err().message,
-          client_id));
-      return;
-    }
-    self->send(ok);
-  });
-}
-
-void patron_socket::send_hours() {
-  const auto* team = owner_.services().config.find_team(team_);
-  if (!team) return;
-  json::writer w;
-  w.start_object().field("type", "hours").key("hours");
-  config::write_opening(w, *team, owner_.services().clock.now(), language_);
-  w.end_object();
-  send(make_frame(w));
-}
 
 class webchat_factory final : public connector_factory {
  public:
