@@ -26,6 +26,7 @@ const char* config = R"({
   }],
   "routing": {"priorities": [{"channel": "sms", "priority": 10}]},
   "connectors": [
+    {"id": "webchat", "type": "webchat"},
     {"id": "mail", "type": "replay", "token": "mail-token-0123456789", "channel": "email"},
     {"id": "texts", "type": "replay", "token": "text-token-0123456789", "channel": "sms"}
   ]
@@ -208,6 +209,31 @@ TEST_F(AfterHours, SmsStopIsHonouredUntilStart) {
   writes("texts", "+15550100123", "s4", "Sorry, what are your hours?");
   ASSERT_TRUE(wait_for_metric(R"(askdesk_auto_acks_sent_total{channel="sms"})", 1));
   EXPECT_EQ(automatic_messages(transcript(id)), 1);
+}
+
+TEST_F(AfterHours, TheWidgetsOfflineFormGoesToTheChosenChannel) {
+  ws_client patron(daemon_->port(), "/ws/patron", daemon_->origin());
+  patron.send(R"({"type":"hello","team":"reference","lang":"en-CA"})");
+  ASSERT_TRUE(patron.read_until(R"("next_open_text":"Tuesday, November 24 at 9:00 a.m.")"));
+  patron.send(R"({"type":"offline","text":"Census 1901?","name":"Ada","reply_by":"email",)"
+              R"("address":"not an address","client_id":"f1"})");
+  EXPECT_TRUE(patron.read_until(R"("code":"invalid")"));
+  patron.send(R"({"type":"offline","text":"Census 1901?","name":"Ada","reply_by":"email",)"
+              R"("address":"ada@example.org","client_id":"f1"})");
+  EXPECT_TRUE(patron.read_until(R"("type":"offline_ack")"));
+  // An email connector exists (here the replay webhook with channel email): the question is
+  // an email conversation, and the acknowledgement goes out there.
+  ASSERT_TRUE(wait_for_metric(R"(askdesk_auto_acks_sent_total{channel="email"})", 1));
+  const auto t = transcript(conversation_of("mail", "ada@example.org"));
+  EXPECT_NE(t.find("Census 1901?"), std::string::npos) << t;
+  EXPECT_EQ(automatic_messages(t), 1) << t;
+
+  // A phone number goes to the SMS connector, in E.164.
+  patron.send(R"({"type":"offline","text":"Hours?","reply_by":"sms",)"
+              R"("address":"+1 (555) 010-0142","client_id":"f2"})");
+  EXPECT_TRUE(patron.read_until(R"("channel":"sms")"));
+  ASSERT_TRUE(wait_for_metric(R"(askdesk_auto_acks_sent_total{channel="sms"})", 1));
+  EXPECT_EQ(automatic_messages(transcript(conversation_of("texts", "+15550100142"))), 1);
 }
 
 TEST_F(AfterHours, TheHoursAreAskedWithoutSigningIn) {
