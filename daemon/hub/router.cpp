@@ -204,12 +204,14 @@ std::string router::decide(const std::string& snapshot_text) const {
   for (const auto& team : parts_.config.teams) {
     const auto q = queues.FindMember(team.id.c_str());
     if (q == queues.MemberEnd() || !q->value.IsArray()) continue;
-    // A closed team's queue waits for the morning (staff may still claim from it); once it
-    // opens, waiting counts towards overflow from the opening, not from the night before.
+    // A closed team's queue waits for the morning (staff may still claim from it; offers
+    // made before closing still expire); once it opens, waiting counts towards overflow from
+    // the opening, not from the night before.
+    bool closed = false;
     core::timestamp opened{};
     if (team.hours) {
       const auto state = team.hours->at(now);
-      if (!state.open) continue;
+      closed = !state.open;
       opened = state.since.value_or(core::timestamp{});
     }
     std::vector<core::waiting_conversation> waiting;
@@ -247,6 +249,7 @@ std::string router::decide(const std::string& snapshot_text) const {
       }
       waiting.push_back(std::move(w));
     }
+    if (closed) continue;
     core::order_queue(waiting);
     for (auto& w : waiting) {
       auto d = core::route(w, team.policy, staff, now);
