@@ -243,6 +243,7 @@ function start(user) {
   }
 
   // Wait times move on their own.
+  let ticks = 0;
   function tick() {
     if (!shell.isConnected) {
       clearInterval(ticker);
@@ -251,6 +252,25 @@ function start(user) {
     const now = Date.now();
     for (const node of shell.querySelectorAll('.wait[data-since]')) {
       node.textContent = `waiting ${waited(node.dataset.since, now)}`;
+    }
+    ticks += 1;
+    if (ticks % 4 === 0) refreshOpening();
+  }
+
+  // Whether each team is open changes with the clock, not with events: look once a minute.
+  async function refreshOpening() {
+    try {
+      let changed = false;
+      for (const t of (await api.teams()).items) {
+        const team = teams.get(t.id);
+        if (team && team.open !== t.open) {
+          team.open = t.open;
+          changed = true;
+        }
+      }
+      if (changed) draw();
+    } catch {
+      // The connection indicator already says when the daemon is away.
     }
   }
   const ticker = setInterval(tick, 15000);
