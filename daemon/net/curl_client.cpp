@@ -1,0 +1,289 @@
+// libcurl's multi "socket" interface on Asio. Curl tells us, through its socket callback,
+// which sockets to watch for reading or writing, and through its timer callback when to call
+// it back anyway; each becomes an async_wait on a stream_descriptor (which does not own the
+// socket: curl opens and closes it) or the steady_timer. When a wait completes we hand the
+// event to curl_multi_socket_action, then collect finished transfers from
+// curl_multi_info_read and complete their requests.
+//
+// A watcher may be removed (CURL_POLL_REMOVE) while its wait is queued; the wait's handler
+// holds the watcher and sees it is gone. Everything runs on the io_context's thread.
+#include "daemon/net/curl_client.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <mutex>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace askdesk::net {
+
+namespace asio = boost::asio;
+
+namespace {
+
+struct transfer {
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  outgoing_request request;  // keeps the URL and body alive while curl uses them
+  incoming_response response;
+  std::size_t limit = 0;
+  bool too_large = false;
+  char error[CURL_ERROR_SIZE] = {};
+  std::function<void(core::result<incoming_response>)> done;
+
+  ~transfer() {
+    if (headers) curl_slist_free_all(headers);
+    if (easy) curl_easy_cleanup(easy);
+  }
+};
+
+struct watcher {
+  explicit watcher(asio::io_context& io, curl_socket_t s) : descriptor(io, s) {}
+  asio::posix::stream_descriptor descriptor;
+  int wanted = 0;  // CURL_POLL_IN, _OUT or _INOUT
+  bool reading = false;
+  bool writing = false;
+  bool gone = false;
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<transfer*>(user);
+  const std::size_t n = size * count;
+  if (t->response.body.size() + n > t->limit) {
+    t->too_large = true;
+    return 0;  // curl stops with CURLE_WRITE_ERROR
+  }
+  t->response.body.append(data, n);
+  return n;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<transfer*>(user);
+  const std::size_t n = size * count;
+  std::string_view line(data, n);
+  if (line.starts_with("HTTP/")) {
+    t->response.headers.clear();  // a new response (after a 100 Continue or a redirect)
+    return n;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return n;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    value.remove_suffix(1);
+  }
+  t->response.headers.emplace_back(std::move(name), std::string(value));
+  return n;
+}
+
+}  // namespace
+
+std::string_view incoming_response::header(std::string_view name) const {
+  for (const auto& [n, v] : headers) {
+    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return v;
+    }
+  }
+  return {};
+}
+
+struct curl_client::impl {
+  impl(asio::io_context& io, curl_client_options options)
+      : io(io), options(std::move(options)), timer(io) {
+    static std::once_flag global;
+    std::call_once(global, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    multi = curl_multi_init();
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &impl::on_socket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &impl::on_timer);
+    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+  }
+
+  ~impl() {
+    *alive = false;
+    timer.cancel();
+    for (auto& [easy, t] : transfers) curl_multi_remove_handle(multi, easy);
+    transfers.clear();
+    for (auto& [s, w] : watchers) {
+      w->gone = true;
+      w->descriptor.release();
+    }
+    watchers.clear();
+    curl_multi_cleanup(multi);
+  }
+
+  static int on_socket(CURL*, curl_socket_t s, int what, void* user, void*) {
+    auto* self = static_cast<impl*>(user);
+    if (what == CURL_POLL_REMOVE) {
+      self->forget(s);
+      return 0;
+    }
+    auto& w = self->watchers[s];
+    if (!w) w = std::make_shared<watcher>(self->io, s);
+    w->wanted = what;
+    self->arm(s, w);
+    return 0;
+  }
+
+  static int on_timer(CURLM*, long timeout_ms, void* user) {
+    auto* self = static_cast<impl*>(user);
+    self->timer.cancel();
+    if (timeout_ms < 0) return 0;
+    self->timer.expires_after(std::chrono::milliseconds(timeout_ms));
+    self->timer.async_wait([self, alive = self->alive](const boost::system::error_code& ec) {
+      if (ec || !*alive) return;
+      self->act(CURL_SOCKET_TIMEOUT, 0);
+    });
+    return 0;
+  }
+
+  void forget(curl_socket_t s) {
+    const auto it = watchers.find(s);
+    if (it == watchers.end()) return;
+    it->second->gone = true;
+    it->second->descriptor.release();  // cancels its waits; curl closes the socket itself
+    watchers.erase(it);
+  }
+
+  void arm(curl_socket_t s, const std::shared_ptr<watcher>& w) {
+    if ((w->wanted & CURL_POLL_IN) && !w->reading) {
+      w->reading = true;
+      w->descriptor.async_wait(asio::posix::descriptor_base::wait_read,
+                               [this, s, w, alive = alive](const boost::system::error_code& ec) {
+                                 w->reading = false;
+                                 if (ec || !*alive || w->gone) return;
+                                 act(s, CURL_CSELECT_IN);
+                                 if (!w->gone) arm(s, w);
+                               });
+    }
+    if ((w->wanted & CURL_POLL_OUT) && !w->writing) {
+      w->writing = true;
+      w->descriptor.async_wait(asio::posix::descriptor_base::wait_write,
+                               [this, s, w, alive = alive](const boost::system::error_code& ec) {
+                                 w->writing = false;
+                                 if (ec || !*alive || w->gone) return;
+                                 act(s, CURL_CSELECT_OUT);
+                                 if (!w->gone) arm(s, w);
+                               });
+    }
+  }
+
+  void act(curl_socket_t s, int events) {
+    int running = 0;
+    curl_multi_socket_action(multi, s, events, &running);
+    finish_done();
+  }
+
+  void finish_done() {
+    int left = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+      if (m->msg != CURLMSG_DONE) continue;
+      const auto it = transfers.find(m->easy_handle);
+      if (it == transfers.end()) continue;
+      std::unique_ptr<transfer> t = std::move(it->second);
+      transfers.erase(it);
+      curl_multi_remove_handle(multi, t->easy);
+      const CURLcode code = m->data.result;
+      core::result<incoming_response> outcome = incoming_response{};
+      if (code == CURLE_OK) {
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status);
+        outcome = std::move(t->response);
+      } else {
+        const std::string why =
+            t->too_large ? "the response is larger than " +
+                               std::to_string(options.max_response_bytes) + " bytes"
+                         : std::string(t->error[0] ? t->error : curl_easy_strerror(code));
+        const bool refused = code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_URL_MALFORMAT;
+        outcome = core::error{refused ? "invalid" : "unavailable",
+                              t->request.method + " " + t->request.url + ": " + why};
+      }
+      // Completing may start new requests (a retry, the next page) or destroy the client:
+      // post it, so this loop never runs into either.
+      asio::post(io, [done = std::move(t->done), outcome = std::move(outcome)]() mutable {
+        done(std::move(outcome));
+      });
+    }
+  }
+
+  void send(outgoing_request r, std::function<void(core::result<incoming_response>)> done) {
+    auto t = std::make_unique<transfer>();
+    t->request = std::move(r);
+    t->limit = options.max_response_bytes;
+    t->done = std::move(done);
+    t->easy = curl_easy_init();
+    CURL* e = t->easy;
+    const auto& q = t->request;
+    curl_easy_setopt(e, CURLOPT_URL, q.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, q.protocols.c_str());
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(q.timeout.count()));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(std::min<std::int64_t>(q.timeout.count(), 10000)));
+    curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+    if (q.method == "POST" || !q.body.empty()) {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, q.body.data());
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(q.body.size()));
+    }
+    if (q.method != "GET" && q.method != "POST") {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q.method.c_str());
+    }
+    if (!q.username.empty()) {
+      curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+      curl_easy_setopt(e, CURLOPT_USERNAME, q.username.c_str());
+      curl_easy_setopt(e, CURLOPT_PASSWORD, q.password.c_str());
+    }
+    // No "Expect: 100-continue" round trip for larger bodies.
+    t->headers = curl_slist_append(t->headers, "Expect:");
+    for (const auto& [name, value] : q.headers) {
+      t->headers = curl_slist_append(t->headers, (name + ": " + value).c_str());
+    }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+
+    if (const CURLMcode added = curl_multi_add_handle(multi, e); added != CURLM_OK) {
+      asio::post(io, [done = std::move(t->done), url = q.url, why = curl_multi_strerror(added)] {
+        done(core::error{"invalid", url + ": " + why});
+      });
+      return;
+    }
+    transfers.emplace(e, std::move(t));
+  }
+
+  asio::io_context& io;
+  const curl_client_options options;
+  CURLM* multi = nullptr;
+  asio::steady_timer timer;
+  std::map<curl_socket_t, std::shared_ptr<watcher>> watchers;
+  std::map<CURL*, std::unique_ptr<transfer>> transfers;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+};
+
+curl_client::curl_client(asio::io_context& io, curl_client_options options)
+    : impl_(std::make_unique<impl>(io, std::move(options))) {}
+
+curl_client::~curl_client() = default;
+
+void curl_client::send(outgoing_request r,
+                       std::function<void(core::result<incoming_response>)> done) {
+  impl_->send(std::move(r), std::move(done));
+}
+
+std::size_t curl_client::in_flight() const { return impl_->transfers.size(); }
+
+}  // namespace askdesk::net

@@ -1,0 +1,73 @@
+// The asynchronous HTTP client every HTTP-based connector shares: one libcurl multi handle
+// driven by the daemon's io_context (curl's socket and timer callbacks become Asio waits), so
+// hundreds of requests may be in flight without a thread each. A request completes exactly
+// once, on the io_context's thread, with the status, headers and body, or with an error that
+// names the URL (no status: the connection failed, timed out or was refused).
+//
+// Single-threaded: create, use and destroy it on the io_context's thread. Destroying it
+// abandons what is in flight without calling those handlers.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "daemon/core/result.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace askdesk::net {
+
+struct outgoing_request {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string username;  // basic auth when not empty
+  std::string password;
+  std::chrono::milliseconds timeout{15000};  // the whole exchange
+  // Which URL schemes may be used, in CURLOPT_PROTOCOLS_STR's form ("http,https").
+  std::string protocols = "http,https";
+};
+
+struct incoming_response {
+  long status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  std::string body;
+
+  // The first header named `name` (any case), or "".
+  std::string_view header(std::string_view name) const;
+};
+
+struct curl_client_options {
+  std::size_t max_response_bytes = 8 * 1024 * 1024;  // a larger body fails the request
+  std::string user_agent = "askdesk";
+};
+
+class curl_client {
+ public:
+  curl_client(boost::asio::io_context& io, curl_client_options options = {});
+  ~curl_client();
+  curl_client(const curl_client&) = delete;
+  curl_client& operator=(const curl_client&) = delete;
+
+  // Starts `r`; `done` runs once, later, on the io_context's thread. Errors: "invalid" (a
+  // request curl refuses, e.g. a scheme not in `protocols`), "unavailable" (connection
+  // failed, timed out, too large), both naming the URL.
+  void send(outgoing_request r, std::function<void(core::result<incoming_response>)> done);
+
+  std::size_t in_flight() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace askdesk::net
