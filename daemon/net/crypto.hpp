@@ -23,4 +23,7 @@ std::string random_token();
 std::string sha256_hex(std::string_view text);
 bool constant_time_equal(std::string_view a, std::string_view b);
 
+// Base64 (standard alphabet, padded) of HMAC-SHA1(key, data): webhook signatures (Twilio).
+std::string hmac_sha1_base64(std::string_view key, std::string_view data);
+
 }  // namespace askdesk::net

@@ -1,5 +1,7 @@
 #include "daemon/net/http.hpp"
 
+#include <cctype>
+
 #include "daemon/json/writer.hpp"
 
 namespace askdesk::net {
@@ -213,6 +215,47 @@ http_router::websocket_match http_router::find_websocket(std::string_view path) 
     if (ws.path == path) return {&ws.route, ws.limits};
   }
   return {};
+}
+
+std::optional<form_fields> parse_form(std::string_view body) {
+  form_fields out;
+  while (!body.empty()) {
+    const std::size_t amp = body.find('&');
+    const std::string_view pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+    if (pair.empty()) continue;
+    const std::size_t eq = pair.find('=');
+    auto name = percent_decode(pair.substr(0, eq), true);
+    auto value = eq == std::string_view::npos ? std::optional<std::string>(std::string())
+                                              : percent_decode(pair.substr(eq + 1), true);
+    if (!name || !value) return std::nullopt;
+    out.emplace_back(std::move(*name), std::move(*value));
+  }
+  return out;
+}
+
+std::string encode_form(const form_fields& fields) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  const auto encode = [&out](std::string_view text) {
+    for (const char c : text) {
+      const auto u = static_cast<unsigned char>(c);
+      if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+        out += c;
+      } else {
+        out += '%';
+        out += hex[u >> 4];
+        out += hex[u & 15];
+      }
+    }
+  };
+  for (const auto& [name, value] : fields) {
+    if (!out.empty()) out += '&';
+    encode(name);
+    out += '=';
+    encode(value);
+  }
+  return out;
 }
 
 }  // namespace askdesk::net

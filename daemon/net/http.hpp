@@ -152,4 +152,11 @@ class http_router {
 // malformed escapes.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
 
+// An application/x-www-form-urlencoded body, in order (names may repeat).
+using form_fields = std::vector<std::pair<std::string, std::string>>;
+// nullopt when an escape is malformed.
+std::optional<form_fields> parse_form(std::string_view body);
+// The body for `fields`: unreserved characters as they are, the rest %XX (space too).
+std::string encode_form(const form_fields& fields);
+
 }  // namespace askdesk::net
