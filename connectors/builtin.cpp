@@ -1,5 +1,6 @@
 #include "connectors/registry.hpp"
 #include "connectors/replay/replay.hpp"
+#include "connectors/twilio/twilio.hpp"
 #include "connectors/webchat/webchat.hpp"
 
 namespace askdesk::connectors {
@@ -8,6 +9,7 @@ void register_builtin_connectors(registry& r) {
   // One line per channel; a duplicate type is a programming error caught by the tests.
   (void)r.add(make_webchat_factory());
   (void)r.add(make_replay_factory());
+  (void)r.add(make_twilio_factory());
 }
 
 }  // namespace askdesk::connectors

@@ -30,6 +30,10 @@ namespace boost::asio {
 class io_context;
 }
 
+namespace askdesk::net {
+class curl_client;
+}
+
 namespace askdesk::store {
 class redis_connection;
 class script_set;
@@ -124,6 +128,7 @@ struct connector_services {
   store::event_feed& events;  // every change, live (connectors that push to patrons)
   core::metrics& metrics;
   const core::clock& clock;
+  net::curl_client& http;  // the daemon's one asynchronous HTTP client
   // Every connector of the daemon, this one included; complete once start() runs (the web
   // chat's offline form hands a question to the channel the patron chose).
   const std::vector<std::unique_ptr<connector>>& peers;

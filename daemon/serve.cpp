@@ -28,6 +28,7 @@
 #include "daemon/json/writer.hpp"
 #include "daemon/net/api.hpp"
 #include "daemon/net/auth.hpp"
+#include "daemon/net/curl_client.hpp"
 #include "daemon/net/http_server.hpp"
 #include "daemon/net/staff_socket.hpp"
 #include "daemon/net/static_files.hpp"
@@ -103,8 +104,9 @@ class daemon {
                                          router_)),
         signals_(io_, SIGINT, SIGTERM),
         deadline_(io_) {
-    const connectors::connector_services services{
-        io_, router_, hub_, config_, *commands_, scripts_, events_, metrics_, clock_, connectors_};
+    const connectors::connector_services services{io_,        router_,      hub_,       config_,
+                                                  *commands_, scripts_,     events_,    metrics_,
+                                                  clock_,     http_client_, connectors_};
     for (auto& s : settings) {
       const auto& spec = *std::find_if(c.connectors.begin(), c.connectors.end(),
                                        [&](const auto& sp) { return sp.id == s->id; });
@@ -205,6 +207,7 @@ class daemon {
   const config::daemon_config& config_;
   asio::io_context io_{1};
   core::offset_clock clock_;
+  net::curl_client http_client_{io_};
   core::metrics metrics_;
   store::script_set scripts_;
   std::unique_ptr<store::redis_connection> commands_;

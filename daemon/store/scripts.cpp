@@ -38,7 +38,8 @@ constexpr std::string_view names[] = {"ingest",
                                       "offer_reply",
                                       "read_staff",
                                       "transfer",
-                                      "acknowledge"};
+                                      "acknowledge",
+                                      "delivery_status"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 std::string sha1_hex(std::string_view text) {

@@ -43,6 +43,7 @@ enum class script {
   read_staff,
   transfer,
   acknowledge,
+  delivery_status,
   count_  // keep last
 };
 

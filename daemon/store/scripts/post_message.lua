@@ -11,6 +11,11 @@ if not c then return err end
 local claimed = false
 if kind == 'out' then
   if c.status == 'closed' then return fail('conflict', 'conversation ' .. id .. ' is closed') end
+  local opted_out = redis.call('GET', 'optout:' .. c.channel .. ':' .. c.address)
+  if opted_out then
+    return fail('conflict', 'the patron opted out (STOP) on ' .. iso(opted_out) .. ': nothing can be ' ..
+      'sent to ' .. c.address .. ' until they text START')
+  end
   if c.assignee ~= '' and c.assignee ~= user and not override then
     return fail('conflict', 'conversation ' .. id .. ' is assigned to ' .. c.assignee)
   end

@@ -12,6 +12,8 @@
 --                                      acknowledgement); :addresses hash "<channel>:<address>" ->
 --                                      last seen ms; :conversations zset by creation
 --   optout:<channel>:<address>         ms the patron opted out (SMS STOP) until they opt in
+--   provider:<connector>:<id>          the message id of a channel's message id (delivery
+--                                      statuses); :early hash: a status that came first
 --   address:<channel>:<address>        patron id
 --   conversation:<id>                  hash; :messages list of message ids; :tags set
 --   topic:examples                     stream of staff corrections: text, topic, conversation, by
@@ -216,6 +218,26 @@ local function append_message(c, kind, user, author_name, text, preview, now)
       'text', text, 'automatic', kind == 'auto' and '1' or '0')
   end
   return message
+end
+
+-- How far along a message is: a status never goes back to an earlier one.
+local STATUS_RANK = {pending = 0, queued = 1, accepted = 1, sending = 1, sent = 2, failed = 3,
+                     undelivered = 3, delivered = 3, read = 4}
+local function status_rank(s) return STATUS_RANK[s] or 0 end
+
+-- Sets an outgoing message's status (and error) unless it is already as far or further, and
+-- tells the dashboards. Returns 'applied' or 'unchanged'.
+local function record_delivery(id, status, code, why, now)
+  local m = redis.call('HMGET', 'message:' .. id, 'conversation', 'status')
+  if not m[1] then return 'unchanged' end
+  if m[2] == status or (m[2] ~= 'pending' and status_rank(status) <= status_rank(m[2])) then
+    return 'unchanged'
+  end
+  redis.call('HSET', 'message:' .. id, 'status', status, 'status_at', now, 'error_code', code,
+    'error', why)
+  local team = redis.call('HGET', 'conversation:' .. m[1], 'team')
+  emit('message.updated', m[1], team, {conversation = conversation_json(m[1]), message = message_json(id)})
+  return 'applied'
 end
 
 local function patron_json(id)

@@ -1,0 +1,304 @@
+#include "connectors/twilio/twilio.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+
+#include "connectors/twilio/signature.hpp"
+#include "daemon/core/text.hpp"
+#include "daemon/json/document.hpp"
+#include "daemon/net/curl_client.hpp"
+#include "daemon/store/redis_connection.hpp"
+#include "daemon/store/scripts.hpp"
+
+namespace askdesk::connectors {
+
+namespace {
+
+constexpr std::string_view empty_twiml = R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)";
+constexpr int max_media = 10;  // Twilio sends at most 10 media per MMS
+
+struct twilio_settings final : connector_settings {
+  std::string account_sid;
+  std::string auth_token;
+  std::string number;  // the library's number, E.164
+  bool poll = false;   // "mode": "poll" instead of "webhook"
+  std::string api_base = "https://api.twilio.com";
+  std::chrono::seconds poll_every{20};
+  std::chrono::milliseconds reopen_window = std::chrono::hours(24);
+};
+
+bool is_e164(std::string_view n) {
+  if (n.size() < 8 || n.size() > 16 || n[0] != '+' || n[1] == '0') return false;
+  for (std::size_t i = 1; i < n.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(n[i]))) return false;
+  }
+  return true;
+}
+
+bool is_account_sid(std::string_view sid) {
+  if (sid.size() != 34 || !sid.starts_with("AC")) return false;
+  for (std::size_t i = 2; i < sid.size(); ++i) {
+    if (!std::isxdigit(static_cast<unsigned char>(sid[i]))) return false;
+  }
+  return true;
+}
+
+const std::string* field(const net::form_fields& form, std::string_view name) {
+  for (const auto& [n, v] : form) {
+    if (n == name) return &v;
+  }
+  return nullptr;
+}
+
+std::string field_or(const net::form_fields& form, std::string_view name) {
+  const auto* v = field(form, name);
+  return v ? *v : std::string();
+}
+
+net::http_response twiml(int status) {
+  return net::http_response::text(status, std::string(empty_twiml), "text/xml");
+}
+
+// Twilio's error body: {"code": 21211, "message": "...", "more_info": "...", "status": 400}.
+send_result failure_from(const net::incoming_response& r) {
+  std::string code, message;
+  if (auto doc = json::document::parse(r.body); doc && doc->root().IsObject()) {
+    const auto& root = doc->root();
+    if (const auto c = root.FindMember("code"); c != root.MemberEnd() && c->value.IsInt()) {
+      code = std::to_string(c->value.GetInt());
+    }
+    if (const auto m = root.FindMember("message"); m != root.MemberEnd() && m->value.IsString()) {
+      message = m->value.GetString();
+    }
+  }
+  if (message.empty()) message = "Twilio answered HTTP " + std::to_string(r.status);
+  if (r.status == 429 || r.status >= 500) {
+    auto retry = send_result::retry(message, code);
+    if (const auto after = r.header("retry-after"); !after.empty()) {
+      retry.retry_after = std::chrono::seconds(std::atoi(std::string(after).c_str()));
+    }
+    return retry;
+  }
+  return send_result::permanent(message, code);
+}
+
+class twilio_connector final : public connector {
+ public:
+  twilio_connector(const twilio_settings& settings, const connector_services& services)
+      : settings_(settings), services_(services) {
+    const std::string path = "/webhooks/twilio/" + settings_.id;
+    services.routes.add("POST", path,
+                        [this](const net::http_request& r, const net::route_params&,
+                               net::respond_fn respond) { receive(r, std::move(respond)); });
+    services.routes.add("POST", path + "/status",
+                        [this](const net::http_request& r, const net::route_params&,
+                               net::respond_fn respond) { status(r, std::move(respond)); });
+    services.metrics.declare_counter("askdesk_twilio_refused_total",
+                                     "Twilio webhooks refused, by reason (signature, form).");
+  }
+
+  const std::string& id() const override { return settings_.id; }
+  std::string_view type() const override { return "twilio"; }
+  std::string_view channel() const override { return "sms"; }
+  std::chrono::milliseconds reopen_window() const override { return settings_.reopen_window; }
+
+  void send(const outbound_message& m, std::function<void(send_result)> done) override {
+    net::outgoing_request r;
+    r.method = "POST";
+    r.url = settings_.api_base + "/2010-04-01/Accounts/" + settings_.account_sid + "/Messages.json";
+    r.username = settings_.account_sid;
+    r.password = settings_.auth_token;
+    r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    net::form_fields form = {{"To", m.to}, {"From", settings_.number}, {"Body", m.text}};
+    if (!settings_.poll) form.emplace_back("StatusCallback", webhook_url() + "/status");
+    r.body = net::encode_form(form);
+    services_.http.send(
+        std::move(r), [this, done = std::move(done)](core::result<net::incoming_response> answer) {
+          if (!answer) {
+            note_error(answer.err().message);
+            done(send_result::retry(answer.err().message));
+            return;
+          }
+          if (answer->status != 200 && answer->status != 201) {
+            auto failed = failure_from(*answer);
+            note_error(failed.error_code + " " + failed.error);
+            done(std::move(failed));
+            return;
+          }
+          std::string sid;
+          if (auto doc = json::document::parse(answer->body); doc && doc->root().IsObject()) {
+            const auto s = doc->root().FindMember("sid");
+            if (s != doc->root().MemberEnd() && s->value.IsString()) sid = s->value.GetString();
+          }
+          health_.last_success = services_.clock.now();
+          done(send_result::sent(sid));
+        });
+  }
+
+  connector_health health() const override { return health_; }
+
+ private:
+  std::string webhook_url() const {
+    return services_.config.http.public_url + "/webhooks/twilio/" + settings_.id;
+  }
+
+  void note_error(std::string message) {
+    health_.last_error = std::move(message);
+    health_.last_error_at = services_.clock.now();
+  }
+
+  // The form of a request Twilio signed, or an answer refusing it.
+  std::optional<net::form_fields> signed_form(const net::http_request& r,
+                                              const net::respond_fn& respond) {
+    auto form = net::parse_form(r.body);
+    if (!form) {
+      services_.metrics.add("askdesk_twilio_refused_total", {{"reason", "form"}});
+      respond(net::http_response::error(400, "invalid", "the body is not a valid form"));
+      return std::nullopt;
+    }
+    const std::string url = services_.config.http.public_url + r.target;
+    if (!twilio::valid_signature(settings_.auth_token, url, *form,
+                                 r.header("x-twilio-signature"))) {
+      services_.metrics.add("askdesk_twilio_refused_total", {{"reason", "signature"}});
+      spdlog::warn("twilio {}: refused a request to {} from {}: bad or missing signature",
+                   settings_.id, url, r.remote_address);
+      respond(net::http_response::error(403, "forbidden",
+                                        "X-Twilio-Signature does not match (is http.public_url "
+                                        "the address Twilio calls?)"));
+      return std::nullopt;
+    }
+    return form;
+  }
+
+  void receive(const net::http_request& r, net::respond_fn respond) {
+    auto form = signed_form(r, respond);
+    if (!form) return;
+    core::inbound_message m;
+    if (auto problem = read_message(*form, m)) {
+      respond(net::http_response::error(400, "invalid", *problem));
+      return;
+    }
+    services_.sink.deliver(
+        std::move(m), [this, respond = std::move(respond)](core::result<delivery> stored) {
+          if (!stored) {
+            note_error(stored.err().message);
+            const int status = stored.err().code == "unavailable" ? 503 : 400;
+            respond(net::http_response::error(status, stored.err().code, stored.err().message));
+            return;
+          }
+          health_.last_success = services_.clock.now();
+          respond(twiml(200));
+        });
+  }
+
+  // Fills `m` from an inbound SMS or MMS webhook; says what is wrong otherwise.
+  std::optional<std::string> read_message(const net::form_fields& form,
+                                          core::inbound_message& m) const {
+    m.connector = settings_.id;
+    m.channel = "sms";
+    m.external_id = field_or(form, "MessageSid");
+    if (m.external_id.empty()) m.external_id = field_or(form, "SmsMessageSid");
+    m.sender_address = field_or(form, "From");
+    m.thread = m.sender_address;
+    m.text = core::repair_utf8(field_or(form, "Body"));
+    m.received_at = services_.clock.now();
+    m.sent_at = m.received_at;
+    if (m.external_id.empty()) return "MessageSid is missing";
+    if (m.sender_address.empty()) return "From is missing";
+    const int media = std::atoi(field_or(form, "NumMedia").c_str());
+    for (int i = 0; i < std::min(media, max_media); ++i) {
+      core::attachment a;
+      a.url = field_or(form, "MediaUrl" + std::to_string(i));
+      a.content_type = field_or(form, "MediaContentType" + std::to_string(i));
+      if (a.url.empty()) continue;
+      a.name = "media " + std::to_string(i + 1);
+      m.attachments.push_back(std::move(a));
+    }
+    if (const auto* city = field(form, "FromCity"); city && !city->empty()) {
+      m.facts["from_city"] = core::repair_utf8(*city);
+    }
+    return std::nullopt;
+  }
+
+  // A delivery status: queued, sent, delivered, undelivered, failed (with ErrorCode).
+  void status(const net::http_request& r, net::respond_fn respond) {
+    auto form = signed_form(r, respond);
+    if (!form) return;
+    const std::string sid = field_or(*form, "MessageSid");
+    std::string state = field_or(*form, "MessageStatus");
+    if (state.empty()) state = field_or(*form, "SmsStatus");
+    if (sid.empty() || state.empty()) {
+      respond(net::http_response::error(400, "invalid", "MessageSid and MessageStatus required"));
+      return;
+    }
+    const std::string code = field_or(*form, "ErrorCode");
+    const std::string why = code.empty() ? "" : "Twilio error " + code;
+    const std::string now = std::to_string(core::to_millis(services_.clock.now()));
+    const std::string_view args[] = {now, settings_.id, sid, state, code, why};
+    store::run(services_.redis, services_.scripts, store::script::delivery_status, args,
+               [respond = std::move(respond)](store::reply done) {
+                 if (done.failed()) {
+                   respond(net::http_response::error(503, "unavailable", "try again later"));
+                   return;
+                 }
+                 respond(twiml(200));
+               });
+  }
+
+  const twilio_settings settings_;
+  const connector_services services_;
+  connector_health health_;
+};
+
+class twilio_factory final : public connector_factory {
+ public:
+  std::string_view type() const override { return "twilio"; }
+
+  std::unique_ptr<connector_settings> parse(json::object_reader& block) const override {
+    auto s = std::make_unique<twilio_settings>();
+    auto& out = block.out();
+    if (auto sid = block.required_string("account_sid")) {
+      s->account_sid = *sid;
+      if (!is_account_sid(*sid)) {
+        out.add(block.child_path("account_sid"), "must be AC followed by 32 hex digits");
+      }
+    }
+    if (auto token = block.required_string("auth_token")) s->auth_token = *token;
+    if (auto number = block.required_string("number")) {
+      s->number = *number;
+      if (!is_e164(*number)) {
+        out.add(block.child_path("number"), "must be E.164, like +15550100199");
+      }
+    }
+    const std::string mode = block.string("mode", "webhook");
+    if (mode == "poll") {
+      out.add(block.child_path("mode"), "poll is not available yet; use webhook");
+    } else if (mode != "webhook") {
+      out.add(block.child_path("mode"), "must be webhook or poll, not '" + mode + "'");
+    }
+    s->poll = mode == "poll";
+    s->api_base = block.string("api_base", s->api_base);
+    while (s->api_base.ends_with('/')) s->api_base.pop_back();
+    if (!s->api_base.starts_with("https://") && !s->api_base.starts_with("http://")) {
+      out.add(block.child_path("api_base"), "must be an http:// or https:// URL");
+    }
+    s->poll_every = std::chrono::seconds(block.integer("poll_seconds", 20, 5, 3600));
+    s->reopen_window = std::chrono::minutes(block.integer("reopen_minutes", 24 * 60, 0, 43200));
+    return s;
+  }
+
+  std::unique_ptr<connector> create(std::unique_ptr<connector_settings> settings,
+                                    const connector_services& services) const override {
+    return std::make_unique<twilio_connector>(static_cast<const twilio_settings&>(*settings),
+                                              services);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<connector_factory> make_twilio_factory() {
+  return std::make_unique<twilio_factory>();
+}
+
+}  // namespace askdesk::connectors

@@ -1,0 +1,227 @@
+// The Twilio SMS connector through the real daemon and redis-server, with a local server that
+// speaks Twilio's REST protocol: signed webhooks (and refused unsigned ones), redeliveries,
+// MMS, replies with their delivery statuses, permanent failures with Twilio's code, retries
+// after 429 and 500, and STOP.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "connectors/twilio/signature.hpp"
+#include "tests/support/askdesk_daemon.hpp"
+#include "tests/support/fake_twilio.hpp"
+
+namespace askdesk::testing {
+namespace {
+
+const std::string account = "AC0123456789abcdef0123456789abcdef";
+const std::string token = "twilio-auth-token-for-tests";
+const std::string library = "+15550100199";
+
+class Twilio : public ::testing::Test {
+ protected:
+  Twilio()
+      : daemon_(redis_, R"({"teams": [{"id": "reference"}],
+          "connectors": [{"id": "sms", "type": "twilio", "account_sid": ")" +
+                            account + R"(", "auth_token": ")" + token + R"(", "number": ")" +
+                            library + R"(", "api_base": ")" + twilio_.base() + R"("}]})") {
+    daemon_.add_user("ann", "staff", {"reference"}, "ann-password-1");
+    ann_ = daemon_.login("ann", "ann-password-1");
+  }
+
+  // A webhook as Twilio sends it, signed unless `signature` is given.
+  http_result webhook(const std::string& path, const net::form_fields& form,
+                      std::optional<std::string> signature = std::nullopt) {
+    const std::string url = daemon_.url(path);
+    const std::string sig =
+        signature.value_or(connectors::twilio::compute_signature(token, url, form));
+    return http_request(
+        "POST", url, net::encode_form(form),
+        {"Content-Type: application/x-www-form-urlencoded", "X-Twilio-Signature: " + sig});
+  }
+
+  http_result text(const std::string& sid, const std::string& from, const std::string& body,
+                   net::form_fields extra = {}) {
+    net::form_fields form = {{"ToCountry", "US"},
+                             {"SmsMessageSid", sid},
+                             {"NumMedia", "0"},
+                             {"SmsSid", sid},
+                             {"SmsStatus", "received"},
+                             {"Body", body},
+                             {"To", library},
+                             {"NumSegments", "1"},
+                             {"MessageSid", sid},
+                             {"AccountSid", account},
+                             {"From", from},
+                             {"ApiVersion", "2010-04-01"}};
+    for (auto& f : extra) {
+      std::erase_if(form, [&](const auto& g) { return g.first == f.first; });
+      form.push_back(std::move(f));
+    }
+    return webhook("/webhooks/twilio/sms", form);
+  }
+
+  std::string conversation_of(const std::string& from) {
+    for (int i = 0; i < 100; ++i) {
+      const auto id = redis_.command({"GET", "thread:sms:" + from});
+      if (id.is_string()) return id.str();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return "";
+  }
+
+  std::string read(const std::string& id) {
+    return daemon_.call(ann_, "GET", "/api/v1/conversations/" + id).body;
+  }
+
+  // Waits until the conversation's JSON contains `text`.
+  bool eventually(const std::string& id, const std::string& text) {
+    for (int i = 0; i < 400; ++i) {
+      if (read(id).find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return false;
+  }
+
+  http_result reply(const std::string& id, const std::string& text) {
+    return daemon_.call(ann_, "POST", "/api/v1/conversations/" + id + "/messages",
+                        R"({"text":")" + text + R"("})");
+  }
+
+  fake_twilio twilio_;
+  redis_server redis_;
+  askdesk_daemon daemon_;
+  staff_session ann_;
+};
+
+TEST_F(Twilio, ASignedTextIsStoredOnceAndAnsweredWithEmptyTwiml) {
+  const auto first =
+      text("SM11111111111111111111111111111111", "+15550100142", "Do you have wifi?");
+  EXPECT_EQ(first.status, 200) << first.body;
+  EXPECT_NE(first.body.find("<Response/>"), std::string::npos) << first.body;
+  const std::string id = conversation_of("+15550100142");
+  ASSERT_FALSE(id.empty());
+  // Twilio retries the same MessageSid: still one message.
+  EXPECT_EQ(text("SM11111111111111111111111111111111", "+15550100142", "Do you have wifi?").status,
+            200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(redis_.command({"HGET", "conversation:" + id, "messages"}).str(), "1");
+  const auto c = read(id);
+  EXPECT_NE(c.find("Do you have wifi?"), std::string::npos);
+  EXPECT_NE(c.find(R"("channel":"sms")"), std::string::npos);
+}
+
+TEST_F(Twilio, BadOrMissingSignaturesAreRefusedAndNothingIsStored) {
+  net::form_fields form = {{"MessageSid", "SM2"}, {"From", "+15550100143"}, {"Body", "hi"}};
+  EXPECT_EQ(webhook("/webhooks/twilio/sms", form, "").status, 403);
+  EXPECT_EQ(webhook("/webhooks/twilio/sms", form, "bm90IGEgc2lnbmF0dXJl").status, 403);
+  const std::string signed_for_other =
+      connectors::twilio::compute_signature(token, daemon_.url("/webhooks/twilio/other"), form);
+  EXPECT_EQ(webhook("/webhooks/twilio/sms", form, signed_for_other).status, 403);
+  auto tampered = form;
+  const auto good =
+      connectors::twilio::compute_signature(token, daemon_.url("/webhooks/twilio/sms"), form);
+  tampered[2].second = "hi!";
+  EXPECT_EQ(webhook("/webhooks/twilio/sms", tampered, good).status, 403);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(redis_.command({"GET", "thread:sms:+15550100143"}).is_string());
+  EXPECT_EQ(redis_.command({"XLEN", "inbound"}).integer() +
+                redis_.command({"EXISTS", "dedup:sms:SM2"}).integer(),
+            0);
+}
+
+TEST_F(Twilio, MmsMediaBecomeAttachments) {
+  ASSERT_EQ(
+      text("SM3", "+15550100144", "Is this book yours?",
+           {{"NumMedia", "2"},
+            {"MediaUrl0", "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"},
+            {"MediaContentType0", "image/jpeg"},
+            {"MediaUrl1", "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2"},
+            {"MediaContentType1", "application/pdf"}})
+          .status,
+      200);
+  const std::string id = conversation_of("+15550100144");
+  ASSERT_TRUE(eventually(id, "Media/ME2"));
+  const auto c = read(id);
+  EXPECT_NE(c.find(R"("content_type":"image/jpeg")"), std::string::npos) << c;
+  EXPECT_NE(c.find(R"("content_type":"application/pdf")"), std::string::npos) << c;
+}
+
+TEST_F(Twilio, AReplyReachesTwilioAndItsDeliveryShows) {
+  ASSERT_EQ(text("SM4", "+15550100145", "When do you close?").status, 200);
+  const std::string id = conversation_of("+15550100145");
+  ASSERT_EQ(reply(id, "At 8 pm tonight.").status, 201);
+  ASSERT_TRUE(twilio_.wait_for(1));
+  const auto sent = twilio_.requests().front();
+  EXPECT_EQ(sent.path, "/2010-04-01/Accounts/" + account + "/Messages.json");
+  EXPECT_EQ(sent.field("To"), "+15550100145");
+  EXPECT_EQ(sent.field("From"), library);
+  EXPECT_EQ(sent.field("Body"), "At 8 pm tonight.");
+  EXPECT_EQ(sent.field("StatusCallback"), daemon_.url("/webhooks/twilio/sms/status"));
+  EXPECT_EQ(sent.authorization.rfind("Basic ", 0), 0u);
+  ASSERT_TRUE(eventually(id, R"("status":"sent")"));
+
+  // Twilio reports delivery on the status callback, signed too.
+  const std::string sid = "SM00000000000000000000000000000001";
+  EXPECT_EQ(webhook("/webhooks/twilio/sms/status",
+                    {{"MessageSid", sid}, {"MessageStatus", "delivered"}, {"AccountSid", account}},
+                    "forged")
+                .status,
+            403);
+  EXPECT_EQ(webhook("/webhooks/twilio/sms/status",
+                    {{"MessageSid", sid}, {"MessageStatus", "delivered"}, {"AccountSid", account}})
+                .status,
+            200);
+  EXPECT_TRUE(eventually(id, R"("status":"delivered")"));
+  // A late "sent" does not take it back.
+  webhook("/webhooks/twilio/sms/status", {{"MessageSid", sid}, {"MessageStatus", "sent"}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_NE(read(id).find(R"("status":"delivered")"), std::string::npos);
+}
+
+TEST_F(Twilio, PermanentFailuresShowTwilioCodeAndAreNotRetried) {
+  ASSERT_EQ(text("SM5", "+15550100146", "Hello").status, 200);
+  const std::string id = conversation_of("+15550100146");
+  twilio_.fail_next(400, 21211, "The 'To' number +15550100146 is not a valid phone number.");
+  ASSERT_EQ(reply(id, "Hi!").status, 201);
+  ASSERT_TRUE(eventually(id, R"("status":"failed")"));
+  const auto c = read(id);
+  EXPECT_NE(c.find(R"("error_code":"21211")"), std::string::npos) << c;
+  EXPECT_NE(c.find("is not a valid phone number"), std::string::npos) << c;
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(twilio_.requests().size(), 1u);
+}
+
+TEST_F(Twilio, TooManyRequestsAndServerErrorsAreRetried) {
+  ASSERT_EQ(text("SM6", "+15550100147", "Hello").status, 200);
+  const std::string id = conversation_of("+15550100147");
+  twilio_.fail_next(429, 20429, "Too Many Requests");
+  twilio_.fail_next(500, 20500, "Internal Server Error");
+  ASSERT_EQ(reply(id, "Hi again").status, 201);
+  ASSERT_TRUE(twilio_.wait_for(3, std::chrono::seconds(20)));
+  EXPECT_TRUE(eventually(id, R"("status":"sent")"));
+  const auto all = twilio_.requests();
+  for (const auto& r : all) EXPECT_EQ(r.field("Body"), "Hi again");
+}
+
+TEST_F(Twilio, StopMeansNoReplyIsAttemptedAndStaffSeeWhy) {
+  ASSERT_EQ(text("SM7", "+15550100148", "STOP").status, 200);
+  const std::string id = conversation_of("+15550100148");
+  ASSERT_TRUE(eventually(id, "STOP"));
+  for (int i = 0; i < 100 && !redis_.command({"EXISTS", "optout:sms:+15550100148"}).integer();
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const auto refused = reply(id, "Sorry to see you go");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("opted out (STOP)"), std::string::npos) << refused.body;
+  ASSERT_EQ(text("SM8", "+15550100148", "START").status, 200);
+  for (int i = 0; i < 100 && redis_.command({"EXISTS", "optout:sms:+15550100148"}).integer(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(reply(id, "Welcome back").status, 201);
+  EXPECT_TRUE(twilio_.wait_for(1));
+  EXPECT_EQ(twilio_.requests().size(), 1u);
+}
+
+}  // namespace
+}  // namespace askdesk::testing
