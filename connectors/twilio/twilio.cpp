@@ -7,7 +7,9 @@
 #include "connectors/twilio/signature.hpp"
 #include "daemon/core/text.hpp"
 #include "daemon/json/document.hpp"
+#include "daemon/net/crypto.hpp"
 #include "daemon/net/curl_client.hpp"
+#include "daemon/net/timer.hpp"
 #include "daemon/store/redis_connection.hpp"
 #include "daemon/store/scripts.hpp"
 
@@ -25,6 +27,7 @@ struct twilio_settings final : connector_settings {
   bool poll = false;   // "mode": "poll" instead of "webhook"
   std::string api_base = "https://api.twilio.com";
   std::chrono::seconds poll_every{20};
+  int page_size = 50;
   std::chrono::milliseconds reopen_window = std::chrono::hours(24);
 };
 
@@ -86,7 +89,7 @@ send_result failure_from(const net::incoming_response& r) {
 class twilio_connector final : public connector {
  public:
   twilio_connector(const twilio_settings& settings, const connector_services& services)
-      : settings_(settings), services_(services) {
+      : settings_(settings), services_(services), poll_timer_(services.io) {
     const std::string path = "/webhooks/twilio/" + settings_.id;
     services.routes.add("POST", path,
                         [this](const net::http_request& r, const net::route_params&,
@@ -102,6 +105,15 @@ class twilio_connector final : public connector {
   std::string_view type() const override { return "twilio"; }
   std::string_view channel() const override { return "sms"; }
   std::chrono::milliseconds reopen_window() const override { return settings_.reopen_window; }
+
+  void start() override {
+    if (settings_.poll) poll_timer_.after(std::chrono::milliseconds(0), [this] { poll(); });
+  }
+
+  void stop() override {
+    stopped_ = true;
+    poll_timer_.cancel();
+  }
 
   void send(const outbound_message& m, std::function<void(send_result)> done) override {
     net::outgoing_request r;
@@ -246,9 +258,215 @@ class twilio_connector final : public connector {
                });
   }
 
+  // ---- polling: List Messages to the library's number, newest first, page by page --------
+
+  std::string lease_key() const {
+    return "lease:twilio:" + settings_.account_sid + ":" + settings_.number;
+  }
+  std::string cursor_key() const { return "twilio:" + settings_.id + ":cursor"; }
+
+  void poll_later() {
+    if (!stopped_) poll_timer_.after(settings_.poll_every, [this] { poll(); });
+  }
+
+  void poll() {
+    if (stopped_) return;
+    if (!services_.sink.accepting()) {  // Redis is away: nothing could be stored
+      poll_later();
+      return;
+    }
+    const std::string ms = std::to_string(
+        std::chrono::duration_cast<std::chrono::milliseconds>(settings_.poll_every * 3).count());
+    const std::string key = lease_key();
+    const std::string_view args[] = {key, holder_, ms};
+    store::run(services_.redis, services_.scripts, store::script::lease, args,
+               [this](store::reply held) {
+                 if (!held.is_integer() || held.integer() != 1) {
+                   poll_later();  // another daemon polls this account, or Redis is away
+                   return;
+                 }
+                 services_.redis.command(
+                     {"HMGET", cursor_key(), "date", "sid"}, [this](store::reply cursor) {
+                       if (!cursor.is_array() || cursor.size() != 2) {
+                         poll_later();
+                         return;
+                       }
+                       auto batch = std::make_shared<poll_batch>();
+                       batch->since = cursor[0].is_string() ? cursor[0].str() : today();
+                       batch->known_sid = cursor[1].is_string() ? cursor[1].str() : "";
+                       fetch(batch, list_url(batch->since));
+                     });
+               });
+  }
+
+  struct poll_batch {
+    std::string since;      // DateSent>= this day
+    std::string known_sid;  // the newest message the last poll stored: stop there
+    std::vector<core::inbound_message> found;  // newest first
+    std::string newest_sid;
+    std::string newest_day;
+  };
+
+  std::string today() const {
+    const auto day = std::chrono::floor<std::chrono::days>(services_.clock.now());
+    const std::chrono::year_month_day ymd{day};
+    char text[16];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    return text;
+  }
+
+  std::string list_url(const std::string& since) const {
+    return settings_.api_base + "/2010-04-01/Accounts/" + settings_.account_sid +
+           "/Messages.json?" +
+           net::encode_form({{"To", settings_.number},
+                             {"DateSent>", since},
+                             {"PageSize", std::to_string(settings_.page_size)}});
+  }
+
+  void fetch(std::shared_ptr<poll_batch> batch, std::string url) {
+    net::outgoing_request r;
+    r.url = std::move(url);
+    r.username = settings_.account_sid;
+    r.password = settings_.auth_token;
+    services_.http.send(std::move(r), [this, batch](core::result<net::incoming_response> page) {
+      if (stopped_) return;
+      if (!page || page->status != 200) {
+        note_error(page ? "listing messages: Twilio answered HTTP " + std::to_string(page->status)
+                        : page.err().message);
+        poll_later();
+        return;
+      }
+      auto doc = json::document::parse(page->body);
+      if (!doc || !doc->root().IsObject()) {
+        note_error("listing messages: Twilio's answer is not JSON");
+        poll_later();
+        return;
+      }
+      const auto& root = doc->root();
+      bool reached_known = false;
+      if (const auto list = root.FindMember("messages");
+          list != root.MemberEnd() && list->value.IsArray()) {
+        for (const auto& item : list->value.GetArray()) {
+          const std::string sid(json_string(item, "sid"));
+          if (!batch->known_sid.empty() && sid == batch->known_sid) {
+            reached_known = true;
+            break;
+          }
+          if (batch->newest_sid.empty()) {
+            batch->newest_sid = sid;
+            batch->newest_day = day_of(json_string(item, "date_sent"));
+          }
+          if (json_string(item, "direction") != "inbound") continue;
+          batch->found.push_back(message_from(item));
+        }
+      }
+      const std::string next(json_string(root, "next_page_uri"));
+      if (!reached_known && !next.empty()) {
+        fetch(batch, origin_of(settings_.api_base) + next);
+        return;
+      }
+      deliver_batch(batch);
+    });
+  }
+
+  // Stores what one poll found, oldest first; the cursor moves only once all are durable.
+  void deliver_batch(std::shared_ptr<poll_batch> batch) {
+    if (batch->found.empty()) {
+      save_cursor(batch);
+      return;
+    }
+    auto remaining = std::make_shared<std::size_t>(batch->found.size());
+    auto failed = std::make_shared<bool>(false);
+    for (auto m = batch->found.rbegin(); m != batch->found.rend(); ++m) {
+      services_.sink.deliver(
+          std::move(*m), [this, batch, remaining, failed](core::result<delivery> stored) {
+            if (!stored) {
+              *failed = true;
+              note_error(stored.err().message);
+            }
+            if (--*remaining > 0) return;
+            if (*failed) {
+              poll_later();  // not advanced: the next poll asks again, and dedup keeps one copy
+            } else {
+              health_.last_success = services_.clock.now();
+              save_cursor(batch);
+            }
+          });
+    }
+  }
+
+  void save_cursor(std::shared_ptr<poll_batch> batch) {
+    if (batch->newest_sid.empty()) {
+      poll_later();
+      return;
+    }
+    const std::string day = batch->newest_day.empty() ? batch->since : batch->newest_day;
+    services_.redis.command({"HSET", cursor_key(), "date", day, "sid", batch->newest_sid},
+                            [this](store::reply) { poll_later(); });
+  }
+
+  core::inbound_message message_from(const rapidjson::Value& item) const {
+    core::inbound_message m;
+    m.connector = settings_.id;
+    m.channel = "sms";
+    m.external_id = json_string(item, "sid");
+    m.sender_address = json_string(item, "from");
+    m.thread = m.sender_address;
+    m.text = core::repair_utf8(json_string(item, "body"));
+    m.received_at = services_.clock.now();
+    m.sent_at = m.received_at;
+    if (std::atoi(std::string(json_string(item, "num_media")).c_str()) > 0) {
+      core::attachment a;
+      a.name = "media";
+      a.url = origin_of(settings_.api_base) + std::string(json_string(item, "uri"));
+      if (a.url.ends_with(".json")) a.url.replace(a.url.size() - 5, 5, "/Media.json");
+      m.attachments.push_back(std::move(a));
+    }
+    return m;
+  }
+
+  static std::string_view json_string(const rapidjson::Value& v, const char* key) {
+    if (!v.IsObject()) return {};
+    const auto it = v.FindMember(key);
+    if (it == v.MemberEnd() || !it->value.IsString()) return {};
+    return {it->value.GetString(), it->value.GetStringLength()};
+  }
+
+  // "https://api.twilio.com/x" -> "https://api.twilio.com"
+  static std::string origin_of(const std::string& base) {
+    const auto host = base.find("://");
+    const auto path = base.find('/', host == std::string::npos ? 0 : host + 3);
+    return path == std::string::npos ? base : base.substr(0, path);
+  }
+
+  // "Mon, 23 Nov 2026 10:00:00 +0000" (RFC 2822, as Twilio writes dates) -> "2026-11-23".
+  static std::string day_of(std::string_view date) {
+    static constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const auto comma = date.find(", ");
+    if (comma == std::string_view::npos || date.size() < comma + 13) return "";
+    const auto rest = date.substr(comma + 2);  // "23 Nov 2026 ..."
+    const int day = std::atoi(std::string(rest.substr(0, 2)).c_str());
+    const auto month_at = rest.find(' ') + 1;
+    const auto month = rest.substr(month_at, 3);
+    const int year = std::atoi(std::string(rest.substr(month_at + 4, 4)).c_str());
+    for (unsigned i = 0; i < 12; ++i) {
+      if (months[i] == month) {
+        char text[16];
+        std::snprintf(text, sizeof text, "%04d-%02u-%02d", year, i + 1, day);
+        return text;
+      }
+    }
+    return "";
+  }
+
   const twilio_settings settings_;
   const connector_services services_;
   connector_health health_;
+  net::timer poll_timer_;
+  const std::string holder_ = net::random_token();  // this daemon, for the polling lease
+  bool stopped_ = false;
 };
 
 class twilio_factory final : public connector_factory {
@@ -272,9 +490,7 @@ class twilio_factory final : public connector_factory {
       }
     }
     const std::string mode = block.string("mode", "webhook");
-    if (mode == "poll") {
-      out.add(block.child_path("mode"), "poll is not available yet; use webhook");
-    } else if (mode != "webhook") {
+    if (mode != "webhook" && mode != "poll") {
       out.add(block.child_path("mode"), "must be webhook or poll, not '" + mode + "'");
     }
     s->poll = mode == "poll";
@@ -283,7 +499,8 @@ class twilio_factory final : public connector_factory {
     if (!s->api_base.starts_with("https://") && !s->api_base.starts_with("http://")) {
       out.add(block.child_path("api_base"), "must be an http:// or https:// URL");
     }
-    s->poll_every = std::chrono::seconds(block.integer("poll_seconds", 20, 5, 3600));
+    s->poll_every = std::chrono::seconds(block.integer("poll_seconds", 20, 1, 3600));
+    s->page_size = static_cast<int>(block.integer("poll_page_size", 50, 1, 1000));
     s->reopen_window = std::chrono::minutes(block.integer("reopen_minutes", 24 * 60, 0, 43200));
     return s;
   }

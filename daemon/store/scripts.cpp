@@ -39,7 +39,8 @@ constexpr std::string_view names[] = {"ingest",
                                       "read_staff",
                                       "transfer",
                                       "acknowledge",
-                                      "delivery_status"};
+                                      "delivery_status",
+                                      "lease"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 std::string sha1_hex(std::string_view text) {

@@ -44,6 +44,7 @@ enum class script {
   transfer,
   acknowledge,
   delivery_status,
+  lease,
   count_  // keep last
 };
 

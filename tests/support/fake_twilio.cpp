@@ -3,6 +3,7 @@
 #include <atomic>
 #include <deque>
 #include <future>
+#include <map>
 
 #include <boost/asio/io_context.hpp>
 
@@ -16,6 +17,7 @@ struct fake_twilio::state {
   mutable std::condition_variable arrived;
   std::vector<request> requests;
   std::deque<net::http_response> failures;
+  std::vector<std::map<std::string, std::string>> inbound;  // oldest first
   int next_sid = 1;
   boost::asio::io_context io{1};
   net::http_router router;
@@ -92,6 +94,68 @@ fake_twilio::fake_twilio() : state_(std::make_shared<state>()) {
         lock.unlock();
         respond(net::http_response::json(201, message_resource(p.get("sid"), sid, seen)));
       });
+  s->router.add(
+      "GET", "/2010-04-01/Accounts/{sid}/Messages.json",
+      [s](const net::http_request& r, const net::route_params& p, net::respond_fn respond) {
+        const auto query = net::parse_form(r.query).value_or(net::form_fields{});
+        request seen{r.method, r.path, r.query, std::string(r.header("authorization")), query};
+        const std::string to = seen.field("To");
+        const int size = std::max(1, std::atoi(seen.field("PageSize").c_str()));
+        const int page = std::atoi(seen.field("Page").c_str());
+        std::lock_guard lock(s->mutex);
+        s->requests.push_back(seen);
+        s->arrived.notify_all();
+        std::vector<const std::map<std::string, std::string>*> listed;
+        for (auto m = s->inbound.rbegin(); m != s->inbound.rend(); ++m) {
+          if (to.empty() || m->at("to") == to) listed.push_back(&*m);
+        }
+        const std::string base = "/2010-04-01/Accounts/" + p.get("sid") + "/Messages.json";
+        const auto page_uri = [&](int n) {
+          return base + "?" +
+                 net::encode_form({{"To", to},
+                                   {"PageSize", std::to_string(size)},
+                                   {"Page", std::to_string(n)},
+                                   {"PageToken", "PASM" + std::to_string(n)}});
+        };
+        json::writer w;
+        w.start_object().key("messages").start_array();
+        const std::size_t first = static_cast<std::size_t>(page) * size;
+        for (std::size_t i = first; i < listed.size() && i < first + size; ++i) {
+          const auto& m = *listed[i];
+          w.start_object()
+              .field("account_sid", p.get("sid"))
+              .field("api_version", "2010-04-01")
+              .field("body", m.at("body"))
+              .field("date_sent", m.at("date_sent"))
+              .field("direction", "inbound")
+              .field("from", m.at("from"))
+              .field("num_media", "0")
+              .field("num_segments", "1")
+              .field("sid", m.at("sid"))
+              .field("status", "received")
+              .field("to", m.at("to"))
+              .field("uri", base.substr(0, base.size() - 5) + "/" + m.at("sid") + ".json")
+              .end_object();
+        }
+        w.end_array().field("end", static_cast<std::int64_t>(first + size - 1));
+        w.field("first_page_uri", page_uri(0));
+        w.key("next_page_uri");
+        if (first + size < listed.size()) {
+          w.string(page_uri(page + 1));
+        } else {
+          w.null();
+        }
+        w.field("page", page).field("page_size", size);
+        w.key("previous_page_uri");
+        if (page > 0) {
+          w.string(page_uri(page - 1));
+        } else {
+          w.null();
+        }
+        w.field("start", static_cast<std::int64_t>(first)).field("uri", page_uri(page));
+        w.end_object();
+        respond(net::http_response::json(200, w.str()));
+      });
   s->server = net::http_server::create(s->io, {.host = "127.0.0.1", .port = 0}, s->router);
   if (!s->server->listen()) throw std::runtime_error("fake twilio cannot listen");
   port_ = s->server->port();
@@ -114,6 +178,16 @@ void fake_twilio::fail_next(int status, int code, std::string message) {
       .end_object();
   std::lock_guard lock(state_->mutex);
   state_->failures.push_back(net::http_response::json(status, w.str()));
+}
+
+void fake_twilio::add_inbound(std::string sid, std::string from, std::string to, std::string body,
+                              std::string date_sent) {
+  std::lock_guard lock(state_->mutex);
+  state_->inbound.push_back({{"sid", std::move(sid)},
+                             {"from", std::move(from)},
+                             {"to", std::move(to)},
+                             {"body", std::move(body)},
+                             {"date_sent", std::move(date_sent)}});
 }
 
 std::vector<fake_twilio::request> fake_twilio::requests() const {

@@ -38,6 +38,10 @@ class fake_twilio {
   // The next answers to message creation, in order; afterwards, success.
   void fail_next(int status, int code, std::string message);
 
+  // A text a patron sent to `to`, for List Messages (newest added is listed first).
+  void add_inbound(std::string sid, std::string from, std::string to, std::string body,
+                   std::string date_sent = "Mon, 23 Nov 2026 10:00:00 +0000");
+
   std::vector<request> requests() const;
   // Waits until at least `n` requests arrived; false after `wait`.
   bool wait_for(std::size_t n, std::chrono::milliseconds wait = std::chrono::seconds(10)) const;

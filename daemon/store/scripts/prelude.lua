@@ -12,6 +12,8 @@
 --                                      acknowledgement); :addresses hash "<channel>:<address>" ->
 --                                      last seen ms; :conversations zset by creation
 --   optout:<channel>:<address>         ms the patron opted out (SMS STOP) until they opt in
+--   lease:<what>                       the daemon that polls an account or mailbox now
+--   twilio:<connector>:cursor          hash: date (YYYY-MM-DD, UTC), sid: newest message polled
 --   provider:<connector>:<id>          the message id of a channel's message id (delivery
 --                                      statuses); :early hash: a status that came first
 --   address:<channel>:<address>        patron id

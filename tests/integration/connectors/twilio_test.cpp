@@ -225,3 +225,57 @@ TEST_F(Twilio, StopMeansNoReplyIsAttemptedAndStaffSeeWhy) {
 
 }  // namespace
 }  // namespace askdesk::testing
+
+namespace askdesk::testing {
+namespace {
+
+// Polling mode, for libraries without a public URL: pages of List Messages, each text stored
+// once, the cursor saved after the batch, and later polls stop at the last message seen.
+TEST(TwilioPolling, PagesAreStoredOnceAndTheCursorStopsRepeats) {
+  fake_twilio twilio;
+  for (int i = 1; i <= 5; ++i) {
+    twilio.add_inbound("SM" + std::to_string(100 + i), "+1555010020" + std::to_string(i), library,
+                       "question " + std::to_string(i));
+  }
+  twilio.add_inbound("SM999", "+15550100299", "+15550100000", "to another number");
+  redis_server redis;
+  askdesk_daemon daemon(redis, R"({"teams": [{"id": "reference"}],
+      "connectors": [{"id": "sms", "type": "twilio", "account_sid": ")" +
+                                   account + R"(", "auth_token": ")" + token + R"(", "number": ")" +
+                                   library + R"(", "mode": "poll",
+        "poll_seconds": 1, "poll_page_size": 2, "api_base": ")" +
+                                   twilio.base() + R"("}]})");
+  const auto stored = [&](int n) {
+    for (int i = 0; i < 250; ++i) {
+      if (redis.command({"GET", "seq:message"}).str() == std::to_string(n)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  };
+  ASSERT_TRUE(stored(5));
+  const auto first = twilio.requests();
+  ASSERT_GE(first.size(), 3u);  // three pages of two
+  EXPECT_EQ(first[0].field("To"), library);
+  EXPECT_EQ(first[0].field("PageSize"), "2");
+  EXPECT_FALSE(first[0].field("DateSent>").empty());
+  EXPECT_EQ(first[0].authorization.rfind("Basic ", 0), 0u);
+  EXPECT_EQ(first[2].field("Page"), "2");
+  for (int i = 0; i < 100 && !redis.command({"HGET", "twilio:sms:cursor", "sid"}).is_string();
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(redis.command({"HGET", "twilio:sms:cursor", "sid"}).str(), "SM105");
+  EXPECT_EQ(redis.command({"HGET", "twilio:sms:cursor", "date"}).str(), "2026-11-23");
+
+  twilio.add_inbound("SM106", "+15550100201", library, "a follow-up");
+  ASSERT_TRUE(stored(6));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(redis.command({"GET", "seq:message"}).str(), "6");  // nothing twice
+  // Polls after the first stop at the newest message already stored: one page each.
+  const auto all = twilio.requests();
+  for (std::size_t i = 3; i < all.size(); ++i) EXPECT_NE(all[i].field("Page"), "2");
+  EXPECT_TRUE(redis.command({"GET", "lease:twilio:" + account + ":" + library}).is_string());
+}
+
+}  // namespace
+}  // namespace askdesk::testing
