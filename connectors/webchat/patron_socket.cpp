@@ -357,6 +357,11 @@ void patron_socket::offline(const rapidjson::Value& frame) {
     send(error_frame("invalid", "client_id must be 1 to 64 letters, digits, - or _"));
     return;
   }
+  const auto* team = owner_.services().config.find_team(team_);
+  if (team && config::summarize_opening(*team, owner_.services().clock.now(), "").state.open) {
+    send(error_frame("invalid", "the library is open: write in the chat instead", client_id));
+    return;
+  }
   const std::string_view reply_by = string_member(frame, "reply_by");
   const std::string_view given = string_member(frame, "address");
   std::string address;
@@ -364,11 +369,13 @@ void patron_socket::offline(const rapidjson::Value& frame) {
     address = given;
   } else if (reply_by == "sms") {
     address = normalize_phone(given);
+    if (!address.starts_with('+')) address.clear();  // the SMS channel needs E.164
   }
   if (address.empty()) {
     send(error_frame("invalid",
-                     reply_by == "sms" ? "please give a phone number, e.g. +1 555 010 0199"
-                                       : "please give an email address, e.g. ada@example.org",
+                     reply_by == "sms"
+                         ? "please give a mobile number with its country code, e.g. +1 555 010 0199"
+                         : "please give an email address, e.g. ada@example.org",
                      client_id));
     return;
   }
@@ -393,9 +400,12 @@ void patron_socket::offline(const rapidjson::Value& frame) {
   const auto peer = std::find_if(peers.begin(), peers.end(),
                                  [&](const auto& c) { return c->channel() == reply_by; });
   if (peer != peers.end()) {
+    // The address is only what the visitor typed: the question is a conversation of its own
+    // (never joined to the thread of whoever owns that address), it may not rename them, and
+    // its text is never read as their SMS STOP or START.
     m.connector = (*peer)->id();
     m.channel = std::string(reply_by);
-    m.thread = address;
+    m.thread = m.external_id;
     m.sender_address = address;
   } else {
     m.connector = owner_.id();

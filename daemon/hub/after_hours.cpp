@@ -9,7 +9,8 @@ namespace askdesk::hub {
 ack_plan plan_acknowledgement(const config::team_options& team, const core::inbound_message& m,
                               const std::string& conversation, core::timestamp now) {
   ack_plan plan;
-  if (m.channel == "sms" && core::sms_keyword_of(m.text) != core::sms_keyword::none) {
+  if (m.channel == "sms" && !m.facts.contains("offline_form") &&
+      core::sms_keyword_of(m.text) != core::sms_keyword::none) {
     plan.skipped = "sms_keyword";
     plan.why = "the message is an SMS keyword";
     return plan;
@@ -56,7 +57,8 @@ ack_plan plan_acknowledgement(const config::team_options& team, const core::inbo
 }
 
 std::string consent_of(const core::inbound_message& m) {
-  if (m.channel != "sms") return "";
+  // Only the patron's own texts: a web form that names a number speaks for nobody.
+  if (m.channel != "sms" || m.facts.contains("offline_form")) return "";
   switch (core::sms_keyword_of(m.text)) {
     case core::sms_keyword::opt_out:
       return "out";

@@ -28,12 +28,13 @@ struct ack_plan {
   std::string why;
 };
 
-// What to answer `m`, which joined `conversation` of `team`, at `now`.
+// What to answer `m`, which joined `conversation` of `team`, as of `now` (the time the
+// message was received, so marking it after-hours and acknowledging it agree).
 ack_plan plan_acknowledgement(const config::team_options& team, const core::inbound_message& m,
                               const std::string& conversation, core::timestamp now);
 
 // The consent change `m` carries on its channel: "out" for an SMS STOP (and the other
-// opt-out words), "in" for START, else "".
+// opt-out words), "in" for START, else "" (always for the widget's offline form).
 std::string consent_of(const core::inbound_message& m);
 
 }  // namespace askdesk::hub

@@ -180,7 +180,7 @@ void hub::acknowledge(const core::inbound_message& m, const store::applied_messa
     done(false);
     return;
   }
-  const auto plan = plan_acknowledgement(*team, m, a.conversation, parts_.clock.now());
+  const auto plan = plan_acknowledgement(*team, m, a.conversation, m.received_at);
   if (!plan.ack) {
     if (fresh && plan.skipped != "open") {
       parts_.metrics.add("askdesk_auto_acks_skipped_total", {{"reason", plan.skipped}});

@@ -250,13 +250,19 @@ std::string router::decide(const std::string& snapshot_text) const {
       waiting.push_back(std::move(w));
     }
     if (closed) continue;
+    // Nothing overflows into a team that is closed now: it stays here, offered to this team.
+    core::team_policy policy = team.policy;
+    if (const auto* target = parts_.config.find_team(policy.overflow_team);
+        target && target->hours && !target->hours->at(now).open) {
+      policy.overflow_team.clear();
+    }
     core::order_queue(waiting);
     for (auto& w : waiting) {
-      auto d = core::route(w, team.policy, staff, now);
+      auto d = core::route(w, policy, staff, now);
       if (d.what == core::routing_decision::kind::wait && !w.declined.empty()) {
         // Everyone who could take it has passed on it: start over with them.
         w.declined.clear();
-        d = core::route(w, team.policy, staff, now);
+        d = core::route(w, policy, staff, now);
         if (d.what == core::routing_decision::kind::offer) {
           actions.start_object()
               .field("kind", "forget_declined")

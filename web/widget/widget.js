@@ -253,7 +253,15 @@
   let unread = 0;  // replies that arrived while the panel was hidden
   let hours = null;  // the team's opening hours (docs/protocol.md, "hours")
   let hoursTimer = 0;
-  const language = document.documentElement.lang || navigator.language || '';
+  // The page's language as a BCP 47 tag Intl accepts ("en_US" on many sites means en-US).
+  const language = (() => {
+    const tag = (document.documentElement.lang || navigator.language || '').replace(/_/g, '-');
+    try {
+      return Intl.getCanonicalLocales(tag)[0] || '';
+    } catch {
+      return '';
+    }
+  })();
 
   function labelLauncher() {
     if (!panel.hidden) launcher.textContent = 'Hide the chat';

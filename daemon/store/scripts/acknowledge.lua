@@ -24,11 +24,13 @@ if string.sub(period, 1, 5) == 'busy:' then
     end
   end
 end
-local field = 'acked:' .. c.team
-if redis.call('HGET', 'patron:' .. c.patron, field) == period then
+-- Closed periods are counted per patron and team, busy acknowledgements per conversation.
+local key, field = 'patron:' .. c.patron, 'acked:' .. c.team
+if string.sub(period, 1, 5) == 'busy:' then key, field = 'conversation:' .. id, 'busy_acked' end
+if redis.call('HGET', key, field) == period then
   return {'skipped', 'already', 'already acknowledged in this period'}
 end
-redis.call('HSET', 'patron:' .. c.patron, field, period)
+redis.call('HSET', key, field, period)
 local message = append_message(c, 'auto', '', '', text, preview, now)
 emit('message.created', id, c.team, {conversation = conversation_json(id), message = message_json(message)})
 return {'sent', message}

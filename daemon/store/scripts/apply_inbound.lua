@@ -34,9 +34,18 @@ if not patron then
   redis.call('SET', address_key, patron)
   redis.call('HSET', 'patron:' .. patron, 'id', patron, 'created_at', now, 'name', sender_name)
 end
-if sender_name ~= '' then redis.call('HSET', 'patron:' .. patron, 'name', sender_name) end
-redis.call('HSET', 'patron:' .. patron, 'updated_at', now)
 local given = cjson.decode(facts)
+local form = type(given) == 'table' and given.offline_form == '1'
+if sender_name ~= '' then
+  -- A web form names whoever the visitor typed: it may name a new patron, never rename one.
+  if form then
+    local current = redis.call('HGET', 'patron:' .. patron, 'name')
+    if not current or current == '' then redis.call('HSET', 'patron:' .. patron, 'name', sender_name) end
+  else
+    redis.call('HSET', 'patron:' .. patron, 'name', sender_name)
+  end
+end
+redis.call('HSET', 'patron:' .. patron, 'updated_at', now)
 if type(given) == 'table' then
   for _, field in ipairs({'email', 'phone'}) do
     if type(given[field]) == 'string' and given[field] ~= '' then
@@ -81,6 +90,9 @@ if not conversation then
   redis.call('ZADD', 'queue:' .. team, now, conversation)
   if after_hours then redis.call('HSET', 'conversation:' .. conversation, 'after_hours', '1') end
 elseif outcome == 'reopened' then
+  -- The hub judged the hours of the team it placed the message in; a conversation that
+  -- stayed in another team is not marked.
+  if redis.call('HGET', 'conversation:' .. conversation, 'team') ~= team then after_hours = false end
   team = redis.call('HGET', 'conversation:' .. conversation, 'team')
   redis.call('HSET', 'conversation:' .. conversation, 'status', 'queued', 'assignee', '',
     'closed_at', '', 'waiting_since', now, 'team_since', now, 'after_hours', after_hours and '1' or '')

@@ -85,6 +85,13 @@ class AfterHours : public ::testing::Test {
     return redis_.command({"GET", "thread:" + connector + ":" + thread}).str();
   }
 
+  // The newest conversation of the patron with `address` on `channel`.
+  std::string newest_conversation(const std::string& channel, const std::string& address) {
+    const auto patron = redis_.command({"GET", "address:" + channel + ":" + address}).str();
+    const auto ids = redis_.command({"ZRANGE", "patron:" + patron + ":conversations", "-1", "-1"});
+    return ids.is_array() && ids.size() == 1 ? ids[0].str() : "";
+  }
+
   std::string transcript(const std::string& id) {
     return daemon_->call(*sue_, "GET", "/api/v1/conversations/" + id).body;
   }
@@ -222,18 +229,23 @@ TEST_F(AfterHours, TheWidgetsOfflineFormGoesToTheChosenChannel) {
               R"("address":"ada@example.org","client_id":"f1"})");
   EXPECT_TRUE(patron.read_until(R"("type":"offline_ack")"));
   // An email connector exists (here the replay webhook with channel email): the question is
-  // an email conversation, and the acknowledgement goes out there.
+  // an email conversation of its own, and the acknowledgement goes out there.
   ASSERT_TRUE(wait_for_metric(R"(askdesk_auto_acks_sent_total{channel="email"})", 1));
-  const auto t = transcript(conversation_of("mail", "ada@example.org"));
+  const auto t = transcript(newest_conversation("email", "ada@example.org"));
   EXPECT_NE(t.find("Census 1901?"), std::string::npos) << t;
   EXPECT_EQ(automatic_messages(t), 1) << t;
 
-  // A phone number goes to the SMS connector, in E.164.
+  // A phone number goes to the SMS connector, in E.164; one without its country code is
+  // refused. A form's text is never read as the number's STOP.
   patron.send(R"({"type":"offline","text":"Hours?","reply_by":"sms",)"
-              R"("address":"+1 (555) 010-0142","client_id":"f2"})");
+              R"("address":"555 010 0142","client_id":"f2"})");
+  EXPECT_TRUE(patron.read_until("country code"));
+  patron.send(R"({"type":"offline","text":"STOP","reply_by":"sms",)"
+              R"("address":"+1 (555) 010-0142","client_id":"f3"})");
   EXPECT_TRUE(patron.read_until(R"("channel":"sms")"));
   ASSERT_TRUE(wait_for_metric(R"(askdesk_auto_acks_sent_total{channel="sms"})", 1));
-  EXPECT_EQ(automatic_messages(transcript(conversation_of("texts", "+15550100142"))), 1);
+  EXPECT_EQ(automatic_messages(transcript(newest_conversation("sms", "+15550100142"))), 1);
+  EXPECT_EQ(redis_.command({"EXISTS", "optout:sms:+15550100142"}).integer(), 0);
 }
 
 TEST_F(AfterHours, TheHoursAreAskedWithoutSigningIn) {
@@ -256,7 +268,7 @@ TEST(BusyAcknowledgement, OnlyWhenNoMemberIsAvailable) {
     "teams": [{"id": "reference", "name": "Reference",
                "busy_ack": {"*": {"en": "All librarians are busy; {team} will answer soon."}}}],
     "connectors": [{"id": "mail", "type": "replay", "token": "mail-token-0123456789",
-                    "channel": "email"}]
+                    "channel": "email"}, {"id": "webchat", "type": "webchat"}]
   })");
   daemon.add_user("ann", "staff", {"reference"}, "ann-password-1");
   const auto ann = daemon.login("ann", "ann-password-1");
@@ -281,6 +293,14 @@ TEST(BusyAcknowledgement, OnlyWhenNoMemberIsAvailable) {
   ASSERT_TRUE(dashboard.read_until(R"("type":"hello")"));
   write("bo@example.org", "m2");
   EXPECT_TRUE(metric(R"(askdesk_auto_acks_skipped_total{reason="available"})"));
+
+  // The widget's offline form is for closed hours only.
+  ws_client patron(daemon.port(), "/ws/patron", daemon.origin());
+  patron.send(R"({"type":"hello","team":"reference"})");
+  ASSERT_TRUE(patron.read_until("welcome"));
+  patron.send(R"({"type":"offline","text":"Hi","reply_by":"email","address":"cy@example.org",)"
+              R"("client_id":"f1"})");
+  EXPECT_TRUE(patron.read_until("the library is open"));
 }
 
 }  // namespace

@@ -80,6 +80,10 @@ TEST(AfterHours, SmsConsentWords) {
   EXPECT_EQ(consent_of(from("sms", "+15550100", "START")), "in");
   EXPECT_EQ(consent_of(from("sms", "+15550100", "Can you stop by?")), "");
   EXPECT_EQ(consent_of(from("email", "ada@example.org", "STOP")), "");
+  auto form = from("sms", "+15550100", "STOP");  // the widget's form naming someone's number
+  form.facts["offline_form"] = "1";
+  EXPECT_EQ(consent_of(form), "");
+  EXPECT_TRUE(plan_acknowledgement(reference(), form, "7", monday_2300).ack);
 }
 
 }  // namespace
