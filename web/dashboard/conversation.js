@@ -2,6 +2,7 @@
 // panel. Live events reach it through onConversation(), onMessage() and onTyping().
 import { api } from './api.js';
 import { channelName, clockTime, el, fullTime, patronName } from './dom.js';
+import { describeSegments } from './sms.js';
 
 const tagPattern = /^[A-Za-z0-9_-]{1,40}$/;
 const typingEvery = 2000;
@@ -93,8 +94,10 @@ export class ConversationView {
     this.replyLabel = el('label', { for: 'reply-input' });
     const replySend = el('button', { type: 'submit', 'data-testid': 'reply-send', text: 'Send reply' });
     const noteSend = el('button', { type: 'button', class: 'secondary', 'data-testid': 'note-send', text: 'Save as internal note' });
+    // For SMS: how many segments the reply will take, before it is sent.
+    this.segments = el('p', { class: 'hint segments', 'data-testid': 'sms-segments', hidden: true });
     this.replyForm = el('form', { class: 'reply', novalidate: true }, [
-      this.replyLabel, this.replyInput,
+      this.replyLabel, this.replyInput, this.segments,
       el('p', { id: 'reply-hint', class: 'hint', text: 'Enter sends, Shift+Enter starts a new line. Internal notes are never sent to the patron.' }),
       el('div', { class: 'actions' }, [replySend, noteSend]),
     ]);
@@ -144,6 +147,7 @@ export class ConversationView {
       }
     });
     this.replyInput.addEventListener('input', () => {
+      this.countSegments();
       const now = Date.now();
       if (this.replyInput.value && now - this.lastTyping >= typingEvery) {
         this.lastTyping = now;
@@ -302,6 +306,7 @@ export class ConversationView {
     this.transferButton.hidden = c.status === 'closed';
     this.replyForm.hidden = c.status === 'closed' || (c.status === 'assigned' && !mine && !mayForce);
     this.replyLabel.textContent = `Reply to ${name}`;
+    this.countSegments();
     this.topicSelect.value = c.topic || '';
     this.topicReason.textContent = topicReason(c.topic_reason);
     this.tagList.replaceChildren();
@@ -310,6 +315,13 @@ export class ConversationView {
       remove.addEventListener('click', () => this.act(() => api.tags(this.id, [], [tag])));
       this.tagList.append(el('li', { 'data-testid': 'tag' }, [el('span', { text: tag }), remove]));
     }
+  }
+
+  countSegments() {
+    const sms = this.conversation && this.conversation.channel === 'sms';
+    const text = sms ? describeSegments(this.replyInput.value) : '';
+    this.segments.textContent = text;
+    this.segments.hidden = !text;
   }
 
   onMessage(m) {
@@ -347,7 +359,21 @@ function author(m) {
   return m.direction === 'note' ? `Internal note · ${staff}` : staff;
 }
 
-const statusText = { pending: 'sending…', sent: 'sent', failed: 'not delivered' };
+const statusText = {
+  pending: 'sending…', queued: 'sent', sent: 'sent', delivered: 'delivered', read: 'read',
+  undelivered: 'not delivered', failed: 'not delivered',
+};
+
+// A link only for web addresses: a channel's URL is never trusted to be one.
+function attachmentNode(a) {
+  const label = `Attachment: ${a.name || 'file'}${a.content_type ? ` (${a.content_type})` : ''}`;
+  if (typeof a.url === 'string' && /^https?:\/\//i.test(a.url)) {
+    return el('p', { class: 'attachment' }, [
+      el('a', { href: a.url, target: '_blank', rel: 'noopener noreferrer', text: label }),
+    ]);
+  }
+  return el('p', { class: 'attachment', text: label });
+}
 
 function messageNode(m) {
   const state = m.direction === 'out' || m.direction === 'auto' ? statusText[m.status] || m.status : '';
@@ -363,6 +389,6 @@ function messageNode(m) {
     ]),
     el('p', { class: 'text', text: m.text }),
     m.error ? el('p', { class: 'error', text: typeof m.error === 'string' ? m.error : m.error.message || '' }) : null,
-    ...(m.attachments || []).map((a) => el('p', { class: 'attachment', text: `Attachment: ${a.name || a.content_type || ''} ${a.url || ''}` })),
+    ...(m.attachments || []).map(attachmentNode),
   ]);
 }

@@ -146,6 +146,8 @@ TEST_F(CheckConfig, TheShippedConfigsAreValid) {
   // The example documents every key with values that must pass; its ${VARS} need values.
   setenv("REDIS_PASSWORD", "secret", 1);
   setenv("ASKDESK_REPLAY_TOKEN", "0123456789abcdef0123", 1);
+  setenv("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef", 1);
+  setenv("TWILIO_AUTH_TOKEN", "an-auth-token", 1);
   for (const char* file : {"/deploy/demo.json", "/deploy/askdesk.example.jsonc"}) {
     const auto [code, output] =
         daemon_.run_cli({"check-config", ASKDESK_SOURCE_DIR + std::string(file)});

@@ -66,3 +66,25 @@ TEST(ConnectorRegistry, AValidBlockHasNoProblems) {
 
 }  // namespace
 }  // namespace askdesk::connectors
+
+namespace askdesk::connectors {
+namespace {
+
+TEST(ConnectorRegistry, TwilioSettingsAreChecked) {
+  const std::string ok = problems_of(R"({"connectors": [{"id": "sms", "type": "twilio",
+      "account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "t",
+      "number": "+15550100199", "mode": "poll", "api_base": "http://127.0.0.1:9/"}]})");
+  EXPECT_EQ(ok, "");
+  const std::string text = problems_of(R"({"connectors": [{"id": "sms", "type": "twilio",
+      "account_sid": "AC123", "number": "555-0100", "mode": "carrier-pigeon",
+      "api_base": "ftp://example.org"}]})");
+  for (const char* expected :
+       {"connectors[0].account_sid: must be AC followed by 32 hex digits",
+        "connectors[0].auth_token: required", "connectors[0].number: must be E.164",
+        "connectors[0].mode: must be webhook or poll", "connectors[0].api_base: must be an http"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  }
+}
+
+}  // namespace
+}  // namespace askdesk::connectors

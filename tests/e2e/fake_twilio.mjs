@@ -1,0 +1,44 @@
+// A stand-in for Twilio's REST API on loopback for the browser tests: it records message
+// creations and answers them with the JSON body Twilio documents. Also signs webhooks the
+// way Twilio does (HMAC-SHA1 of the URL and the sorted parameters, base64).
+import { createServer } from 'node:http';
+import { createHmac } from 'node:crypto';
+
+export async function startFakeTwilio() {
+  const received = [];
+  let next = 1;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => { body += chunk; });
+    req.on('end', () => {
+      const match = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/.exec(req.url);
+      if (req.method !== 'POST' || !match) {
+        res.writeHead(404, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ code: 20404, message: 'The requested resource was not found', status: 404 }));
+        return;
+      }
+      const form = Object.fromEntries(new URLSearchParams(body));
+      received.push({ form, authorization: req.headers.authorization || '' });
+      const sid = `SM${String(next++).padStart(32, '0')}`;
+      res.writeHead(201, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({
+        account_sid: match[1], api_version: '2010-04-01', body: form.Body, date_created: new Date().toUTCString(),
+        date_sent: null, date_updated: new Date().toUTCString(), direction: 'outbound-api', error_code: null,
+        error_message: null, from: form.From, messaging_service_sid: null, num_media: '0', num_segments: '1',
+        price: null, price_unit: 'USD', sid, status: 'queued', to: form.To,
+        uri: `/2010-04-01/Accounts/${match[1]}/Messages/${sid}.json`,
+      }));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    received,
+    stop: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+export function twilioSignature(authToken, url, params) {
+  const data = Object.keys(params).sort().reduce((acc, key) => acc + key + params[key], url);
+  return createHmac('sha1', authToken).update(data).digest('base64');
+}
