@@ -15,8 +15,8 @@
 namespace askdesk::testing {
 
 askdesk_daemon::askdesk_daemon(redis_server& redis, const std::string& config,
-                               const std::vector<std::string>& extra)
-    : redis_(redis), port_(free_port()) {
+                               const std::vector<std::string>& extra, int port)
+    : redis_(redis), port_(port != 0 ? port : free_port()) {
   const std::string listen = "127.0.0.1:" + std::to_string(port_);
   std::vector<std::string> argv = {ASKDESK_BINARY, "serve",       "--listen",
                                    listen,         "--log-level", "debug"};

@@ -24,9 +24,10 @@ class askdesk_daemon {
  public:
   // `config` is the JSON without http.listen, which is added; "" for no config file at all
   // (then --listen). Waits until /healthz answers 200; throws if it does not within 10 s.
-  // `extra` goes on the command line after `serve` (e.g. {"--clock-start", "..."}).
+  // `extra` goes on the command line after `serve` (e.g. {"--clock-start", "..."}); `port`
+  // 0 picks a free one (another daemon's port: a restart of it, same consumer name).
   askdesk_daemon(redis_server& redis, const std::string& config,
-                 const std::vector<std::string>& extra = {});
+                 const std::vector<std::string>& extra = {}, int port = 0);
   ~askdesk_daemon();
 
   int port() const { return port_; }
