@@ -2,11 +2,10 @@
 
 #include "daemon/core/auto_reply.hpp"
 
-#include <openssl/crypto.h>
-
 #include "daemon/core/text.hpp"
 #include "daemon/json/document.hpp"
 #include "daemon/json/writer.hpp"
+#include "daemon/net/crypto.hpp"
 
 namespace askdesk::connectors {
 
@@ -17,10 +16,6 @@ struct replay_settings final : connector_settings {
   std::string channel = "replay";
   std::chrono::milliseconds reopen_window{0};
 };
-
-bool same_secret(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 class replay_connector final : public connector {
  public:
@@ -47,17 +42,19 @@ class replay_connector final : public connector {
  private:
   // The original message's headers that the automatic-reply rules read (an integration that
   // forwards mail passes them on); others are ignored.
-  static void read_headers(json::object_reader& headers, core::inbound_message& m) {
-    for (const auto name : core::loop_headers) {
-      if (auto value = headers.optional_string(name)) {
-        m.facts[std::string(core::fact_for_header(name))] = *value;
-      }
+  // Header names are matched in any case, as in mail.
+  static void read_headers(const rapidjson::Value& headers, core::inbound_message& m) {
+    if (!headers.IsObject()) return;
+    for (const auto& h : headers.GetObject()) {
+      const auto fact = core::fact_for_header({h.name.GetString(), h.name.GetStringLength()});
+      if (!fact.empty() && h.value.IsString()) m.facts[std::string(fact)] = h.value.GetString();
     }
   }
 
   void receive(const net::http_request& request, net::respond_fn respond) {
     const std::string_view auth = request.header("authorization");
-    if (!auth.starts_with("Bearer ") || !same_secret(auth.substr(7), settings_.token)) {
+    if (!auth.starts_with("Bearer ") ||
+        !net::constant_time_equal(auth.substr(7), settings_.token)) {
       respond(net::http_response::error(401, "unauthorized", "a valid Bearer token is required"));
       return;
     }
@@ -81,7 +78,7 @@ class replay_connector final : public connector {
       m.team = body->string("team", "");
       m.received_at = services_.clock.now();
       m.sent_at = m.received_at;
-      if (auto headers = body->object("headers")) read_headers(*headers, m);
+      if (const auto* headers = body->raw("headers")) read_headers(*headers, m);
       if (auto sent = body->optional_string("sent_at")) {
         if (auto t = core::parse_iso8601(*sent)) {
           m.sent_at = *t;

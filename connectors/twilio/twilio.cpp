@@ -47,15 +47,8 @@ bool is_account_sid(std::string_view sid) {
   return true;
 }
 
-const std::string* field(const net::form_fields& form, std::string_view name) {
-  for (const auto& [n, v] : form) {
-    if (n == name) return &v;
-  }
-  return nullptr;
-}
-
 std::string field_or(const net::form_fields& form, std::string_view name) {
-  const auto* v = field(form, name);
+  const auto* v = net::form_value(form, name);
   return v ? *v : std::string();
 }
 
@@ -68,12 +61,8 @@ send_result failure_from(const net::incoming_response& r) {
   std::string code, message;
   if (auto doc = json::document::parse(r.body); doc && doc->root().IsObject()) {
     const auto& root = doc->root();
-    if (const auto c = root.FindMember("code"); c != root.MemberEnd() && c->value.IsInt()) {
-      code = std::to_string(c->value.GetInt());
-    }
-    if (const auto m = root.FindMember("message"); m != root.MemberEnd() && m->value.IsString()) {
-      message = m->value.GetString();
-    }
+    if (const auto c = json::integer_member(root, "code", -1); c >= 0) code = std::to_string(c);
+    message = json::string_member(root, "message");
   }
   if (message.empty()) message = "Twilio answered HTTP " + std::to_string(r.status);
   if (r.status == 429 || r.status >= 500) {
@@ -139,9 +128,8 @@ class twilio_connector final : public connector {
             return;
           }
           std::string sid;
-          if (auto doc = json::document::parse(answer->body); doc && doc->root().IsObject()) {
-            const auto s = doc->root().FindMember("sid");
-            if (s != doc->root().MemberEnd() && s->value.IsString()) sid = s->value.GetString();
+          if (auto doc = json::document::parse(answer->body)) {
+            sid = json::string_member(doc->root(), "sid");
           }
           health_.last_success = services_.clock.now();
           done(send_result::sent(sid));
@@ -227,7 +215,7 @@ class twilio_connector final : public connector {
       a.name = "media " + std::to_string(i + 1);
       m.attachments.push_back(std::move(a));
     }
-    if (const auto* city = field(form, "FromCity"); city && !city->empty()) {
+    if (const auto* city = net::form_value(form, "FromCity"); city && !city->empty()) {
       m.facts["from_city"] = core::repair_utf8(*city);
     }
     return std::nullopt;
@@ -348,20 +336,20 @@ class twilio_connector final : public connector {
       if (const auto list = root.FindMember("messages");
           list != root.MemberEnd() && list->value.IsArray()) {
         for (const auto& item : list->value.GetArray()) {
-          const std::string sid(json_string(item, "sid"));
+          const std::string sid(json::string_member(item, "sid"));
           if (!batch->known_sid.empty() && sid == batch->known_sid) {
             reached_known = true;
             break;
           }
           if (batch->newest_sid.empty()) {
             batch->newest_sid = sid;
-            batch->newest_day = day_of(json_string(item, "date_sent"));
+            batch->newest_day = day_of(json::string_member(item, "date_sent"));
           }
-          if (json_string(item, "direction") != "inbound") continue;
+          if (json::string_member(item, "direction") != "inbound") continue;
           batch->found.push_back(message_from(item));
         }
       }
-      const std::string next(json_string(root, "next_page_uri"));
+      const std::string next(json::string_member(root, "next_page_uri"));
       if (!reached_known && !next.empty()) {
         fetch(batch, origin_of(settings_.api_base) + next);
         return;
@@ -410,27 +398,20 @@ class twilio_connector final : public connector {
     core::inbound_message m;
     m.connector = settings_.id;
     m.channel = "sms";
-    m.external_id = json_string(item, "sid");
-    m.sender_address = json_string(item, "from");
+    m.external_id = json::string_member(item, "sid");
+    m.sender_address = json::string_member(item, "from");
     m.thread = m.sender_address;
-    m.text = core::repair_utf8(json_string(item, "body"));
+    m.text = core::repair_utf8(json::string_member(item, "body"));
     m.received_at = services_.clock.now();
     m.sent_at = m.received_at;
-    if (std::atoi(std::string(json_string(item, "num_media")).c_str()) > 0) {
+    if (std::atoi(std::string(json::string_member(item, "num_media")).c_str()) > 0) {
       core::attachment a;
       a.name = "media";
-      a.url = origin_of(settings_.api_base) + std::string(json_string(item, "uri"));
+      a.url = origin_of(settings_.api_base) + std::string(json::string_member(item, "uri"));
       if (a.url.ends_with(".json")) a.url.replace(a.url.size() - 5, 5, "/Media.json");
       m.attachments.push_back(std::move(a));
     }
     return m;
-  }
-
-  static std::string_view json_string(const rapidjson::Value& v, const char* key) {
-    if (!v.IsObject()) return {};
-    const auto it = v.FindMember(key);
-    if (it == v.MemberEnd() || !it->value.IsString()) return {};
-    return {it->value.GetString(), it->value.GetStringLength()};
   }
 
   // "https://api.twilio.com/x" -> "https://api.twilio.com"

@@ -44,7 +44,8 @@ bool plausible_email(std::string_view e) {
          e.find_first_of(" \t\r\n<>") == std::string_view::npos;
 }
 
-// "+1 (555) 010-0199" -> "+15550100199"; "" unless 7 to 15 digits, optionally after a "+".
+// "+1 (555) 010-0199" -> "+15550100199" (E.164, as the SMS channel needs it); "" unless a
+// "+" and 7 to 15 digits.
 std::string normalize_phone(std::string_view text) {
   std::string out;
   for (const char c : text) {
@@ -56,20 +57,12 @@ std::string normalize_phone(std::string_view text) {
       return "";
     }
   }
-  const std::size_t digits = out.size() - (out.starts_with('+') ? 1 : 0);
-  return digits >= 7 && digits <= 15 ? out : "";
+  return out.starts_with('+') && out.size() >= 8 && out.size() <= 16 ? out : "";
 }
 
 }  // namespace
 
 frame make_frame(const json::writer& w) { return std::make_shared<const std::string>(w.str()); }
-
-std::string_view string_member(const rapidjson::Value& v, const char* key) {
-  if (!v.IsObject()) return {};
-  const auto it = v.FindMember(key);
-  if (it == v.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
 
 // A message as the patron sees it (docs/protocol.md): no notes, no staff user names.
 void write_patron_message(json::writer& w, const rapidjson::Value& m, std::string_view address) {
@@ -102,6 +95,11 @@ void patron_socket::on_open(net::websocket_peer& peer) {
       self->peer_->close(1008, "no hello");
     }
   });
+}
+
+void patron_socket::storage_unavailable() {
+  send(error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
+  if (peer_) peer_->close(1011, "storage unavailable");
 }
 
 void patron_socket::on_close() {
@@ -187,9 +185,7 @@ void patron_socket::hello(const rapidjson::Value& frame) {
       auto self = weak.lock();
       if (!self || !*self->alive_) return;
       if (r.failed()) {
-        self->send(
-            error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
-        if (self->peer_) self->peer_->close(1011, "storage unavailable");
+        self->storage_unavailable();
         return;
       }
       self->welcome(token, "");
@@ -200,23 +196,22 @@ void patron_socket::hello(const rapidjson::Value& frame) {
     return;
   }
   const std::string key = owner_.session_key(token);
-  services.redis.command({"HGET", key, "address"}, [weak, key, token, after, ttl,
-                                                    fresh](store::reply r) {
-    auto self = weak.lock();
-    if (!self || !*self->alive_) return;
-    if (r.failed()) {
-      self->send(error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
-      if (self->peer_) self->peer_->close(1011, "storage unavailable");
-      return;
-    }
-    if (!r.is_string()) {  // forged or expired: a new session, never someone else's
-      fresh();
-      return;
-    }
-    self->address_ = r.str();
-    self->owner_.services().redis.command({"EXPIRE", key, ttl}, [](store::reply) {});
-    self->welcome(token, after);
-  });
+  services.redis.command(
+      {"HGET", key, "address"}, [weak, key, token, after, ttl, fresh](store::reply r) {
+        auto self = weak.lock();
+        if (!self || !*self->alive_) return;
+        if (r.failed()) {
+          self->storage_unavailable();
+          return;
+        }
+        if (!r.is_string()) {  // forged or expired: a new session, never someone else's
+          fresh();
+          return;
+        }
+        self->address_ = r.str();
+        self->owner_.services().redis.command({"EXPIRE", key, ttl}, [](store::reply) {});
+        self->welcome(token, after);
+      });
 }
 
 void patron_socket::welcome(const std::string& token, const std::string& after) {
@@ -228,68 +223,65 @@ void patron_socket::welcome(const std::string& token, const std::string& after) 
     if (r.is_integer()) *online = r.integer();
   });
   const std::string_view args[] = {owner_.id(), address_, after};
-  store::run_json(
-      services.redis, services.scripts, store::script::patron_transcript, args,
-      [weak, token, online](core::result<std::string> r) {
-        auto self = weak.lock();
-        if (!self || !*self->alive_) return;
-        if (!r) {
-          self->send(
-              error_frame("unavailable", "the chat is unavailable for a moment; reconnecting"));
-          if (self->peer_) self->peer_->close(1011, "storage unavailable");
-          return;
-        }
-        auto doc = json::document::parse(r.value());
-        if (!doc) return;
-        const auto& root = doc->root();
-        const auto* team = self->owner_.services().config.find_team(self->team_);
-        const auto& s = self->owner_.settings();
-        json::writer w;
-        w.start_object()
-            .field("type", "welcome")
-            .field("token", token)
-            .key("team")
-            .start_object()
-            .field("id", self->team_)
-            .field("name", team ? team->name : self->team_)
-            .end_object()
-            .field("online", *online > 0)
-            .key("hours");
-        if (team) {
-          config::write_opening(w, *team, self->owner_.services().clock.now(), self->language_);
-        } else {
-          w.null();
-        }
-        w.key("conversation");
-        const auto c = root.FindMember("conversation");
-        if (c != root.MemberEnd() && c->value.IsObject()) {
-          w.start_object()
-              .field("id", string_member(c->value, "id"))
-              .field("status", string_member(c->value, "status"))
-              .end_object();
-        } else {
-          w.null();
-        }
-        w.key("messages").start_array();
-        const auto messages = root.FindMember("messages");
-        if (messages != root.MemberEnd() && messages->value.IsArray()) {
-          for (const auto& m : messages->value.GetArray()) {
-            write_patron_message(w, m, self->address_);
-          }
-        }
-        w.end_array()
-            .key("limits")
-            .start_object()
-            .field("max_message_chars", s.max_message_chars)
-            .field("messages_per_minute", s.messages_per_minute)
-            .end_object()
-            .end_object();
-        self->ready_ = true;
-        self->online_known = true;
-        self->online = *online > 0;
-        self->owner_.attach(self.get());
-        self->send(make_frame(w));
-      });
+  store::run_json(services.redis, services.scripts, store::script::patron_transcript, args,
+                  [weak, token, online](core::result<std::string> r) {
+                    auto self = weak.lock();
+                    if (!self || !*self->alive_) return;
+                    if (!r) {
+                      self->storage_unavailable();
+                      return;
+                    }
+                    auto doc = json::document::parse(r.value());
+                    if (!doc) return;
+                    const auto& root = doc->root();
+                    const auto* team = self->owner_.services().config.find_team(self->team_);
+                    const auto& s = self->owner_.settings();
+                    json::writer w;
+                    w.start_object()
+                        .field("type", "welcome")
+                        .field("token", token)
+                        .key("team")
+                        .start_object()
+                        .field("id", self->team_)
+                        .field("name", team ? team->name : self->team_)
+                        .end_object()
+                        .field("online", *online > 0)
+                        .key("hours");
+                    if (team) {
+                      config::write_opening(w, *team, self->owner_.services().clock.now(),
+                                            self->language_);
+                    } else {
+                      w.null();
+                    }
+                    w.key("conversation");
+                    const auto c = root.FindMember("conversation");
+                    if (c != root.MemberEnd() && c->value.IsObject()) {
+                      w.start_object()
+                          .field("id", string_member(c->value, "id"))
+                          .field("status", string_member(c->value, "status"))
+                          .end_object();
+                    } else {
+                      w.null();
+                    }
+                    w.key("messages").start_array();
+                    const auto messages = root.FindMember("messages");
+                    if (messages != root.MemberEnd() && messages->value.IsArray()) {
+                      for (const auto& m : messages->value.GetArray()) {
+                        write_patron_message(w, m, self->address_);
+                      }
+                    }
+                    w.end_array()
+                        .key("limits")
+                        .start_object()
+                        .field("max_message_chars", s.max_message_chars)
+                        .field("messages_per_minute", s.messages_per_minute)
+                        .end_object()
+                        .end_object();
+                    self->ready_ = true;
+                    self->online = *online > 0;
+                    self->owner_.attach(self.get());
+                    self->send(make_frame(w));
+                  });
 }
 
 std::optional<std::string> patron_socket::accept_text(const rapidjson::Value& frame,
@@ -358,7 +350,7 @@ void patron_socket::offline(const rapidjson::Value& frame) {
     return;
   }
   const auto* team = owner_.services().config.find_team(team_);
-  if (team && config::summarize_opening(*team, owner_.services().clock.now(), "").state.open) {
+  if (team && config::opening_at(*team, owner_.services().clock.now()).open) {
     send(error_frame("invalid", "the library is open: write in the chat instead", client_id));
     return;
   }
@@ -369,7 +361,6 @@ void patron_socket::offline(const rapidjson::Value& frame) {
     address = given;
   } else if (reply_by == "sms") {
     address = normalize_phone(given);
-    if (!address.starts_with('+')) address.clear();  // the SMS channel needs E.164
   }
   if (address.empty()) {
     send(error_frame("invalid",

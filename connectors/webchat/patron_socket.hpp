@@ -16,6 +16,7 @@
 #include <rapidjson/document.h>
 
 #include "connectors/connector.hpp"
+#include "daemon/json/document.hpp"
 #include "daemon/json/writer.hpp"
 #include "daemon/net/http.hpp"
 #include "daemon/net/timer.hpp"
@@ -31,8 +32,7 @@ struct webchat_settings final : connector_settings {
 using frame = std::shared_ptr<const std::string>;
 
 frame make_frame(const json::writer& w);
-// The string member `key` of `v`, or "" when absent or not a string.
-std::string_view string_member(const rapidjson::Value& v, const char* key);
+using json::string_member;
 // A message as the patron sees it (docs/protocol.md): no notes, no staff user names.
 void write_patron_message(json::writer& w, const rapidjson::Value& m, std::string_view address);
 
@@ -73,8 +73,7 @@ class patron_socket final : public net::websocket_handler,
   }
   const std::string& address() const { return address_; }
   const std::string& team() const { return team_; }
-  bool online_known = false;
-  bool online = false;
+  bool online = false;  // what this patron was last told (set at the welcome)
 
  private:
   void hello(const rapidjson::Value& frame);
@@ -82,6 +81,8 @@ class patron_socket final : public net::websocket_handler,
   void message(const rapidjson::Value& frame);
   void offline(const rapidjson::Value& frame);
   void send_hours();
+  // Redis did not answer while setting up the session: say so and close (the widget retries).
+  void storage_unavailable();
   // The patron's text in `frame` when it may be sent now (not empty, not too long, within
   // the rate limit); otherwise tells the patron why and returns nullopt.
   std::optional<std::string> accept_text(const rapidjson::Value& frame, const std::string& id);

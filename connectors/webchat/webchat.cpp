@@ -161,19 +161,21 @@ class webchat_connector final : public connector, public patron_socket_owner {
   }
 
   void on_presence(const store::event& e) {
-    auto doc = json::document::parse(e.data);
-    if (!doc) return;
-    const auto online = doc->root().FindMember("online");
-    const bool now_online =
-        online != doc->root().MemberEnd() && online->value.IsInt() && online->value.GetInt() > 0;
+    if (auto doc = json::document::parse(e.data)) {
+      notify_presence(e.team, json::integer_member(doc->root(), "online") > 0);
+    }
+  }
+
+  // Tells the team's patrons whether a librarian is online, when that changed for them.
+  void notify_presence(const std::string& team, bool online) {
+    json::writer w;
+    w.start_object().field("type", "presence").field("online", online).end_object();
+    const frame f = make_frame(w);
     for (auto& [address, set] : sockets_) {
       for (auto* s : set) {
-        if (s->team() != e.team || (s->online_known && s->online == now_online)) continue;
-        s->online_known = true;
-        s->online = now_online;
-        json::writer w;
-        w.start_object().field("type", "presence").field("online", now_online).end_object();
-        s->send(make_frame(w));
+        if (s->team() != team || s->online == online) continue;
+        s->online = online;
+        s->send(f);
       }
     }
   }
@@ -187,13 +189,10 @@ class webchat_connector final : public connector, public patron_socket_owner {
     }
     const std::string now = "(" + std::to_string(core::to_millis(services_.clock.now()));
     for (const auto& team : teams) {
-      services_.redis.command(
-          {"ZCOUNT", "presence:" + team, now, "+inf"}, [this, team](store::reply r) {
-            if (!r.is_integer()) return;
-            const std::string data =
-                "{\"team\":\"" + team + "\",\"online\":" + std::to_string(r.integer()) + "}";
-            on_presence(store::event{"", "presence.updated", "", team, data, nullptr});
-          });
+      services_.redis.command({"ZCOUNT", "presence:" + team, now, "+inf"},
+                              [this, team](store::reply r) {
+                                if (r.is_integer()) notify_presence(team, r.integer() > 0);
+                              });
     }
   }
 

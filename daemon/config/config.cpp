@@ -109,16 +109,22 @@ void read_redis(json::object_reader& r, redis_options& redis) {
   r.finish();
 }
 
-// Reads a required `id` that must be a valid id and unique among its `kind` ("team").
+// Checks that `id` (at `path`) is a valid id and unique among its `kind` ("team").
+void check_id(const std::string& id, const std::string& path, std::unordered_set<std::string>& seen,
+              std::string_view kind, json::problems& out) {
+  if (!is_valid_id(id)) {
+    out.add(path, "must match [a-z0-9][a-z0-9_-]*, not '" + id + "'");
+  } else if (!seen.insert(id).second) {
+    out.add(path, "duplicate " + std::string(kind) + " id '" + id + "'");
+  }
+}
+
+// Reads a required `id` that must be a valid id and unique among its `kind`.
 std::string read_id(json::object_reader& r, std::unordered_set<std::string>& seen,
                     std::string_view kind) {
   auto id = r.required_string("id");
   if (!id) return "";
-  if (!is_valid_id(*id)) {
-    r.out().add(r.child_path("id"), "must match [a-z0-9][a-z0-9_-]*, not '" + *id + "'");
-  } else if (!seen.insert(*id).second) {
-    r.out().add(r.child_path("id"), "duplicate " + std::string(kind) + " id '" + *id + "'");
-  }
+  check_id(*id, r.child_path("id"), seen, kind, r.out());
   return *id;
 }
 
@@ -171,15 +177,20 @@ void read_teams(json::object_reader& root, daemon_config& c) {
       root.out().add(where, "no team with id '" + overflow + "'");
       continue;
     }
-    // Following the overflow teams must end somewhere, or a conversation would circle.
-    std::string chain = c.teams[i].id;
-    for (const auto* t = c.find_team(overflow); t; t = c.find_team(t->policy.overflow_team)) {
-      chain += " -> " + t->id;
-      if (t->id == c.teams[i].id) {
-        root.out().add(where, "overflow teams form a loop: " + chain);
-        break;
+    // Following the overflow teams must end somewhere, or a conversation would circle. A
+    // loop through this team comes back within as many steps as there are teams; one that
+    // does not pass here is reported for a team on it.
+    const auto* t = c.find_team(overflow);
+    for (std::size_t step = 0; t && t->id != c.teams[i].id && step < c.teams.size(); ++step) {
+      t = c.find_team(t->policy.overflow_team);
+    }
+    if (t && t->id == c.teams[i].id) {
+      std::string chain = c.teams[i].id;
+      for (const auto* u = c.find_team(overflow); u != t;
+           u = c.find_team(u->policy.overflow_team)) {
+        chain += " -> " + u->id;
       }
-      if (chain.size() > 64 * (c.teams.size() + 1)) break;  // a loop not through this team
+      root.out().add(where, "overflow teams form a loop: " + chain + " -> " + t->id);
     }
   }
 }
@@ -304,11 +315,7 @@ void read_connectors(json::object_reader& root, daemon_config& c) {
     };
     if (auto id = field("id")) {
       spec.id = *id;
-      if (!is_valid_id(spec.id)) {
-        root.out().add(spec.path + ".id", "must match [a-z0-9][a-z0-9_-]*, not '" + spec.id + "'");
-      } else if (!seen.insert(spec.id).second) {
-        root.out().add(spec.path + ".id", "duplicate connector id '" + spec.id + "'");
-      }
+      check_id(spec.id, spec.path + ".id", seen, "connector", root.out());
     }
     if (auto type = field("type")) spec.type = *type;
     c.connectors.push_back(std::move(spec));

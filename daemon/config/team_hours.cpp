@@ -69,9 +69,8 @@ void read_week(json::object_reader& hours, core::opening_hours::week& week) {
         if (early.from < late.to) {
           hours.out().add(hours.child_path(day_keys[(d + 1) % 7]),
                           "overlaps " + std::string(day_keys[d]) +
-                              "'s range running past "
-                              "midnight until " +
-                              core::to_string(late).substr(6));
+                              "'s range running past midnight until " +
+                              core::format_clock_time(late.to, true));
         }
       }
     }
@@ -162,7 +161,8 @@ core::message_templates default_auto_ack() {
 void read_team_hours(json::object_reader& r, team_options& team) {
   auto& out = r.out();
   const auto zone = r.optional_string("timezone");
-  if (zone && !core::is_known_zone(*zone)) {
+  const bool known_zone = zone && core::is_known_zone(*zone);
+  if (zone && !known_zone) {
     out.add(r.child_path("timezone"),
             "unknown time zone '" + *zone + "' (an IANA name such as America/Toronto)");
   }
@@ -177,7 +177,7 @@ void read_team_hours(json::object_reader& r, team_options& team) {
   } else if (listed && !hours) {
     out.add(r.child_path("hours"), "required with exceptions ({} for closed except on them)");
   }
-  if (hours && zone && core::is_known_zone(*zone)) {
+  if (hours && known_zone) {
     team.hours.emplace(*zone, std::move(week), std::move(exceptions));
   }
 
@@ -203,18 +203,11 @@ void read_team_hours(json::object_reader& r, team_options& team) {
   }
 }
 
-opening_summary summarize_opening(const team_options& team, core::timestamp now,
-                                  std::string_view language) {
-  opening_summary s;
-  if (!team.hours) {
-    s.state.open = true;
-    return s;
-  }
-  s.state = team.hours->at(now);
-  if (!s.state.open && s.state.next_open && !language.empty()) {
-    s.next_open_text = core::format_day_and_time(team.hours->local(*s.state.next_open), language);
-  }
-  return s;
+core::opening_state opening_at(const team_options& team, core::timestamp now) {
+  if (team.hours) return team.hours->at(now);
+  core::opening_state always;
+  always.open = true;
+  return always;
 }
 
 namespace {
@@ -243,16 +236,16 @@ void write_time(json::writer& w, std::string_view key, const std::optional<core:
 
 void write_opening(json::writer& w, const team_options& team, core::timestamp now,
                    std::string_view language) {
-  const auto language_tag = core::normalize_language(language).value_or(team.language);
-  const auto s = summarize_opening(team, now, language_tag);
-  w.start_object().field("team", team.id).field("name", team.name).field("open", s.state.open);
-  write_time(w, "closes_at", s.state.open ? s.state.until : std::nullopt);
-  write_time(w, "next_open", s.state.next_open);
+  const auto state = opening_at(team, now);
+  w.start_object().field("team", team.id).field("name", team.name).field("open", state.open);
+  write_time(w, "closes_at", state.open ? state.until : std::nullopt);
+  write_time(w, "next_open", state.next_open);
   w.key("next_open_text");
-  if (s.next_open_text.empty()) {
-    w.null();
+  if (!state.open && state.next_open) {
+    const auto tag = core::normalize_language(language).value_or(team.language);
+    w.string(core::format_day_and_time(team.hours->local(*state.next_open), tag));
   } else {
-    w.string(s.next_open_text);
+    w.null();
   }
   w.key("timezone");
   if (!team.hours) {

@@ -1,6 +1,7 @@
-// Reads a team's opening hours and automatic-message templates from its config block:
-// "timezone", "hours", "exceptions", "language", "auto_ack", "busy_ack". Split from
-// config.cpp; called by read_teams for each team.
+// A team's opening hours and automatic-message templates: reads them from its config block
+// ("timezone", "hours", "exceptions", "language", "auto_ack", "busy_ack"; called by
+// read_teams for each team), and says whether the team is open and what patrons are shown
+// about it (the API, the widget, the hub, the router).
 #pragma once
 
 #include "daemon/config/config.hpp"
@@ -15,13 +16,8 @@ void read_team_hours(json::object_reader& r, team_options& team);
 // The templates a team has when its block names no "auto_ack".
 core::message_templates default_auto_ack();
 
-// A team's state at `now`; with `language`, the next opening written for people in it.
-struct opening_summary {
-  core::opening_state state;
-  std::string next_open_text;  // "" when open, with no opening ahead, or without `language`
-};
-opening_summary summarize_opening(const team_options& team, core::timestamp now,
-                                  std::string_view language);
+// The team's state at `now`; a team without hours is always open.
+core::opening_state opening_at(const team_options& team, core::timestamp now);
 
 // The team's hours as the API and the widget show them (docs/api.md, "Opening hours"): open
 // now, closes_at, next_open (and its text in `language`), the weekly hours and the

@@ -51,16 +51,9 @@ bool language_subtag(std::string_view s, std::size_t min, std::size_t max) {
 }  // namespace
 
 std::string_view fact_for_header(std::string_view header) {
-  static constexpr std::pair<std::string_view, std::string_view> facts[] = {
-      {"auto-submitted", fact_auto_submitted},
-      {"precedence", fact_precedence},
-      {"list-id", fact_list_id},
-      {"return-path", fact_return_path},
-      {"x-auto-response-suppress", fact_auto_response_suppress},
-      {"content-language", fact_language}};
   const std::string name = lower(header);
-  for (const auto& [h, fact] : facts) {
-    if (name == h) return fact;
+  for (const auto& h : loop_headers) {
+    if (name == lower(h.header)) return h.fact;
   }
   return {};
 }

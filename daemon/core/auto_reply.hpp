@@ -30,9 +30,17 @@ inline constexpr std::string_view fact_auto_response_suppress = "auto_response_s
 inline constexpr std::string_view fact_language = "language";
 
 // The mail headers those facts come from, as they are usually written.
-inline constexpr std::string_view loop_headers[] = {
-    "Auto-Submitted",           "Precedence",      "List-Id", "Return-Path",
-    "X-Auto-Response-Suppress", "Content-Language"};
+struct header_fact {
+  std::string_view header;
+  std::string_view fact;
+};
+inline constexpr header_fact loop_headers[] = {
+    {"Auto-Submitted", fact_auto_submitted},
+    {"Precedence", fact_precedence},
+    {"List-Id", fact_list_id},
+    {"Return-Path", fact_return_path},
+    {"X-Auto-Response-Suppress", fact_auto_response_suppress},
+    {"Content-Language", fact_language}};
 // The fact a header sets ("Auto-Submitted" -> "auto_submitted", any case); "" for others.
 std::string_view fact_for_header(std::string_view header);
 

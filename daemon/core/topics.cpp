@@ -42,8 +42,8 @@ bool is_word_code_point(utf8proc_int32_t c) {
   }
 }
 
-std::vector<std::string> content_words(std::string_view text) {
-  auto words = fold_words(text);
+// `words` (folded) without the stop words.
+std::vector<std::string> content_words(std::vector<std::string> words) {
   std::erase_if(words, [](const std::string& w) { return stop_words.contains(w); });
   return words;
 }
@@ -264,12 +264,15 @@ topic_classifier::topic_classifier(topic_classifier&&) noexcept = default;
 topic_classifier& topic_classifier::operator=(topic_classifier&&) noexcept = default;
 
 void topic_classifier::learn(std::string_view topic, std::string_view text) {
-  model_.learn(topic, content_words(text));
+  model_.learn(topic, content_words(fold_words(text)));
 }
 
 topic_decision topic_classifier::classify(const topic_question& q) const {
+  // Folded once: the rules' phrases and the classifier read the same words.
   const auto words = fold_words(q.text);
-  const std::string valid = is_valid_utf8(q.text) ? std::string(q.text) : repair_utf8(q.text);
+  std::string repaired;
+  std::string_view valid = q.text;
+  if (!is_valid_utf8(q.text)) valid = repaired = repair_utf8(q.text);
 
   struct score {
     double weight = 0;
@@ -305,7 +308,7 @@ topic_decision topic_classifier::classify(const topic_question& q) const {
     if (unconditional) scores[r.topic].weight += r.weight;
   }
 
-  const auto content = content_words(q.text);
+  const auto content = content_words(words);
   const auto guess = model_.classify(content);
   double total = 0;
   const std::pair<const std::string, score>* best = nullptr;

@@ -22,8 +22,8 @@ ack_plan plan_acknowledgement(const config::team_options& team, const core::inbo
   }
   const auto language_fact = m.facts.find(std::string(core::fact_language));
   const std::string wanted = language_fact != m.facts.end() ? language_fact->second : "";
-  const auto opening = config::summarize_opening(team, now, "");
-  const bool closed = !opening.state.open;
+  const auto opening = config::opening_at(team, now);
+  const bool closed = !opening.open;
   const auto& templates = closed ? team.auto_ack : team.busy_ack;
   if (!closed && templates.empty()) {
     plan.skipped = "open";
@@ -40,7 +40,7 @@ ack_plan plan_acknowledgement(const config::team_options& team, const core::inbo
   acknowledgement ack;
   ack.language = chosen->language;
   if (closed) {
-    const auto& next = opening.state.next_open;
+    const auto& next = opening.next_open;
     // The date in the patron's own variant ("fr-ca") when the template is its language.
     const auto patron = core::normalize_language(wanted).value_or("");
     const bool variant = patron == chosen->language || patron.starts_with(chosen->language + "-");

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/config/team_hours.hpp"
 #include "daemon/hub/after_hours.hpp"
 #include "daemon/store/inbound_codec.hpp"
 
@@ -105,8 +106,8 @@ store::placement hub::place(const core::inbound_message& m) const {
   if (const auto it = connectors_.find(m.connector); it != connectors_.end()) {
     p.reopen_window = it->second->reopen_window();
   }
-  if (const auto* team = config.find_team(p.team); team && team->hours) {
-    p.after_hours = !team->hours->at(m.received_at).open;
+  if (const auto* team = config.find_team(p.team)) {
+    p.after_hours = !config::opening_at(*team, m.received_at).open;
   }
   p.consent = consent_of(m);
   return p;

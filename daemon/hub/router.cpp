@@ -7,8 +7,11 @@
 
 #include <rapidjson/document.h>
 
+#include "daemon/config/team_hours.hpp"
 #include "daemon/core/routing.hpp"
+#include "daemon/json/document.hpp"
 #include "daemon/json/writer.hpp"
+#include "daemon/store/user_store.hpp"
 
 namespace askdesk::hub {
 
@@ -16,37 +19,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string string_of(const rapidjson::Value& v, const char* key) {
-  const auto it = v.FindMember(key);
-  return it != v.MemberEnd() && it->value.IsString()
-             ? std::string(it->value.GetString(), it->value.GetStringLength())
-             : std::string();
-}
-
-std::int64_t number_of(const rapidjson::Value& v, const char* key) {
-  const auto it = v.FindMember(key);
-  return it != v.MemberEnd() && it->value.IsNumber() ? it->value.GetInt64() : 0;
-}
-
-bool bool_of(const rapidjson::Value& v, const char* key) {
-  const auto it = v.FindMember(key);
-  return it != v.MemberEnd() && it->value.IsBool() && it->value.GetBool();
-}
-
 core::timestamp at(std::int64_t ms) { return core::timestamp(milliseconds(ms)); }
-
-// ",a,b," -> {"a", "b"}
-std::vector<std::string> split_list(const std::string& list) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < list.size()) {
-    const std::size_t end = list.find(',', start);
-    const std::size_t stop = end == std::string::npos ? list.size() : end;
-    if (stop > start) out.push_back(list.substr(start, stop - start));
-    start = stop + 1;
-  }
-  return out;
-}
 
 std::vector<std::string> strings_of(const rapidjson::Value& v, const char* key) {
   std::vector<std::string> out;
@@ -155,16 +128,16 @@ std::string router::decide(const std::string& snapshot_text) const {
   std::map<std::string, std::size_t, std::less<>> index;
   for (const auto& s : snapshot["staff"].GetArray()) {
     core::staff_state st;
-    st.name = string_of(s, "name");
-    st.teams = split_list(string_of(s, "teams"));
+    st.name = json::string_member(s, "name");
+    st.teams = store::split_team_list(json::string_member(s, "teams"));
     // Available: chose so, with a dashboard open (or closed for less than the grace period).
     // Offline: chose so; what they hold goes back to the queue. Away otherwise, including
     // after closing the last dashboard (they keep their conversations; unanswered_minutes
     // takes back the ones left waiting) and for users who never opened one (integrations).
-    const std::string chosen = string_of(s, "presence");
-    const auto left_at = number_of(s, "left_at");
+    const std::string_view chosen = json::string_member(s, "presence");
+    const auto left_at = json::integer_member(s, "left_at");
     const bool connected =
-        number_of(s, "sockets") > 0 || (left_at > 0 && now - at(left_at) < away_after);
+        json::integer_member(s, "sockets") > 0 || (left_at > 0 && now - at(left_at) < away_after);
     if (chosen == "offline") {
       st.status = core::presence::offline;
     } else if (chosen == "available" && connected) {
@@ -172,18 +145,20 @@ std::string router::decide(const std::string& snapshot_text) const {
     } else {
       st.status = core::presence::away;
     }
-    st.last_assigned = at(number_of(s, "last_assigned"));
+    st.last_assigned = at(json::integer_member(s, "last_assigned"));
     const auto& held = s["held"];
-    st.open = static_cast<int>(held.Size() + number_of(s, "offers"));
+    st.open = static_cast<int>(held.Size() + json::integer_member(s, "offers"));
     // Conversations come back to the queue from someone who went offline, or who left the
     // patron unanswered too long.
     for (const auto& c : held.GetArray()) {
-      if (string_of(c, "status") != "assigned") continue;
+      if (json::string_member(c, "status") != "assigned") continue;
       std::string why;
       if (st.status == core::presence::offline) {
         why = st.name + " went offline";
-      } else if (routing.unanswered_minutes > 0 && string_of(c, "last_direction") == "in" &&
-                 now - at(std::max(number_of(c, "last_at"), number_of(c, "assigned_at"))) >=
+      } else if (routing.unanswered_minutes > 0 &&
+                 json::string_member(c, "last_direction") == "in" &&
+                 now - at(std::max(json::integer_member(c, "last_at"),
+                                   json::integer_member(c, "assigned_at"))) >=
                      std::chrono::minutes(routing.unanswered_minutes)) {
         why = "no answer from " + st.name + " in " + std::to_string(routing.unanswered_minutes) +
               " min";
@@ -191,7 +166,7 @@ std::string router::decide(const std::string& snapshot_text) const {
       if (why.empty()) continue;
       actions.start_object()
           .field("kind", "requeue")
-          .field("id", string_of(c, "id"))
+          .field("id", json::string_member(c, "id"))
           .field("user", st.name)
           .field("why", why)
           .end_object();
@@ -207,53 +182,50 @@ std::string router::decide(const std::string& snapshot_text) const {
     // A closed team's queue waits for the morning (staff may still claim from it; offers
     // made before closing still expire); once it opens, waiting counts towards overflow from
     // the opening, not from the night before.
-    bool closed = false;
-    core::timestamp opened{};
-    if (team.hours) {
-      const auto state = team.hours->at(now);
-      closed = !state.open;
-      opened = state.since.value_or(core::timestamp{});
-    }
+    const auto opening = config::opening_at(team, now);
+    const core::timestamp opened = opening.since.value_or(core::timestamp{});
     std::vector<core::waiting_conversation> waiting;
     std::vector<std::string> offered_to;  // parallel to `waiting`: a live offer's people
     std::map<std::string, std::size_t> position;
     for (const auto& c : q->value.GetArray()) {
       core::waiting_conversation w;
-      w.id = string_of(c, "id");
+      w.id = json::string_member(c, "id");
       w.team = team.id;
-      w.waiting_since = at(number_of(c, "waiting_since"));
-      w.in_team_since = std::max(at(number_of(c, "team_since")), opened);
-      w.after_hours = bool_of(c, "after_hours");
+      w.waiting_since = at(json::integer_member(c, "waiting_since"));
+      w.in_team_since = std::max(at(json::integer_member(c, "team_since")), opened);
+      w.after_hours = json::bool_member(c, "after_hours");
       const auto tags = strings_of(c, "tags");
-      w.priority = core::priority_of(routing.priorities, string_of(c, "channel"), tags);
-      if (w.priority != number_of(c, "priority")) {  // a tag or the rules changed: show it
+      w.priority = core::priority_of(routing.priorities, json::string_member(c, "channel"), tags);
+      if (w.priority !=
+          json::integer_member(c, "priority")) {  // a tag or the rules changed: show it
         actions.start_object()
             .field("kind", "priority")
             .field("id", w.id)
             .field("priority", std::int64_t{w.priority})
             .end_object();
       }
-      if (routing.sticky_days > 0 &&
-          now - at(number_of(c, "last_helped_at")) < std::chrono::days(routing.sticky_days)) {
-        w.last_helper = string_of(c, "last_helper");
+      if (routing.sticky_days > 0 && now - at(json::integer_member(c, "last_helped_at")) <
+                                         std::chrono::days(routing.sticky_days)) {
+        w.last_helper = json::string_member(c, "last_helper");
       }
       w.declined = strings_of(c, "declined");
-      const std::string offer_to = string_of(c, "offer_to");
+      const std::string_view offer_to = json::string_member(c, "offer_to");
       if (!offer_to.empty()) {
-        if (now < at(number_of(c, "offer_expires"))) continue;  // a live offer: leave it be
+        if (now < at(json::integer_member(c, "offer_expires")))
+          continue;  // a live offer: leave it be
         actions.start_object().field("kind", "expire").field("id", w.id).end_object();
-        for (auto& name : split_list(offer_to)) {
+        for (auto& name : store::split_team_list(offer_to)) {
           if (const auto it = index.find(name); it != index.end()) --staff[it->second].open;
           w.declined.push_back(std::move(name));
         }
       }
       waiting.push_back(std::move(w));
     }
-    if (closed) continue;
+    if (!opening.open) continue;
     // Nothing overflows into a team that is closed now: it stays here, offered to this team.
     core::team_policy policy = team.policy;
     if (const auto* target = parts_.config.find_team(policy.overflow_team);
-        target && target->hours && !target->hours->at(now).open) {
+        target && !config::opening_at(*target, now).open) {
       policy.overflow_team.clear();
     }
     core::order_queue(waiting);

@@ -46,4 +46,23 @@ std::string_view describe_type(const rapidjson::Value& v) {
   return "a value";
 }
 
+std::string_view string_member(const rapidjson::Value& v, const char* key) {
+  if (!v.IsObject()) return {};
+  const auto it = v.FindMember(key);
+  if (it == v.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+bool bool_member(const rapidjson::Value& v, const char* key) {
+  if (!v.IsObject()) return false;
+  const auto it = v.FindMember(key);
+  return it != v.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
+std::int64_t integer_member(const rapidjson::Value& v, const char* key, std::int64_t fallback) {
+  if (!v.IsObject()) return fallback;
+  const auto it = v.FindMember(key);
+  return it != v.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : fallback;
+}
+
 }  // namespace askdesk::json

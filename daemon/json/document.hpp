@@ -3,6 +3,7 @@
 // so deep nesting in hostile input cannot overflow the stack. Not thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,5 +28,13 @@ class document {
 
 // The name of a JSON value's type, for messages: "a string", "an object", ...
 std::string_view describe_type(const rapidjson::Value& v);
+
+// The string member `key` of `v`, or "" when `v` is not an object or the member is absent or
+// not a string. Views into `v`.
+std::string_view string_member(const rapidjson::Value& v, const char* key);
+// The boolean member `key` of `v`; false when absent or not a boolean.
+bool bool_member(const rapidjson::Value& v, const char* key);
+// The integer member `key` of `v`, or `fallback` when absent or not an integer.
+std::int64_t integer_member(const rapidjson::Value& v, const char* key, std::int64_t fallback = 0);
 
 }  // namespace askdesk::json

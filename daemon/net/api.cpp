@@ -85,10 +85,6 @@ class routes : public std::enable_shared_from_this<routes> {
 
   std::string now() const { return std::to_string(core::to_millis(p_.clock.now())); }
 
-  static const std::string& display_name(const principal& who) {
-    return who.user.display_name.empty() ? who.user.name : who.user.display_name;
-  }
-
   // The request's JSON object, or nullopt after answering why it is not one.
   static std::optional<json_body> body_of(const http_request& r, respond_ref respond) {
     auto body = json_body::parse(r.body);
@@ -106,7 +102,7 @@ class routes : public std::enable_shared_from_this<routes> {
     return true;
   }
 
-  // The caller's teams, or with ?all=true every team (transfers may go anywhere).
+  // Whether a team is open and when it next opens, in ?lang= (public, like the widget).
   void hours(const http_request& r, const route_params& p, respond_ref respond) {
     const auto* team = p_.config.find_team(p.get("id"));
     if (!team) {
@@ -118,6 +114,7 @@ class routes : public std::enable_shared_from_this<routes> {
     respond(http_response::json(200, w.str()));
   }
 
+  // The caller's teams, or with ?all=true every team (transfers may go anywhere).
   void teams(const http_request& r, const route_params&, const principal& who,
              respond_ref respond) {
     const bool all = r.query_param("all") == "true";
@@ -148,7 +145,7 @@ class routes : public std::enable_shared_from_this<routes> {
             .field("name", g->teams[i]->name)
             .field("online", g->online[i])
             .field("waiting", g->waiting[i])
-            .field("open", config::summarize_opening(*g->teams[i], now, "").state.open)
+            .field("open", config::opening_at(*g->teams[i], now).open)
             .end_object();
       }
       w.end_array().end_object();
@@ -261,7 +258,7 @@ class routes : public std::enable_shared_from_this<routes> {
     const std::string_view args[] = {at,
                                      params.get("id"),
                                      who.user.name,
-                                     display_name(who),
+                                     who.user.shown_name(),
                                      scope,
                                      kind,
                                      text.value(),
@@ -325,7 +322,7 @@ class routes : public std::enable_shared_from_this<routes> {
                                      to_team,
                                      to_user,
                                      who.user.name,
-                                     display_name(who),
+                                     who.user.shown_name(),
                                      who.sees_every_team() ? "1" : "0",
                                      text,
                                      preview};

@@ -48,7 +48,7 @@ std::string principal::json() const {
   json::writer w;
   w.start_object()
       .field("name", user.name)
-      .field("display_name", user.display_name.empty() ? user.name : user.display_name)
+      .field("display_name", user.shown_name())
       .field("role", user.role)
       .key("teams")
       .start_array();

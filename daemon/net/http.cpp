@@ -234,6 +234,13 @@ std::optional<form_fields> parse_form(std::string_view body) {
   return out;
 }
 
+const std::string* form_value(const form_fields& form, std::string_view name) {
+  for (const auto& [n, v] : form) {
+    if (n == name) return &v;
+  }
+  return nullptr;
+}
+
 std::string encode_form(const form_fields& fields) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;

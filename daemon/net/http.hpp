@@ -156,6 +156,8 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
 using form_fields = std::vector<std::pair<std::string, std::string>>;
 // nullopt when an escape is malformed.
 std::optional<form_fields> parse_form(std::string_view body);
+// The first value of `name` in `form`, or nullptr.
+const std::string* form_value(const form_fields& form, std::string_view name);
 // The body for `fields`: unreserved characters as they are, the rest %XX (space too).
 std::string encode_form(const form_fields& fields);
 

@@ -132,26 +132,24 @@ struct session : std::enable_shared_from_this<session> {
       return;
     }
     const auto& root = doc->root();
-    const auto type = root.FindMember("type");
-    if (type == root.MemberEnd() || !type->value.IsString()) {
+    const std::string_view type = json::string_member(root, "type");
+    if (type.empty()) {
       error("a frame needs a type");
       return;
     }
-    if (std::string_view(type->value.GetString()) != "typing") {
+    if (type != "typing") {
       error("unknown frame type");
       return;
     }
-    const auto conversation = root.FindMember("conversation");
-    if (conversation == root.MemberEnd() || !conversation->value.IsString()) {
+    const std::string id(json::string_member(root, "conversation"));
+    if (id.empty()) {
       error("typing needs a conversation");
       return;
     }
     const auto now = std::chrono::steady_clock::now();
     if (now - last_typing < std::chrono::seconds(1)) return;  // at most one a second
     last_typing = now;
-    const std::string id = conversation->value.GetString();
-    const std::string& name = who.user.display_name.empty() ? who.user.name : who.user.display_name;
-    const std::string_view args[] = {id, "", "", "staff", name};
+    const std::string_view args[] = {id, "", "", "staff", who.user.shown_name()};
     store::run(parts.redis, parts.scripts, store::script::typing, args, [](store::reply) {});
   }
 

@@ -82,17 +82,10 @@ core::result<core::inbound_message> decode_inbound(const stream_entry& entry) {
     for (const auto& a : doc->root().GetArray()) {
       if (!a.IsObject()) return broken("an attachment is not an object");
       core::attachment att;
-      const auto str = [&](const char* key) {
-        const auto it = a.FindMember(key);
-        return it != a.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString())
-                                                           : "";
-      };
-      att.name = str("name");
-      att.content_type = str("content_type");
-      att.url = str("url");
-      if (const auto it = a.FindMember("size"); it != a.MemberEnd() && it->value.IsInt64()) {
-        att.size = it->value.GetInt64();
-      }
+      att.name = json::string_member(a, "name");
+      att.content_type = json::string_member(a, "content_type");
+      att.url = json::string_member(a, "url");
+      att.size = json::integer_member(a, "size", -1);
       m.attachments.push_back(std::move(att));
     }
   }

@@ -11,13 +11,13 @@ std::string team_list(const std::vector<std::string>& teams) {
   return out;
 }
 
-std::vector<std::string> split_team_list(const std::string& text) {
+std::vector<std::string> split_team_list(std::string_view text) {
   std::vector<std::string> out;
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find(',', start);
     if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
+    if (end > start) out.emplace_back(text.substr(start, end - start));
     start = end + 1;
   }
   return out;
@@ -230,10 +230,7 @@ void user_store::authenticate(bool session, const std::string& digest,
       return;
     }
     const auto& root = doc->root();
-    const auto text = [&](const char* key) -> std::string {
-      const auto it = root.FindMember(key);
-      return it != root.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
-    };
+    const auto text = [&](const char* key) { return std::string(json::string_member(root, key)); };
     authenticated a;
     a.who.name = text("name");
     a.who.display_name = text("display_name");

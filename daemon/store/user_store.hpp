@@ -25,6 +25,9 @@ struct user {
   std::vector<std::string> teams;
   bool disabled = false;
   std::string password_hash;  // Argon2id string; empty when read for display
+
+  // What colleagues and patrons see: the display name, else the login name.
+  const std::string& shown_name() const { return display_name.empty() ? name : display_name; }
 };
 
 // Who a session or a token belongs to, for one request.
@@ -80,6 +83,6 @@ class user_store {
 
 // ",a,b," for the Lua scripts' team checks.
 std::string team_list(const std::vector<std::string>& teams);
-std::vector<std::string> split_team_list(const std::string& text);
+std::vector<std::string> split_team_list(std::string_view text);
 
 }  // namespace askdesk::store

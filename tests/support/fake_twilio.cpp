@@ -25,10 +25,8 @@ struct fake_twilio::state {
 };
 
 std::string fake_twilio::request::field(std::string_view name) const {
-  for (const auto& [n, v] : form) {
-    if (n == name) return v;
-  }
-  return "";
+  const auto* v = net::form_value(form, name);
+  return v ? *v : "";
 }
 
 namespace {

@@ -14,21 +14,21 @@ if c.status ~= 'queued' then return {'skipped', 'taken', 'the conversation is ' 
 if redis.call('EXISTS', 'optout:' .. c.channel .. ':' .. c.address) == 1 then
   return {'skipped', 'opted_out', 'the patron opted out of ' .. c.channel}
 end
-if string.sub(period, 1, 5) == 'busy:' then
-  for _, name in ipairs(redis.call('SMEMBERS', 'users')) do
-    local u = redis.call('HMGET', 'user:' .. name, 'teams', 'disabled')
-    if u[2] ~= '1' and string.find(u[1] or '', ',' .. c.team .. ',', 1, true)
-        and redis.call('HGET', 'staff:' .. name, 'presence') == 'available'
-        and redis.call('ZCOUNT', 'sockets:' .. name, '(' .. now, '+inf') > 0 then
-      return {'skipped', 'available', name .. ' is available'}
-    end
-  end
-end
 -- Closed periods are counted per patron and team, busy acknowledgements per conversation.
 local key, field = 'patron:' .. c.patron, 'acked:' .. c.team
 if string.sub(period, 1, 5) == 'busy:' then key, field = 'conversation:' .. id, 'busy_acked' end
 if redis.call('HGET', key, field) == period then
   return {'skipped', 'already', 'already acknowledged in this period'}
+end
+if string.sub(period, 1, 5) == 'busy:' then
+  for _, name in ipairs(redis.call('SMEMBERS', 'users')) do
+    local u = redis.call('HMGET', 'user:' .. name, 'teams', 'disabled')
+    if u[2] ~= '1' and in_scope(u[1] or '', c.team)
+        and redis.call('HGET', 'staff:' .. name, 'presence') == 'available'
+        and redis.call('ZCOUNT', 'sockets:' .. name, '(' .. now, '+inf') > 0 then
+      return {'skipped', 'available', name .. ' is available'}
+    end
+  end
 end
 redis.call('HSET', key, field, period)
 local message = append_message(c, 'auto', '', '', text, preview, now)

@@ -8,28 +8,30 @@
 --   inbound, events, outbound          streams
 --   dedup:<connector>:<external id>    hash: entry, conversation, message
 --   seq:<kind>                         id counters
---   patron:<id>                        hash (acked:<team> = the period of the last automatic
+--   patron:<id>                        hash: name, email, phone, last_helper and last_helped_at
+--                                      (routing), acked:<team> (the period of the last automatic
 --                                      acknowledgement); :addresses hash "<channel>:<address>" ->
 --                                      last seen ms; :conversations zset by creation
 --   optout:<channel>:<address>         ms the patron opted out (SMS STOP) until they opt in
---   lease:<what>                       the daemon that polls an account or mailbox now
+--   lease:<what>                       the daemon that routes now (lease:routing), or that polls
+--                                      an account or mailbox (expires unless renewed)
 --   twilio:<connector>:cursor          hash: date (YYYY-MM-DD, UTC), sid: newest message polled
 --   provider:<connector>:<id>          the message id of a channel's message id (delivery
 --                                      statuses); :early hash: a status that came first
 --   address:<channel>:<address>        patron id
---   conversation:<id>                  hash; :messages list of message ids; :tags set
+--   conversation:<id>                  hash (after_hours, busy_acked: its busy acknowledgement's
+--                                      period, ...); :messages list of message ids; :tags set
 --   topic:examples                     stream of staff corrections: text, topic, conversation, by
 --   thread:<connector>:<thread>        the latest conversation id of a channel thread
---   message:<id>                       hash
+--   message:<id>                       hash (provider_id: the channel's id of an outgoing one)
 --   conversations                      zset of every conversation id by last update
 --   queue:<team>                       zset of waiting conversation ids by queue order
 --   assigned:<user>                    set of the open conversations a staff member holds
 --   staff:<user>                       hash: presence (available|away|offline), left_at (ms the
 --                                      last dashboard closed), last_assigned (ms)
 --   sockets:<user>                     zset: the user's dashboard sockets -> expiry ms
---   offer:<conversation>               hash: to (",ann,bo,"), expires ms, team; offers:<user> set
+--   offer:<conversation>               hash: to (",ann,bo,"), expires ms; offers:<user> set
 --   conversation:<id>:declined         set of staff who declined it or let its offer time out
---   routing:lease                      the daemon that routes now (expires unless renewed)
 --   user:<name>                        hash: name, display_name, role, teams (",a,b,"), password
 --                                      (Argon2id string), disabled; `users` set of names
 --   session:<sha256 of cookie>         hash: user, csrf; expires after auth.session_hours idle
@@ -178,6 +180,26 @@ local function clear_offer(id, team, reason)
   redis.call('DEL', 'offer:' .. id)
   emit('offer.ended', id, team, {conversation = id, to = people, reason = reason})
   return people
+end
+
+-- Moves waiting conversation `c` to `team`'s queue at `score` (its place there), withdrawing
+-- its offer (`reason`) and forgetting who declined it; the new team's overflow clock starts
+-- now. The caller tells both teams' dashboards.
+local function move_to_team(c, team, now, score, reason)
+  clear_offer(c.id, c.team, reason)
+  redis.call('DEL', 'conversation:' .. c.id .. ':declined')
+  redis.call('ZREM', 'queue:' .. c.team, c.id)
+  redis.call('HSET', 'conversation:' .. c.id, 'team', team, 'team_since', now)
+  redis.call('ZADD', 'queue:' .. team, score, c.id)
+  touch(c.id, now)
+end
+
+-- Takes or renews the lease `key` for `holder` for `ms`; false while another holds it.
+local function take_lease(key, holder, ms)
+  local current = redis.call('GET', key)
+  if current and current ~= holder then return false end
+  redis.call('SET', key, holder, 'PX', ms)
+  return true
 end
 
 -- Gives a conversation to `user`, taking it off its queue, its offer and a previous holder;

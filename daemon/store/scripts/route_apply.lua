@@ -18,7 +18,7 @@ for _, a in ipairs(cjson.decode(ARGV[2])) do
   local offered = redis.call('EXISTS', 'offer:' .. a.id) == 1
   if a.kind == 'offer' and waiting_here and not offered and #a.to > 0 then
     redis.call('HSET', 'offer:' .. a.id, 'to', ',' .. table.concat(a.to, ',') .. ',',
-      'expires', a.expires, 'team', c.team)
+      'expires', a.expires)
     for _, name in ipairs(a.to) do redis.call('SADD', 'offers:' .. name, a.id) end
     emit('offer.created', a.id, c.team, {conversation = conversation_json(a.id),
       to = array(a.to), expires = iso(a.expires)})
@@ -33,13 +33,8 @@ for _, a in ipairs(cjson.decode(ARGV[2])) do
     redis.call('DEL', 'conversation:' .. a.id .. ':declined')
     done = done + 1
   elseif a.kind == 'overflow' and waiting_here and a.to_team ~= c.team then
-    clear_offer(a.id, c.team, 'overflow')
-    redis.call('ZREM', 'queue:' .. c.team, a.id)
-    redis.call('DEL', 'conversation:' .. a.id .. ':declined')
     -- The patron keeps their place (waiting_since); the new team's overflow clock starts now.
-    redis.call('HSET', 'conversation:' .. a.id, 'team', a.to_team, 'team_since', now)
-    redis.call('ZADD', 'queue:' .. a.to_team, tonumber(c.waiting_since) or now, a.id)
-    touch(a.id, now)
+    move_to_team(c, a.to_team, now, tonumber(c.waiting_since) or now, 'overflow')
     local data = {conversation = conversation_json(a.id)}
     emit('conversation.updated', a.id, c.team, data)
     emit('conversation.updated', a.id, a.to_team, data)

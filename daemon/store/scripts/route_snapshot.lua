@@ -3,15 +3,12 @@
 -- ARGV: 1 now ms, 2 this daemon's name, 3 lease ms, 4 most conversations per team, 5... teams.
 -- Returns JSON {"staff":[…],"queues":{team:[…]}}.
 local now, me, lease, most = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
-local holder = redis.call('GET', 'routing:lease')
-if holder and holder ~= me then return nil end
-redis.call('SET', 'routing:lease', me, 'PX', lease)
+if not take_lease('lease:routing', me, lease) then return nil end
 
 local staff = array()
 for _, name in ipairs(redis.call('SMEMBERS', 'users')) do
   local u = redis.call('HMGET', 'user:' .. name, 'teams', 'disabled')
   local s = redis.call('HMGET', 'staff:' .. name, 'presence', 'left_at', 'last_assigned')
-  redis.call('ZREMRANGEBYSCORE', 'sockets:' .. name, '-inf', now)
   local held = array()
   for _, id in ipairs(redis.call('SMEMBERS', 'assigned:' .. name)) do
     local c = redis.call('HMGET', 'conversation:' .. id, 'status', 'last_direction', 'last_at',
@@ -20,13 +17,11 @@ for _, name in ipairs(redis.call('SMEMBERS', 'users')) do
                        last_at = tonumber(c[3]) or 0, assigned_at = tonumber(c[4]) or 0}
   end
   -- A disabled user is listed as offline, so what they held goes back to the queue.
-  do
-    staff[#staff + 1] = {name = name, teams = u[1] or '',
-      presence = u[2] == '1' and 'offline' or (s[1] or ''),
-      left_at = tonumber(s[2]) or 0, last_assigned = tonumber(s[3]) or 0,
-      sockets = redis.call('ZCARD', 'sockets:' .. name),
-      offers = redis.call('SCARD', 'offers:' .. name), held = held}
-  end
+  staff[#staff + 1] = {name = name, teams = u[1] or '',
+    presence = u[2] == '1' and 'offline' or (s[1] or ''),
+    left_at = tonumber(s[2]) or 0, last_assigned = tonumber(s[3]) or 0,
+    sockets = redis.call('ZCOUNT', 'sockets:' .. name, '(' .. now, '+inf'),
+    offers = redis.call('SCARD', 'offers:' .. name), held = held}
 end
 
 local queues = {}

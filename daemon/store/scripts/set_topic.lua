@@ -28,13 +28,10 @@ redis.call('HSET', 'conversation:' .. id, 'topic', topic, 'topic_source', 'staff
 -- Only a waiting conversation moves; one somebody holds stays in their team.
 local moves = team ~= '' and team ~= c.team and c.status == 'queued'
 if moves then
-  clear_offer(id, c.team, 'moved')
-  redis.call('DEL', 'conversation:' .. id .. ':declined')
-  redis.call('HSET', 'conversation:' .. id, 'team', team, 'team_since', now)
-  redis.call('ZREM', 'queue:' .. c.team, id)
-  redis.call('ZADD', 'queue:' .. team, tonumber(c.waiting_since) or now, id)
+  move_to_team(c, team, now, tonumber(c.waiting_since) or now, 'moved')
+else
+  touch(id, now)
 end
-touch(id, now)
 local data = {conversation = conversation_json(id)}
 -- The old team's dashboards learn it left, the new team's that it arrived.
 emit('conversation.updated', id, c.team, data)

@@ -18,7 +18,7 @@ if team == '' then team = c.team end
 if user ~= '' then
   local u = redis.call('HMGET', 'user:' .. user, 'name', 'disabled', 'teams', 'role')
   if not u[1] or u[2] == '1' then return fail('invalid', 'no active staff member ' .. user) end
-  if u[4] == 'staff' and not string.find(u[3] or '', ',' .. team .. ',', 1, true) then
+  if u[4] == 'staff' and not in_scope(u[3] or '', team) then
     return fail('invalid', user .. ' is not in team ' .. team)
   end
 end
@@ -27,19 +27,15 @@ if note ~= '' then
   local m = append_message(c, 'note', actor, actor_name, note, preview, now)
   emit('message.created', id, from, {conversation = conversation_json(id), message = message_json(m)})
 end
-clear_offer(id, from, 'moved')
-redis.call('DEL', 'conversation:' .. id .. ':declined')
 if c.assignee ~= '' then redis.call('SREM', 'assigned:' .. c.assignee, id) end
-redis.call('ZREM', 'queue:' .. from, id)
-redis.call('HSET', 'conversation:' .. id, 'team', team, 'team_since', now)
+-- Into the team's queue as a new arrival; a named person then takes it from there.
+move_to_team(c, team, now, now, 'moved')
 c.team = team
 if user ~= '' then
   assign(c, user, now)
 else
   redis.call('HSET', 'conversation:' .. id, 'status', 'queued', 'assignee', '', 'waiting_since', now)
-  redis.call('ZADD', 'queue:' .. team, now, id)
 end
-touch(id, now)
 local data = {conversation = conversation_json(id)}
 emit('conversation.updated', id, from, data)
 if team ~= from then emit('conversation.updated', id, team, data) end

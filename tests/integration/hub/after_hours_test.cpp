@@ -185,6 +185,7 @@ TEST_F(AfterHours, NoAcknowledgementToAutomatedSendersOrListsOrBounces) {
       {"books-request@lists.example.org", R"("X-Mailer":"x")"},
       {"owner-books@lists.example.org", R"("X-Mailer":"x")"},
       {"LISTSERV@lists.example.org", R"("X-Mailer":"x")"},
+      {"eve@example.org", R"("precedence":"list")"},  // header names in any case
   };
   int n = 0;
   for (const auto& [from, headers] : automated) {
