@@ -254,17 +254,18 @@ function start(user) {
       node.textContent = `waiting ${waited(node.dataset.since, now)}`;
     }
     ticks += 1;
-    if (ticks % 4 === 0) refreshOpening();
+    if (ticks % 4 === 0) refreshTeams();
   }
 
-  // Whether each team is open changes with the clock, not with events: look once a minute.
-  async function refreshOpening() {
+  // Whether a team is open changes with the clock, and staff sockets that expire (a daemon
+  // that died) send no event: look once a minute.
+  async function refreshTeams() {
     try {
       let changed = false;
       for (const t of (await api.teams()).items) {
         const team = teams.get(t.id);
-        if (team && team.open !== t.open) {
-          team.open = t.open;
+        if (team && (team.open !== t.open || team.online !== t.online)) {
+          Object.assign(team, t);
           changed = true;
         }
       }

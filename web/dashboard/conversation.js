@@ -4,7 +4,8 @@ import { api } from './api.js';
 import { channelName, clockTime, el, fullTime, patronName } from './dom.js';
 import { describeSegments } from './sms.js';
 
-const tagPattern = /^[A-Za-z0-9_-]{1,40}$/;
+// As the API: letters and digits of any script, - and _, up to 40 characters.
+const tagPattern = /^(?:[A-Za-z0-9_-]|[^\x00-\x7F]){1,40}$/u;
 const typingEvery = 2000;
 const typingShownFor = 4000;
 
