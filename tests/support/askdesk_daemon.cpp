@@ -91,6 +91,12 @@ http_result askdesk_daemon::call(const staff_session& s, const std::string& meth
   return http_request(method, url(path), body, headers);
 }
 
+double askdesk_daemon::metric(const std::string& sample) {
+  const auto body = http_request("GET", url("/metrics")).body;
+  const auto at = body.find("\n" + sample + " ");
+  return at == std::string::npos ? 0 : std::stod(body.substr(at + sample.size() + 2));
+}
+
 std::string json_at(const std::string& json, const std::string& pointer) {
   rapidjson::Document doc;
   doc.Parse(json.c_str(), json.size());

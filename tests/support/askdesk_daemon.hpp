@@ -45,6 +45,9 @@ class askdesk_daemon {
   http_result call(const staff_session& s, const std::string& method, const std::string& path,
                    const std::string& body = "");
 
+  // The value of the /metrics sample line that starts with `sample` (name and labels), or 0.
+  double metric(const std::string& sample);
+
   // Runs the askdesk binary with `args` and `stdin_text`; returns its exit code and output.
   std::pair<int, std::string> run_cli(const std::vector<std::string>& args,
                                       const std::string& stdin_text = "");

@@ -1,6 +1,8 @@
 // A child process for integration tests: started with arguments and extra environment
 // variables, its stdout and stderr appended to a log file, stopped with a signal and always
-// reaped (the destructor kills and waits), so a failing test leaves nothing running.
+// reaped (the destructor kills and waits), so a failing test leaves nothing running. It also
+// gets SIGKILL when the thread that started it ends (the test or benchmark died): start
+// children from a thread that outlives them.
 #pragma once
 
 #include <sys/types.h>

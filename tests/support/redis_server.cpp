@@ -33,7 +33,10 @@ store::reply convert(const redisReply* r) {
 
 }  // namespace
 
-redis_server::redis_server() : port_(free_port()) { start(); }
+redis_server::redis_server(std::string appendfsync)
+    : appendfsync_(std::move(appendfsync)), port_(free_port()) {
+  start();
+}
 
 redis_server::~redis_server() {
   if (client_) redisFree(client_);
@@ -47,7 +50,7 @@ void redis_server::start() {
   process_ = std::make_unique<child_process>(
       std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
                                "127.0.0.1", "--dir", dir_.path(), "--appendonly", "yes",
-                               "--appendfsync", "always", "--save", "", "--daemonize", "no"},
+                               "--appendfsync", appendfsync_, "--save", "", "--daemonize", "no"},
       dir_.file("redis.log"));
   for (int i = 0; i < 500; ++i) {
     if (client_) redisFree(client_);

@@ -66,11 +66,7 @@ class AfterHours : public ::testing::Test {
   }
 
   // The value of a /metrics sample line that starts with `sample`, or 0.
-  double metric(const std::string& sample) {
-    const auto body = http_request("GET", daemon_->url("/metrics")).body;
-    const auto at = body.find("\n" + sample + " ");
-    return at == std::string::npos ? 0 : std::stod(body.substr(at + sample.size() + 2));
-  }
+  double metric(const std::string& sample) { return daemon_->metric(sample); }
 
   bool wait_for_metric(const std::string& sample, double value) {
     for (int i = 0; i < 250; ++i) {
