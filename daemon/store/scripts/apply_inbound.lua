@@ -103,11 +103,12 @@ else
 end
 
 local message = tostring(redis.call('INCR', 'seq:message'))
-redis.call('HSET', 'message:' .. message,
-  'id', message, 'conversation', conversation, 'direction', 'in', 'text', text,
-  'channel', channel, 'connector', connector, 'external_id', external_id,
-  'sender', sender, 'sender_name', sender_name, 'sent_at', sent_at, 'received_at', received_at,
-  'status', 'received', 'attachments', attachments, 'facts', facts)
+local fields = {
+  id = message, conversation = conversation, direction = 'in', text = text, channel = channel,
+  connector = connector, external_id = external_id, sender = sender, sender_name = sender_name,
+  sent_at = sent_at, received_at = received_at, status = 'received', attachments = attachments,
+  facts = facts}
+hset_all('message:' .. message, fields)
 redis.call('RPUSH', 'conversation:' .. conversation .. ':messages', message)
 redis.call('HINCRBY', 'conversation:' .. conversation, 'messages', 1)
 redis.call('HSET', 'conversation:' .. conversation, 'updated_at', now, 'last_in_at', now,
@@ -116,11 +117,12 @@ redis.call('ZADD', 'conversations', now, conversation)
 redis.call('HSET', dedup, 'conversation', conversation, 'message', message)
 redis.call('EXPIRE', dedup, DEDUP_SECONDS)
 
-local summary = conversation_json(conversation)
+-- The conversation as JSON once, for both events.
+local summary = raw(encode(conversation_json(conversation)))
 if outcome == 'created' then
   emit('conversation.created', conversation, team, {conversation = summary})
 elseif outcome == 'reopened' then
   emit('conversation.updated', conversation, team, {conversation = summary})
 end
-emit('message.created', conversation, team, {conversation = summary, message = message_json(message)})
+emit('message.created', conversation, team, {conversation = summary, message = message_json_of(fields)})
 return {outcome, conversation, message, patron, team}

@@ -49,9 +49,16 @@ local function array(t) return setmetatable(t or {}, ARRAY) end
 -- Text that is already JSON, spliced in as it is.
 local function raw(json) return setmetatable({json}, RAW) end
 
+-- A string as JSON. Most strings need no escaping: those are quoted here, which is what
+-- cjson.encode gives for them, without a C call (encoding is most of an event's cost).
+local function quote(s)
+  if not string.find(s, '[%c"\\/]') then return '"' .. s .. '"' end
+  return cjson.encode(s)
+end
+
 local function encode(v)
   local t = type(v)
-  if t == 'string' then return cjson.encode(v) end
+  if t == 'string' then return quote(v) end
   if t == 'number' then
     if v == math.floor(v) and v > -1e15 and v < 1e15 then return string.format('%d', v) end
     return cjson.encode(v)
@@ -65,14 +72,18 @@ local function encode(v)
     for i = 1, #v do parts[i] = encode(v[i]) end
     return '[' .. table.concat(parts, ',') .. ']'
   end
-  for k, x in pairs(v) do parts[#parts + 1] = cjson.encode(k) .. ':' .. encode(x) end
+  for k, x in pairs(v) do parts[#parts + 1] = quote(k) .. ':' .. encode(x) end
   return '{' .. table.concat(parts, ',') .. '}'
 end
 
--- Milliseconds since the epoch -> "2026-11-22T09:30:00.250Z"; nil or "" -> null.
+-- Milliseconds since the epoch -> "2026-11-22T09:30:00.250Z"; nil or "" -> null. A script
+-- mostly formats the same few times (its `now`), so each is formatted once per call.
+local iso_done = {}
 local function iso(ms)
   ms = tonumber(ms)
   if not ms then return cjson.null end
+  local done = iso_done[ms]
+  if done then return done end
   local s = math.floor(ms / 1000)
   local milli = ms - s * 1000
   local days = math.floor(s / 86400)
@@ -87,8 +98,10 @@ local function iso(ms)
   local d = doy - math.floor((153 * mp + 2) / 5) + 1
   local m = mp < 10 and mp + 3 or mp - 9
   if m <= 2 then y = y + 1 end
-  return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d,
+  done = string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d,
     math.floor(secs / 3600), math.floor(secs % 3600 / 60), secs % 60, milli)
+  iso_done[ms] = done
+  return done
 end
 
 local function hash(key)
@@ -124,9 +137,8 @@ local function conversation_json(id)
   }
 end
 
-local function message_json(id)
-  local m = hash('message:' .. id)
-  if not m.id then return nil end
+-- A message's JSON from its hash's fields `m`.
+local function message_json_of(m)
   return {
     id = m.id, conversation = m.conversation, direction = m.direction, text = m.text,
     channel = m.channel, sent_at = iso(m.sent_at), received_at = iso(m.received_at),
@@ -135,6 +147,22 @@ local function message_json(id)
     attachments = raw(m.attachments ~= nil and m.attachments ~= '' and m.attachments or '[]'),
     error = opt(m.error), error_code = opt(m.error_code),
   }
+end
+
+local function message_json(id)
+  local m = hash('message:' .. id)
+  if not m.id then return nil end
+  return message_json_of(m)
+end
+
+-- HSET of every field of table `t` (string keys) on `key`.
+local function hset_all(key, t)
+  local flat = {}
+  for k, v in pairs(t) do
+    flat[#flat + 1] = k
+    flat[#flat + 1] = v
+  end
+  redis.call('HSET', key, unpack(flat))
 end
 
 -- Scripts called by the API answer {'ok', JSON} or {error code, message}.
