@@ -92,7 +92,7 @@ class daemon {
         topics_(c, *commands_, events_),
         hub_({io_, c, *commands_, *reader_, scripts_, metrics_, clock_, topics_},
              hub::hub_options{.consumer = consumer_name(c)}),
-        router_loop_({io_, c, *commands_, scripts_, events_, clock_},
+        router_loop_({io_, c, *commands_, scripts_, events_, clock_, metrics_},
                      hub::router_options{.name = consumer_name(c)}),
         dispatcher_({io_, *commands_, *outbound_reader_, scripts_, metrics_, clock_},
                     hub::dispatcher_options{.consumer = consumer_name(c)}),

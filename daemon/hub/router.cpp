@@ -34,20 +34,23 @@ std::vector<std::string> strings_of(const rapidjson::Value& v, const char* key) 
 }  // namespace
 
 router::router(router_parts parts, router_options options)
-    : parts_(parts), options_(std::move(options)), timer_(parts.io) {}
+    : parts_(parts), options_(std::move(options)), timer_(parts.io) {
+  parts_.metrics.declare_counter("askdesk_routing_passes_total",
+                                 "Routing passes that read a snapshot and decided.");
+}
 
 router::~router() { stop(); }
 
 void router::start() {
   stopped_ = false;
-  // New conversations and freed capacity are routed at once, not at the next tick.
+  // New conversations and freed capacity are routed soon, not at the next tick.
   subscription_ = parts_.events.subscribe([this](const store::shared_event& e) {
     if (e->type == "conversation.created" || e->type == "conversation.updated" ||
         e->type == "offer.ended") {
       if (running_) {
         again_ = true;
       } else {
-        schedule(milliseconds(0));
+        schedule(until_gap());
       }
     }
   });
@@ -66,15 +69,25 @@ void router::schedule(milliseconds delay) {
   timer_.after(delay, [this] { pass(); });
 }
 
+milliseconds router::until_gap() const {
+  const auto since = std::chrono::steady_clock::now() - last_pass_;
+  if (since >= options_.min_gap) return milliseconds(0);
+  return std::chrono::ceil<milliseconds>(options_.min_gap - since);
+}
+
 void router::pass() {
   if (stopped_ || running_) return;
   running_ = true;
+  last_pass_ = std::chrono::steady_clock::now();
   again_ = false;
   const auto now = core::to_millis(parts_.clock.now());
   const std::string now_text = std::to_string(now);
   const std::string lease = std::to_string(options_.lease.count());
   const std::string most = std::to_string(options_.per_team);
-  std::vector<std::string_view> args = {now_text, options_.name, lease, most};
+  const bool with_held = last_pass_ - last_held_ >= options_.held_every;
+  if (with_held) last_held_ = last_pass_;
+  std::vector<std::string_view> args = {now_text, options_.name, lease, most,
+                                        with_held ? "1" : "0"};
   for (const auto& t : parts_.config.teams) args.push_back(t.id);
   store::run(parts_.commands, parts_.scripts, store::script::route_snapshot, args,
              [this](store::reply snapshot) {
@@ -88,10 +101,11 @@ void router::pass() {
                  return;
                }
                ++passes_;
+               parts_.metrics.add("askdesk_routing_passes_total", {});
                const std::string actions = decide(snapshot.str());
                if (actions == "[]") {
                  running_ = false;
-                 schedule(again_ ? milliseconds(0) : options_.every);
+                 schedule(again_ ? until_gap() : options_.every);
                  return;
                }
                const std::string now_text = std::to_string(core::to_millis(parts_.clock.now()));
@@ -103,7 +117,7 @@ void router::pass() {
                             if (done.is_error()) {
                               spdlog::error("routing: applying failed: {}", done.str());
                             }
-                            schedule(again_ ? milliseconds(0) : options_.every);
+                            schedule(again_ ? until_gap() : options_.every);
                           });
              });
 }
@@ -147,7 +161,8 @@ std::string router::decide(const std::string& snapshot_text) const {
     }
     st.last_assigned = at(json::integer_member(s, "last_assigned"));
     const auto& held = s["held"];
-    st.open = static_cast<int>(held.Size() + json::integer_member(s, "offers"));
+    st.open =
+        static_cast<int>(json::integer_member(s, "holds") + json::integer_member(s, "offers"));
     // Conversations come back to the queue from someone who went offline, or who left the
     // patron unanswered too long.
     for (const auto& c : held.GetArray()) {

@@ -1,8 +1,12 @@
 -- route_snapshot: what the router needs to decide, read at one instant, for the daemon that
 -- holds the routing lease (taken or renewed here). Returns nil when another daemon holds it.
--- ARGV: 1 now ms, 2 this daemon's name, 3 lease ms, 4 most conversations per team, 5... teams.
--- Returns JSON {"staff":[…],"queues":{team:[…]}}.
+-- ARGV: 1 now ms, 2 this daemon's name, 3 lease ms, 4 most conversations per team, 5 '1' for
+-- the state of every held conversation (reading them all is the costly part: the router
+-- asks every few seconds), 6... teams.
+-- Returns JSON {"staff":[…],"queues":{team:[…]}}; each staff member's `holds` counts their
+-- open conversations, `held` lists them when asked.
 local now, me, lease, most = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
+local with_held = ARGV[5] == '1'
 if not take_lease('lease:routing', me, lease) then return nil end
 
 local staff = array()
@@ -10,7 +14,7 @@ for _, name in ipairs(redis.call('SMEMBERS', 'users')) do
   local u = redis.call('HMGET', 'user:' .. name, 'teams', 'disabled')
   local s = redis.call('HMGET', 'staff:' .. name, 'presence', 'left_at', 'last_assigned')
   local held = array()
-  for _, id in ipairs(redis.call('SMEMBERS', 'assigned:' .. name)) do
+  for _, id in ipairs(with_held and redis.call('SMEMBERS', 'assigned:' .. name) or {}) do
     local c = redis.call('HMGET', 'conversation:' .. id, 'status', 'last_direction', 'last_at',
       'assigned_at')
     held[#held + 1] = {id = id, status = c[1] or '', last_direction = c[2] or '',
@@ -21,11 +25,12 @@ for _, name in ipairs(redis.call('SMEMBERS', 'users')) do
     presence = u[2] == '1' and 'offline' or (s[1] or ''),
     left_at = tonumber(s[2]) or 0, last_assigned = tonumber(s[3]) or 0,
     sockets = redis.call('ZCOUNT', 'sockets:' .. name, '(' .. now, '+inf'),
-    offers = redis.call('SCARD', 'offers:' .. name), held = held}
+    offers = redis.call('SCARD', 'offers:' .. name), held = held,
+    holds = redis.call('SCARD', 'assigned:' .. name)}
 end
 
 local queues = {}
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   local team = ARGV[i]
   local list = array()
   for _, id in ipairs(redis.call('ZRANGE', 'queue:' .. team, 0, most - 1)) do

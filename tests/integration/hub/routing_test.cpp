@@ -101,6 +101,28 @@ TEST_F(Routing, FiftyConversationsAreSharedByLoadAndNobodyExceedsCapacity) {
               static_cast<long long>(most_held));
 }
 
+TEST_F(Routing, AStormOfNewConversationsIsRoutedInBatchesNotOnePassEach) {
+  dashboard("ann");
+  const double passes_before = daemon_.metric("askdesk_routing_passes_total");
+  const auto start = std::chrono::steady_clock::now();
+  constexpr int storm = 300;
+  for (int i = 0; i < storm; ++i) {
+    patron_writes("storm" + std::to_string(i) + "@example.org", "s" + std::to_string(i), "help");
+  }
+  for (int wait = 0; wait < 500; ++wait) {
+    if (redis_.command({"GET", "seq:conversation"}).str() == std::to_string(storm)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(redis_.command({"GET", "seq:conversation"}).str(), std::to_string(storm));
+  EXPECT_FALSE(next_offer("ann").empty()) << "the storm is still routed";
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  const double passes = daemon_.metric("askdesk_routing_passes_total") - passes_before;
+  // Passes start at least 100 ms apart however many conversations arrive.
+  EXPECT_LE(passes, elapsed / std::chrono::milliseconds(100) + 3);
+  std::printf("# routing: %d conversations in %lld ms, %g passes\n", storm,
+              static_cast<long long>(elapsed / std::chrono::milliseconds(1)), passes);
+}
+
 TEST_F(Routing, ADeclinedOrIgnoredOfferMovesOnToTheNextPerson) {
   dashboard("ann");
   dashboard("bo");
