@@ -1,22 +1,18 @@
-// One routing decision with 500 staff and 10,000 open conversations: how long route() takes,
-// as p50/p99/p99.9 over a bounded number of decisions. Build Release (./tests/bench/run.sh
-// or cmake -DCMAKE_BUILD_TYPE=Release) and run build/release/tests/bench/askdesk_routing_bench.
-// Prints one line of JSON for the suite's results file.
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
+// Routing: one routing decision with 500 staff and 10,000 open conversations, how long
+// core::route() takes, as percentiles over a bounded number of decisions (the three team
+// modes in turn, over 1,000 waiting conversations of ten teams).
 #include <numeric>
 #include <random>
-#include <string>
-#include <vector>
 
 #include "daemon/core/routing.hpp"
+#include "tests/bench/scenarios.hpp"
 
-using namespace askdesk::core;
-using clock_type = std::chrono::steady_clock;
+namespace askdesk::bench {
 
-int main() {
-  constexpr int staff_count = 500, teams = 10, open_conversations = 10'000, decisions = 200'000;
+void routing(results& out, const options& o) {
+  using namespace core;
+  constexpr int staff_count = 500, teams = 10, open_conversations = 10'000;
+  const int decisions = o.quick ? 20'000 : 200'000;
   std::mt19937 random(42);
   const timestamp now = timestamp(std::chrono::milliseconds(1'763'845'500'000));
 
@@ -46,18 +42,24 @@ int main() {
   for (int i = 0; i < decisions; ++i) {
     const auto& c = waiting[i % waiting.size()];
     const team_policy policy{.id = c.team, .mode = modes[i % 3], .capacity = 25};
-    const auto start = clock_type::now();
+    const auto start = steady::now();
     const auto d = route(c, policy, staff, now);
-    const auto end = clock_type::now();
+    const auto end = steady::now();
     offered += d.to.size();
     micros[i] = std::chrono::duration<double, std::micro>(end - start).count();
   }
-  std::sort(micros.begin(), micros.end());
-  const auto at = [&](double q) { return micros[static_cast<std::size_t>(q * (decisions - 1))]; };
-  std::printf(
-      "{\"routing_decisions\": %d, \"staff\": %d, \"open_conversations\": %d, "
-      "\"routing_p50_us\": %.2f, \"routing_p99_us\": %.2f, \"routing_p999_us\": %.2f, "
-      "\"routing_decisions_per_s\": %.0f, \"offers\": %zu}\n",
-      decisions, staff_count, open_conversations, at(0.5), at(0.99), at(0.999),
-      1e6 / (std::accumulate(micros.begin(), micros.end(), 0.0) / decisions), offered);
+  const double per_s =
+      1e6 / (std::accumulate(micros.begin(), micros.end(), 0.0) / static_cast<double>(decisions));
+  const percentiles p(std::move(micros));
+  out.set("routing_p50_us", p.at(0.5));
+  out.set("routing_p99_us", p.at(0.99));
+  out.set("routing_p999_us", p.at(0.999));
+  out.set("routing_decisions_per_s", per_s);
+  out.row("routing", "decision p50 / p99 / p99.9 us (500 staff, 10,000 open conversations)",
+          fixed(p.at(0.5), 1) + " / " + fixed(p.at(0.99), 1) + " / " + fixed(p.at(0.999), 1));
+  out.row("routing", "decisions per second (one core)", fixed(per_s));
+  out.note("routing: " + std::to_string(decisions) + " decisions, " + std::to_string(offered) +
+           " offers made.");
 }
+
+}  // namespace askdesk::bench

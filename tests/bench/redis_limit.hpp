@@ -1,0 +1,47 @@
+// The Redis limit for askdesk's own commands. While the load runs, MONITOR records the
+// commands the daemon sends (its scripts with their real arguments); redis-benchmark then
+// runs each of them pipelined (-P 16) against the same redis-server, and the limit is the
+// message rate at which Redis would be busy all the time doing what one message cost:
+//   1 / sum over commands (calls per message / that command's benchmarked rate).
+// Blocking reads (XREADGROUP, XREAD), batched per many messages, are costed as PING.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tests/support/redis_server.hpp"
+
+namespace askdesk::bench {
+
+using command_line = std::vector<std::string>;
+
+// The commands other clients sent during `how_long`, as MONITOR shows them.
+std::vector<command_line> monitor(testing::redis_server& redis, std::chrono::milliseconds how_long);
+
+struct redis_limit_result {
+  double messages_per_s = 0;
+  double commands_per_message = 0;    // top-level commands, as sent
+  double xadd_pipelined_per_s = 0;    // for reference: a small XADD with -P 16
+  double xadd_unpipelined_per_s = 0;  // ... and one at a time
+  std::string how;                    // the commands and their rates, for the notes
+};
+
+// `sample`: what monitor() saw while `messages` messages went through. `randomize` turns a
+// sampled command into the one redis-benchmark repeats: its message ids become __rand_int__
+// (so each run is a new message, not a duplicate) and its senders __rand_int__ over the
+// -r 1000 key space (so most messages continue a conversation, as in the run).
+redis_limit_result redis_limit(testing::redis_server& redis,
+                               const std::vector<command_line>& sample, double messages,
+                               const std::function<command_line(command_line)>& randomize);
+
+// Where Redis spent its time per message since the last CONFIG RESETSTAT: microseconds by
+// command (a script's own commands are inside its evalsha), for the notes.
+std::string command_time(testing::redis_server& redis, double messages);
+// The redis-server's process id (INFO server).
+pid_t redis_process(testing::redis_server& redis);
+
+}  // namespace askdesk::bench
