@@ -49,7 +49,8 @@ void router::start() {
         e->type == "offer.ended") {
       if (running_) {
         again_ = true;
-      } else {
+      } else if (!soon_) {  // a storm re-arms nothing: the pass already set comes first
+        soon_ = true;
         schedule(until_gap());
       }
     }
@@ -59,6 +60,7 @@ void router::start() {
 
 void router::stop() {
   stopped_ = true;
+  running_ = soon_ = false;
   timer_.cancel();
   if (subscription_ != 0) parts_.events.unsubscribe(subscription_);
   subscription_ = 0;
@@ -75,22 +77,33 @@ milliseconds router::until_gap() const {
   return std::chrono::ceil<milliseconds>(options_.min_gap - since);
 }
 
+void router::finish() {
+  running_ = false;
+  if (again_) {
+    soon_ = true;
+    schedule(until_gap());
+    return;
+  }
+  // The next tick, or sooner when the held conversations are due to be read.
+  const auto held_due = last_held_ + options_.held_every - std::chrono::steady_clock::now();
+  schedule(std::clamp(std::chrono::ceil<milliseconds>(held_due), milliseconds(0), options_.every));
+}
+
 void router::pass() {
   if (stopped_ || running_) return;
   running_ = true;
+  soon_ = again_ = false;
   last_pass_ = std::chrono::steady_clock::now();
-  again_ = false;
   const auto now = core::to_millis(parts_.clock.now());
   const std::string now_text = std::to_string(now);
   const std::string lease = std::to_string(options_.lease.count());
   const std::string most = std::to_string(options_.per_team);
   const bool with_held = last_pass_ - last_held_ >= options_.held_every;
-  if (with_held) last_held_ = last_pass_;
   std::vector<std::string_view> args = {now_text, options_.name, lease, most,
                                         with_held ? "1" : "0"};
   for (const auto& t : parts_.config.teams) args.push_back(t.id);
   store::run(parts_.commands, parts_.scripts, store::script::route_snapshot, args,
-             [this](store::reply snapshot) {
+             [this, with_held, started = last_pass_](store::reply snapshot) {
                if (stopped_) return;
                if (!snapshot.is_string()) {  // another daemon routes, or Redis is away
                  running_ = false;
@@ -100,24 +113,21 @@ void router::pass() {
                  schedule(options_.every);
                  return;
                }
-               ++passes_;
+               if (with_held) last_held_ = started;
                parts_.metrics.add("askdesk_routing_passes_total", {});
                const std::string actions = decide(snapshot.str());
                if (actions == "[]") {
-                 running_ = false;
-                 schedule(again_ ? until_gap() : options_.every);
+                 finish();
                  return;
                }
                const std::string now_text = std::to_string(core::to_millis(parts_.clock.now()));
                const std::string_view apply_args[] = {now_text, actions};
                store::run(parts_.commands, parts_.scripts, store::script::route_apply, apply_args,
                           [this](store::reply done) {
-                            running_ = false;
-                            if (done.is_integer()) actions_ += done.integer();
                             if (done.is_error()) {
                               spdlog::error("routing: applying failed: {}", done.str());
                             }
-                            schedule(again_ ? until_gap() : options_.every);
+                            finish();
                           });
              });
 }

@@ -60,15 +60,13 @@ class router {
   void start();
   void stop();
 
-  // Passes that held the lease and decided, and actions carried out, since start.
-  std::uint64_t passes() const { return passes_; }
-  std::uint64_t actions() const { return actions_; }
-
  private:
   void schedule(std::chrono::milliseconds delay);
   // The delay before the next pass an event asks for: what is left of min_gap.
   std::chrono::milliseconds until_gap() const;
   void pass();
+  // After a pass: the next one when it is due.
+  void finish();
   std::string decide(const std::string& snapshot) const;
 
   router_parts parts_;
@@ -76,10 +74,9 @@ class router {
   net::timer timer_;
   std::uint64_t subscription_ = 0;
   std::chrono::steady_clock::time_point last_pass_{}, last_held_{};
-  std::uint64_t passes_ = 0;
-  std::uint64_t actions_ = 0;
   bool running_ = false;  // a pass is in flight
   bool again_ = false;    // something changed during it: pass again right after
+  bool soon_ = false;     // a pass an event asked for is set (min_gap from the last)
   bool stopped_ = true;
 };
 

@@ -14,11 +14,13 @@ for _, name in ipairs(redis.call('SMEMBERS', 'users')) do
   local u = redis.call('HMGET', 'user:' .. name, 'teams', 'disabled')
   local s = redis.call('HMGET', 'staff:' .. name, 'presence', 'left_at', 'last_assigned')
   local held = array()
-  for _, id in ipairs(with_held and redis.call('SMEMBERS', 'assigned:' .. name) or {}) do
-    local c = redis.call('HMGET', 'conversation:' .. id, 'status', 'last_direction', 'last_at',
-      'assigned_at')
-    held[#held + 1] = {id = id, status = c[1] or '', last_direction = c[2] or '',
-                       last_at = tonumber(c[3]) or 0, assigned_at = tonumber(c[4]) or 0}
+  if with_held then
+    for _, id in ipairs(redis.call('SMEMBERS', 'assigned:' .. name)) do
+      local c = redis.call('HMGET', 'conversation:' .. id, 'status', 'last_direction', 'last_at',
+        'assigned_at')
+      held[#held + 1] = {id = id, status = c[1] or '', last_direction = c[2] or '',
+                         last_at = tonumber(c[3]) or 0, assigned_at = tonumber(c[4]) or 0}
+    end
   end
   -- A disabled user is listed as offline, so what they held goes back to the queue.
   staff[#staff + 1] = {name = name, teams = u[1] or '',
@@ -26,7 +28,7 @@ for _, name in ipairs(redis.call('SMEMBERS', 'users')) do
     left_at = tonumber(s[2]) or 0, last_assigned = tonumber(s[3]) or 0,
     sockets = redis.call('ZCOUNT', 'sockets:' .. name, '(' .. now, '+inf'),
     offers = redis.call('SCARD', 'offers:' .. name), held = held,
-    holds = redis.call('SCARD', 'assigned:' .. name)}
+    holds = with_held and #held or redis.call('SCARD', 'assigned:' .. name)}
 end
 
 local queues = {}
