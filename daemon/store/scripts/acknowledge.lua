@@ -31,6 +31,6 @@ if string.sub(period, 1, 5) == 'busy:' then
   end
 end
 redis.call('HSET', key, field, period)
-local message = append_message(c, 'auto', '', '', text, preview, now)
-emit('message.created', id, c.team, {conversation = conversation_json(id), message = message_json(message)})
+local message, m = append_message(c, 'auto', '', '', text, preview, now)
+emit('message.created', id, c.team, {conversation = conversation_json(id), message = m})
 return {'sent', message}

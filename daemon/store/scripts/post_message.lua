@@ -25,10 +25,10 @@ if kind == 'out' then
   end
 end
 
-local message = append_message(c, kind, user, author_name, text, preview, now)
+local _, m = append_message(c, kind, user, author_name, text, preview, now)
 
-local summary = conversation_json(id)
+-- The conversation as JSON once, for the events and the answer.
+local summary = raw(encode(conversation_json(id)))
 if claimed then emit('conversation.updated', id, c.team, {conversation = summary}) end
-local m = message_json(message)
 emit('message.created', id, c.team, {conversation = summary, message = m})
 return ok({message = m, conversation = summary})

@@ -245,14 +245,16 @@ local function assign(c, user, now)
 end
 
 -- Adds a staff message ('out' reply, 'note' or 'auto') to conversation `c`; replies and
--- automatic messages are queued on `outbound` for their connector. Returns the message id.
+-- automatic messages are queued on `outbound` for their connector. Returns the message id and
+-- its JSON table (no need to read the hash back).
 local function append_message(c, kind, user, author_name, text, preview, now)
   local id = c.id
   local message = tostring(redis.call('INCR', 'seq:message'))
-  redis.call('HSET', 'message:' .. message,
-    'id', message, 'conversation', id, 'direction', kind, 'text', text, 'channel', c.channel,
-    'connector', c.connector, 'author', user, 'author_name', author_name, 'sent_at', now,
-    'received_at', now, 'status', kind == 'note' and 'note' or 'pending')
+  local fields = {
+    id = message, conversation = id, direction = kind, text = text, channel = c.channel,
+    connector = c.connector, author = user, author_name = author_name, sent_at = now,
+    received_at = now, status = kind == 'note' and 'note' or 'pending'}
+  hset_all('message:' .. message, fields)
   redis.call('RPUSH', 'conversation:' .. id .. ':messages', message)
   redis.call('HINCRBY', 'conversation:' .. id, 'messages', 1)
   touch(id, now)
@@ -269,7 +271,7 @@ local function append_message(c, kind, user, author_name, text, preview, now)
       'connector', c.connector, 'to', c.address, 'thread', c.thread, 'patron_name', patron_name,
       'text', text, 'automatic', kind == 'auto' and '1' or '0')
   end
-  return message
+  return message, message_json_of(fields)
 end
 
 -- How far along a message is: a status never goes back to an earlier one.

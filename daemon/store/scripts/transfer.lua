@@ -24,8 +24,8 @@ if user ~= '' then
 end
 
 if note ~= '' then
-  local m = append_message(c, 'note', actor, actor_name, note, preview, now)
-  emit('message.created', id, from, {conversation = conversation_json(id), message = message_json(m)})
+  local _, m = append_message(c, 'note', actor, actor_name, note, preview, now)
+  emit('message.created', id, from, {conversation = conversation_json(id), message = m})
 end
 if c.assignee ~= '' then redis.call('SREM', 'assigned:' .. c.assignee, id) end
 -- Into the team's queue as a new arrival; a named person then takes it from there.
