@@ -52,8 +52,8 @@ std::string field_or(const net::form_fields& form, std::string_view name) {
   return v ? *v : std::string();
 }
 
-net::http_response twiml(int status) {
-  return net::http_response::text(status, std::string(empty_twiml), "text/xml");
+net::http_response twiml() {
+  return net::http_response::text(200, std::string(empty_twiml), "text/xml");
 }
 
 // Twilio's error body: {"code": 21211, "message": "...", "more_info": "...", "status": 400}.
@@ -188,7 +188,7 @@ class twilio_connector final : public connector {
             return;
           }
           health_.last_success = services_.clock.now();
-          respond(twiml(200));
+          respond(twiml());
         });
   }
 
@@ -242,7 +242,7 @@ class twilio_connector final : public connector {
                    respond(net::http_response::error(503, "unavailable", "try again later"));
                    return;
                  }
-                 respond(twiml(200));
+                 respond(twiml());
                });
   }
 
@@ -351,7 +351,7 @@ class twilio_connector final : public connector {
       }
       const std::string next(json::string_member(root, "next_page_uri"));
       if (!reached_known && !next.empty()) {
-        fetch(batch, origin_of(settings_.api_base) + next);
+        fetch(batch, core::origin_of(settings_.api_base) + next);
         return;
       }
       deliver_batch(batch);
@@ -407,18 +407,11 @@ class twilio_connector final : public connector {
     if (std::atoi(std::string(json::string_member(item, "num_media")).c_str()) > 0) {
       core::attachment a;
       a.name = "media";
-      a.url = origin_of(settings_.api_base) + std::string(json::string_member(item, "uri"));
+      a.url = core::origin_of(settings_.api_base) + std::string(json::string_member(item, "uri"));
       if (a.url.ends_with(".json")) a.url.replace(a.url.size() - 5, 5, "/Media.json");
       m.attachments.push_back(std::move(a));
     }
     return m;
-  }
-
-  // "https://api.twilio.com/x" -> "https://api.twilio.com"
-  static std::string origin_of(const std::string& base) {
-    const auto host = base.find("://");
-    const auto path = base.find('/', host == std::string::npos ? 0 : host + 3);
-    return path == std::string::npos ? base : base.substr(0, path);
   }
 
   // "Mon, 23 Nov 2026 10:00:00 +0000" (RFC 2822, as Twilio writes dates) -> "2026-11-23".
@@ -477,7 +470,7 @@ class twilio_factory final : public connector_factory {
     s->poll = mode == "poll";
     s->api_base = block.string("api_base", s->api_base);
     while (s->api_base.ends_with('/')) s->api_base.pop_back();
-    if (!s->api_base.starts_with("https://") && !s->api_base.starts_with("http://")) {
+    if (!core::is_http_url(s->api_base)) {
       out.add(block.child_path("api_base"), "must be an http:// or https:// URL");
     }
     s->poll_every = std::chrono::seconds(block.integer("poll_seconds", 20, 1, 3600));

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "daemon/core/text.hpp"
 #include "daemon/core/topics.hpp"
 
 namespace askdesk::config {
@@ -43,19 +44,6 @@ bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port)
 
 namespace {
 
-// "https://library.example.org/path" -> "https://library.example.org"
-std::string origin_of(std::string_view url) {
-  const std::size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(url);
-  const std::size_t path = url.find('/', scheme_end + 3);
-  return std::string(url.substr(0, path));
-}
-
-bool is_http_url(std::string_view url) {
-  return (url.starts_with("http://") || url.starts_with("https://")) &&
-         url.find("://") + 3 < url.size();
-}
-
 void read_http(json::object_reader& r, http_options& http, const defaults& fallback) {
   if (auto listen = r.optional_string("listen")) {
     if (!parse_listen(*listen, http.listen_host, http.listen_port)) {
@@ -64,7 +52,7 @@ void read_http(json::object_reader& r, http_options& http, const defaults& fallb
     }
   }
   http.public_url = r.string("public_url", "");
-  if (!http.public_url.empty() && !is_http_url(http.public_url)) {
+  if (!http.public_url.empty() && !core::is_http_url(http.public_url)) {
     r.out().add(r.child_path("public_url"), "must start with http:// or https://");
   }
   while (http.public_url.ends_with('/')) http.public_url.pop_back();
@@ -72,7 +60,7 @@ void read_http(json::object_reader& r, http_options& http, const defaults& fallb
     http.allowed_origins = r.string_list("allowed_origins");
     for (std::size_t i = 0; i < http.allowed_origins.size(); ++i) {
       const auto& origin = http.allowed_origins[i];
-      if (origin != "*" && (!is_http_url(origin) || origin_of(origin) != origin)) {
+      if (origin != "*" && (!core::is_http_url(origin) || core::origin_of(origin) != origin)) {
         r.out().add(
             json::index_path(r.child_path("allowed_origins"), i),
             "must be an origin like https://library.example.org (no path), not '" + origin + "'");
@@ -423,7 +411,7 @@ core::result<redis_endpoint> parse_redis_url(std::string_view url) {
 
 bool http_options::origin_allowed(std::string_view origin) const {
   if (origin.empty()) return false;
-  if (origin == origin_of(public_url)) return true;
+  if (origin == core::origin_of(public_url)) return true;
   for (const auto& allowed : allowed_origins) {
     if (allowed == "*" || allowed == origin) return true;
   }

@@ -97,4 +97,16 @@ std::size_t count_code_points(std::string_view text) {
   return n;
 }
 
+bool is_http_url(std::string_view url) {
+  return (url.starts_with("http://") || url.starts_with("https://")) &&
+         url.find("://") + 3 < url.size();
+}
+
+std::string origin_of(std::string_view url) {
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(url);
+  const std::size_t path = url.find('/', scheme_end + 3);
+  return std::string(url.substr(0, path));
+}
+
 }  // namespace askdesk::core

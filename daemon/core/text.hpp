@@ -26,4 +26,11 @@ std::string preview(std::string_view text, std::size_t max_bytes);
 // Number of Unicode code points in valid UTF-8 `text`.
 std::size_t count_code_points(std::string_view text);
 
+// Whether `url` is http:// or https:// with something after the scheme.
+bool is_http_url(std::string_view url);
+
+// "https://library.example.org/path" -> "https://library.example.org" (the URL itself when it
+// has no scheme or no path).
+std::string origin_of(std::string_view url);
+
 }  // namespace askdesk::core

@@ -249,10 +249,6 @@ class routes : public std::enable_shared_from_this<routes> {
       respond(http_response::from(text.err()));
       return;
     }
-    if (!core::is_valid_utf8(text.value())) {
-      respond(http_response::error(400, "invalid_request", "text: not valid UTF-8"));
-      return;
-    }
     const std::string at = now(), scope = who.scope();
     const std::string preview = core::preview(text.value(), preview_bytes);
     const std::string_view args[] = {at,
@@ -310,10 +306,6 @@ class routes : public std::enable_shared_from_this<routes> {
       return;
     }
     const std::string text = note.value().value_or("");
-    if (!core::is_valid_utf8(text)) {
-      respond(http_response::error(400, "invalid_request", "note: not valid UTF-8"));
-      return;
-    }
     const std::string at = now(), scope = who.scope(), preview = core::preview(text, preview_bytes);
     const std::string to_team = team.value().value_or(""), to_user = user.value().value_or("");
     const std::string_view args[] = {at,

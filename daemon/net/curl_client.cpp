@@ -158,26 +158,25 @@ struct curl_client::impl {
   }
 
   void arm(curl_socket_t s, const std::shared_ptr<watcher>& w) {
-    if ((w->wanted & CURL_POLL_IN) && !w->reading) {
-      w->reading = true;
-      w->descriptor.async_wait(asio::posix::descriptor_base::wait_read,
-                               [this, s, w, alive = alive](const boost::system::error_code& ec) {
-                                 w->reading = false;
-                                 if (ec || !*alive || w->gone) return;
-                                 act(s, CURL_CSELECT_IN);
-                                 if (!w->gone) arm(s, w);
-                               });
-    }
-    if ((w->wanted & CURL_POLL_OUT) && !w->writing) {
-      w->writing = true;
-      w->descriptor.async_wait(asio::posix::descriptor_base::wait_write,
-                               [this, s, w, alive = alive](const boost::system::error_code& ec) {
-                                 w->writing = false;
-                                 if (ec || !*alive || w->gone) return;
-                                 act(s, CURL_CSELECT_OUT);
-                                 if (!w->gone) arm(s, w);
-                               });
-    }
+    wait(s, w, CURL_POLL_IN, &watcher::reading, asio::posix::descriptor_base::wait_read,
+         CURL_CSELECT_IN);
+    wait(s, w, CURL_POLL_OUT, &watcher::writing, asio::posix::descriptor_base::wait_write,
+         CURL_CSELECT_OUT);
+  }
+
+  // One wait (read or write) on the socket while curl wants it and none is pending; tells
+  // curl when it is ready, then waits again.
+  void wait(curl_socket_t s, const std::shared_ptr<watcher>& w, int poll, bool watcher::*busy,
+            asio::posix::descriptor_base::wait_type type, int select) {
+    if (!(w->wanted & poll) || (*w).*busy) return;
+    (*w).*busy = true;
+    w->descriptor.async_wait(
+        type, [this, s, w, busy, select, alive = alive](const boost::system::error_code& ec) {
+          (*w).*busy = false;
+          if (ec || !*alive || w->gone) return;
+          act(s, select);
+          if (!w->gone) arm(s, w);
+        });
   }
 
   void act(curl_socket_t s, int events) {

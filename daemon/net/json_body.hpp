@@ -1,6 +1,7 @@
 // Reading the JSON body of an API request: one object, fields checked as they are read, each
 // problem an `invalid` error that names the field. Unlike the config reader, no ${VAR}
-// expansion: what a librarian types is taken literally. Plain value; not thread-safe.
+// expansion: what a librarian types is taken literally. A body that is not valid UTF-8 is refused
+// as invalid JSON, so every string read from it is valid UTF-8. Plain value; not thread-safe.
 #pragma once
 
 #include <memory>
