@@ -62,6 +62,8 @@ function start(user) {
   const teams = new Map();  // id → {id, name, online, waiting}
   let topics = [];  // [{id, team}] from the configuration
   let allTeams = [];  // every team, for transfers
+  // The teams whose queues this user sees (the API's rule: supervisors and admins see all).
+  const seesTeam = (id) => user.role !== 'staff' || (user.teams || []).includes(id);
   const conversations = new Map();  // id → the conversation as the REST API gives it
   let ready = false;  // lists loaded; until then events wait in `early`
   let early = [];
@@ -112,8 +114,7 @@ function start(user) {
   async function reload() {
     ready = false;
     try {
-      const [teamList, everyTeam, topicList, queued, mine] = await Promise.all([
-        api.teams(),
+      const [everyTeam, topicList, queued, mine] = await Promise.all([
         api.allTeams(),
         api.topics(),
         allConversations({ status: 'queued' }),
@@ -122,7 +123,7 @@ function start(user) {
       topics = topicList.items;
       allTeams = everyTeam.items;
       teams.clear();
-      for (const t of teamList.items) teams.set(t.id, t);
+      for (const t of allTeams) if (seesTeam(t.id)) teams.set(t.id, t);
       conversations.clear();
       for (const c of [...queued, ...mine]) conversations.set(c.id, c);
     } catch (err) {
@@ -160,10 +161,9 @@ function start(user) {
       case 'message.updated':
         if (data.conversation) {
           const before = conversations.get(data.conversation.id);
-          // What I hold changed: my capacity indicator follows.
-          if ((before && before.assignee === user.name) || data.conversation.assignee === user.name) {
-            routing.refresh();
-          }
+          // What I hold changed (taken, closed, handed on): my capacity indicator follows.
+          const holds = (c) => Boolean(c) && c.assignee === user.name && c.status !== 'closed';
+          if (holds(before) !== holds(data.conversation)) routing.refresh();
           const isNew = frame.event === 'conversation.created' && !conversations.has(data.conversation.id);
           upsert(data.conversation);
           view.onConversation(data.conversation);
