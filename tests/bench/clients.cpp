@@ -41,7 +41,7 @@ class http_impl final : public http_connection, public std::enable_shared_from_t
     }
     socket_.async_connect(loopback(port_), [self = shared_from_this()](beast::error_code ec) {
       if (ec) return self->fail(ec);
-      self->socket_.set_option(tcp::no_delay(true));
+      self->socket_.set_option(tcp::no_delay(true), ec);
       self->write();
     });
   }
@@ -103,7 +103,7 @@ class ws_impl final : public ws_connection, public std::enable_shared_from_this<
     ws_.next_layer().async_connect(
         loopback(port_), [self = shared_from_this()](beast::error_code ec) {
           if (ec) return self->handlers_.opened(false);
-          self->ws_.next_layer().set_option(tcp::no_delay(true));
+          self->ws_.next_layer().set_option(tcp::no_delay(true), ec);
           self->ws_.set_option(websocket::stream_base::decorator(
               [headers = self->headers_](websocket::request_type& r) {
                 for (const auto& [name, value] : headers) r.set(name, value);

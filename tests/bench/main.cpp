@@ -5,11 +5,8 @@
 //                 [--out FILE]
 #include <sys/resource.h>
 
-#include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <map>
-#include <sstream>
 
 #include "tests/bench/scenarios.hpp"
 
@@ -50,7 +47,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  // 10,000 sockets on each side: the daemon and redis-server inherit the limit.
+  // 10,000 sockets on each side: the open-file limit up to its maximum, which the daemon and
+  // redis-server inherit.
   rlimit files{};
   getrlimit(RLIMIT_NOFILE, &files);
   files.rlim_cur = files.rlim_max;

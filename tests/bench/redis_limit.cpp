@@ -123,9 +123,7 @@ std::string kind_of(const command_line& c) {
   return c[0];
 }
 
-bool costed_as_ping(const std::string& name) {
-  return name == "XREADGROUP" || name == "XREAD" || name == "BLPOP" || name == "MONITOR";
-}
+bool costed_as_ping(const std::string& name) { return name == "XREADGROUP" || name == "XREAD"; }
 
 }  // namespace
 
@@ -215,13 +213,6 @@ std::string command_time(testing::redis_server& redis, double messages) {
     out += (i ? ", " : "") + usec[i].second + " " + fixed(usec[i].first, 1) + " us";
   }
   return out + " (evalsha includes the commands its scripts ran)";
-}
-
-pid_t redis_process(testing::redis_server& redis) {
-  const std::string info = redis.command({"INFO", "server"}).str();
-  const auto at = info.find("process_id:");
-  if (at == std::string::npos) throw std::runtime_error("INFO server has no process_id");
-  return static_cast<pid_t>(std::stol(info.substr(at + 11)));
 }
 
 }  // namespace askdesk::bench

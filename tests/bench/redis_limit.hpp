@@ -6,8 +6,6 @@
 // Blocking reads (XREADGROUP, XREAD), batched per many messages, are costed as PING.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <functional>
 #include <string>
@@ -31,9 +29,8 @@ struct redis_limit_result {
 };
 
 // `sample`: what monitor() saw while `messages` messages went through. `randomize` turns a
-// sampled command into the one redis-benchmark repeats: its message ids become __rand_int__
-// (so each run is a new message, not a duplicate) and its senders __rand_int__ over the
-// -r 1000 key space (so most messages continue a conversation, as in the run).
+// sampled command into the one redis-benchmark repeats, e.g. its message ids __rand_int__ so
+// that each is a new message, not a duplicate (-r 1000 per placeholder).
 redis_limit_result redis_limit(testing::redis_server& redis,
                                const std::vector<command_line>& sample, double messages,
                                const std::function<command_line(command_line)>& randomize);
@@ -41,7 +38,5 @@ redis_limit_result redis_limit(testing::redis_server& redis,
 // Where Redis spent its time per message since the last CONFIG RESETSTAT: microseconds by
 // command (a script's own commands are inside its evalsha), for the notes.
 std::string command_time(testing::redis_server& redis, double messages);
-// The redis-server's process id (INFO server).
-pid_t redis_process(testing::redis_server& redis);
 
 }  // namespace askdesk::bench

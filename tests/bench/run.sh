@@ -23,9 +23,6 @@ cmake -S "$root" -B "$root/build/release" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DASKDESK_TESTS=ON >/dev/null
 cmake --build "$root/build/release" -j "$jobs" --target askdesk askdesk_bench askdesk_ws_echo
 
-# 10,000 patron sockets: the load generator, askdesk and redis-server inherit this.
-ulimit -n "$(ulimit -Hn)"
-
 echo "bench: running (at most 10 minutes)"
 status=0
 timeout --kill-after=10 600 "$root/build/release/tests/bench/askdesk_bench" --out "$out" "$@" ||

@@ -25,10 +25,8 @@ void routing(results& out, const options& o);
 // Time to /healthz 200, and to drain an inbound backlog after a restart.
 void recovery(results& out, const options& o);
 
-// The Twilio connector of the scenarios that send texts.
-extern const std::string twilio_account;
-extern const std::string twilio_token;
-extern const std::string twilio_number;
+// The Twilio connector of the scenarios that send texts (its account, token and number are
+// ingest.cpp's).
 std::string twilio_connector_json();
 
 }  // namespace askdesk::bench

@@ -5,7 +5,6 @@
 
 #include <sys/types.h>
 
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -46,7 +45,6 @@ class results {
 struct percentiles {
   explicit percentiles(std::vector<double> samples);
   double at(double p) const;
-  std::size_t count() const { return sorted_.size(); }
 
  private:
   std::vector<double> sorted_;
@@ -66,6 +64,19 @@ class io_thread {
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
   std::thread thread_;
+};
+
+// Stops `loop` when it goes out of scope: declare it after everything the loop's handlers
+// use, so an exception cannot destroy those while the io thread may still call them.
+class stop_at_exit {
+ public:
+  explicit stop_at_exit(io_thread& loop) : loop_(loop) {}
+  ~stop_at_exit() { loop_.stop(); }
+  stop_at_exit(const stop_at_exit&) = delete;
+  stop_at_exit& operator=(const stop_at_exit&) = delete;
+
+ private:
+  io_thread& loop_;
 };
 
 // CPU seconds (user + system) a process has used; of this process when pid is 0.

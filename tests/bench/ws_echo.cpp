@@ -45,7 +45,7 @@ class session : public std::enable_shared_from_this<session> {
 void accept(tcp::acceptor& acceptor) {
   acceptor.async_accept([&acceptor](beast::error_code ec, tcp::socket socket) {
     if (!ec) {
-      socket.set_option(tcp::no_delay(true));
+      socket.set_option(tcp::no_delay(true), ec);
       std::make_shared<session>(std::move(socket))->start();
     }
     accept(acceptor);

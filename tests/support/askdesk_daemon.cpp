@@ -92,7 +92,7 @@ http_result askdesk_daemon::call(const staff_session& s, const std::string& meth
 }
 
 double askdesk_daemon::metric(const std::string& sample) {
-  const auto body = http_request("GET", url("/metrics")).body;
+  const auto body = "\n" + http_request("GET", url("/metrics")).body;
   const auto at = body.find("\n" + sample + " ");
   return at == std::string::npos ? 0 : std::stod(body.substr(at + sample.size() + 2));
 }

@@ -23,6 +23,7 @@ class redis_server {
   ~redis_server();
 
   int port() const { return port_; }
+  pid_t pid() const { return process_->pid(); }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
 
   void kill();     // SIGKILL, and wait for it to end
