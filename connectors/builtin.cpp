@@ -1,3 +1,4 @@
+#include "connectors/email/email.hpp"
 #include "connectors/registry.hpp"
 #include "connectors/replay/replay.hpp"
 #include "connectors/twilio/twilio.hpp"
@@ -10,6 +11,7 @@ void register_builtin_connectors(registry& r) {
   (void)r.add(make_webchat_factory());
   (void)r.add(make_replay_factory());
   (void)r.add(make_twilio_factory());
+  (void)r.add(make_email_factory());
 }
 
 }  // namespace askdesk::connectors

@@ -132,6 +132,9 @@ struct connector_services {
   // Every connector of the daemon, this one included; complete once start() runs (the web
   // chat's offline form hands a question to the channel the patron chose).
   const std::vector<std::unique_ptr<connector>>& peers;
+  // This daemon's name (host:port), the same after a restart: what it holds leases as, so a
+  // daemon that was killed takes its polling back at once instead of waiting for the lease.
+  std::string daemon_name;
 };
 
 // A connector's config block, read and checked. Each factory derives its own.

@@ -104,9 +104,9 @@ class daemon {
                                          router_)),
         signals_(io_, SIGINT, SIGTERM),
         deadline_(io_) {
-    const connectors::connector_services services{io_,        router_,      hub_,       config_,
-                                                  *commands_, scripts_,     events_,    metrics_,
-                                                  clock_,     http_client_, connectors_};
+    const connectors::connector_services services{
+        io_,     router_,  hub_,   config_,      *commands_,  scripts_,
+        events_, metrics_, clock_, http_client_, connectors_, consumer_name(c)};
     for (auto& s : settings) {
       const auto& spec = *std::find_if(c.connectors.begin(), c.connectors.end(),
                                        [&](const auto& sp) { return sp.id == s->id; });

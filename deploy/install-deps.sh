@@ -32,6 +32,7 @@ run=(
 )
 test=(
   clang-format clang-tidy           # style and lint checks in test.sh
+  clang libclang-rt-14-dev          # libFuzzer (and its runtime) for the email parser fuzz test
   curl                              # HTTP requests in integration scripts
   chromium                          # headless browser for end-to-end tests (driven by playwright-core)
   dovecot-imapd                     # a real IMAP server for the email integration tests

@@ -266,7 +266,7 @@ class twilio_connector final : public connector {
     const std::string ms = std::to_string(
         std::chrono::duration_cast<std::chrono::milliseconds>(settings_.poll_every * 3).count());
     const std::string key = lease_key();
-    const std::string_view args[] = {key, holder_, ms};
+    const std::string_view args[] = {key, services_.daemon_name, ms};
     store::run(services_.redis, services_.scripts, store::script::lease, args,
                [this](store::reply held) {
                  if (!held.is_integer() || held.integer() != 1) {
@@ -439,7 +439,6 @@ class twilio_connector final : public connector {
   const connector_services services_;
   connector_health health_;
   net::timer poll_timer_;
-  const std::string holder_ = net::random_token();  // this daemon, for the polling lease
   bool stopped_ = false;
 };
 

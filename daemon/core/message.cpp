@@ -43,6 +43,14 @@ std::optional<std::string> check_inbound(const inbound_message& m) {
       return "attachments: not valid UTF-8";
     }
   }
+  if (m.references.size() > max_references) {
+    return "references: more than " + std::to_string(max_references);
+  }
+  for (const auto& r : m.references) {
+    if (auto problem = check_field("references", r.key, max_external_id_bytes, true))
+      return problem;
+    if (auto problem = check_field("references", r.header, max_name_bytes, true)) return problem;
+  }
   for (const auto& [key, value] : m.facts) {
     if (!is_valid_utf8(key) || !is_valid_utf8(value)) return "facts: not valid UTF-8";
   }

@@ -21,11 +21,21 @@ struct attachment {
   std::int64_t size = -1;  // bytes; -1 when the channel does not say
 };
 
+// Another key of a message's thread, and the header that named it (email: a Message-ID from
+// In-Reply-To or References).
+struct thread_ref {
+  std::string header;
+  std::string key;
+};
+
 struct inbound_message {
-  std::string connector;       // the connector instance id from config ("sms", "mail")
-  std::string channel;         // the kind of channel: "webchat", "sms", "email", ...
-  std::string external_id;     // the channel's own id of this message; the dedup key
-  std::string thread;          // the channel's conversation key (chat session, phone number)
+  std::string connector;    // the connector instance id from config ("sms", "mail")
+  std::string channel;      // the kind of channel: "webchat", "sms", "email", ...
+  std::string external_id;  // the channel's own id of this message; the dedup key
+  std::string thread;       // the channel's conversation key (chat session, phone number)
+  // Earlier messages this one answers, most telling first: the hub continues the conversation
+  // of the first that belongs to the same patron on this connector (email threading).
+  std::vector<thread_ref> references;
   std::string sender_address;  // how to reach the patron on this channel
   std::string sender_name;     // display name, may be empty
   std::string text;            // UTF-8 plain text
@@ -42,6 +52,7 @@ inline constexpr std::size_t max_external_id_bytes = 512;
 inline constexpr std::size_t max_address_bytes = 512;
 inline constexpr std::size_t max_name_bytes = 256;
 inline constexpr std::size_t max_text_bytes = 64 * 1024;
+inline constexpr std::size_t max_references = 20;
 
 // Why `m` cannot be stored, or nullopt when it can: required fields present, limits kept,
 // every string valid UTF-8.

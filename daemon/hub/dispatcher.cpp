@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/json/document.hpp"
 #include "daemon/store/inbound_store.hpp"
 
 namespace askdesk::hub {
@@ -19,6 +20,11 @@ connectors::outbound_message to_outbound(const store::stream_entry& e) {
   m.thread = e.field("thread");
   m.text = e.field("text");
   m.automatic = e.field("automatic") == "1";
+  if (auto facts = json::document::parse(e.field("facts")); facts && facts->root().IsObject()) {
+    for (const auto& f : facts->root().GetObject()) {
+      if (f.value.IsString()) m.facts[f.name.GetString()] = f.value.GetString();
+    }
+  }
   return m;
 }
 

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -30,6 +31,8 @@ namespace {
 struct transfer {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
+  curl_slist* recipients = nullptr;
+  std::size_t uploaded = 0;  // bytes of the body curl has read (SMTP)
   outgoing_request request;  // keeps the URL and body alive while curl uses them
   incoming_response response;
   std::size_t limit = 0;
@@ -39,6 +42,7 @@ struct transfer {
 
   ~transfer() {
     if (headers) curl_slist_free_all(headers);
+    if (recipients) curl_slist_free_all(recipients);
     if (easy) curl_easy_cleanup(easy);
   }
 };
@@ -62,6 +66,17 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   t->response.body.append(data, n);
   return n;
 }
+
+std::size_t on_upload(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<transfer*>(user);
+  const std::string& body = t->request.body;
+  const std::size_t n = std::min(size * count, body.size() - t->uploaded);
+  std::memcpy(buffer, body.data() + t->uploaded, n);
+  t->uploaded += n;
+  return n;
+}
+
+bool is_mail(std::string_view url) { return url.starts_with("imap") || url.starts_with("smtp"); }
 
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<transfer*>(user);
@@ -196,8 +211,12 @@ struct curl_client::impl {
       curl_multi_remove_handle(multi, t->easy);
       const CURLcode code = m->data.result;
       core::result<incoming_response> outcome = incoming_response{};
+      curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status);
       if (code == CURLE_OK) {
-        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status);
+        outcome = std::move(t->response);
+      } else if (t->response.status >= 400 && t->request.url.starts_with("smtp")) {
+        // The mail server refused: its code says whether to try again (4xx) or not (5xx).
+        t->response.body = t->error[0] ? t->error : curl_easy_strerror(code);
         outcome = std::move(t->response);
       } else {
         const std::string why =
@@ -205,7 +224,11 @@ struct curl_client::impl {
                                std::to_string(options.max_response_bytes) + " bytes"
                          : std::string(t->error[0] ? t->error : curl_easy_strerror(code));
         const bool refused = code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_URL_MALFORMAT;
-        outcome = core::error{refused ? "invalid" : "unavailable",
+        const bool stale = why.find("UIDVALIDITY") != std::string::npos;
+        outcome = core::error{refused        ? "invalid"
+                              : stale        ? "stale"
+                              : t->too_large ? "too_large"
+                                             : "unavailable",
                               t->request.method + " " + t->request.url + ": " + why};
       }
       // Completing may start new requests (a retry, the next page) or destroy the client:
@@ -218,8 +241,8 @@ struct curl_client::impl {
 
   void send(outgoing_request r, std::function<void(core::result<incoming_response>)> done) {
     auto t = std::make_unique<transfer>();
+    t->limit = r.max_response_bytes ? r.max_response_bytes : options.max_response_bytes;
     t->request = std::move(r);
-    t->limit = options.max_response_bytes;
     t->done = std::move(done);
     t->easy = curl_easy_init();
     CURL* e = t->easy;
@@ -236,15 +259,30 @@ struct curl_client::impl {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
-    if (q.method == "POST" || !q.body.empty()) {
+    if (is_mail(q.url)) {
+      if (!q.mail_to.empty()) {
+        curl_easy_setopt(e, CURLOPT_MAIL_FROM, q.mail_from.c_str());
+        for (const auto& to : q.mail_to) {
+          t->recipients = curl_slist_append(t->recipients, to.c_str());
+        }
+        curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->recipients);
+      }
+      if (!q.body.empty() || !q.mail_to.empty()) {
+        curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, &on_upload);
+        curl_easy_setopt(e, CURLOPT_READDATA, t.get());
+        curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(q.body.size()));
+      }
+    } else if (q.method == "POST" || !q.body.empty()) {
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, q.body.data());
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(q.body.size()));
     }
     if (q.method != "GET" && q.method != "POST") {
       curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q.method.c_str());
     }
+    if (q.require_tls) curl_easy_setopt(e, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
     if (!q.username.empty()) {
-      curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+      if (!is_mail(q.url)) curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
       curl_easy_setopt(e, CURLOPT_USERNAME, q.username.c_str());
       curl_easy_setopt(e, CURLOPT_PASSWORD, q.password.c_str());
     }

@@ -41,12 +41,21 @@ std::string facts_json(const std::map<std::string, std::string>& facts) {
   return w.str();
 }
 
+std::string references_json(const std::vector<core::thread_ref>& references) {
+  json::writer w;
+  w.start_array();
+  for (const auto& r : references) w.start_array().string(r.header).string(r.key).end_array();
+  w.end_array();
+  return w.str();
+}
+
 std::vector<std::pair<std::string, std::string>> encode_inbound(const core::inbound_message& m) {
   return {
       {"connector", m.connector},
       {"channel", m.channel},
       {"external_id", m.external_id},
       {"thread", m.thread},
+      {"references", references_json(m.references)},
       {"from", m.sender_address},
       {"from_name", m.sender_name},
       {"text", m.text},
@@ -87,6 +96,16 @@ core::result<core::inbound_message> decode_inbound(const stream_entry& entry) {
       att.url = json::string_member(a, "url");
       att.size = json::integer_member(a, "size", -1);
       m.attachments.push_back(std::move(att));
+    }
+  }
+  if (const auto& text = entry.field("references"); !text.empty()) {
+    auto doc = json::document::parse(text);
+    if (!doc || !doc->root().IsArray()) return broken("references is not a JSON array");
+    for (const auto& r : doc->root().GetArray()) {
+      if (!r.IsArray() || r.Size() != 2 || !r[0].IsString() || !r[1].IsString()) {
+        return broken("a reference is not [header, key]");
+      }
+      m.references.push_back({r[0].GetString(), r[1].GetString()});
     }
   }
   if (const auto& text = entry.field("facts"); !text.empty()) {

@@ -21,5 +21,7 @@ core::result<core::inbound_message> decode_inbound(const stream_entry& entry);
 // JSON of attachments ([{"name":…,"content_type":…,"url":…,"size":…}]) and facts ({k: v}).
 std::string attachments_json(const std::vector<core::attachment>& attachments);
 std::string facts_json(const std::map<std::string, std::string>& facts);
+// [["In-Reply-To","<id>"], ...]
+std::string references_json(const std::vector<core::thread_ref>& references);
 
 }  // namespace askdesk::store

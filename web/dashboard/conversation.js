@@ -2,6 +2,7 @@
 // panel. Live events reach it through onConversation(), onMessage() and onTyping().
 import { api } from './api.js';
 import { channelName, clockTime, el, fullTime, patronName } from './dom.js';
+import { fileSize, foldText, joinedBy } from './mail.js';
 import { describeSegments } from './sms.js';
 
 // As the API: letters and digits of any script, - and _, up to 40 characters.
@@ -367,7 +368,8 @@ const statusText = {
 
 // A link only for web addresses: a channel's URL is never trusted to be one.
 function attachmentNode(a) {
-  const label = `Attachment: ${a.name || 'file'}${a.content_type ? ` (${a.content_type})` : ''}`;
+  const about = [a.content_type, fileSize(a.size)].filter(Boolean).join(', ');
+  const label = `Attachment: ${a.name || 'file'}${about ? ` (${about})` : ''}`;
   if (typeof a.url === 'string' && /^https?:\/\//i.test(a.url)) {
     return el('p', { class: 'attachment' }, [
       el('a', { href: a.url, target: '_blank', rel: 'noopener noreferrer', text: label }),
@@ -376,8 +378,22 @@ function attachmentNode(a) {
   return el('p', { class: 'attachment', text: label });
 }
 
+// The text, with an email's quoted history and signature folded away (open on demand).
+function textNodes(m) {
+  const { shown, folded } = foldText(m.text, m.facts);
+  if (!folded) return [el('p', { class: 'text', text: m.text })];
+  return [
+    el('p', { class: 'text', text: shown }),
+    el('details', { class: 'quoted', 'data-testid': 'quoted' }, [
+      el('summary', { text: 'Quoted text and signature' }),
+      el('p', { class: 'text', text: folded }),
+    ]),
+  ];
+}
+
 function messageNode(m) {
   const state = m.direction === 'out' || m.direction === 'auto' ? statusText[m.status] || m.status : '';
+  const facts = m.facts || {};
   return el('div', {
     class: `message ${m.direction}${m.status === 'failed' ? ' failed' : ''}`, 'data-testid': 'message',
     'data-id': m.id, 'data-direction': m.direction, 'data-status': m.status,
@@ -388,7 +404,9 @@ function messageNode(m) {
       el('time', { datetime: m.sent_at, title: fullTime(m.sent_at), text: clockTime(m.sent_at) }),
       state ? el('span', { class: 'state', text: state }) : null,
     ]),
-    el('p', { class: 'text', text: m.text }),
+    m.direction === 'in' && facts.subject ? el('p', { class: 'subject', text: `Subject: ${facts.subject}` }) : null,
+    m.joined_by ? el('p', { class: 'joined', 'data-testid': 'joined-by', text: joinedBy(m.joined_by) }) : null,
+    ...textNodes(m),
     m.error ? el('p', { class: 'error', text: typeof m.error === 'string' ? m.error : m.error.message || '' }) : null,
     ...(m.attachments || []).map(attachmentNode),
   ]);

@@ -9,7 +9,11 @@
 -- 15 sent at ms, 16 received at ms, 17 topic confidence (0..1), 18 topic source ("rule",
 -- "classifier", "default"), 19 why that topic, 20 '1' when the team is closed (a new or
 -- reopened conversation is marked after-hours: it waits at the top of the queue), 21 the
--- patron's consent on this channel: 'out' (SMS STOP), 'in' (START) or ''.
+-- patron's consent on this channel: 'out' (SMS STOP), 'in' (START) or '', 22 references JSON
+-- ([[header, key], ...]: earlier messages this one answers, most telling first).
+-- A reference joins the conversation it names (our own email Message-IDs carry it as
+-- "askdesk.<conversation>.…") or the one its key was a thread of, only when that conversation
+-- is this patron's on this connector; the message records which header matched (joined_by).
 -- Returns {outcome, conversation id, message id, patron id, team}, outcome one of
 -- "created" (a new conversation), "continued", "reopened" or "duplicate".
 local now, team, topic, reopen_ms = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
@@ -17,7 +21,7 @@ local connector, channel, external_id, thread = ARGV[5], ARGV[6], ARGV[7], ARGV[
 local sender, sender_name, text, preview = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
 local attachments, facts, sent_at, received_at = ARGV[13], ARGV[14], ARGV[15], ARGV[16]
 local topic_confidence, topic_source, topic_why = ARGV[17], ARGV[18], ARGV[19]
-local after_hours, consent = ARGV[20] == '1', ARGV[21]
+local after_hours, consent, references = ARGV[20] == '1', ARGV[21], ARGV[22]
 
 local dedup = 'dedup:' .. connector .. ':' .. external_id
 local done = redis.call('HMGET', dedup, 'conversation', 'message')
@@ -60,21 +64,31 @@ elseif consent == 'in' then
   redis.call('DEL', 'optout:' .. channel .. ':' .. sender)
 end
 
--- The conversation: the thread's latest one while it is open, or closed within the window.
+-- The conversation: the one a reference or the thread names, while it is open or closed
+-- within the window, and only when it is this patron's on this connector.
+local function usable(id)
+  if not id then return nil end
+  local state = redis.call('HMGET', 'conversation:' .. id, 'status', 'closed_at', 'patron', 'connector')
+  if state[3] ~= patron or state[4] ~= connector then return nil end
+  if state[1] ~= 'closed' then return 'continued' end
+  if reopen_ms > 0 and now - (tonumber(state[2]) or 0) <= reopen_ms then return 'reopened' end
+  return nil
+end
 local thread_key = 'thread:' .. connector .. ':' .. thread
-local conversation = redis.call('GET', thread_key)
-local outcome = 'continued'
-if conversation then
-  local state = redis.call('HMGET', 'conversation:' .. conversation, 'status', 'closed_at', 'patron')
-  if state[3] ~= patron then
-    conversation = nil
-  elseif state[1] == 'closed' then
-    if reopen_ms > 0 and now - (tonumber(state[2]) or 0) <= reopen_ms then
-      outcome = 'reopened'
-    else
-      conversation = nil
-    end
+local conversation, outcome, joined_by = nil, nil, ''
+local refs = references ~= '' and cjson.decode(references) or {}
+for _, ref in ipairs(refs) do
+  local id = string.match(ref[2], '^askdesk%.(%d+)%.') or redis.call('GET', 'thread:' .. connector .. ':' .. ref[2])
+  outcome = usable(id)
+  if outcome then
+    conversation, joined_by = id, ref[1] .. ' <' .. ref[2] .. '>'
+    break
   end
+end
+if not conversation then
+  conversation = redis.call('GET', thread_key)
+  outcome = usable(conversation)
+  if not outcome then conversation, outcome = nil, 'continued' end
 end
 
 if not conversation then
@@ -85,7 +99,6 @@ if not conversation then
     'patron', patron, 'address', sender, 'status', 'queued', 'team', team, 'topic', topic,
     'assignee', '', 'created_at', now, 'updated_at', now, 'waiting_since', now, 'messages', 0,
     'topic_source', topic_source, 'topic_confidence', topic_confidence, 'topic_why', topic_why)
-  redis.call('SET', thread_key, conversation)
   redis.call('ZADD', 'patron:' .. patron .. ':conversations', now, conversation)
   redis.call('ZADD', 'queue:' .. team, now, conversation)
   if after_hours then redis.call('HSET', 'conversation:' .. conversation, 'after_hours', '1') end
@@ -101,13 +114,20 @@ elseif outcome == 'reopened' then
 else
   team = redis.call('HGET', 'conversation:' .. conversation, 'team')
 end
+redis.call('SET', thread_key, conversation)
+-- What a reply on this channel needs to stay in the patron's thread (email: the subject,
+-- the message to answer and its references).
+if type(given) == 'table' and given.message_id then
+  redis.call('HSET', 'conversation:' .. conversation, 'reply_facts', encode({
+    subject = given.subject, in_reply_to = given.message_id, references = given.references}))
+end
 
 local message = tostring(redis.call('INCR', 'seq:message'))
 local fields = {
   id = message, conversation = conversation, direction = 'in', text = text, channel = channel,
   connector = connector, external_id = external_id, sender = sender, sender_name = sender_name,
   sent_at = sent_at, received_at = received_at, status = 'received', attachments = attachments,
-  facts = facts}
+  facts = facts, joined_by = joined_by}
 hset_all('message:' .. message, fields)
 redis.call('RPUSH', 'conversation:' .. conversation .. ':messages', message)
 redis.call('HINCRBY', 'conversation:' .. conversation, 'messages', 1)

@@ -20,10 +20,13 @@
 --                                      statuses); :early hash: a status that came first
 --   address:<channel>:<address>        patron id
 --   conversation:<id>                  hash (after_hours, busy_acked: its busy acknowledgement's
---                                      period, ...); :messages list of message ids; :tags set
+--                                      period, reply_facts: JSON a reply needs on its channel,
+--                                      ...); :messages list of message ids; :tags set
 --   topic:examples                     stream of staff corrections: text, topic, conversation, by
---   thread:<connector>:<thread>        the latest conversation id of a channel thread
---   message:<id>                       hash (provider_id: the channel's id of an outgoing one)
+--   thread:<connector>:<thread>        the latest conversation id of a channel thread (email:
+--                                      of each message's Message-ID)
+--   message:<id>                       hash (provider_id: the channel's id of an outgoing one;
+--                                      joined_by: the header that threaded an inbound one)
 --   conversations                      zset of every conversation id by last update
 --   queue:<team>                       zset of waiting conversation ids by queue order
 --   assigned:<user>                    set of the open conversations a staff member holds
@@ -146,6 +149,7 @@ local function message_json_of(m)
     sender = opt(m.sender), sender_name = opt(m.sender_name), external_id = opt(m.external_id),
     attachments = raw(m.attachments ~= nil and m.attachments ~= '' and m.attachments or '[]'),
     error = opt(m.error), error_code = opt(m.error_code),
+    facts = m.facts ~= nil and m.facts ~= '' and raw(m.facts) or nil, joined_by = opt(m.joined_by),
   }
 end
 
@@ -267,9 +271,10 @@ local function append_message(c, kind, user, author_name, text, preview, now)
   end
   if kind ~= 'note' then
     local patron_name = redis.call('HGET', 'patron:' .. c.patron, 'name') or ''
+    local reply_facts = redis.call('HGET', 'conversation:' .. id, 'reply_facts') or '{}'
     redis.call('XADD', 'outbound', '*', 'message', message, 'conversation', id,
       'connector', c.connector, 'to', c.address, 'thread', c.thread, 'patron_name', patron_name,
-      'text', text, 'automatic', kind == 'auto' and '1' or '0')
+      'text', text, 'automatic', kind == 'auto' and '1' or '0', 'facts', reply_facts)
   end
   return message, message_json_of(fields)
 end

@@ -1,0 +1,717 @@
+#include "connectors/email/email.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "connectors/email/mail_text.hpp"
+#include "connectors/email/mime.hpp"
+#include "daemon/core/text.hpp"
+#include "daemon/net/crypto.hpp"
+#include "daemon/net/curl_client.hpp"
+#include "daemon/net/timer.hpp"
+#include "daemon/store/redis_connection.hpp"
+#include "daemon/store/scripts.hpp"
+
+namespace askdesk::connectors {
+
+namespace {
+
+constexpr std::size_t max_uids_per_poll = 500;  // the rest wait for the next poll, at once
+constexpr std::size_t reply_references = 20;    // References kept on our replies
+
+struct mail_url {
+  std::string scheme;     // imap, imaps, smtp, smtps
+  std::string authority;  // host[:port]
+  std::string host;
+  std::string path;  // the mailbox, URL-encoded ("INBOX"); "" for SMTP
+};
+
+// Reads "imaps://mail.example.org:993/INBOX"; nullopt with the reason otherwise.
+std::optional<mail_url> parse_mail_url(std::string_view url, bool imap, std::string& why) {
+  mail_url u;
+  const auto sep = url.find("://");
+  if (sep == std::string_view::npos) {
+    why = imap ? "must be imap://host/MAILBOX or imaps://host/MAILBOX"
+               : "must be smtp://host:587 or smtps://host:465";
+    return std::nullopt;
+  }
+  u.scheme = url.substr(0, sep);
+  if (imap ? u.scheme != "imap" && u.scheme != "imaps"
+           : u.scheme != "smtp" && u.scheme != "smtps") {
+    why = imap ? "must start with imap:// or imaps://" : "must start with smtp:// or smtps://";
+    return std::nullopt;
+  }
+  auto rest = url.substr(sep + 3);
+  const auto slash = rest.find('/');
+  u.authority = rest.substr(0, slash);
+  u.path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  while (!u.path.empty() && u.path.back() == '/') u.path.pop_back();
+  if (u.authority.empty() || u.authority.find('@') != std::string::npos ||
+      rest.find_first_of("?#") != std::string_view::npos) {
+    why = "must name a host, without user, password or query (use username and password)";
+    return std::nullopt;
+  }
+  u.host = u.authority;
+  if (u.host.starts_with('[')) {
+    u.host = u.host.substr(1, u.host.find(']') - 1);
+  } else if (const auto colon = u.host.rfind(':'); colon != std::string::npos) {
+    u.host = u.host.substr(0, colon);
+  }
+  if (imap) {
+    if (u.path.empty()) u.path = "INBOX";
+    if (u.path.find_first_of("\"\\;") != std::string::npos) {
+      why = "the mailbox name must not contain \", \\ or ;";
+      return std::nullopt;
+    }
+  } else if (!u.path.empty()) {
+    why = "must not have a path";
+    return std::nullopt;
+  }
+  return u;
+}
+
+bool is_loopback(std::string_view host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+// "INBOX", "Ask%20Desk" -> "Ask Desk", for IMAP commands.
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+bool plausible_address(std::string_view a) {
+  const auto at = a.find('@');
+  return at != std::string_view::npos && at > 0 && at + 1 < a.size() &&
+         a.find_first_of(" \t\r\n<>,;\"") == std::string_view::npos && a.size() <= 254;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// The numbers after a keyword in an IMAP answer: "* SEARCH 4 7 9" -> {4, 7, 9}.
+std::vector<std::uint64_t> numbers_after(std::string_view text, std::string_view keyword) {
+  std::vector<std::uint64_t> out;
+  auto at = text.find(keyword);
+  if (at == std::string_view::npos) return out;
+  text.remove_prefix(at + keyword.size());
+  text = text.substr(0, text.find('\n'));
+  while (!text.empty()) {
+    while (!text.empty() && !std::isdigit(static_cast<unsigned char>(text.front()))) {
+      text.remove_prefix(1);
+    }
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{}) break;
+    out.push_back(v);
+    text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+  }
+  return out;
+}
+
+// A number after "NAME " in "* STATUS INBOX (UIDNEXT 5 UIDVALIDITY 17)"; 0 when absent.
+std::uint64_t status_item(std::string_view text, std::string_view name) {
+  const auto at = text.find(std::string(name) + " ");
+  if (at == std::string_view::npos) return 0;
+  std::uint64_t v = 0;
+  const auto start = text.data() + at + name.size() + 1;
+  std::from_chars(start, text.data() + text.size(), v);
+  return v;
+}
+
+struct email_settings final : connector_settings {
+  mail_url imap;
+  mail_url smtp;
+  std::string imap_url;
+  std::string smtp_url;
+  std::string username;
+  std::string password;
+  std::string address;
+  std::string from_name;
+  std::string reply_to;
+  std::string subject = "Your question to the library";
+  std::string move_to;  // "" marks \Seen only
+  std::chrono::seconds poll_every{30};
+  std::size_t max_message_bytes = 40 * 1024 * 1024;
+  std::chrono::milliseconds reopen_window = std::chrono::hours(24 * 30);
+  bool insecure = false;
+
+  bool require_tls(const mail_url& u) const {
+    return (u.scheme == "imap" || u.scheme == "smtp") && !insecure && !is_loopback(u.host);
+  }
+};
+
+class email_connector final : public connector {
+ public:
+  email_connector(const email_settings& settings, const connector_services& services)
+      : settings_(settings), services_(services), poll_timer_(services.io) {
+    services.metrics.declare_counter("askdesk_email_bounces_total",
+                                     "Delivery status notifications read, by action.");
+  }
+
+  const std::string& id() const override { return settings_.id; }
+  std::string_view type() const override { return "email"; }
+  std::string_view channel() const override { return "email"; }
+  std::chrono::milliseconds reopen_window() const override { return settings_.reopen_window; }
+
+  void start() override {
+    poll_timer_.after(std::chrono::milliseconds(0), [this] { poll(); });
+  }
+
+  void stop() override {
+    stopped_ = true;
+    poll_timer_.cancel();
+  }
+
+  void send(const outbound_message& m, std::function<void(send_result)> done) override {
+    if (!plausible_address(m.to)) {
+      done(send_result::permanent("'" + m.to + "' is not an email address"));
+      return;
+    }
+    const auto fact = [&](const char* name) -> std::string {
+      const auto it = m.facts.find(name);
+      return it == m.facts.end() ? std::string() : it->second;
+    };
+    email::outgoing_mail mail;
+    mail.from_address = settings_.address;
+    mail.from_name = settings_.from_name;
+    mail.reply_to = settings_.reply_to;
+    mail.to_address = m.to;
+    mail.to_name = m.patron_name;
+    mail.in_reply_to = fact("in_reply_to");
+    mail.subject = mail.in_reply_to.empty()
+                       ? (fact("subject").empty() ? settings_.subject : fact("subject"))
+                       : email::reply_subject(fact("subject"), settings_.subject);
+    mail.references = split_ids(fact("references"));
+    if (!mail.in_reply_to.empty() &&
+        (mail.references.empty() || mail.references.back() != mail.in_reply_to)) {
+      mail.references.push_back(mail.in_reply_to);
+    }
+    if (mail.references.size() > reply_references) {
+      mail.references.erase(mail.references.begin(),
+                            mail.references.end() - static_cast<long>(reply_references));
+    }
+    mail.message_id = "askdesk." + m.conversation + "." + m.message + "." +
+                      net::random_token().substr(0, 12) + "@" + domain();
+    mail.date = services_.clock.now();
+    mail.text = m.text;
+    mail.automatic = m.automatic;
+
+    net::outgoing_request r;
+    r.url = settings_.smtp_url;
+    r.protocols = "smtp,smtps";
+    r.require_tls = settings_.require_tls(settings_.smtp);
+    r.username = settings_.username;
+    r.password = settings_.password;
+    r.mail_from = m.automatic ? "" : settings_.address;  // automatic: MAIL FROM:<> (RFC 3834)
+    r.mail_to = {m.to};
+    r.body = email::compose_mail(mail);
+    r.timeout = std::chrono::seconds(60);
+    services_.http.send(std::move(r), [this, done = std::move(done), id = mail.message_id](
+                                          core::result<net::incoming_response> answer) {
+      if (!answer) {
+        note_error(answer.err().message);
+        done(send_result::retry(answer.err().message));
+        return;
+      }
+      const long code = answer->status;
+      if (code >= 400) {
+        const std::string why =
+            "the mail server answered " + std::to_string(code) + ": " + answer->body;
+        note_error(why);
+        done(code < 500 ? send_result::retry(why, std::to_string(code))
+                        : send_result::permanent(why, std::to_string(code)));
+        return;
+      }
+      health_.last_success = services_.clock.now();
+      done(send_result::sent(id));
+    });
+  }
+
+  connector_health health() const override { return health_; }
+
+ private:
+  static std::vector<std::string> split_ids(std::string_view text) {
+    std::vector<std::string> ids;
+    while (!text.empty()) {
+      const auto space = text.find(' ');
+      if (space != 0) ids.emplace_back(text.substr(0, space));
+      if (space == std::string_view::npos) break;
+      text.remove_prefix(space + 1);
+    }
+    return ids;
+  }
+
+  std::string domain() const { return settings_.address.substr(settings_.address.find('@') + 1); }
+
+  void note_error(std::string message) {
+    spdlog::warn("email {}: {}", settings_.id, message);
+    health_.last_error = std::move(message);
+    health_.last_error_at = services_.clock.now();
+  }
+
+  // ---- polling -----------------------------------------------------------------------------
+
+  std::string lease_key() const {
+    return "lease:imap:" + settings_.username + "@" + settings_.imap.authority + "/" +
+           settings_.imap.path;
+  }
+  std::string cursor_key() const { return "email:" + settings_.id + ":cursor"; }
+  std::string mailbox_url() const {
+    return settings_.imap.scheme + "://" + settings_.imap.authority + "/" + settings_.imap.path;
+  }
+  std::string mailbox_name() const { return url_decode(settings_.imap.path); }
+
+  net::outgoing_request imap_request(std::string url, std::string command = "GET") const {
+    net::outgoing_request r;
+    r.url = std::move(url);
+    r.method = std::move(command);
+    r.protocols = "imap,imaps";
+    r.require_tls = settings_.require_tls(settings_.imap);
+    r.username = settings_.username;
+    r.password = settings_.password;
+    r.timeout = std::chrono::seconds(120);
+    return r;
+  }
+
+  void poll_later(std::chrono::milliseconds delay) {
+    if (!stopped_) poll_timer_.after(delay, [this] { poll(); });
+  }
+  void poll_later() { poll_later(settings_.poll_every); }
+
+  struct poll_batch {
+    std::uint64_t validity = 0;
+    std::vector<std::uint64_t> uids;  // ascending, all above the cursor
+    std::size_t next = 0;
+    bool more = false;        // uids left for the next poll
+    std::uint64_t floor = 0;  // the cursor's UID once the batch is done, at least
+  };
+
+  // Takes or renews the mailbox lease; `then` runs only while this daemon holds it.
+  void with_lease(std::function<void()> then) {
+    const std::string ms = std::to_string(std::max<std::int64_t>(
+        120000,
+        std::chrono::duration_cast<std::chrono::milliseconds>(settings_.poll_every * 3).count()));
+    const std::string key = lease_key();
+    const std::string_view args[] = {key, services_.daemon_name, ms};
+    store::run(services_.redis, services_.scripts, store::script::lease, args,
+               [this, then = std::move(then)](store::reply held) {
+                 if (stopped_) return;
+                 if (!held.is_integer() || held.integer() != 1) {
+                   poll_later();  // another daemon reads this mailbox, or Redis is away
+                   return;
+                 }
+                 then();
+               });
+  }
+
+  void poll() {
+    if (stopped_) return;
+    if (!services_.sink.accepting()) {
+      poll_later();
+      return;
+    }
+    with_lease([this] { read_status(); });
+  }
+
+  // NOOP first: an IMAP session that already has the mailbox selected (curl keeps the
+  // connection) sees newly delivered mail only once it syncs, and STATUS alone does not.
+  void read_status() {
+    services_.http.send(imap_request(mailbox_url(), "NOOP"),
+                        [this](core::result<net::incoming_response> synced) {
+                          if (stopped_) return;
+                          if (!synced) {
+                            note_error("opening the mailbox: " + synced.err().message);
+                            poll_later();
+                            return;
+                          }
+                          read_uids();
+                        });
+  }
+
+  void read_uids() {
+    auto r = imap_request(settings_.imap.scheme + "://" + settings_.imap.authority + "/",
+                          "STATUS \"" + mailbox_name() + "\" (UIDVALIDITY UIDNEXT)");
+    services_.http.send(std::move(r), [this](core::result<net::incoming_response> status) {
+      if (stopped_) return;
+      if (!status) {
+        note_error("reading the mailbox: " + status.err().message);
+        poll_later();
+        return;
+      }
+      const auto validity = status_item(status->body, "UIDVALIDITY");
+      const auto uidnext = status_item(status->body, "UIDNEXT");
+      spdlog::debug("email {}: {} has UIDVALIDITY {}, UIDNEXT {}", settings_.id, mailbox_name(),
+                    validity, uidnext);
+      if (validity == 0) {
+        note_error("the IMAP server gave no UIDVALIDITY for " + mailbox_name());
+        poll_later();
+        return;
+      }
+      services_.redis.command(
+          {"HMGET", cursor_key(), "validity", "uid"}, [this, validity, uidnext](store::reply c) {
+            if (stopped_) return;
+            if (!c.is_array() || c.size() != 2) {
+              poll_later();
+              return;
+            }
+            const bool same = c[0].is_string() && c[0].str() == std::to_string(validity);
+            const std::uint64_t last = same && c[1].is_string() ? std::stoull(c[1].str()) : 0;
+            if (!c[0].is_string() || !same) {
+              if (c[0].is_string()) {
+                spdlog::warn(
+                    "email {}: UIDVALIDITY of {} changed ({} -> {}): reading its "
+                    "unseen messages again",
+                    settings_.id, mailbox_name(), c[0].str(), validity);
+              }
+              // Mail already seen before askdesk (or before the mailbox was renewed) stays
+              // with people: from here on, every new UID is read.
+              search(validity, 0, "UID SEARCH UNSEEN", uidnext > 0 ? uidnext - 1 : 0);
+            } else if (uidnext != 0 && uidnext <= last + 1) {
+              health_.backlog = 0;
+              poll_later();  // nothing new
+            } else {
+              search(validity, last, "UID SEARCH UID " + std::to_string(last + 1) + ":*", 0);
+            }
+          });
+    });
+  }
+
+  // `floor`: the UID the cursor reaches once this batch is done (a fresh start), or 0.
+  void search(std::uint64_t validity, std::uint64_t last, std::string command,
+              std::uint64_t floor) {
+    services_.http.send(imap_request(mailbox_url(), std::move(command)),
+                        [this, validity, last, floor](core::result<net::incoming_response> found) {
+                          if (stopped_) return;
+                          if (!found) {
+                            note_error("searching the mailbox: " + found.err().message);
+                            poll_later();
+                            return;
+                          }
+                          auto batch = std::make_shared<poll_batch>();
+                          batch->validity = validity;
+                          batch->floor = floor;
+                          for (const auto uid : numbers_after(found->body, "* SEARCH")) {
+                            if (uid > last)
+                              batch->uids.push_back(uid);  // "n:*" also names the last UID
+                          }
+                          std::sort(batch->uids.begin(), batch->uids.end());
+                          spdlog::debug("email {}: {} new message(s) after UID {}", settings_.id,
+                                        batch->uids.size(), last);
+                          health_.backlog = static_cast<std::int64_t>(batch->uids.size());
+                          if (batch->uids.size() > max_uids_per_poll) {
+                            batch->uids.resize(max_uids_per_poll);
+                            batch->more = true;
+                          }
+                          next_message(batch);
+                        });
+  }
+
+  std::string message_url(std::uint64_t validity, std::uint64_t uid) const {
+    return mailbox_url() + "/;UIDVALIDITY=" + std::to_string(validity) +
+           "/;UID=" + std::to_string(uid);
+  }
+
+  void next_message(std::shared_ptr<poll_batch> batch) {
+    if (stopped_) return;
+    if (batch->next >= batch->uids.size()) {
+      const auto again = batch->more ? std::chrono::milliseconds(0)
+                                     : std::chrono::milliseconds(settings_.poll_every);
+      const bool raise = !batch->more && batch->floor > 0 &&
+                         (batch->uids.empty() || batch->uids.back() < batch->floor);
+      if (!raise) {
+        poll_later(again);
+        return;
+      }
+      save_cursor(batch->validity, batch->floor, [this, again] { poll_later(again); });
+      return;
+    }
+    // Renew the lease as the batch goes: a large poll may outlast it.
+    with_lease([this, batch] {
+      const auto uid = batch->uids[batch->next];
+      auto r = imap_request(message_url(batch->validity, uid));
+      r.max_response_bytes = settings_.max_message_bytes;
+      services_.http.send(
+          std::move(r), [this, batch, uid](core::result<net::incoming_response> raw) {
+            if (stopped_) return;
+            if (!raw) {
+              if (raw.err().code == "stale") {  // UIDVALIDITY changed under us: start again
+                poll_later(std::chrono::milliseconds(0));
+              } else if (raw.err().code == "too_large") {
+                fetch_headers_only(batch, uid);
+              } else {
+                note_error("fetching UID " + std::to_string(uid) + ": " + raw.err().message);
+                poll_later();
+              }
+              return;
+            }
+            if (raw->body.empty()) {  // expunged meanwhile
+              finish_message(batch, uid);
+              return;
+            }
+            take(batch, uid, raw->body, email::parse_mail(raw->body));
+          });
+    });
+  }
+
+  void fetch_headers_only(std::shared_ptr<poll_batch> batch, std::uint64_t uid) {
+    auto r = imap_request(message_url(batch->validity, uid) + ";SECTION=HEADER");
+    services_.http.send(std::move(r), [this, batch, uid](core::result<net::incoming_response> raw) {
+      if (stopped_) return;
+      if (!raw) {
+        note_error("fetching the headers of UID " + std::to_string(uid) + ": " + raw.err().message);
+        poll_later();
+        return;
+      }
+      auto mail = email::parse_headers(raw->body);
+      mail.text = "[This email is larger than " +
+                  std::to_string(settings_.max_message_bytes / (1024 * 1024)) +
+                  " MiB and was not fetched: open it in the mailbox " + mailbox_name() + ".]";
+      take(batch, uid, raw->body, std::move(mail));
+    });
+  }
+
+  // Stores one parsed message (or records its bounce), then moves on.
+  void take(std::shared_ptr<poll_batch> batch, std::uint64_t uid, const std::string& raw,
+            email::parsed_mail mail) {
+    if (mail.report) {
+      bounce(batch, uid, *mail.report);
+      return;
+    }
+    auto m = inbound_of(raw, std::move(mail));
+    services_.sink.deliver(std::move(m), [this, batch, uid](core::result<delivery> stored) {
+      if (stopped_) return;
+      if (!stored && stored.err().code == "unavailable") {
+        note_error(stored.err().message);
+        poll_later();  // not advanced: asked again next time, and dedup keeps one copy
+        return;
+      }
+      if (!stored) {
+        // A message the hub refuses would refuse again: skip it rather than stop the poll.
+        note_error("UID " + std::to_string(uid) + " refused: " + stored.err().message);
+      } else {
+        health_.last_success = services_.clock.now();
+      }
+      finish_message(batch, uid);
+    });
+  }
+
+  core::inbound_message inbound_of(const std::string& raw, email::parsed_mail mail) const {
+    core::inbound_message m;
+    m.connector = settings_.id;
+    m.channel = "email";
+    m.external_id = mail.message_id.empty() ? "sha256:" + net::sha256_hex(raw) : mail.message_id;
+    m.thread = m.external_id;
+    for (const auto& id : mail.in_reply_to) {
+      m.references.push_back({"In-Reply-To", id});
+    }
+    for (auto id = mail.references.rbegin(); id != mail.references.rend(); ++id) {
+      const bool known = std::any_of(m.references.begin(), m.references.end(),
+                                     [&](const auto& r) { return r.key == *id; });
+      if (!known) m.references.push_back({"References", *id});
+    }
+    if (m.references.size() > core::max_references) m.references.resize(core::max_references);
+    m.sender_address = lower(mail.from_address);
+    if (!plausible_address(m.sender_address)) {
+      const auto rp = mail.facts.find(std::string(core::fact_return_path));
+      m.sender_address = rp != mail.facts.end() && plausible_address(rp->second)
+                             ? lower(rp->second)
+                             : "unknown-sender@invalid";
+    }
+    m.sender_name = core::truncate_utf8(mail.from_name, core::max_name_bytes);
+    m.text = std::move(mail.text);
+    if (m.text.empty() && mail.attachments.empty()) m.text = "[This email has no text.]";
+    m.attachments = std::move(mail.attachments);
+    m.received_at = services_.clock.now();
+    m.sent_at = m.received_at;
+    if (mail.date && *mail.date < m.received_at + std::chrono::hours(24) &&
+        *mail.date > m.received_at - std::chrono::hours(24 * 365)) {
+      m.sent_at = *mail.date;
+    }
+    m.facts = std::move(mail.facts);
+    m.facts["subject"] = core::truncate_utf8(mail.subject, 1000);
+    if (!mail.message_id.empty()) {
+      m.facts["message_id"] = mail.message_id;
+      std::string refs;
+      const auto& chain = mail.references;
+      for (auto it = chain.size() > reply_references ? chain.end() - reply_references
+                                                     : chain.begin();
+           it != chain.end(); ++it) {
+        refs += (refs.empty() ? "" : " ") + *it;
+      }
+      m.facts["references"] = refs;
+    }
+    if (const auto fold = email::fold_line(m.text);
+        fold < static_cast<std::size_t>(std::count(m.text.begin(), m.text.end(), '\n')) + 1) {
+      m.facts["fold_line"] = std::to_string(fold);
+    }
+    return m;
+  }
+
+  // A delivery status notification: the message it names, if ours, is marked failed.
+  void bounce(std::shared_ptr<poll_batch> batch, std::uint64_t uid,
+              const email::delivery_report& report) {
+    services_.metrics.add("askdesk_email_bounces_total",
+                          {{"action", report.action.empty() ? "unknown" : report.action}});
+    const bool ours = report.original_message_id.starts_with("askdesk.");
+    if (!ours || report.action != "failed") {
+      spdlog::info(
+          "email {}: UID {} is a delivery report ({}) for {}: nothing to mark", settings_.id, uid,
+          report.action,
+          report.original_message_id.empty() ? "an unknown message" : report.original_message_id);
+      finish_message(batch, uid);
+      return;
+    }
+    const std::string now = std::to_string(core::to_millis(services_.clock.now()));
+    const std::string why =
+        "bounced: " +
+        (report.diagnostic.empty() ? "the mail server could not deliver it" : report.diagnostic) +
+        (report.recipient.empty() ? "" : " (" + report.recipient + ")");
+    const std::string_view args[] = {now,      settings_.id,  report.original_message_id,
+                                     "failed", report.status, why};
+    store::run(services_.redis, services_.scripts, store::script::delivery_status, args,
+               [this, batch, uid](store::reply r) {
+                 if (stopped_) return;
+                 if (r.failed()) {
+                   note_error("recording a bounce: " + r.str());
+                   poll_later();
+                   return;
+                 }
+                 finish_message(batch, uid);
+               });
+  }
+
+  void save_cursor(std::uint64_t validity, std::uint64_t uid, std::function<void()> then) {
+    services_.redis.command(
+        {"HSET", cursor_key(), "validity", std::to_string(validity), "uid", std::to_string(uid)},
+        [this, then = std::move(then)](store::reply saved) {
+          if (stopped_) return;
+          if (saved.failed()) {
+            poll_later();
+            return;
+          }
+          then();
+        });
+  }
+
+  // The message is durable: the mailbox is told, then the cursor moves (a crash between the
+  // two fetches it again, and dedup keeps one copy).
+  void finish_message(std::shared_ptr<poll_batch> batch, std::uint64_t uid) {
+    mark_done(uid, [this, batch, uid] {
+      save_cursor(batch->validity, uid, [this, batch] {
+        ++batch->next;
+        health_.backlog = static_cast<std::int64_t>(batch->uids.size() - batch->next);
+        next_message(batch);
+      });
+    });
+  }
+
+  void mark_done(std::uint64_t uid, std::function<void()> then) {
+    const std::string id = std::to_string(uid);
+    services_.http.send(
+        imap_request(mailbox_url(), "UID STORE " + id + " +FLAGS.SILENT (\\Seen)"),
+        [this, id, then = std::move(then)](core::result<net::incoming_response> r) {
+          if (stopped_) return;
+          if (!r) note_error("marking UID " + id + " \\Seen: " + r.err().message);
+          if (settings_.move_to.empty()) {
+            then();
+            return;
+          }
+          services_.http.send(
+              imap_request(mailbox_url(), "UID MOVE " + id + " \"" + settings_.move_to + "\""),
+              [this, id, then](core::result<net::incoming_response> moved) {
+                if (!moved) {
+                  note_error("moving UID " + id + " to " + settings_.move_to + ": " +
+                             moved.err().message);
+                }
+                if (!stopped_) then();
+              });
+        });
+  }
+
+  const email_settings settings_;
+  const connector_services services_;
+  connector_health health_;
+  net::timer poll_timer_;
+  bool stopped_ = false;
+};
+
+class email_factory final : public connector_factory {
+ public:
+  std::string_view type() const override { return "email"; }
+
+  std::unique_ptr<connector_settings> parse(json::object_reader& block) const override {
+    auto s = std::make_unique<email_settings>();
+    auto& out = block.out();
+    std::string why;
+    if (auto url = block.required_string("imap_url")) {
+      s->imap_url = *url;
+      if (auto u = parse_mail_url(*url, true, why)) {
+        s->imap = *u;
+      } else {
+        out.add(block.child_path("imap_url"), why);
+      }
+    }
+    if (auto url = block.required_string("smtp_url")) {
+      s->smtp_url = *url;
+      if (auto u = parse_mail_url(*url, false, why)) {
+        s->smtp = *u;
+      } else {
+        out.add(block.child_path("smtp_url"), why);
+      }
+    }
+    if (auto v = block.required_string("username")) s->username = *v;
+    if (auto v = block.required_string("password")) s->password = *v;
+    if (auto v = block.required_string("address")) {
+      s->address = *v;
+      if (!plausible_address(*v)) {
+        out.add(block.child_path("address"), "must be an email address, like ask@library.org");
+      }
+    }
+    s->from_name = block.string("from_name", "");
+    s->reply_to = block.string("reply_to", "");
+    if (!s->reply_to.empty() && !plausible_address(s->reply_to)) {
+      out.add(block.child_path("reply_to"), "must be an email address");
+    }
+    s->subject = block.string("subject", s->subject);
+    s->move_to = block.string("move_to", "");
+    if (s->move_to.find_first_of("\"\\\r\n") != std::string::npos) {
+      out.add(block.child_path("move_to"), "a folder name without \", \\ or line breaks");
+    }
+    s->poll_every = std::chrono::seconds(block.integer("poll_seconds", 30, 1, 3600));
+    s->max_message_bytes =
+        static_cast<std::size_t>(block.integer("max_message_mb", 40, 1, 1024)) * 1024 * 1024;
+    s->reopen_window = std::chrono::hours(24 * block.integer("reopen_days", 30, 0, 3650));
+    s->insecure = block.boolean("insecure", false);
+    return s;
+  }
+
+  std::unique_ptr<connector> create(std::unique_ptr<connector_settings> settings,
+                                    const connector_services& services) const override {
+    return std::make_unique<email_connector>(static_cast<const email_settings&>(*settings),
+                                             services);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<connector_factory> make_email_factory() {
+  return std::make_unique<email_factory>();
+}
+
+}  // namespace askdesk::connectors

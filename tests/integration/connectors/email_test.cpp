@@ -1,0 +1,258 @@
+// The email connector through the real daemon against a real Dovecot (IMAP) and a real SMTP
+// sink (aiosmtpd) on loopback: a patron's email becomes a conversation, the reply goes out
+// with threading headers, the patron's answer threads back (but a stranger's does not), a
+// bounce marks the reply failed, SMTP 4xx is retried and 5xx shown, and the corpus of
+// difficult messages is read without a crash or a loss.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/askdesk_daemon.hpp"
+#include "tests/support/mail_servers.hpp"
+
+namespace askdesk::testing {
+namespace {
+
+const std::string library = "ask@library.example.org";
+
+std::string email_config(const dovecot_server& imap, const smtp_sink& smtp,
+                         const std::string& extra = "") {
+  return R"({"teams": [{"id": "reference"}],
+    "connectors": [{"id": "mail", "type": "email", "imap_url": ")" +
+         imap.url() + R"(", "smtp_url": ")" + smtp.url() +
+         R"(", "username": "ask", "password": "secret", "address": ")" + library +
+         R"(", "from_name": "Springfield Library", "poll_seconds": 1)" + extra + "}]}";
+}
+
+std::string mail(const std::string& from, const std::string& id, const std::string& subject,
+                 const std::string& body, const std::string& headers = "") {
+  return "From: " + from + "\r\nTo: " + library + "\r\nSubject: " + subject +
+         "\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <" + id + ">\r\n" + headers +
+         "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n";
+}
+
+// The value of header `name` in a raw message ("" when absent).
+std::string header_of(const std::string& raw, const std::string& name) {
+  std::istringstream in(raw);
+  std::string line;
+  while (std::getline(in, line) && line != "\r") {
+    if (line.rfind(name + ": ", 0) == 0) {
+      auto v = line.substr(name.size() + 2);
+      if (!v.empty() && v.back() == '\r') v.pop_back();
+      return v;
+    }
+  }
+  return "";
+}
+
+class Email : public ::testing::Test {
+ protected:
+  Email() : daemon_(redis_, email_config(imap_, smtp_)) {
+    daemon_.add_user("ann", "staff", {"reference"}, "ann-password-1");
+    ann_ = daemon_.login("ann", "ann-password-1");
+  }
+
+  // The conversation of the message with `message_id`, once stored.
+  std::string conversation_of(const std::string& message_id) {
+    for (int i = 0; i < 400; ++i) {
+      const auto id = redis_.command({"HGET", "dedup:mail:" + message_id, "conversation"});
+      if (id.is_string()) return id.str();
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return "";
+  }
+
+  std::string read(const std::string& id) {
+    return daemon_.call(ann_, "GET", "/api/v1/conversations/" + id).body;
+  }
+
+  bool eventually(const std::string& id, const std::string& text) {
+    for (int i = 0; i < 600; ++i) {
+      if (read(id).find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return false;
+  }
+
+  http_result reply(const std::string& id, const std::string& text) {
+    return daemon_.call(ann_, "POST", "/api/v1/conversations/" + id + "/messages",
+                        R"({"text":")" + text + R"("})");
+  }
+
+  dovecot_server imap_;
+  smtp_sink smtp_;
+  redis_server redis_;
+  askdesk_daemon daemon_;
+  staff_session ann_;
+};
+
+TEST_F(Email, AnEmailBecomesAConversationAndTheAnswerThreadsBack) {
+  imap_.append(mail("Ada Lovelace <Ada@Example.org>", "q-1@example.org", "Opening hours?",
+                    "Are you open on Sunday?"));
+  const std::string id = conversation_of("q-1@example.org");
+  ASSERT_FALSE(id.empty());
+  auto c = read(id);
+  EXPECT_NE(c.find("Are you open on Sunday?"), std::string::npos) << c;
+  EXPECT_NE(c.find(R"("channel":"email")"), std::string::npos) << c;
+  EXPECT_NE(c.find(R"("subject":"Opening hours?")"), std::string::npos) << c;
+  // Stored, then marked \Seen and the cursor saved.
+  for (int i = 0; i < 200 && !imap_.search("UNSEEN").empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_TRUE(imap_.search("UNSEEN").empty());
+  EXPECT_EQ(redis_.command({"HGET", "email:mail:cursor", "uid"}).str(), "1");
+
+  ASSERT_EQ(reply(id, "Yes, from noon to 5 pm. Bibliothèque ouverte.").status, 201);
+  ASSERT_TRUE(smtp_.wait_for(1));
+  const auto sent = smtp_.messages().front();
+  EXPECT_EQ(header_of(sent, "X-Envelope-From"), "<" + library + ">");
+  EXPECT_EQ(header_of(sent, "To"), "Ada Lovelace <ada@example.org>");
+  EXPECT_EQ(header_of(sent, "From"), "Springfield Library <" + library + ">");
+  EXPECT_EQ(header_of(sent, "Subject"), "Re: Opening hours?");
+  EXPECT_EQ(header_of(sent, "In-Reply-To"), "<q-1@example.org>");
+  EXPECT_EQ(header_of(sent, "References"), "<q-1@example.org>");
+  EXPECT_EQ(header_of(sent, "Content-Transfer-Encoding"), "quoted-printable");
+  EXPECT_EQ(header_of(sent, "Auto-Submitted"), "");
+  const std::string our_id = header_of(sent, "Message-ID");
+  ASSERT_EQ(our_id.rfind("<askdesk." + id + ".", 0), 0u) << our_id;
+  ASSERT_TRUE(eventually(id, R"("status":"sent")"));
+
+  // The patron answers with a changed subject: same conversation, and we show why.
+  imap_.append(
+      mail("Ada Lovelace <ada@example.org>", "a-2@example.org", "Thanks (Sunday)",
+           "Thank you!\n\nOn Mon, Library wrote:\n> Yes, from noon to 5 pm.",
+           "In-Reply-To: " + our_id + "\r\nReferences: <q-1@example.org> " + our_id + "\r\n"));
+  EXPECT_EQ(conversation_of("a-2@example.org"), id);
+  c = read(id);
+  EXPECT_NE(c.find(R"("joined_by":"In-Reply-To )" + our_id), std::string::npos) << c;
+  EXPECT_NE(c.find(R"("fold_line":"1")"), std::string::npos) << c;
+
+  // Someone else answering the same message starts a conversation of their own.
+  imap_.append(mail("Bob <bob@example.org>", "b-1@example.org", "Re: Opening hours?",
+                    "Forwarded to me: am I welcome too?", "In-Reply-To: " + our_id + "\r\n"));
+  const std::string other = conversation_of("b-1@example.org");
+  ASSERT_FALSE(other.empty());
+  EXPECT_NE(other, id);
+
+  // A second reply carries the whole chain.
+  ASSERT_EQ(reply(id, "You are welcome.").status, 201);
+  ASSERT_TRUE(smtp_.wait_for(2));
+  const auto second = smtp_.messages()[1];
+  EXPECT_EQ(header_of(second, "In-Reply-To"), "<a-2@example.org>");
+  EXPECT_EQ(header_of(second, "Subject"), "Re: Thanks (Sunday)");
+  EXPECT_NE(header_of(second, "References").find("<q-1@example.org> " + our_id), std::string::npos)
+      << second;
+}
+
+TEST_F(Email, ABounceMarksTheReplyFailedAndStartsNothing) {
+  imap_.append(mail("Cy <cy@example.org>", "q-3@example.org", "Renewal", "Renew my books?"));
+  const std::string id = conversation_of("q-3@example.org");
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(reply(id, "Done.").status, 201);
+  ASSERT_TRUE(smtp_.wait_for(1));
+  const std::string our_id = header_of(smtp_.messages().front(), "Message-ID");
+  ASSERT_TRUE(eventually(id, R"("status":"sent")"));
+  const auto conversations_before = redis_.command({"GET", "seq:conversation"}).str();
+
+  imap_.append(
+      "From: MAILER-DAEMON@mail.example.org\r\nTo: " + library +
+      "\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-1@mail.example.org>\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; "
+      "boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nCould not deliver.\r\n--r\r\n"
+      "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.org\r\n\r\n"
+      "Final-Recipient: rfc822; cy@example.org\r\nAction: failed\r\nStatus: 5.2.2\r\n"
+      "Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\r\n--r\r\nContent-Type: "
+      "text/rfc822-headers\r\n\r\nFrom: " +
+      library + "\r\nMessage-ID: " + our_id + "\r\n--r--\r\n");
+  ASSERT_TRUE(eventually(id, R"("status":"failed")"));
+  const auto c = read(id);
+  EXPECT_NE(c.find("552 5.2.2 Mailbox full"), std::string::npos) << c;
+  EXPECT_NE(c.find(R"("error_code":"5.2.2")"), std::string::npos) << c;
+  EXPECT_EQ(redis_.command({"GET", "seq:conversation"}).str(), conversations_before);
+  EXPECT_FALSE(redis_.command({"EXISTS", "dedup:mail:dsn-1@mail.example.org"}).integer());
+}
+
+TEST_F(Email, TemporaryFailuresAreRetriedAndPermanentOnesShown) {
+  imap_.append(mail("flaky@example.org", "q-4@example.org", "Hi", "Hello"));
+  imap_.append(mail("reject@example.org", "q-5@example.org", "Hi", "Hello"));
+  const std::string flaky = conversation_of("q-4@example.org");
+  const std::string rejected = conversation_of("q-5@example.org");
+  ASSERT_FALSE(flaky.empty());
+  ASSERT_FALSE(rejected.empty());
+  ASSERT_EQ(reply(flaky, "First try fails.").status, 201);
+  ASSERT_EQ(reply(rejected, "Never arrives.").status, 201);
+  ASSERT_TRUE(eventually(rejected, R"("status":"failed")"));
+  const auto c = read(rejected);
+  EXPECT_NE(c.find(R"("error_code":"550")"), std::string::npos) << c;
+  ASSERT_TRUE(eventually(flaky, R"("status":"sent")"));
+  ASSERT_EQ(smtp_.messages().size(), 1u);
+  EXPECT_NE(smtp_.messages()[0].find("First try fails."), std::string::npos);
+}
+
+TEST_F(Email, TheCorpusOfDifficultMessagesIsReadWithoutACrashOrALoss) {
+  const std::string dir = std::string(ASKDESK_SOURCE_DIR) + "/tests/data/mail/";
+  std::size_t expected = 0;
+  for (const auto* name : {"encoded_words.eml", "latin1_qp.eml", "shift_jis.eml", "html_only.eml",
+                           "nested.eml", "no_colon.eml", "truncated.eml", "invalid_utf8.eml",
+                           "forwarded.eml", "reply_quoted.eml", "no_message_id.eml"}) {
+    std::ifstream in(dir + name, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    imap_.append(s.str());
+    ++expected;
+  }
+  // A bounce for a message that is not ours: read, and nothing is made of it.
+  std::ifstream bounce(dir + "bounce.eml", std::ios::binary);
+  std::stringstream b;
+  b << bounce.rdbuf();
+  imap_.append(b.str());
+  // A 20 MB attachment.
+  std::string big =
+      "From: Ida <ida@example.org>\r\nSubject: Scan\r\nMessage-ID: <big-1@example.org>\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"z\"\r\n\r\n--z\r\n"
+      "Content-Type: text/plain\r\n\r\nThe scan is attached.\r\n--z\r\n"
+      "Content-Type: image/tiff; name=scan.tiff\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+  for (std::size_t i = 0; i < 20 * 1024 * 1024 / 57 + 1; ++i) big += std::string(76, 'A') + "\r\n";
+  big += "--z--\r\n";
+  imap_.append(big);
+  ++expected;
+
+  for (int i = 0; i < 1200; ++i) {
+    if (redis_.command({"GET", "seq:message"}).is_string() &&
+        std::stoul(redis_.command({"GET", "seq:message"}).str()) >= expected &&
+        imap_.search("UNSEEN").empty()) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(imap_.search("UNSEEN").empty());
+  ASSERT_EQ(redis_.command({"GET", "seq:message"}).str(), std::to_string(expected));
+  EXPECT_TRUE(daemon_.process().running());
+  const auto big_id = conversation_of("big-1@example.org");
+  EXPECT_NE(read(big_id).find("scan.tiff"), std::string::npos);
+  EXPECT_NE(read(conversation_of("sjis-1@example.jp")).find("図書館の本を返却したいです"),
+            std::string::npos);
+  EXPECT_NE(read(conversation_of("badutf8-1@example.org")).find("some characters could not"),
+            std::string::npos);
+}
+
+TEST(EmailConfig, CheckConfigNamesEachProblemWithItsPath) {
+  redis_server redis;
+  askdesk_daemon daemon(redis, "");
+  const auto [code, out] = daemon.run_cli(
+      {"check-config", "/dev/stdin"},
+      R"({"connectors": [{"id": "mail", "type": "email", "imap_url": "imapx://mail.example.org",
+          "smtp_url": "smtp://user:pw@mail.example.org:587", "username": "u", "password": "p",
+          "address": "not-an-address"}]})");
+  EXPECT_NE(code, 0);
+  EXPECT_NE(out.find("connectors[0].imap_url: must start with imap:// or imaps://"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("connectors[0].smtp_url: must name a host"), std::string::npos) << out;
+  EXPECT_NE(out.find("connectors[0].address: must be an email address"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace askdesk::testing

@@ -1,0 +1,67 @@
+// Real mail servers for the email tests, each on a free loopback port in its own folder and
+// stopped when destroyed:
+// - Dovecot (IMAP) with one user "ask" (password "secret") and a Maildir. As root, Dovecot
+//   runs its login and internal processes as its own users (dovenull, dovecot) and will not
+//   serve mail owned by root: the mail belongs to `nobody`. As another user, all is theirs.
+// - an SMTP sink: aiosmtpd (Debian's python3-aiosmtpd, always through /usr/bin/python3)
+//   with tests/support/smtp_sink.py, keeping each message it accepts.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace askdesk::testing {
+
+class dovecot_server {
+ public:
+  dovecot_server();
+  ~dovecot_server();
+
+  int port() const { return port_; }
+  // imap://127.0.0.1:<port>/<mailbox>
+  std::string url(const std::string& mailbox = "INBOX") const;
+  static constexpr const char* user = "ask";
+  static constexpr const char* password = "secret";
+
+  // Delivers `raw` (a whole message) into INBOX, new and unseen; throws if it cannot.
+  void append(const std::string& raw);
+  // An IMAP command's untagged answer, e.g. "UID SEARCH UNSEEN" in INBOX.
+  std::string command(const std::string& command, const std::string& mailbox = "INBOX");
+  // The UIDs a UID SEARCH finds ("UNSEEN", "ALL").
+  std::vector<std::uint64_t> search(const std::string& criteria,
+                                    const std::string& mailbox = "INBOX");
+
+ private:
+  temp_dir dir_;
+  int port_;
+  unsigned mail_uid_ = 0;
+  unsigned mail_gid_ = 0;
+  unsigned delivered_ = 0;
+  std::unique_ptr<child_process> process_;
+};
+
+class smtp_sink {
+ public:
+  smtp_sink();
+  ~smtp_sink();
+
+  int port() const { return port_; }
+  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+  // Every message accepted so far, in order, each starting "X-Envelope-From: <...>".
+  std::vector<std::string> messages() const;
+  // Waits until at least `n` arrived; false after `wait`.
+  bool wait_for(std::size_t n, std::chrono::milliseconds wait = std::chrono::seconds(10)) const;
+
+ private:
+  temp_dir dir_;
+  int port_;
+  std::unique_ptr<child_process> process_;
+};
+
+}  // namespace askdesk::testing
