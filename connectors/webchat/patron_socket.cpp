@@ -134,6 +134,8 @@ void patron_socket::on_message(std::string_view text) {
     message(root);
   } else if (type == "offline") {
     offline(root);
+  } else if (type == "transcript") {
+    email_transcript(root);
   } else if (type == "hours") {
     send_hours();
   } else if (type == "typing") {
@@ -246,6 +248,7 @@ void patron_socket::welcome(const std::string& token, const std::string& after) 
                         .field("name", team ? team->name : self->team_)
                         .end_object()
                         .field("online", *online > 0)
+                        .field("transcript_by_email", self->email_peer() != nullptr)
                         .key("hours");
                     if (team) {
                       config::write_opening(w, *team, self->owner_.services().clock.now(),
@@ -411,6 +414,58 @@ void patron_socket::offline(const rapidjson::Value& frame) {
       .field("channel", m.channel)
       .end_object();
   deliver(std::move(m), client_id, make_frame(w));
+}
+
+const connector* patron_socket::email_peer() const {
+  const auto& peers = owner_.services().peers;
+  const auto it = std::find_if(peers.begin(), peers.end(),
+                               [](const auto& c) { return c->channel() == "email"; });
+  return it == peers.end() ? nullptr : it->get();
+}
+
+// "Email me this transcript": the conversation so far goes to the address the patron gives,
+// through the email connector (its retries, its bounces). The script allows three per
+// conversation.
+void patron_socket::email_transcript(const rapidjson::Value& frame) {
+  const std::string client_id(string_member(frame, "client_id"));
+  if (!valid_client_id(client_id)) {
+    send(error_frame("invalid", "client_id must be 1 to 64 letters, digits, - or _"));
+    return;
+  }
+  const std::string_view address = string_member(frame, "address");
+  if (address.size() > max_email_chars || !plausible_email(address)) {
+    send(error_frame("invalid", "please give an email address, e.g. ada@example.org", client_id));
+    return;
+  }
+  const connector* mail = email_peer();
+  if (!mail) {
+    send(error_frame("unavailable", "this library does not send email from askdesk", client_id));
+    return;
+  }
+  const auto& services = owner_.services();
+  const auto* team = services.config.find_team(team_);
+  const std::string library = team ? team->name : team_;
+  const std::string now = std::to_string(core::to_millis(services.clock.now()));
+  const std::string subject = "Your conversation with " + library;
+  const std::string intro = "Here is your conversation with " + library + ", as you asked.";
+  const std::string_view args[] = {now, owner_.id(), address_, mail->id(), address, subject, intro};
+  std::weak_ptr<patron_socket> weak = weak_from_this();
+  store::run_json(services.redis, services.scripts, store::script::email_transcript, args,
+                  [weak, client_id, to = std::string(address)](core::result<std::string> r) {
+                    auto self = weak.lock();
+                    if (!self || !*self->alive_) return;
+                    if (!r) {
+                      self->send(error_frame(r.err().code, r.err().message, client_id));
+                      return;
+                    }
+                    json::writer w;
+                    w.start_object()
+                        .field("type", "transcript_ack")
+                        .field("client_id", client_id)
+                        .field("address", to)
+                        .end_object();
+                    self->send(make_frame(w));
+                  });
 }
 
 void patron_socket::deliver(core::inbound_message m, const std::string& client_id, frame ok) {

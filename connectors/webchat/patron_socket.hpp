@@ -80,6 +80,9 @@ class patron_socket final : public net::websocket_handler,
   void welcome(const std::string& token, const std::string& after);
   void message(const rapidjson::Value& frame);
   void offline(const rapidjson::Value& frame);
+  void email_transcript(const rapidjson::Value& frame);
+  // The daemon's email connector, if it has one.
+  const connector* email_peer() const;
   void send_hours();
   // Redis did not answer while setting up the session: say so and close (the widget retries).
   void storage_unavailable();

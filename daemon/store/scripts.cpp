@@ -40,7 +40,8 @@ constexpr std::string_view names[] = {"ingest",
                                       "transfer",
                                       "acknowledge",
                                       "delivery_status",
-                                      "lease"};
+                                      "lease",
+                                      "email_transcript"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 std::string sha1_hex(std::string_view text) {

@@ -45,6 +45,7 @@ enum class script {
   acknowledge,
   delivery_status,
   lease,
+  email_transcript,
   count_  // keep last
 };
 

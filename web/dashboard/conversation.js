@@ -392,7 +392,9 @@ function textNodes(m) {
 }
 
 function messageNode(m) {
-  const state = m.direction === 'out' || m.direction === 'auto' ? statusText[m.status] || m.status : '';
+  // Replies, automatic messages and notes that went out by email (a transcript) show how far they got.
+  const sends = m.direction === 'out' || m.direction === 'auto' || (m.direction === 'note' && m.status !== 'note');
+  const state = sends ? statusText[m.status] || m.status : '';
   const facts = m.facts || {};
   return el('div', {
     class: `message ${m.direction}${m.status === 'failed' ? ' failed' : ''}`, 'data-testid': 'message',

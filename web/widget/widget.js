@@ -131,12 +131,26 @@
     offlineAddressLabel, offlineAddress,
     el('button', { type: 'submit', class: 'send', 'data-testid': 'askdesk-offline-send', text: 'Send my question' }),
   ]);
+  // "Email me this transcript", when the library sends email from askdesk.
+  const transcriptAddress = el('input', {
+    id: 'askdesk-transcript-address', 'data-testid': 'askdesk-transcript-address', type: 'email',
+    autocomplete: 'email', maxlength: '254',
+  });
+  const transcriptSent = el('p', { class: 'sent', 'data-testid': 'askdesk-transcript-sent', role: 'status', hidden: true });
+  const transcriptForm = el('form', { class: 'transcript', novalidate: true }, [
+    el('label', { for: 'askdesk-transcript-address', text: 'Your email address' }), transcriptAddress,
+    el('button', { type: 'submit', class: 'send', 'data-testid': 'askdesk-transcript-send', text: 'Email it to me' }),
+  ]);
+  const transcriptBox = el('details', { class: 'transcript', 'data-testid': 'askdesk-transcript', hidden: true }, [
+    el('summary', { text: 'Email me this transcript' }), transcriptForm, transcriptSent,
+  ]);
+  let transcriptByEmail = false;
   const panel = el('section', {
     id: 'askdesk-panel', class: 'panel', 'data-testid': 'askdesk-panel',
     role: 'region', 'aria-labelledby': 'askdesk-title', hidden: true,
   }, [
     el('header', {}, [el('h2', { id: 'askdesk-title', text: 'Ask a librarian' }), closeButton, status]),
-    hoursBox, log, typing, error, offlineSent, offlineForm, form,
+    hoursBox, log, typing, error, offlineSent, offlineForm, form, transcriptBox,
   ]);
   root.append(css, el('div', { class: 'askdesk' }, [panel, launcher]));
   nameInput.value = state.name;
@@ -179,7 +193,14 @@
     log.replaceChildren();
     for (const m of state.messages) log.append(m.ended ? endedNode() : messageNode(m));
     for (const m of state.pending) log.append(messageNode(m));
+    offerTranscript();
     scrollDown();
+  }
+
+  // Once there is a conversation to send, and the library sends email.
+  function offerTranscript() {
+    transcriptBox.hidden = !transcriptByEmail || !state.messages.some((m) => !m.ended);
+    if (!transcriptAddress.value && state.email) transcriptAddress.value = state.email;
   }
 
   function showError(text) {
@@ -333,6 +354,7 @@
         ready = true;
         attempts = 0;
         online = frame.online === true;
+        transcriptByEmail = frame.transcript_by_email === true;
         if (frame.limits) limits = frame.limits;
         for (const m of frame.messages || []) addMessage(m);
         if (!frame.conversation && state.messages.length > 0 && !state.ended) {
@@ -360,6 +382,10 @@
         }${hours && hours.next_open_text ? ` after we open ${hours.next_open_text}` : ''}.`;
         offlineSent.hidden = false;
         offlineText.value = '';
+        break;
+      case 'transcript_ack':
+        transcriptSent.textContent = `The transcript is on its way to ${frame.address}.`;
+        transcriptSent.hidden = false;
         break;
       case 'presence':
         online = frame.online === true;
@@ -407,6 +433,7 @@
     }
     if (!live) return;
     save();
+    offerTranscript();
     if (closed()) renderHours();  // a conversation started: the chat replaces the form
     const node = messageNode(kept);
     const placeholder = m.client_id
@@ -522,6 +549,19 @@
     offlineAddress.autocomplete = sms ? 'tel' : 'email';
   }
 
+  transcriptForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const address = transcriptAddress.value.trim();
+    if (!/^[^\s@]+@[^\s@]+$/.test(address)) {
+      showError('Please give an email address, e.g. ada@example.org');
+      transcriptAddress.focus();
+      return;
+    }
+    transcriptSent.hidden = true;
+    if (!transmit({ type: 'transcript', address, client_id: newClientId() })) {
+      showError('Not connected; please try again in a moment.');
+    }
+  });
   offlineForm.addEventListener('submit', (e) => {
     e.preventDefault();
     submitOffline();

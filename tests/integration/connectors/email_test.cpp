@@ -11,6 +11,7 @@
 
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/mail_servers.hpp"
+#include "tests/support/ws_client.hpp"
 
 namespace askdesk::testing {
 namespace {
@@ -236,6 +237,62 @@ TEST_F(Email, TheCorpusOfDifficultMessagesIsReadWithoutACrashOrALoss) {
             std::string::npos);
   EXPECT_NE(read(conversation_of("badutf8-1@example.org")).find("some characters could not"),
             std::string::npos);
+}
+
+TEST(EmailWebchat, EmailMeThisTranscriptSendsTheChatAndNotesIt) {
+  dovecot_server imap;
+  smtp_sink smtp;
+  redis_server redis;
+  askdesk_daemon daemon(redis, email_config(imap, smtp,
+                                            "}, {\"id\": \"webchat\", "
+                                            "\"type\": \"webchat\""));
+  ws_client patron(daemon.port(), "/ws/patron", daemon.origin());
+  patron.send(R"({"type":"hello","team":"reference","name":"Ada"})");
+  const auto welcome = patron.read_until("welcome");
+  ASSERT_TRUE(welcome);
+  EXPECT_NE(welcome->find(R"("transcript_by_email":true)"), std::string::npos) << *welcome;
+  patron.send(R"({"type":"transcript","address":"ada@example.org","client_id":"t0"})");
+  EXPECT_TRUE(patron.read_until("there is no conversation to send yet"));
+  patron.send(R"({"type":"message","text":"Do you lend laptops?","client_id":"m1"})");
+  ASSERT_TRUE(patron.read_until("Do you lend laptops?"));
+
+  patron.send(R"({"type":"transcript","address":"not an address","client_id":"t1"})");
+  EXPECT_TRUE(patron.read_until("please give an email address"));
+  patron.send(R"({"type":"transcript","address":"ada@example.org","client_id":"t2"})");
+  const auto ack = patron.read_until("transcript_ack");
+  ASSERT_TRUE(ack);
+  ASSERT_TRUE(smtp.wait_for(1));
+  const auto sent = smtp.messages().front();
+  EXPECT_EQ(header_of(sent, "To"), "ada@example.org");
+  EXPECT_EQ(header_of(sent, "Subject"), "Your conversation with reference");
+  EXPECT_EQ(header_of(sent, "In-Reply-To"), "");
+  EXPECT_NE(sent.find("Do you lend laptops?"), std::string::npos) << sent;
+  EXPECT_NE(sent.find(" You:"), std::string::npos) << sent;
+
+  // Staff see where it went, and that the mail server took it.
+  const std::string id = redis.command({"GET", "seq:conversation"}).str();
+  daemon.add_user("ann", "staff", {"reference"}, "ann-password-1");
+  const auto ann = daemon.login("ann", "ann-password-1");
+  std::string c;
+  for (int i = 0; i < 200; ++i) {
+    c = daemon.call(ann, "GET", "/api/v1/conversations/" + id).body;
+    if (c.find(R"("direction":"note")") != std::string::npos &&
+        c.find(R"("status":"sent")") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_NE(c.find("sent to ada@example.org"), std::string::npos) << c;
+  EXPECT_NE(c.find(R"("status":"sent")"), std::string::npos) << c;
+
+  // Three per conversation, no more.
+  for (const auto* n : {"t3", "t4"}) {
+    patron.send(std::string(R"({"type":"transcript","address":"ada@example.org","client_id":")") +
+                n + R"("})");
+    ASSERT_TRUE(patron.read_until("transcript_ack"));
+  }
+  patron.send(R"({"type":"transcript","address":"ada@example.org","client_id":"t5"})");
+  EXPECT_TRUE(patron.read_until("already sent by email 3 times"));
 }
 
 TEST(EmailConfig, CheckConfigNamesEachProblemWithItsPath) {

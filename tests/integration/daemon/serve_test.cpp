@@ -148,6 +148,7 @@ TEST_F(CheckConfig, TheShippedConfigsAreValid) {
   setenv("ASKDESK_REPLAY_TOKEN", "0123456789abcdef0123", 1);
   setenv("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef", 1);
   setenv("TWILIO_AUTH_TOKEN", "an-auth-token", 1);
+  setenv("MAIL_PASSWORD", "a-mail-password", 1);
   for (const char* file : {"/deploy/demo.json", "/deploy/askdesk.example.jsonc"}) {
     const auto [code, output] =
         daemon_.run_cli({"check-config", ASKDESK_SOURCE_DIR + std::string(file)});
