@@ -72,8 +72,9 @@ std::string decode_entities(std::string_view text) {
       out += text[i];
       continue;
     }
-    const auto semi = text.find(';', i + 1);
-    if (semi == std::string_view::npos || semi - i > 12) {
+    // The longest reference we know ("&#x10FFFF;", "&hellip;") ends within 12 bytes.
+    const auto semi = text.substr(0, i + 13).find(';', i + 1);
+    if (semi == std::string_view::npos) {
       out += '&';
       continue;
     }
@@ -111,12 +112,15 @@ std::string decode_entities(std::string_view text) {
   return out;
 }
 
-// Plain text written line by line, with the blockquote depth as "> " on each line.
+// Plain text written line by line, with the blockquote depth as "> " on each line (up to
+// max_quote_marks of them: deeper quotes are read, but not marked deeper).
 class text_writer {
  public:
+  static constexpr int max_quote_marks = 8;
+
   void word(std::string_view w) {
     if (line_start_) {
-      for (int i = 0; i < quote_; ++i) out_ += "> ";
+      for (int i = 0; i < marks(); ++i) out_ += "> ";
       line_start_ = false;
     } else if (space_) {
       out_ += ' ';
@@ -128,7 +132,7 @@ class text_writer {
   void space() { space_ = !line_start_; }
   void line_break() {
     if (line_start_ && quote_ > 0) {
-      for (int i = 0; i < quote_; ++i) out_ += i + 1 < quote_ ? "> " : ">";
+      for (int i = 0; i < marks(); ++i) out_ += i + 1 < marks() ? "> " : ">";
     }
     out_ += '\n';
     line_start_ = true;
@@ -154,6 +158,8 @@ class text_writer {
   }
 
  private:
+  int marks() const { return std::min(quote_, max_quote_marks); }
+
   std::string out_;
   int quote_ = 0;
   bool line_start_ = true;

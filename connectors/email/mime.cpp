@@ -141,6 +141,18 @@ std::string after_type(const std::string& value) {
   return trimmed(semi == std::string::npos ? value : value.substr(semi + 1));
 }
 
+// One recipient's block of a delivery status: its action, status, address and diagnostic.
+void read_recipient(const field_block& block, delivery_report& r) {
+  const auto field = [&](const char* name) {
+    const auto f = block.find(name);
+    return f == block.end() ? std::string() : f->second;
+  };
+  r.action = lower_case(field("action"));
+  r.status = field("status");
+  r.recipient = after_type(field("final-recipient"));
+  r.diagnostic = core::truncate_utf8(core::repair_utf8(after_type(field("diagnostic-code"))), 1000);
+}
+
 void read_headers(GMimeMessage* msg, parsed_mail& out) {
   auto* object = GMIME_OBJECT(msg);
   out.message_id =
@@ -245,7 +257,7 @@ class body_reader {
       note("this message is encrypted: open it in a mail client");
       return;
     }
-    if (type == "multipart/report") {
+    if (type == "multipart/report" && depth == 0) {  // a report forwarded inside is just text
       report(mp, depth);
       return;
     }
@@ -267,20 +279,18 @@ class body_reader {
       if ((type == "message/delivery-status" || type == "message/global-delivery-status") &&
           GMIME_IS_PART(child)) {
         machine = true;
-        for (const auto& block : status_blocks(content_of(GMIME_PART(child), 64 * 1024))) {
+        // One block per recipient after the per-message one: the first failed recipient
+        // is the one to report, else the first recipient.
+        const auto blocks = status_blocks(content_of(GMIME_PART(child), 64 * 1024));
+        const field_block* chosen = nullptr;
+        for (const auto& block : blocks) {
           const auto action = block.find("action");
           if (action == block.end()) continue;
-          // The first failed recipient, else the first recipient.
-          if (!r.action.empty() && r.action == "failed") break;
-          r.action = lower_case(action->second);
-          if (auto s = block.find("status"); s != block.end()) r.status = s->second;
-          if (auto f = block.find("final-recipient"); f != block.end()) {
-            r.recipient = after_type(f->second);
-          }
-          if (auto d = block.find("diagnostic-code"); d != block.end()) {
-            r.diagnostic = core::truncate_utf8(core::repair_utf8(after_type(d->second)), 1000);
-          }
+          const bool failed = lower_case(action->second) == "failed";
+          if (!chosen || failed) chosen = &block;
+          if (failed) break;
         }
+        if (chosen) read_recipient(*chosen, r);
       } else if (GMIME_IS_MESSAGE_PART(child)) {
         if (GMimeMessage* original = g_mime_message_part_get_message(GMIME_MESSAGE_PART(child))) {
           const char* id = g_mime_message_get_message_id(original);

@@ -27,6 +27,21 @@ TEST(HtmlToText, SurvivesBrokenMarkup) {
   EXPECT_EQ(html_to_text("<img alt=\"Library logo\" src=x>"), "[Library logo]");
 }
 
+TEST(HtmlToText, HostileMarkupStaysSmallAndLinear) {
+  // Thousands of nested quotes: read, but marked at most eight deep, so the text cannot
+  // grow past a small multiple of the markup.
+  std::string nested;
+  for (int i = 0; i < 5000; ++i) nested += "<blockquote>";
+  nested += "deep<br>text";
+  const std::string text = html_to_text(nested);
+  EXPECT_EQ(text, "> > > > > > > > deep\n> > > > > > > > text");
+  // Ampersands that never end a reference: each is looked at once, not to the end of the
+  // text (quadratic; this input would take hours).
+  const std::string ampersands(4 * 1024 * 1024, '&');
+  EXPECT_EQ(html_to_text(ampersands + "amp;"), ampersands.substr(1) + "&");
+  EXPECT_EQ(html_to_text("&hellip;&#x10FFFF;&#1114111;"), "\u2026\U0010FFFF\U0010FFFF");
+}
+
 TEST(FoldLine, FoldsSignatureAttributionAndQuotedTail) {
   const std::string reply =
       "Thank you.\nI will come.\n\n-- \nAda\n\nOn Mon, Nov 23, 2026 at 10:00 AM Library "

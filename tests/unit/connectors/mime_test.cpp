@@ -99,6 +99,40 @@ TEST(Mime, ReadsADeliveryStatusNotification) {
   EXPECT_EQ(m.facts.at("auto_submitted"), "auto-replied");
 }
 
+// A report for several recipients names the first that failed, with its own fields only.
+TEST(Mime, ReportsTheFirstFailedRecipientOfADeliveryStatus) {
+  const std::string raw =
+      "From: MAILER-DAEMON@example.org\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n"
+      "--r\r\nContent-Type: text/plain\r\n\r\nSome did not arrive.\r\n"
+      "--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; example.org\r\n\r\n"
+      "Final-Recipient: rfc822; ok@example.org\r\nAction: delivered\r\nStatus: 2.0.0\r\n"
+      "Diagnostic-Code: smtp; 250 fine\r\n\r\n"
+      "Final-Recipient: rfc822; gone@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+      "Final-Recipient: rfc822; also-gone@example.org\r\nAction: failed\r\nStatus: 5.2.2\r\n"
+      "--r--\r\n";
+  const auto m = parse_mail(raw);
+  ASSERT_TRUE(m.report);
+  EXPECT_EQ(m.report->action, "failed");
+  EXPECT_EQ(m.report->recipient, "gone@example.org");
+  EXPECT_EQ(m.report->status, "5.1.1");
+  EXPECT_EQ(m.report->diagnostic, "");  // not the delivered recipient's
+}
+
+// A patron forwarding a bounce they got is writing to us, not reporting our mail.
+TEST(Mime, AReportInsideAMessageIsOnlyText) {
+  const std::string bounce = corpus("bounce.eml");
+  const std::string raw =
+      "From: Ada <ada@example.org>\r\nSubject: Fwd: bounced\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\n"
+      "Content-Type: text/plain\r\n\r\nWhy did this bounce?\r\n--m\r\n" +
+      bounce.substr(bounce.find("MIME-Version")) + "\r\n--m--\r\n";
+  const auto m = parse_mail(raw);
+  EXPECT_FALSE(m.report);
+  EXPECT_TRUE(has(m.text, "Why did this bounce?")) << m.text;
+  EXPECT_TRUE(has(m.text, "could not be delivered")) << m.text;
+}
+
 TEST(Mime, ReadsThreadingHeaders) {
   const auto m = parse_mail(corpus("reply_quoted.eml"));
   EXPECT_EQ(m.in_reply_to,
@@ -136,7 +170,7 @@ TEST(Mime, CutsTextPastTheLimitWithANote) {
 }
 
 TEST(Mime, GarbageGivesANoteNotACrash) {
-  for (const std::string raw :
+  for (const std::string& raw :
        {std::string(), std::string("\0\0\0", 3), std::string("\r\n\r\n"),
         std::string("Content-Type: multipart/mixed; boundary=\r\n\r\n--")}) {
     const auto m = parse_mail(raw);
