@@ -19,8 +19,10 @@ namespace askdesk::connectors {
 
 namespace {
 
-constexpr std::size_t max_uids_per_poll = 500;  // the rest wait for the next poll, at once
-constexpr std::size_t reply_references = 20;    // References kept on our replies
+constexpr std::size_t max_uids_per_poll = 500;   // the rest wait for the next poll, at once
+constexpr std::size_t reply_references = 20;     // References kept on our replies
+constexpr int max_fetch_attempts = 5;            // polls in a row a message fails to fetch
+constexpr char no_sender_suffix[] = "@invalid";  // RFC 2606: never a real domain
 
 struct mail_url {
   std::string scheme;     // imap, imaps, smtp, smtps
@@ -92,12 +94,6 @@ std::string url_decode(std::string_view s) {
   return out;
 }
 
-bool plausible_address(std::string_view a) {
-  const auto at = a.find('@');
-  return at != std::string_view::npos && at > 0 && at + 1 < a.size() &&
-         a.find_first_of(" \t\r\n<>,;\"") == std::string_view::npos && a.size() <= 254;
-}
-
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -162,6 +158,9 @@ class email_connector final : public connector {
       : settings_(settings), services_(services), poll_timer_(services.io) {
     services.metrics.declare_counter("askdesk_email_bounces_total",
                                      "Delivery status notifications read, by action.");
+    services.metrics.declare_counter("askdesk_email_skipped_total",
+                                     "Messages passed over, left unread, as they could not be "
+                                     "fetched.");
   }
 
   const std::string& id() const override { return settings_.id; }
@@ -179,7 +178,11 @@ class email_connector final : public connector {
   }
 
   void send(const outbound_message& m, std::function<void(send_result)> done) override {
-    if (!plausible_address(m.to)) {
+    if (m.to.ends_with(no_sender_suffix)) {
+      done(send_result::permanent("this email came without a sender address to answer"));
+      return;
+    }
+    if (!core::plausible_email(m.to)) {
       done(send_result::permanent("'" + m.to + "' is not an email address"));
       return;
     }
@@ -272,6 +275,8 @@ class email_connector final : public connector {
            settings_.imap.path;
   }
   std::string cursor_key() const { return "email:" + settings_.id + ":cursor"; }
+  // A fresh start's unseen UIDs (a sorted set, each UID its own score).
+  std::string pending_key() const { return "email:" + settings_.id + ":pending"; }
   std::string mailbox_url() const {
     return settings_.imap.scheme + "://" + settings_.imap.authority + "/" + settings_.imap.path;
   }
@@ -363,68 +368,172 @@ class email_connector final : public connector {
         poll_later();
         return;
       }
-      services_.redis.command(
-          {"HMGET", cursor_key(), "validity", "uid"}, [this, validity, uidnext](store::reply c) {
-            if (stopped_) return;
-            if (!c.is_array() || c.size() != 2) {
-              poll_later();
-              return;
-            }
-            const bool same = c[0].is_string() && c[0].str() == std::to_string(validity);
-            const std::uint64_t last = same && c[1].is_string() ? std::stoull(c[1].str()) : 0;
-            if (!c[0].is_string() || !same) {
-              if (c[0].is_string()) {
-                spdlog::warn(
-                    "email {}: UIDVALIDITY of {} changed ({} -> {}): reading its "
-                    "unseen messages again",
-                    settings_.id, mailbox_name(), c[0].str(), validity);
-              }
-              // Mail already seen before askdesk (or before the mailbox was renewed) stays
-              // with people: from here on, every new UID is read.
-              search(validity, 0, "UID SEARCH UNSEEN", uidnext > 0 ? uidnext - 1 : 0);
-            } else if (uidnext != 0 && uidnext <= last + 1) {
-              health_.backlog = 0;
-              poll_later();  // nothing new
-            } else {
-              search(validity, last, "UID SEARCH UID " + std::to_string(last + 1) + ":*", 0);
-            }
-          });
+      services_.redis.command({"HMGET", cursor_key(), "validity", "uid", "floor"},
+                              [this, validity, uidnext](store::reply c) {
+                                if (stopped_) return;
+                                if (!c.is_array() || c.size() != 3) {
+                                  poll_later();
+                                  return;
+                                }
+                                choose_search(validity, uidnext, c);
+                              });
     });
   }
 
-  // `floor`: the UID the cursor reaches once this batch is done (a fresh start), or 0.
-  void search(std::uint64_t validity, std::uint64_t last, std::string command,
-              std::uint64_t floor) {
+  // The cursor (validity, uid, floor) against the mailbox's status says what to read:
+  // - no cursor, or another UIDVALIDITY: a fresh start (fresh_start());
+  // - uid below floor: that fresh start goes on, through its list of UIDs;
+  // - otherwise every UID after the cursor.
+  void choose_search(std::uint64_t validity, std::uint64_t uidnext, const store::reply& c) {
+    const auto number = [&](std::size_t i) {
+      std::uint64_t v = 0;
+      if (c[i].is_string()) {
+        const auto& text = c[i].str();
+        std::from_chars(text.data(), text.data() + text.size(), v);
+      }
+      return v;
+    };
+    if (!c[0].is_string() || number(0) != validity) {
+      if (c[0].is_string()) {
+        spdlog::warn(
+            "email {}: UIDVALIDITY of {} changed ({} -> {}): reading its unseen "
+            "messages again",
+            settings_.id, mailbox_name(), c[0].str(), validity);
+      }
+      fresh_start(validity, uidnext);
+      return;
+    }
+    const std::uint64_t last = number(1);
+    const std::uint64_t floor = number(2);
+    if (last < floor) {
+      services_.redis.command(
+          {"ZRANGEBYSCORE", pending_key(), std::to_string(last + 1), std::to_string(floor), "LIMIT",
+           "0", std::to_string(max_uids_per_poll + 1)},
+          [this, validity, last, floor](store::reply r) {
+            if (stopped_) return;
+            if (!r.is_array()) {
+              poll_later();
+              return;
+            }
+            std::vector<std::uint64_t> uids;
+            for (std::size_t i = 0; i < r.size(); ++i) {
+              std::uint64_t uid = 0;
+              const auto& text = r[i].str();
+              std::from_chars(text.data(), text.data() + text.size(), uid);
+              uids.push_back(uid);
+            }
+            start_batch(validity, last, std::move(uids), floor);
+          });
+    } else if (uidnext != 0 && uidnext <= last + 1) {
+      health_.backlog = 0;
+      poll_later();  // nothing new
+    } else {
+      search("UID SEARCH UID " + std::to_string(last + 1) + ":*",
+             [this, validity, last](std::vector<std::uint64_t> uids) {
+               start_batch(validity, last, std::move(uids), 0);
+             });
+    }
+  }
+
+  // The UIDs a UID SEARCH finds, to `then`; an error waits for the next poll.
+  void search(std::string command, std::function<void(std::vector<std::uint64_t>)> then) {
     services_.http.send(imap_request(mailbox_url(), std::move(command)),
-                        [this, validity, last, floor](core::result<net::incoming_response> found) {
+                        [this, then = std::move(then)](core::result<net::incoming_response> found) {
                           if (stopped_) return;
                           if (!found) {
                             note_error("searching the mailbox: " + found.err().message);
                             poll_later();
                             return;
                           }
-                          auto batch = std::make_shared<poll_batch>();
-                          batch->validity = validity;
-                          batch->floor = floor;
-                          for (const auto uid : numbers_after(found->body, "* SEARCH")) {
-                            if (uid > last)
-                              batch->uids.push_back(uid);  // "n:*" also names the last UID
-                          }
-                          std::sort(batch->uids.begin(), batch->uids.end());
-                          spdlog::debug("email {}: {} new message(s) after UID {}", settings_.id,
-                                        batch->uids.size(), last);
-                          health_.backlog = static_cast<std::int64_t>(batch->uids.size());
-                          if (batch->uids.size() > max_uids_per_poll) {
-                            batch->uids.resize(max_uids_per_poll);
-                            batch->more = true;
-                          }
-                          next_message(batch);
+                          then(numbers_after(found->body, "* SEARCH"));
                         });
   }
 
+  // Mail people already read before askdesk (or before the mailbox was renewed) stays with
+  // them: the UIDs unseen now, up to UIDNEXT, are listed in Redis, and the cursor keeps that
+  // bound as `floor` (the list, not \Seen, says what is left: fetching a message marks it
+  // \Seen before askdesk has stored it). Above the floor, every new UID is read.
+  void fresh_start(std::uint64_t validity, std::uint64_t uidnext) {
+    const std::uint64_t floor = uidnext > 0 ? uidnext - 1 : 0;
+    search("UID SEARCH UNSEEN", [this, validity, floor](std::vector<std::uint64_t> unseen) {
+      auto pending = std::make_shared<std::vector<std::string>>();
+      for (const auto uid : unseen) {
+        if (uid <= floor) pending->push_back(std::to_string(uid));
+      }
+      spdlog::info("email {}: starting on {} with {} unseen message(s)", settings_.id,
+                   mailbox_name(), pending->size());
+      // The list first, the cursor last: a crash in between starts afresh.
+      services_.redis.command(
+          {"DEL", pending_key()}, [this, validity, floor, pending](store::reply deleted) {
+            if (stopped_) return;
+            if (deleted.failed()) {
+              poll_later();
+              return;
+            }
+            list_pending(pending, 0, [this, validity, floor] {
+              services_.redis.command({"HSET", cursor_key(), "validity", std::to_string(validity),
+                                       "uid", "0", "floor", std::to_string(floor)},
+                                      [this](store::reply saved) {
+                                        if (stopped_) return;
+                                        poll_later(saved.failed() ? settings_.poll_every
+                                                                  : std::chrono::milliseconds(0));
+                                      });
+            });
+          });
+    });
+  }
+
+  // Adds the UIDs from `from` on to the pending list, a thousand at a time, then `then`.
+  void list_pending(std::shared_ptr<std::vector<std::string>> uids, std::size_t from,
+                    std::function<void()> then) {
+    if (from >= uids->size()) {
+      then();
+      return;
+    }
+    const std::string key = pending_key();
+    std::vector<std::string_view> args = {"ZADD", key};
+    const auto to = std::min(uids->size(), from + 1000);
+    for (auto i = from; i < to; ++i) {
+      args.push_back((*uids)[i]);  // score
+      args.push_back((*uids)[i]);  // member
+    }
+    services_.redis.command(args,
+                            [this, uids, to, then = std::move(then)](store::reply added) mutable {
+                              if (stopped_) return;
+                              if (added.failed()) {
+                                poll_later();
+                                return;
+                              }
+                              list_pending(uids, to, std::move(then));
+                            });
+  }
+
+  // `floor`: the UID the cursor reaches once a fresh start's list is done, or 0.
+  void start_batch(std::uint64_t validity, std::uint64_t last, std::vector<std::uint64_t> uids,
+                   std::uint64_t floor) {
+    auto batch = std::make_shared<poll_batch>();
+    batch->validity = validity;
+    batch->floor = floor;
+    for (const auto uid : uids) {
+      if (uid > last) batch->uids.push_back(uid);  // "n:*" also names the last UID
+    }
+    std::sort(batch->uids.begin(), batch->uids.end());
+    spdlog::debug("email {}: {} new message(s) after UID {}", settings_.id, batch->uids.size(),
+                  last);
+    health_.backlog = static_cast<std::int64_t>(batch->uids.size());
+    if (batch->uids.size() > max_uids_per_poll) {
+      batch->uids.resize(max_uids_per_poll);
+      batch->more = true;
+    }
+    next_message(batch);
+  }
+
+  // The mailbox as long as its UIDVALIDITY is `validity` (curl checks it when selecting).
+  std::string validity_url(std::uint64_t validity) const {
+    return mailbox_url() + "/;UIDVALIDITY=" + std::to_string(validity);
+  }
   std::string message_url(std::uint64_t validity, std::uint64_t uid) const {
-    return mailbox_url() + "/;UIDVALIDITY=" + std::to_string(validity) +
-           "/;UID=" + std::to_string(uid);
+    return validity_url(validity) + "/;UID=" + std::to_string(uid);
   }
 
   void next_message(std::shared_ptr<poll_batch> batch) {
@@ -432,13 +541,15 @@ class email_connector final : public connector {
     if (batch->next >= batch->uids.size()) {
       const auto again = batch->more ? std::chrono::milliseconds(0)
                                      : std::chrono::milliseconds(settings_.poll_every);
-      const bool raise = !batch->more && batch->floor > 0 &&
-                         (batch->uids.empty() || batch->uids.back() < batch->floor);
-      if (!raise) {
+      if (batch->more || batch->floor == 0) {
         poll_later(again);
         return;
       }
-      save_cursor(batch->validity, batch->floor, [this, again] { poll_later(again); });
+      // A fresh start's list is done: the cursor reaches its floor, and the list goes.
+      save_cursor(batch->validity, batch->floor, [this, again] {
+        services_.redis.command({"DEL", pending_key()}, [](store::reply) {});
+        poll_later(again);
+      });
       return;
     }
     // Renew the lease as the batch goes: a large poll may outlast it.
@@ -452,36 +563,63 @@ class email_connector final : public connector {
             if (!raw) {
               if (raw.err().code == "stale") {  // UIDVALIDITY changed under us: start again
                 poll_later(std::chrono::milliseconds(0));
+              } else if (raw.err().code == "not_found") {  // expunged since: nothing to take
+                save_cursor(batch->validity, uid, [this, batch] { next_in_batch(batch); });
               } else if (raw.err().code == "too_large") {
-                fetch_headers_only(batch, uid);
+                fetch_headers_only(batch, uid,
+                                   "This email is larger than " +
+                                       std::to_string(settings_.max_message_bytes >> 20) +
+                                       " MiB and was not fetched");
               } else {
-                note_error("fetching UID " + std::to_string(uid) + ": " + raw.err().message);
-                poll_later();
+                fetch_failed(batch, uid, raw.err().message);
               }
               return;
             }
-            if (raw->body.empty()) {  // expunged meanwhile
-              finish_message(batch, uid);
-              return;
-            }
+            fetch_failures_ = {};
             take(batch, uid, raw->body, email::parse_mail(raw->body));
           });
     });
   }
 
-  void fetch_headers_only(std::shared_ptr<poll_batch> batch, std::uint64_t uid) {
+  // The mailbox answered this poll but not for this message: after a few polls in a row it is
+  // passed over (so one damaged message cannot stop the mailbox), shown to staff with its
+  // headers when those can be read, else left unread in the mailbox with an error.
+  void fetch_failed(std::shared_ptr<poll_batch> batch, std::uint64_t uid, std::string why) {
+    const auto tries =
+        fetch_failures_.uid == uid ? ++fetch_failures_.count : (fetch_failures_ = {uid, 1}).count;
+    note_error("fetching UID " + std::to_string(uid) + " (attempt " + std::to_string(tries) +
+               "): " + why);
+    if (tries < max_fetch_attempts) {
+      poll_later();
+      return;
+    }
+    fetch_failures_ = {};
+    fetch_headers_only(batch, uid, "askdesk could not fetch this email (" + why + ")");
+  }
+
+  // Only the headers of a message that cannot be taken whole, with `why` as its text.
+  void fetch_headers_only(std::shared_ptr<poll_batch> batch, std::uint64_t uid, std::string why) {
     auto r = imap_request(message_url(batch->validity, uid) + ";SECTION=HEADER");
-    services_.http.send(std::move(r), [this, batch, uid](core::result<net::incoming_response> raw) {
+    services_.http.send(std::move(r), [this, batch, uid, why = std::move(why)](
+                                          core::result<net::incoming_response> raw) {
       if (stopped_) return;
-      if (!raw) {
-        note_error("fetching the headers of UID " + std::to_string(uid) + ": " + raw.err().message);
-        poll_later();
+      if (!raw || raw->body.empty()) {
+        services_.metrics.add("askdesk_email_skipped_total", {});
+        note_error("UID " + std::to_string(uid) + " passed over, left unread in " + mailbox_name() +
+                   ": " + why +
+                   (raw ? "" : "; its headers could not be read either: " + raw.err().message));
+        // The failed fetches marked it \\Seen: people should still see it as new.
+        services_.http.send(
+            imap_request(validity_url(batch->validity),
+                         "UID STORE " + std::to_string(uid) + " -FLAGS.SILENT (\\Seen)"),
+            [this, batch, uid](core::result<net::incoming_response>) {
+              if (stopped_) return;
+              save_cursor(batch->validity, uid, [this, batch] { next_in_batch(batch); });
+            });
         return;
       }
       auto mail = email::parse_headers(raw->body);
-      mail.text = "[This email is larger than " +
-                  std::to_string(settings_.max_message_bytes / (1024 * 1024)) +
-                  " MiB and was not fetched: open it in the mailbox " + mailbox_name() + ".]";
+      mail.text = "[" + why + ": open it in the mailbox " + mailbox_name() + ".]";
       take(batch, uid, raw->body, std::move(mail));
     });
   }
@@ -527,11 +665,14 @@ class email_connector final : public connector {
     }
     if (m.references.size() > core::max_references) m.references.resize(core::max_references);
     m.sender_address = lower(mail.from_address);
-    if (!plausible_address(m.sender_address)) {
+    if (!core::plausible_email(m.sender_address)) {
       const auto rp = mail.facts.find(std::string(core::fact_return_path));
-      m.sender_address = rp != mail.facts.end() && plausible_address(rp->second)
-                             ? lower(rp->second)
-                             : "unknown-sender@invalid";
+      // No address to answer: a patron of its own (never joined to another's thread), whom
+      // send() will not try to write to.
+      m.sender_address =
+          rp != mail.facts.end() && core::plausible_email(rp->second)
+              ? lower(rp->second)
+              : "unknown-sender." + net::sha256_hex(m.external_id).substr(0, 16) + no_sender_suffix;
     }
     m.sender_name = core::truncate_utf8(mail.from_name, core::max_name_bytes);
     m.text = std::move(mail.text);
@@ -612,20 +753,24 @@ class email_connector final : public connector {
   // The message is durable: the mailbox is told, then the cursor moves (a crash between the
   // two fetches it again, and dedup keeps one copy).
   void finish_message(std::shared_ptr<poll_batch> batch, std::uint64_t uid) {
-    mark_done(uid, [this, batch, uid] {
-      save_cursor(batch->validity, uid, [this, batch] {
-        ++batch->next;
-        health_.backlog = static_cast<std::int64_t>(batch->uids.size() - batch->next);
-        next_message(batch);
-      });
+    mark_done(batch->validity, uid, [this, batch, uid] {
+      save_cursor(batch->validity, uid, [this, batch] { next_in_batch(batch); });
     });
   }
 
-  void mark_done(std::uint64_t uid, std::function<void()> then) {
+  void next_in_batch(std::shared_ptr<poll_batch> batch) {
+    ++batch->next;
+    health_.backlog = static_cast<std::int64_t>(batch->uids.size() - batch->next);
+    next_message(batch);
+  }
+
+  // With the UIDVALIDITY in the URL, curl refuses to touch a renewed mailbox's other message.
+  void mark_done(std::uint64_t validity, std::uint64_t uid, std::function<void()> then) {
     const std::string id = std::to_string(uid);
+    const std::string url = validity_url(validity);
     services_.http.send(
-        imap_request(mailbox_url(), "UID STORE " + id + " +FLAGS.SILENT (\\Seen)"),
-        [this, id, then = std::move(then)](core::result<net::incoming_response> r) {
+        imap_request(url, "UID STORE " + id + " +FLAGS.SILENT (\\Seen)"),
+        [this, id, url, then = std::move(then)](core::result<net::incoming_response> r) {
           if (stopped_) return;
           if (!r) note_error("marking UID " + id + " \\Seen: " + r.err().message);
           if (settings_.move_to.empty()) {
@@ -633,7 +778,7 @@ class email_connector final : public connector {
             return;
           }
           services_.http.send(
-              imap_request(mailbox_url(), "UID MOVE " + id + " \"" + settings_.move_to + "\""),
+              imap_request(url, "UID MOVE " + id + " \"" + settings_.move_to + "\""),
               [this, id, then](core::result<net::incoming_response> moved) {
                 if (!moved) {
                   note_error("moving UID " + id + " to " + settings_.move_to + ": " +
@@ -648,6 +793,10 @@ class email_connector final : public connector {
   const connector_services services_;
   connector_health health_;
   net::timer poll_timer_;
+  struct {
+    std::uint64_t uid = 0;
+    int count = 0;
+  } fetch_failures_;  // consecutive failed fetches of one UID
   bool stopped_ = false;
 };
 
@@ -679,13 +828,13 @@ class email_factory final : public connector_factory {
     if (auto v = block.required_string("password")) s->password = *v;
     if (auto v = block.required_string("address")) {
       s->address = *v;
-      if (!plausible_address(*v)) {
+      if (!core::plausible_email(*v)) {
         out.add(block.child_path("address"), "must be an email address, like ask@library.org");
       }
     }
     s->from_name = block.string("from_name", "");
     s->reply_to = block.string("reply_to", "");
-    if (!s->reply_to.empty() && !plausible_address(s->reply_to)) {
+    if (!s->reply_to.empty() && !core::plausible_email(s->reply_to)) {
       out.add(block.child_path("reply_to"), "must be an email address");
     }
     s->subject = block.string("subject", s->subject);

@@ -38,12 +38,6 @@ bool valid_client_id(std::string_view id) {
   return true;
 }
 
-bool plausible_email(std::string_view e) {
-  const auto at = e.find('@');
-  return at != std::string_view::npos && at > 0 && at + 1 < e.size() &&
-         e.find_first_of(" \t\r\n<>") == std::string_view::npos;
-}
-
 // "+1 (555) 010-0199" -> "+15550100199" (E.164, as the SMS channel needs it); "" unless a
 // "+" and 7 to 15 digits.
 std::string normalize_phone(std::string_view text) {
@@ -149,7 +143,7 @@ void patron_socket::on_message(std::string_view text) {
     const std::string_view name = string_member(root, "name");
     const std::string_view email = string_member(root, "email");
     if (core::count_code_points(name) > max_name_chars ||
-        (!email.empty() && (email.size() > max_email_chars || !plausible_email(email)))) {
+        (!email.empty() && (email.size() > max_email_chars || !core::plausible_email(email)))) {
       send(error_frame("invalid", "a name of at most 80 characters and a valid email, please"));
       return;
     }
@@ -166,7 +160,7 @@ void patron_socket::hello(const rapidjson::Value& frame) {
   const std::string_view name = string_member(frame, "name");
   const std::string_view email = string_member(frame, "email");
   if (core::count_code_points(name) <= max_name_chars) name_ = name;
-  if (email.size() <= max_email_chars && plausible_email(email)) email_ = email;
+  if (email.size() <= max_email_chars && core::plausible_email(email)) email_ = email;
   language_ = core::normalize_language(string_member(frame, "lang")).value_or("");
   const std::string token(string_member(frame, "token"));
   std::string after(string_member(frame, "after"));
@@ -360,7 +354,7 @@ void patron_socket::offline(const rapidjson::Value& frame) {
   const std::string_view reply_by = string_member(frame, "reply_by");
   const std::string_view given = string_member(frame, "address");
   std::string address;
-  if (reply_by == "email" && given.size() <= max_email_chars && plausible_email(given)) {
+  if (reply_by == "email" && given.size() <= max_email_chars && core::plausible_email(given)) {
     address = given;
   } else if (reply_by == "sms") {
     address = normalize_phone(given);
@@ -433,7 +427,7 @@ void patron_socket::email_transcript(const rapidjson::Value& frame) {
     return;
   }
   const std::string_view address = string_member(frame, "address");
-  if (address.size() > max_email_chars || !plausible_email(address)) {
+  if (address.size() > max_email_chars || !core::plausible_email(address)) {
     send(error_frame("invalid", "please give an email address, e.g. ada@example.org", client_id));
     return;
   }

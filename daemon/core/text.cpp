@@ -97,6 +97,17 @@ std::size_t count_code_points(std::string_view text) {
   return n;
 }
 
+bool plausible_email(std::string_view a) {
+  const auto at = a.find('@');
+  return at != std::string_view::npos && at > 0 && at + 1 < a.size() && a.size() <= 254 &&
+         a.find('@', at + 1) == std::string_view::npos &&
+         std::none_of(a.begin(), a.end(), [](unsigned char c) {
+           return c <= ' ' || c == 0x7F ||
+                  std::string_view("<>,;\"()[]\\").find(static_cast<char>(c)) !=
+                      std::string_view::npos;
+         });
+}
+
 bool is_http_url(std::string_view url) {
   return (url.starts_with("http://") || url.starts_with("https://")) &&
          url.find("://") + 3 < url.size();

@@ -29,6 +29,11 @@ std::size_t count_code_points(std::string_view text);
 // Whether `url` is http:// or https:// with something after the scheme.
 bool is_http_url(std::string_view url);
 
+// An address mail can be sent to: local@domain, at most 254 bytes, with none of the
+// characters that would make it several addresses or a header ("ada@example.org", not
+// "a@b, c@d" or "<a@b>").
+bool plausible_email(std::string_view address);
+
 // "https://library.example.org/path" -> "https://library.example.org" (the URL itself when it
 // has no scheme or no path).
 std::string origin_of(std::string_view url);

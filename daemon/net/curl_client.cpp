@@ -220,13 +220,15 @@ struct curl_client::impl {
         outcome = std::move(t->response);
       } else {
         const std::string why =
-            t->too_large ? "the response is larger than " +
-                               std::to_string(options.max_response_bytes) + " bytes"
+            t->too_large ? "the response is larger than " + std::to_string(t->limit) + " bytes"
                          : std::string(t->error[0] ? t->error : curl_easy_strerror(code));
         const bool refused = code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_URL_MALFORMAT;
         const bool stale = why.find("UIDVALIDITY") != std::string::npos;
+        // IMAP: no such message (a UID expunged since the search).
+        const bool gone = code == CURLE_REMOTE_FILE_NOT_FOUND;
         outcome = core::error{refused        ? "invalid"
                               : stale        ? "stale"
+                              : gone         ? "not_found"
                               : t->too_large ? "too_large"
                                              : "unavailable",
                               t->request.method + " " + t->request.url + ": " + why};

@@ -91,6 +91,31 @@ http_result askdesk_daemon::call(const staff_session& s, const std::string& meth
   return http_request(method, url(path), body, headers);
 }
 
+std::string askdesk_daemon::conversation(const staff_session& s, const std::string& id) {
+  return call(s, "GET", "/api/v1/conversations/" + id).body;
+}
+
+bool askdesk_daemon::conversation_shows(const staff_session& s, const std::string& id,
+                                        const std::string& text) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (conversation(s, id).find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return true;
+}
+
+http_result askdesk_daemon::reply(const staff_session& s, const std::string& id,
+                                  const std::string& text) {
+  std::string quoted;
+  for (const char c : text) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c == '\n' ? std::string("\\n") : std::string(1, c);
+  }
+  return call(s, "POST", "/api/v1/conversations/" + id + "/messages",
+              R"({"text":")" + quoted + R"("})");
+}
+
 double askdesk_daemon::metric(const std::string& sample) {
   const auto body = "\n" + http_request("GET", url("/metrics")).body;
   const auto at = body.find("\n" + sample + " ");

@@ -45,6 +45,13 @@ class askdesk_daemon {
   http_result call(const staff_session& s, const std::string& method, const std::string& path,
                    const std::string& body = "");
 
+  // The conversation's JSON as `s` sees it (GET /api/v1/conversations/ID).
+  std::string conversation(const staff_session& s, const std::string& id);
+  // Waits up to 15 s until that JSON contains `text`.
+  bool conversation_shows(const staff_session& s, const std::string& id, const std::string& text);
+  // A reply from `s` (POST /api/v1/conversations/ID/messages).
+  http_result reply(const staff_session& s, const std::string& id, const std::string& text);
+
   // The value of the /metrics sample line that starts with `sample` (name and labels), or 0.
   double metric(const std::string& sample);
 

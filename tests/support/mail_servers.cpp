@@ -99,7 +99,7 @@ std::string dovecot_server::url(const std::string& mailbox) const {
   return "imap://127.0.0.1:" + std::to_string(port_) + "/" + mailbox;
 }
 
-void dovecot_server::append(const std::string& raw) {
+void dovecot_server::append(const std::string& raw, bool readable) {
   // As a delivery agent does: write into tmp/, then rename into new/ (IMAP APPEND through
   // curl would mark the message \Seen).
   const std::string maildir = dir_.file("home") + "/" + user + "/Maildir";
@@ -115,7 +115,7 @@ void dovecot_server::append(const std::string& raw) {
       std::to_string(std::time(nullptr)) + ".askdesk" + std::to_string(++delivered_) + ".test";
   const std::string tmp = maildir + "/tmp/" + name;
   std::ofstream(tmp, std::ios::binary) << raw;
-  if (chown(tmp.c_str(), mail_uid_, mail_gid_) != 0 ||
+  if (chown(tmp.c_str(), mail_uid_, mail_gid_) != 0 || (!readable && chmod(tmp.c_str(), 0) != 0) ||
       std::rename(tmp.c_str(), (maildir + "/new/" + name).c_str()) != 0) {
     throw std::runtime_error("cannot deliver a test message into " + maildir);
   }
@@ -136,6 +136,13 @@ std::string dovecot_server::command(const std::string& command, const std::strin
     throw std::runtime_error("IMAP " + command + " failed: " + curl_easy_strerror(rc));
   }
   return out;
+}
+
+std::uint64_t dovecot_server::uidvalidity(const std::string& mailbox) {
+  const std::string status = command("STATUS \"" + mailbox + "\" (UIDVALIDITY)", mailbox);
+  const auto at = status.find("UIDVALIDITY ");
+  if (at == std::string::npos) throw std::runtime_error("no UIDVALIDITY in " + status);
+  return std::stoull(status.substr(at + 12));
 }
 
 std::vector<std::uint64_t> dovecot_server::search(const std::string& criteria,

@@ -29,10 +29,14 @@ class dovecot_server {
   static constexpr const char* user = "ask";
   static constexpr const char* password = "secret";
 
-  // Delivers `raw` (a whole message) into INBOX, new and unseen; throws if it cannot.
-  void append(const std::string& raw);
+  // Delivers `raw` (a whole message) into INBOX, new and unseen; throws if it cannot. Not
+  // `readable`: a file Dovecot lists but cannot open (a damaged message; only when root,
+  // as the mail then belongs to another user).
+  void append(const std::string& raw, bool readable = true);
   // An IMAP command's untagged answer, e.g. "UID SEARCH UNSEEN" in INBOX.
   std::string command(const std::string& command, const std::string& mailbox = "INBOX");
+  // The mailbox's UIDVALIDITY.
+  std::uint64_t uidvalidity(const std::string& mailbox = "INBOX");
   // The UIDs a UID SEARCH finds ("UNSEEN", "ALL").
   std::vector<std::uint64_t> search(const std::string& criteria,
                                     const std::string& mailbox = "INBOX");

@@ -1,8 +1,8 @@
 -- email_transcript: a patron's chat, sent to them by email ("Email me this transcript" in the
 -- widget). The text (every message but internal notes, oldest first, times in UTC) is queued on
 -- `outbound` for the email connector; an internal note in the conversation says where it went,
--- and its status shows whether the mail server took it. At most 3 per conversation, so the
--- widget cannot be used to send mail to strangers at will.
+-- and its status shows whether the mail server took it. At most 3 per conversation and 5 a
+-- day to one address, so the widget cannot be used to send mail to strangers at will.
 -- ARGV: 1 now ms, 2 webchat connector, 3 the patron's session (its thread), 4 email
 -- connector, 5 address, 6 subject, 7 the first line of the mail.
 -- Returns ok({message = note id}), or fail('not_found' | 'too_many', why).
@@ -13,6 +13,10 @@ if not id then return fail('not_found', 'there is no conversation to send yet') 
 local c = hash('conversation:' .. id)
 if (tonumber(c.transcripts) or 0) >= 3 then
   return fail('too_many', 'this conversation was already sent by email 3 times')
+end
+local to_key = 'transcripts:to:' .. string.lower(address)
+if (tonumber(redis.call('GET', to_key)) or 0) >= 5 then
+  return fail('too_many', 'this address already had 5 transcripts today: please try tomorrow')
 end
 local lines = {}
 for _, m in ipairs(redis.call('LRANGE', 'conversation:' .. id .. ':messages', 0, -1)) do
@@ -27,6 +31,7 @@ for _, m in ipairs(redis.call('LRANGE', 'conversation:' .. id .. ':messages', 0,
 end
 if #lines == 0 then return fail('not_found', 'there is nothing to send yet') end
 redis.call('HINCRBY', 'conversation:' .. id, 'transcripts', 1)
+if redis.call('INCR', to_key) == 1 then redis.call('PEXPIRE', to_key, 86400000) end
 
 local note_text = 'The patron asked for this conversation by email: sent to ' .. address
 local message, m = append_message(c, 'note', '', 'askdesk', note_text, note_text, now)

@@ -4,6 +4,7 @@
 // bounce marks the reply failed, SMTP 4xx is retried and 5xx shown, and the corpus of
 // difficult messages is read without a crash or a loss.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -65,21 +66,12 @@ class Email : public ::testing::Test {
     return "";
   }
 
-  std::string read(const std::string& id) {
-    return daemon_.call(ann_, "GET", "/api/v1/conversations/" + id).body;
-  }
-
+  std::string read(const std::string& id) { return daemon_.conversation(ann_, id); }
   bool eventually(const std::string& id, const std::string& text) {
-    for (int i = 0; i < 600; ++i) {
-      if (read(id).find(text) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    return false;
+    return daemon_.conversation_shows(ann_, id, text);
   }
-
   http_result reply(const std::string& id, const std::string& text) {
-    return daemon_.call(ann_, "POST", "/api/v1/conversations/" + id + "/messages",
-                        R"({"text":")" + text + R"("})");
+    return daemon_.reply(ann_, id, text);
   }
 
   dovecot_server imap_;
@@ -239,6 +231,137 @@ TEST_F(Email, TheCorpusOfDifficultMessagesIsReadWithoutACrashOrALoss) {
             std::string::npos);
 }
 
+TEST_F(Email, MailWithoutASenderIsItsOwnConversationAndIsNotAnswered) {
+  const std::string headers = "Subject: no sender\r\nContent-Type: text/plain\r\n\r\n";
+  imap_.append("Message-ID: <anon-1@example.org>\r\n" + headers + "First.\r\n");
+  imap_.append("Message-ID: <anon-2@example.org>\r\nIn-Reply-To: <anon-1@example.org>\r\n" +
+               headers + "Second.\r\n");
+  const std::string first = conversation_of("anon-1@example.org");
+  const std::string second = conversation_of("anon-2@example.org");
+  ASSERT_FALSE(first.empty());
+  ASSERT_FALSE(second.empty());
+  EXPECT_NE(first, second);  // no shared "unknown" patron whose threads join
+  ASSERT_EQ(reply(first, "To whom?").status, 201);
+  ASSERT_TRUE(eventually(first, "without a sender address to answer"));
+  EXPECT_NE(read(first).find(R"("status":"failed")"), std::string::npos);
+  EXPECT_TRUE(smtp_.messages().empty());
+}
+
+// A test that prepares the mailbox and Redis before the daemon starts.
+struct mailbox_test {
+  dovecot_server imap;
+  smtp_sink smtp;
+  redis_server redis;
+  std::unique_ptr<askdesk_daemon> daemon;
+
+  void start(const std::string& extra = "") {
+    daemon = std::make_unique<askdesk_daemon>(redis, email_config(imap, smtp, extra));
+  }
+  void set_cursor(std::uint64_t validity, std::uint64_t uid, std::uint64_t floor) {
+    redis.command({"HSET", "email:mail:cursor", "validity", std::to_string(validity), "uid",
+                   std::to_string(uid), "floor", std::to_string(floor)});
+  }
+  std::string cursor(const std::string& field) {
+    const auto v = redis.command({"HGET", "email:mail:cursor", field});
+    return v.is_string() ? v.str() : "";
+  }
+  bool stored(const std::string& message_id) {
+    return redis.command({"EXISTS", "dedup:mail:" + message_id}).integer() == 1;
+  }
+  // Waits up to 15 s until `uid` is the cursor's UID.
+  bool cursor_reaches(std::uint64_t uid) {
+    for (int i = 0; i < 600 && cursor("uid") != std::to_string(uid); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return cursor("uid") == std::to_string(uid);
+  }
+  void see(std::uint64_t uid) {
+    imap.command("UID STORE " + std::to_string(uid) + " +FLAGS (\\Seen)");
+  }
+};
+
+// A mailbox renewed under askdesk (another UIDVALIDITY): what people already read there stays
+// with them, the unseen mail is taken once, and from then on every new message is.
+TEST(EmailMailbox, ANewUidvalidityTakesTheUnseenMailOnceThenEveryNewMessage) {
+  mailbox_test t;
+  t.imap.append(mail("a@example.org", "v-1@example.org", "read", "Read in a mail client."));
+  t.imap.append(mail("b@example.org", "v-2@example.org", "unread", "Not read yet."));
+  t.see(1);
+  const auto validity = t.imap.uidvalidity();
+  t.set_cursor(validity + 1, 50, 0);
+  t.start();
+  ASSERT_TRUE(t.cursor_reaches(2));
+  EXPECT_EQ(t.cursor("validity"), std::to_string(validity));
+  EXPECT_TRUE(t.stored("v-2@example.org"));
+  EXPECT_FALSE(t.stored("v-1@example.org"));
+  // New mail is taken even when someone read it before askdesk's poll.
+  t.imap.append(mail("c@example.org", "v-3@example.org", "new", "Arrived later."));
+  t.see(3);
+  ASSERT_TRUE(t.cursor_reaches(3));
+  EXPECT_TRUE(t.stored("v-3@example.org"));
+}
+
+// A fresh start cut short (a crash, or a batch limit) goes on with the mail that was unseen
+// when it began (fetching marks a message \\Seen before askdesk has stored it), never with
+// what people had read, and passes over what was expunged since.
+TEST(EmailMailbox, AnInterruptedFreshStartGoesOnWithWhatWasUnseenWhenItBegan) {
+  mailbox_test t;
+  t.imap.append(mail("a@example.org", "i-1@example.org", "taken", "Taken before the crash."));
+  t.imap.append(mail("b@example.org", "i-2@example.org", "read", "Read in a mail client."));
+  t.imap.append(mail("c@example.org", "i-3@example.org", "gone", "Expunged since."));
+  t.imap.append(mail("d@example.org", "i-4@example.org", "fetched", "Fetched, not stored."));
+  t.imap.append(mail("e@example.org", "i-5@example.org", "unread", "Not read yet."));
+  t.see(2);
+  t.see(4);
+  t.imap.command("UID STORE 3 +FLAGS (\\Deleted)");
+  t.imap.command("EXPUNGE");
+  // UIDs up to 5 were waiting, all but 2 unseen; 1 is taken.
+  t.redis.command({"ZADD", "email:mail:pending", "1", "1", "3", "3", "4", "4", "5", "5"});
+  t.set_cursor(t.imap.uidvalidity(), 1, 5);
+  t.start();
+  ASSERT_TRUE(t.cursor_reaches(5));
+  EXPECT_TRUE(t.stored("i-4@example.org"));
+  EXPECT_TRUE(t.stored("i-5@example.org"));
+  EXPECT_FALSE(t.stored("i-1@example.org"));
+  EXPECT_FALSE(t.stored("i-2@example.org"));
+  EXPECT_FALSE(t.stored("i-3@example.org"));
+  // Done: the list is dropped, and new mail is read as usual.
+  for (int i = 0; i < 100 && t.redis.command({"EXISTS", "email:mail:pending"}).integer(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(t.redis.command({"EXISTS", "email:mail:pending"}).integer(), 0);
+  t.imap.append(mail("f@example.org", "i-6@example.org", "later", "Arrived later."));
+  ASSERT_TRUE(t.cursor_reaches(6));
+  EXPECT_TRUE(t.stored("i-6@example.org"));
+}
+
+TEST(EmailMailbox, AMessageTooLargeToFetchIsShownByItsHeaders) {
+  mailbox_test t;
+  t.imap.append(mail("Ida <ida@example.org>", "large-1@example.org", "A big scan",
+                     std::string(1536 * 1024, 'x')));
+  t.start(R"(, "max_message_mb": 1)");
+  ASSERT_TRUE(t.cursor_reaches(1));
+  ASSERT_TRUE(t.stored("large-1@example.org"));
+  const auto text = t.redis.command({"HGET", "message:1", "text"}).str();
+  EXPECT_NE(text.find("larger than 1 MiB and was not fetched"), std::string::npos) << text;
+  EXPECT_EQ(t.redis.command({"HGET", "patron:1", "name"}).str(), "Ida");
+}
+
+// Dovecot lists the message but cannot read it: after a few polls it is passed over, left
+// unread in the mailbox with an error for the admin, and the mail after it still arrives.
+TEST(EmailMailbox, AMessageThatCannotBeFetchedDoesNotStopTheMailbox) {
+  if (getuid() != 0) GTEST_SKIP() << "an unreadable message needs the mail to be another user's";
+  mailbox_test t;
+  t.imap.append(mail("a@example.org", "damaged-1@example.org", "damaged", "Unreadable."), false);
+  t.imap.append(mail("b@example.org", "after-1@example.org", "after", "Still arrives."));
+  t.start();
+  ASSERT_TRUE(t.cursor_reaches(2));
+  EXPECT_TRUE(t.stored("after-1@example.org"));
+  EXPECT_FALSE(t.stored("damaged-1@example.org"));
+  EXPECT_EQ(t.imap.search("UNSEEN"), std::vector<std::uint64_t>{1});
+  EXPECT_EQ(t.daemon->metric("askdesk_email_skipped_total"), 1);
+}
+
 TEST(EmailWebchat, EmailMeThisTranscriptSendsTheChatAndNotesIt) {
   dovecot_server imap;
   smtp_sink smtp;
@@ -286,13 +409,31 @@ TEST(EmailWebchat, EmailMeThisTranscriptSendsTheChatAndNotesIt) {
   EXPECT_NE(c.find(R"("status":"sent")"), std::string::npos) << c;
 
   // Three per conversation, no more.
+  const auto ask = [](ws_client& ws, const std::string& address, const std::string& id) {
+    ws.send(R"({"type":"transcript","address":")" + address + R"(","client_id":")" + id + "\"}");
+  };
   for (const auto* n : {"t3", "t4"}) {
-    patron.send(std::string(R"({"type":"transcript","address":"ada@example.org","client_id":")") +
-                n + R"("})");
+    ask(patron, "ada@example.org", n);
     ASSERT_TRUE(patron.read_until("transcript_ack"));
   }
-  patron.send(R"({"type":"transcript","address":"ada@example.org","client_id":"t5"})");
+  ask(patron, "ada@example.org", "t5");
   EXPECT_TRUE(patron.read_until("already sent by email 3 times"));
+
+  // Five a day to one address, whichever conversation asks; never to a list of addresses.
+  ws_client other(daemon.port(), "/ws/patron", daemon.origin());
+  other.send(R"({"type":"hello","team":"reference","name":"Bo"})");
+  ASSERT_TRUE(other.read_until("welcome"));
+  other.send(R"({"type":"message","text":"Hello","client_id":"m1"})");
+  ASSERT_TRUE(other.read_until("Hello"));
+  ask(other, "a@example.org, b@example.org", "t1");
+  EXPECT_TRUE(other.read_until("please give an email address"));
+  for (const auto* n : {"t2", "t3"}) {
+    ask(other, "ADA@example.org", n);
+    ASSERT_TRUE(other.read_until("transcript_ack"));
+  }
+  ask(other, "ada@example.org", "t4");
+  EXPECT_TRUE(other.read_until("already had 5 transcripts today"));
+  EXPECT_TRUE(smtp.wait_for(5));
 }
 
 TEST(EmailConfig, CheckConfigNamesEachProblemWithItsPath) {

@@ -69,22 +69,12 @@ class Twilio : public ::testing::Test {
     return "";
   }
 
-  std::string read(const std::string& id) {
-    return daemon_.call(ann_, "GET", "/api/v1/conversations/" + id).body;
-  }
-
-  // Waits until the conversation's JSON contains `text`.
+  std::string read(const std::string& id) { return daemon_.conversation(ann_, id); }
   bool eventually(const std::string& id, const std::string& text) {
-    for (int i = 0; i < 400; ++i) {
-      if (read(id).find(text) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    return false;
+    return daemon_.conversation_shows(ann_, id, text);
   }
-
   http_result reply(const std::string& id, const std::string& text) {
-    return daemon_.call(ann_, "POST", "/api/v1/conversations/" + id + "/messages",
-                        R"({"text":")" + text + R"("})");
+    return daemon_.reply(ann_, id, text);
   }
 
   fake_twilio twilio_;

@@ -45,5 +45,16 @@ TEST(Text, CountsCodePoints) {
   EXPECT_EQ(count_code_points("\xF0\x9F\x93\x9A"), 1u);
 }
 
+TEST(Text, APlausibleEmailIsOneAddressAndNothingElse) {
+  EXPECT_TRUE(plausible_email("ada@example.org"));
+  EXPECT_TRUE(plausible_email("ada+desk@mail.example.org"));
+  for (const std::string_view bad :
+       {"", "ada", "@example.org", "ada@", "a@b@c", "ada @example.org", "a@b, c@d", "a@b;c@d",
+        "<ada@example.org>", "\"ada\"@example.org", "ada@example.org\r\nBcc: x@y"}) {
+    EXPECT_FALSE(plausible_email(bad)) << bad;
+  }
+  EXPECT_FALSE(plausible_email(std::string(250, 'a') + "@b.org"));
+}
+
 }  // namespace
 }  // namespace askdesk::core
