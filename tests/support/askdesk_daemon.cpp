@@ -91,35 +91,40 @@ http_result askdesk_daemon::call(const staff_session& s, const std::string& meth
   return http_request(method, url(path), body, headers);
 }
 
-std::string askdesk_daemon::conversation(const staff_session& s, const std::string& id) {
-  return call(s, "GET", "/api/v1/conversations/" + id).body;
+double askdesk_daemon::metric(const std::string& sample) {
+  const auto body = "\n" + http_request("GET", url("/metrics")).body;
+  const auto at = body.find("\n" + sample + " ");
+  return at == std::string::npos ? 0 : std::stod(body.substr(at + sample.size() + 2));
 }
 
-bool askdesk_daemon::conversation_shows(const staff_session& s, const std::string& id,
-                                        const std::string& text) {
+staff_client::staff_client(askdesk_daemon& daemon, const std::string& name,
+                           const std::vector<std::string>& teams)
+    : daemon_(daemon) {
+  daemon_.add_user(name, "staff", teams, name + "-password-1");
+  session_ = daemon_.login(name, name + "-password-1");
+}
+
+std::string staff_client::read(const std::string& id) {
+  return daemon_.call(session_, "GET", "/api/v1/conversations/" + id).body;
+}
+
+bool staff_client::eventually(const std::string& id, const std::string& text) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (conversation(s, id).find(text) == std::string::npos) {
+  while (read(id).find(text) == std::string::npos) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   return true;
 }
 
-http_result askdesk_daemon::reply(const staff_session& s, const std::string& id,
-                                  const std::string& text) {
+http_result staff_client::reply(const std::string& id, const std::string& text) {
   std::string quoted;
   for (const char c : text) {
     if (c == '"' || c == '\\') quoted += '\\';
     quoted += c == '\n' ? std::string("\\n") : std::string(1, c);
   }
-  return call(s, "POST", "/api/v1/conversations/" + id + "/messages",
-              R"({"text":")" + quoted + R"("})");
-}
-
-double askdesk_daemon::metric(const std::string& sample) {
-  const auto body = "\n" + http_request("GET", url("/metrics")).body;
-  const auto at = body.find("\n" + sample + " ");
-  return at == std::string::npos ? 0 : std::stod(body.substr(at + sample.size() + 2));
+  return daemon_.call(session_, "POST", "/api/v1/conversations/" + id + "/messages",
+                      R"({"text":")" + quoted + R"("})");
 }
 
 std::string json_at(const std::string& json, const std::string& pointer) {

@@ -45,13 +45,6 @@ class askdesk_daemon {
   http_result call(const staff_session& s, const std::string& method, const std::string& path,
                    const std::string& body = "");
 
-  // The conversation's JSON as `s` sees it (GET /api/v1/conversations/ID).
-  std::string conversation(const staff_session& s, const std::string& id);
-  // Waits up to 15 s until that JSON contains `text`.
-  bool conversation_shows(const staff_session& s, const std::string& id, const std::string& text);
-  // A reply from `s` (POST /api/v1/conversations/ID/messages).
-  http_result reply(const staff_session& s, const std::string& id, const std::string& text);
-
   // The value of the /metrics sample line that starts with `sample` (name and labels), or 0.
   double metric(const std::string& sample);
 
@@ -65,6 +58,25 @@ class askdesk_daemon {
   int port_;
   std::string config_file_;
   std::unique_ptr<child_process> process_;
+};
+
+// A staff member of a test daemon (role staff, on `teams`), logged in: reads, waits on and
+// answers conversations through the API.
+class staff_client {
+ public:
+  staff_client(askdesk_daemon& daemon, const std::string& name,
+               const std::vector<std::string>& teams);
+
+  // The conversation's JSON (GET /api/v1/conversations/ID).
+  std::string read(const std::string& id);
+  // Waits up to 15 s until that JSON contains `text`.
+  bool eventually(const std::string& id, const std::string& text);
+  // POST /api/v1/conversations/ID/messages.
+  http_result reply(const std::string& id, const std::string& text);
+
+ private:
+  askdesk_daemon& daemon_;
+  staff_session session_;
 };
 
 // Pulls a JSON string member ("key":"value") out of a flat answer; "" when absent. Enough

@@ -93,4 +93,15 @@ store::reply redis_server::command(const std::vector<std::string>& args) {
   return out;
 }
 
+std::string redis_server::wait_for_string(const std::vector<std::string>& args,
+                                          std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    const auto r = command(args);
+    if (r.is_string()) return r.str();
+    if (std::chrono::steady_clock::now() > deadline) return "";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 }  // namespace askdesk::testing

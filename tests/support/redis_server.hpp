@@ -5,6 +5,7 @@
 // the same port with the same data.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,10 @@ class redis_server {
 
   // A command on the test's own blocking connection (reconnects after restart()).
   store::reply command(const std::vector<std::string>& args);
+  // The command's answer once it is a string (a key that appears), polling up to `wait`;
+  // "" after that.
+  std::string wait_for_string(const std::vector<std::string>& args,
+                              std::chrono::milliseconds wait = std::chrono::seconds(10));
 
  private:
   void start();

@@ -51,34 +51,18 @@ std::string header_of(const std::string& raw, const std::string& name) {
 
 class Email : public ::testing::Test {
  protected:
-  Email() : daemon_(redis_, email_config(imap_, smtp_)) {
-    daemon_.add_user("ann", "staff", {"reference"}, "ann-password-1");
-    ann_ = daemon_.login("ann", "ann-password-1");
-  }
+  Email() : daemon_(redis_, email_config(imap_, smtp_)), ann_(daemon_, "ann", {"reference"}) {}
 
   // The conversation of the message with `message_id`, once stored.
   std::string conversation_of(const std::string& message_id) {
-    for (int i = 0; i < 400; ++i) {
-      const auto id = redis_.command({"HGET", "dedup:mail:" + message_id, "conversation"});
-      if (id.is_string()) return id.str();
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    return "";
-  }
-
-  std::string read(const std::string& id) { return daemon_.conversation(ann_, id); }
-  bool eventually(const std::string& id, const std::string& text) {
-    return daemon_.conversation_shows(ann_, id, text);
-  }
-  http_result reply(const std::string& id, const std::string& text) {
-    return daemon_.reply(ann_, id, text);
+    return redis_.wait_for_string({"HGET", "dedup:mail:" + message_id, "conversation"});
   }
 
   dovecot_server imap_;
   smtp_sink smtp_;
   redis_server redis_;
   askdesk_daemon daemon_;
-  staff_session ann_;
+  staff_client ann_;
 };
 
 TEST_F(Email, AnEmailBecomesAConversationAndTheAnswerThreadsBack) {
@@ -86,7 +70,7 @@ TEST_F(Email, AnEmailBecomesAConversationAndTheAnswerThreadsBack) {
                     "Are you open on Sunday?"));
   const std::string id = conversation_of("q-1@example.org");
   ASSERT_FALSE(id.empty());
-  auto c = read(id);
+  auto c = ann_.read(id);
   EXPECT_NE(c.find("Are you open on Sunday?"), std::string::npos) << c;
   EXPECT_NE(c.find(R"("channel":"email")"), std::string::npos) << c;
   EXPECT_NE(c.find(R"("subject":"Opening hours?")"), std::string::npos) << c;
@@ -97,7 +81,7 @@ TEST_F(Email, AnEmailBecomesAConversationAndTheAnswerThreadsBack) {
   EXPECT_TRUE(imap_.search("UNSEEN").empty());
   EXPECT_EQ(redis_.command({"HGET", "email:mail:cursor", "uid"}).str(), "1");
 
-  ASSERT_EQ(reply(id, "Yes, from noon to 5 pm. Bibliothèque ouverte.").status, 201);
+  ASSERT_EQ(ann_.reply(id, "Yes, from noon to 5 pm. Bibliothèque ouverte.").status, 201);
   ASSERT_TRUE(smtp_.wait_for(1));
   const auto sent = smtp_.messages().front();
   EXPECT_EQ(header_of(sent, "X-Envelope-From"), "<" + library + ">");
@@ -110,7 +94,7 @@ TEST_F(Email, AnEmailBecomesAConversationAndTheAnswerThreadsBack) {
   EXPECT_EQ(header_of(sent, "Auto-Submitted"), "");
   const std::string our_id = header_of(sent, "Message-ID");
   ASSERT_EQ(our_id.rfind("<askdesk." + id + ".", 0), 0u) << our_id;
-  ASSERT_TRUE(eventually(id, R"("status":"sent")"));
+  ASSERT_TRUE(ann_.eventually(id, R"("status":"sent")"));
 
   // The patron answers with a changed subject: same conversation, and we show why.
   imap_.append(
@@ -118,7 +102,7 @@ TEST_F(Email, AnEmailBecomesAConversationAndTheAnswerThreadsBack) {
            "Thank you!\n\nOn Mon, Library wrote:\n> Yes, from noon to 5 pm.",
            "In-Reply-To: " + our_id + "\r\nReferences: <q-1@example.org> " + our_id + "\r\n"));
   EXPECT_EQ(conversation_of("a-2@example.org"), id);
-  c = read(id);
+  c = ann_.read(id);
   EXPECT_NE(c.find(R"("joined_by":"In-Reply-To )" + our_id), std::string::npos) << c;
   EXPECT_NE(c.find(R"("fold_line":"1")"), std::string::npos) << c;
 
@@ -130,7 +114,7 @@ TEST_F(Email, AnEmailBecomesAConversationAndTheAnswerThreadsBack) {
   EXPECT_NE(other, id);
 
   // A second reply carries the whole chain.
-  ASSERT_EQ(reply(id, "You are welcome.").status, 201);
+  ASSERT_EQ(ann_.reply(id, "You are welcome.").status, 201);
   ASSERT_TRUE(smtp_.wait_for(2));
   const auto second = smtp_.messages()[1];
   EXPECT_EQ(header_of(second, "In-Reply-To"), "<a-2@example.org>");
@@ -143,10 +127,10 @@ TEST_F(Email, ABounceMarksTheReplyFailedAndStartsNothing) {
   imap_.append(mail("Cy <cy@example.org>", "q-3@example.org", "Renewal", "Renew my books?"));
   const std::string id = conversation_of("q-3@example.org");
   ASSERT_FALSE(id.empty());
-  ASSERT_EQ(reply(id, "Done.").status, 201);
+  ASSERT_EQ(ann_.reply(id, "Done.").status, 201);
   ASSERT_TRUE(smtp_.wait_for(1));
   const std::string our_id = header_of(smtp_.messages().front(), "Message-ID");
-  ASSERT_TRUE(eventually(id, R"("status":"sent")"));
+  ASSERT_TRUE(ann_.eventually(id, R"("status":"sent")"));
   const auto conversations_before = redis_.command({"GET", "seq:conversation"}).str();
 
   imap_.append(
@@ -159,8 +143,8 @@ TEST_F(Email, ABounceMarksTheReplyFailedAndStartsNothing) {
       "Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\r\n--r\r\nContent-Type: "
       "text/rfc822-headers\r\n\r\nFrom: " +
       library + "\r\nMessage-ID: " + our_id + "\r\n--r--\r\n");
-  ASSERT_TRUE(eventually(id, R"("status":"failed")"));
-  const auto c = read(id);
+  ASSERT_TRUE(ann_.eventually(id, R"("status":"failed")"));
+  const auto c = ann_.read(id);
   EXPECT_NE(c.find("552 5.2.2 Mailbox full"), std::string::npos) << c;
   EXPECT_NE(c.find(R"("error_code":"5.2.2")"), std::string::npos) << c;
   EXPECT_EQ(redis_.command({"GET", "seq:conversation"}).str(), conversations_before);
@@ -174,12 +158,12 @@ TEST_F(Email, TemporaryFailuresAreRetriedAndPermanentOnesShown) {
   const std::string rejected = conversation_of("q-5@example.org");
   ASSERT_FALSE(flaky.empty());
   ASSERT_FALSE(rejected.empty());
-  ASSERT_EQ(reply(flaky, "First try fails.").status, 201);
-  ASSERT_EQ(reply(rejected, "Never arrives.").status, 201);
-  ASSERT_TRUE(eventually(rejected, R"("status":"failed")"));
-  const auto c = read(rejected);
+  ASSERT_EQ(ann_.reply(flaky, "First try fails.").status, 201);
+  ASSERT_EQ(ann_.reply(rejected, "Never arrives.").status, 201);
+  ASSERT_TRUE(ann_.eventually(rejected, R"("status":"failed")"));
+  const auto c = ann_.read(rejected);
   EXPECT_NE(c.find(R"("error_code":"550")"), std::string::npos) << c;
-  ASSERT_TRUE(eventually(flaky, R"("status":"sent")"));
+  ASSERT_TRUE(ann_.eventually(flaky, R"("status":"sent")"));
   ASSERT_EQ(smtp_.messages().size(), 1u);
   EXPECT_NE(smtp_.messages()[0].find("First try fails."), std::string::npos);
 }
@@ -224,10 +208,10 @@ TEST_F(Email, TheCorpusOfDifficultMessagesIsReadWithoutACrashOrALoss) {
   ASSERT_EQ(redis_.command({"GET", "seq:message"}).str(), std::to_string(expected));
   EXPECT_TRUE(daemon_.process().running());
   const auto big_id = conversation_of("big-1@example.org");
-  EXPECT_NE(read(big_id).find("scan.tiff"), std::string::npos);
-  EXPECT_NE(read(conversation_of("sjis-1@example.jp")).find("図書館の本を返却したいです"),
+  EXPECT_NE(ann_.read(big_id).find("scan.tiff"), std::string::npos);
+  EXPECT_NE(ann_.read(conversation_of("sjis-1@example.jp")).find("図書館の本を返却したいです"),
             std::string::npos);
-  EXPECT_NE(read(conversation_of("badutf8-1@example.org")).find("some characters could not"),
+  EXPECT_NE(ann_.read(conversation_of("badutf8-1@example.org")).find("some characters could not"),
             std::string::npos);
 }
 
@@ -241,9 +225,9 @@ TEST_F(Email, MailWithoutASenderIsItsOwnConversationAndIsNotAnswered) {
   ASSERT_FALSE(first.empty());
   ASSERT_FALSE(second.empty());
   EXPECT_NE(first, second);  // no shared "unknown" patron whose threads join
-  ASSERT_EQ(reply(first, "To whom?").status, 201);
-  ASSERT_TRUE(eventually(first, "without a sender address to answer"));
-  EXPECT_NE(read(first).find(R"("status":"failed")"), std::string::npos);
+  ASSERT_EQ(ann_.reply(first, "To whom?").status, 201);
+  ASSERT_TRUE(ann_.eventually(first, "without a sender address to answer"));
+  EXPECT_NE(ann_.read(first).find(R"("status":"failed")"), std::string::npos);
   EXPECT_TRUE(smtp_.messages().empty());
 }
 
@@ -394,19 +378,9 @@ TEST(EmailWebchat, EmailMeThisTranscriptSendsTheChatAndNotesIt) {
 
   // Staff see where it went, and that the mail server took it.
   const std::string id = redis.command({"GET", "seq:conversation"}).str();
-  daemon.add_user("ann", "staff", {"reference"}, "ann-password-1");
-  const auto ann = daemon.login("ann", "ann-password-1");
-  std::string c;
-  for (int i = 0; i < 200; ++i) {
-    c = daemon.call(ann, "GET", "/api/v1/conversations/" + id).body;
-    if (c.find(R"("direction":"note")") != std::string::npos &&
-        c.find(R"("status":"sent")") != std::string::npos) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  EXPECT_NE(c.find("sent to ada@example.org"), std::string::npos) << c;
-  EXPECT_NE(c.find(R"("status":"sent")"), std::string::npos) << c;
+  staff_client ann(daemon, "ann", {"reference"});
+  EXPECT_TRUE(ann.eventually(id, "sent to ada@example.org"));
+  EXPECT_TRUE(ann.eventually(id, R"("status":"sent")")) << ann.read(id);
 
   // Three per conversation, no more.
   const auto ask = [](ws_client& ws, const std::string& address, const std::string& id) {

@@ -23,10 +23,8 @@ class Twilio : public ::testing::Test {
       : daemon_(redis_, R"({"teams": [{"id": "reference"}],
           "connectors": [{"id": "sms", "type": "twilio", "account_sid": ")" +
                             account + R"(", "auth_token": ")" + token + R"(", "number": ")" +
-                            library + R"(", "api_base": ")" + twilio_.base() + R"("}]})") {
-    daemon_.add_user("ann", "staff", {"reference"}, "ann-password-1");
-    ann_ = daemon_.login("ann", "ann-password-1");
-  }
+                            library + R"(", "api_base": ")" + twilio_.base() + R"("}]})"),
+        ann_(daemon_, "ann", {"reference"}) {}
 
   // A webhook as Twilio sends it, signed unless `signature` is given.
   http_result webhook(const std::string& path, const net::form_fields& form,
@@ -61,26 +59,13 @@ class Twilio : public ::testing::Test {
   }
 
   std::string conversation_of(const std::string& from) {
-    for (int i = 0; i < 100; ++i) {
-      const auto id = redis_.command({"GET", "thread:sms:" + from});
-      if (id.is_string()) return id.str();
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return "";
-  }
-
-  std::string read(const std::string& id) { return daemon_.conversation(ann_, id); }
-  bool eventually(const std::string& id, const std::string& text) {
-    return daemon_.conversation_shows(ann_, id, text);
-  }
-  http_result reply(const std::string& id, const std::string& text) {
-    return daemon_.reply(ann_, id, text);
+    return redis_.wait_for_string({"GET", "thread:sms:" + from});
   }
 
   fake_twilio twilio_;
   redis_server redis_;
   askdesk_daemon daemon_;
-  staff_session ann_;
+  staff_client ann_;
 };
 
 TEST_F(Twilio, ASignedTextIsStoredOnceAndAnsweredWithEmptyTwiml) {
@@ -95,7 +80,7 @@ TEST_F(Twilio, ASignedTextIsStoredOnceAndAnsweredWithEmptyTwiml) {
             200);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(redis_.command({"HGET", "conversation:" + id, "messages"}).str(), "1");
-  const auto c = read(id);
+  const auto c = ann_.read(id);
   EXPECT_NE(c.find("Do you have wifi?"), std::string::npos);
   EXPECT_NE(c.find(R"("channel":"sms")"), std::string::npos);
 }
@@ -130,8 +115,8 @@ TEST_F(Twilio, MmsMediaBecomeAttachments) {
           .status,
       200);
   const std::string id = conversation_of("+15550100144");
-  ASSERT_TRUE(eventually(id, "Media/ME2"));
-  const auto c = read(id);
+  ASSERT_TRUE(ann_.eventually(id, "Media/ME2"));
+  const auto c = ann_.read(id);
   EXPECT_NE(c.find(R"("content_type":"image/jpeg")"), std::string::npos) << c;
   EXPECT_NE(c.find(R"("content_type":"application/pdf")"), std::string::npos) << c;
 }
@@ -139,7 +124,7 @@ TEST_F(Twilio, MmsMediaBecomeAttachments) {
 TEST_F(Twilio, AReplyReachesTwilioAndItsDeliveryShows) {
   ASSERT_EQ(text("SM4", "+15550100145", "When do you close?").status, 200);
   const std::string id = conversation_of("+15550100145");
-  ASSERT_EQ(reply(id, "At 8 pm tonight.").status, 201);
+  ASSERT_EQ(ann_.reply(id, "At 8 pm tonight.").status, 201);
   ASSERT_TRUE(twilio_.wait_for(1));
   const auto sent = twilio_.requests().front();
   EXPECT_EQ(sent.path, "/2010-04-01/Accounts/" + account + "/Messages.json");
@@ -148,7 +133,7 @@ TEST_F(Twilio, AReplyReachesTwilioAndItsDeliveryShows) {
   EXPECT_EQ(sent.field("Body"), "At 8 pm tonight.");
   EXPECT_EQ(sent.field("StatusCallback"), daemon_.url("/webhooks/twilio/sms/status"));
   EXPECT_EQ(sent.authorization.rfind("Basic ", 0), 0u);
-  ASSERT_TRUE(eventually(id, R"("status":"sent")"));
+  ASSERT_TRUE(ann_.eventually(id, R"("status":"sent")"));
 
   // Twilio reports delivery on the status callback, signed too.
   const std::string sid = "SM00000000000000000000000000000001";
@@ -161,20 +146,20 @@ TEST_F(Twilio, AReplyReachesTwilioAndItsDeliveryShows) {
                     {{"MessageSid", sid}, {"MessageStatus", "delivered"}, {"AccountSid", account}})
                 .status,
             200);
-  EXPECT_TRUE(eventually(id, R"("status":"delivered")"));
+  EXPECT_TRUE(ann_.eventually(id, R"("status":"delivered")"));
   // A late "sent" does not take it back.
   webhook("/webhooks/twilio/sms/status", {{"MessageSid", sid}, {"MessageStatus", "sent"}});
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  EXPECT_NE(read(id).find(R"("status":"delivered")"), std::string::npos);
+  EXPECT_NE(ann_.read(id).find(R"("status":"delivered")"), std::string::npos);
 }
 
 TEST_F(Twilio, PermanentFailuresShowTwilioCodeAndAreNotRetried) {
   ASSERT_EQ(text("SM5", "+15550100146", "Hello").status, 200);
   const std::string id = conversation_of("+15550100146");
   twilio_.fail_next(400, 21211, "The 'To' number +15550100146 is not a valid phone number.");
-  ASSERT_EQ(reply(id, "Hi!").status, 201);
-  ASSERT_TRUE(eventually(id, R"("status":"failed")"));
-  const auto c = read(id);
+  ASSERT_EQ(ann_.reply(id, "Hi!").status, 201);
+  ASSERT_TRUE(ann_.eventually(id, R"("status":"failed")"));
+  const auto c = ann_.read(id);
   EXPECT_NE(c.find(R"("error_code":"21211")"), std::string::npos) << c;
   EXPECT_NE(c.find("is not a valid phone number"), std::string::npos) << c;
   std::this_thread::sleep_for(std::chrono::seconds(3));
@@ -186,9 +171,9 @@ TEST_F(Twilio, TooManyRequestsAndServerErrorsAreRetried) {
   const std::string id = conversation_of("+15550100147");
   twilio_.fail_next(429, 20429, "Too Many Requests");
   twilio_.fail_next(500, 20500, "Internal Server Error");
-  ASSERT_EQ(reply(id, "Hi again").status, 201);
+  ASSERT_EQ(ann_.reply(id, "Hi again").status, 201);
   ASSERT_TRUE(twilio_.wait_for(3, std::chrono::seconds(20)));
-  EXPECT_TRUE(eventually(id, R"("status":"sent")"));
+  EXPECT_TRUE(ann_.eventually(id, R"("status":"sent")"));
   const auto all = twilio_.requests();
   for (const auto& r : all) EXPECT_EQ(r.field("Body"), "Hi again");
 }
@@ -196,19 +181,19 @@ TEST_F(Twilio, TooManyRequestsAndServerErrorsAreRetried) {
 TEST_F(Twilio, StopMeansNoReplyIsAttemptedAndStaffSeeWhy) {
   ASSERT_EQ(text("SM7", "+15550100148", "STOP").status, 200);
   const std::string id = conversation_of("+15550100148");
-  ASSERT_TRUE(eventually(id, "STOP"));
+  ASSERT_TRUE(ann_.eventually(id, "STOP"));
   for (int i = 0; i < 100 && !redis_.command({"EXISTS", "optout:sms:+15550100148"}).integer();
        ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  const auto refused = reply(id, "Sorry to see you go");
+  const auto refused = ann_.reply(id, "Sorry to see you go");
   EXPECT_EQ(refused.status, 409) << refused.body;
   EXPECT_NE(refused.body.find("opted out (STOP)"), std::string::npos) << refused.body;
   ASSERT_EQ(text("SM8", "+15550100148", "START").status, 200);
   for (int i = 0; i < 100 && redis_.command({"EXISTS", "optout:sms:+15550100148"}).integer(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_EQ(reply(id, "Welcome back").status, 201);
+  EXPECT_EQ(ann_.reply(id, "Welcome back").status, 201);
   EXPECT_TRUE(twilio_.wait_for(1));
   EXPECT_EQ(twilio_.requests().size(), 1u);
 }
