@@ -150,6 +150,13 @@ class daemon {
       if (!ec) shutdown(signal);
     });
     io_.run();
+    // Stopped at the deadline, some commands may still wait on Redis: fail them now, while
+    // everything their handlers touch is alive (a connection destroyed later would run them
+    // on connectors and the hub already gone).
+    for (auto* redis :
+         {commands_.get(), reader_.get(), outbound_reader_.get(), events_reader_.get()}) {
+      redis->stop();
+    }
     spdlog::info("askdesk stopped");
     return 0;
   }

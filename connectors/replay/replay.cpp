@@ -101,7 +101,7 @@ class replay_connector final : public connector {
           if (!r) {
             health_.last_error = r.err().message;
             health_.last_error_at = services_.clock.now();
-            const int status = r.err().code == "unavailable" ? 503 : 400;
+            const int status = r.err().code == "invalid" ? 400 : 503;
             respond(net::http_response::error(status, r.err().code, r.err().message));
             return;
           }

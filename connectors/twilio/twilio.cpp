@@ -183,7 +183,9 @@ class twilio_connector final : public connector {
         std::move(m), [this, respond = std::move(respond)](core::result<delivery> stored) {
           if (!stored) {
             note_error(stored.err().message);
-            const int status = stored.err().code == "unavailable" ? 503 : 400;
+            // Only a message the hub refuses is the sender's fault; Redis away or answering
+            // with an error (loading, out of memory) is ours, and Twilio tries again.
+            const int status = stored.err().code == "invalid" ? 400 : 503;
             respond(net::http_response::error(status, stored.err().code, stored.err().message));
             return;
           }

@@ -474,7 +474,7 @@ void patron_socket::deliver(core::inbound_message m, const std::string& client_i
     self->owner_.record(r);
     if (!*self->alive_) return;
     if (!r) {
-      const bool later = r.err().code == "unavailable";
+      const bool later = r.err().code != "invalid";
       self->send(error_frame(
           later ? "unavailable" : "invalid",
           later ? "not sent: the chat is unavailable for a moment; it will retry" : r.err().message,

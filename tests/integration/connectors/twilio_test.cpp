@@ -85,6 +85,17 @@ TEST_F(Twilio, ASignedTextIsStoredOnceAndAnsweredWithEmptyTwiml) {
   EXPECT_NE(c.find(R"("channel":"sms")"), std::string::npos);
 }
 
+// Redis answering with an error (loading, out of memory) is not Twilio's fault: 503, so
+// Twilio delivers the text again, and then it is stored.
+TEST_F(Twilio, ARedisErrorAnswers503SoTwilioTriesAgain) {
+  redis_.command({"RPUSH", "dedup:sms:SM77777777777777777777777777777777", "in the way"});
+  const auto refused = text("SM77777777777777777777777777777777", "+15550100177", "Hello?");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  redis_.command({"DEL", "dedup:sms:SM77777777777777777777777777777777"});
+  EXPECT_EQ(text("SM77777777777777777777777777777777", "+15550100177", "Hello?").status, 200);
+  EXPECT_FALSE(conversation_of("+15550100177").empty());
+}
+
 TEST_F(Twilio, BadOrMissingSignaturesAreRefusedAndNothingIsStored) {
   net::form_fields form = {{"MessageSid", "SM2"}, {"From", "+15550100143"}, {"Body", "hi"}};
   EXPECT_EQ(webhook("/webhooks/twilio/sms", form, "").status, 403);

@@ -35,6 +35,25 @@ TEST(Serve, WithNoConfigItRunsALocalHubAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(patron.close_code(), 1001);
 }
 
+// Redis frozen (not gone: commands wait for answers that never come) when SIGTERM arrives:
+// the daemon gives up at its deadline and still ends cleanly, without running a waiting
+// command's handler on a part already destroyed.
+TEST(Serve, SigtermWhileRedisHangsStillEndsCleanly) {
+  redis_server redis;
+  askdesk_daemon daemon(redis, "");
+  ws_client patron(daemon.port(), "/ws/patron", daemon.origin());
+  patron.send(R"({"type":"hello","team":"reference"})");
+  ASSERT_TRUE(patron.read_until("welcome"));
+  ::kill(redis.pid(), SIGSTOP);
+  patron.send(R"({"type":"message","text":"Are you there?","client_id":"m1"})");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its storing is waiting now
+  daemon.process().signal(SIGTERM);
+  const auto code = daemon.process().wait(std::chrono::seconds(8));
+  ::kill(redis.pid(), SIGCONT);
+  ASSERT_TRUE(code) << "still running 8 s after SIGTERM";
+  EXPECT_EQ(*code, 0) << daemon.process().log();
+}
+
 TEST(Serve, HealthIs503WithTheReasonWhileRedisIsDownAndRecoversByItself) {
   redis_server redis;
   askdesk_daemon daemon(redis, "");
