@@ -1,5 +1,6 @@
 #include "connectors/email/email.hpp"
 
+#include <arpa/inet.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -76,7 +77,10 @@ std::optional<mail_url> parse_mail_url(std::string_view url, bool imap, std::str
 }
 
 bool is_loopback(std::string_view host) {
-  return host == "localhost" || host == "::1" || host.starts_with("127.");
+  in_addr v4{};
+  return host == "localhost" || host == "::1" ||
+         (inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1 &&
+          (ntohl(v4.s_addr) >> 24) == 127);
 }
 
 // "INBOX", "Ask%20Desk" -> "Ask Desk", for IMAP commands.
@@ -563,8 +567,8 @@ class email_connector final : public connector {
             if (!raw) {
               if (raw.err().code == "stale") {  // UIDVALIDITY changed under us: start again
                 poll_later(std::chrono::milliseconds(0));
-              } else if (raw.err().code == "not_found") {  // expunged since: nothing to take
-                save_cursor(batch->validity, uid, [this, batch] { next_in_batch(batch); });
+              } else if (raw.err().code == "not_found") {
+                gone_or_refused(batch, uid, raw.err().message);
               } else if (raw.err().code == "too_large") {
                 fetch_headers_only(batch, uid,
                                    "This email is larger than " +
@@ -594,26 +598,51 @@ class email_connector final : public connector {
       return;
     }
     fetch_failures_ = {};
-    fetch_headers_only(batch, uid, "askdesk could not fetch this email (" + why + ")");
+    fetch_headers_only(batch, uid, "askdesk could not fetch this email (" + why + ")", true);
   }
 
-  // Only the headers of a message that cannot be taken whole, with `why` as its text.
-  void fetch_headers_only(std::shared_ptr<poll_batch> batch, std::uint64_t uid, std::string why) {
+  // curl says "not found" for any tagged answer to a FETCH: a message expunged since the
+  // search (passed over at once), or a NO (a failed fetch like any other).
+  void gone_or_refused(std::shared_ptr<poll_batch> batch, std::uint64_t uid, std::string why) {
+    search("UID SEARCH UID " + std::to_string(uid),
+           [this, batch, uid, why = std::move(why)](std::vector<std::uint64_t> found) {
+             if (std::find(found.begin(), found.end(), uid) != found.end()) {
+               fetch_failed(batch, uid, why);
+               return;
+             }
+             spdlog::info("email {}: UID {} was expunged before it was fetched", settings_.id, uid);
+             save_cursor(batch->validity, uid, [this, batch] { next_in_batch(batch); });
+           });
+  }
+
+  // Only the headers of a message that cannot be taken whole, with `why` as its text. When
+  // even they cannot be read: a failed fetch like any other, or, once those are used up
+  // (`last_try`), the message is passed over.
+  void fetch_headers_only(std::shared_ptr<poll_batch> batch, std::uint64_t uid, std::string why,
+                          bool last_try = false) {
     auto r = imap_request(message_url(batch->validity, uid) + ";SECTION=HEADER");
-    services_.http.send(std::move(r), [this, batch, uid, why = std::move(why)](
-                                          core::result<net::incoming_response> raw) {
+    services_.http.send(std::move(r), [this, batch, uid, why = std::move(why),
+                                       last_try](core::result<net::incoming_response> raw) {
       if (stopped_) return;
+      if ((!raw || raw->body.empty()) && !last_try) {
+        fetch_failed(batch, uid, why + "; its headers: " + (raw ? "empty" : raw.err().message));
+        return;
+      }
       if (!raw || raw->body.empty()) {
         services_.metrics.add("askdesk_email_skipped_total", {});
         note_error("UID " + std::to_string(uid) + " passed over, left unread in " + mailbox_name() +
                    ": " + why +
                    (raw ? "" : "; its headers could not be read either: " + raw.err().message));
-        // The failed fetches marked it \\Seen: people should still see it as new.
+        // The failed fetches marked it \Seen: people should still see it as new.
         services_.http.send(
             imap_request(validity_url(batch->validity),
                          "UID STORE " + std::to_string(uid) + " -FLAGS.SILENT (\\Seen)"),
-            [this, batch, uid](core::result<net::incoming_response>) {
+            [this, batch, uid](core::result<net::incoming_response> unmarked) {
               if (stopped_) return;
+              if (!unmarked) {
+                note_error("marking UID " + std::to_string(uid) +
+                           " unseen again: " + unmarked.err().message);
+              }
               save_cursor(batch->validity, uid, [this, batch] { next_in_batch(batch); });
             });
         return;
@@ -634,7 +663,7 @@ class email_connector final : public connector {
     auto m = inbound_of(raw, std::move(mail));
     services_.sink.deliver(std::move(m), [this, batch, uid](core::result<delivery> stored) {
       if (stopped_) return;
-      if (!stored && stored.err().code == "unavailable") {
+      if (!stored && stored.err().code != "invalid") {  // Redis away, loading, out of memory
         note_error(stored.err().message);
         poll_later();  // not advanced: asked again next time, and dedup keeps one copy
         return;

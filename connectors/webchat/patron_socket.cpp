@@ -242,7 +242,7 @@ void patron_socket::welcome(const std::string& token, const std::string& after) 
                         .field("name", team ? team->name : self->team_)
                         .end_object()
                         .field("online", *online > 0)
-                        .field("transcript_by_email", self->email_peer() != nullptr)
+                        .field("transcript_by_email", self->transcript_peer() != nullptr)
                         .key("hours");
                     if (team) {
                       config::write_opening(w, *team, self->owner_.services().clock.now(),
@@ -410,7 +410,8 @@ void patron_socket::offline(const rapidjson::Value& frame) {
   deliver(std::move(m), client_id, make_frame(w));
 }
 
-const connector* patron_socket::email_peer() const {
+const connector* patron_socket::transcript_peer() const {
+  if (owner_.settings().transcripts_per_hour == 0) return nullptr;
   const auto& peers = owner_.services().peers;
   const auto it = std::find_if(peers.begin(), peers.end(),
                                [](const auto& c) { return c->channel() == "email"; });
@@ -431,7 +432,7 @@ void patron_socket::email_transcript(const rapidjson::Value& frame) {
     send(error_frame("invalid", "please give an email address, e.g. ada@example.org", client_id));
     return;
   }
-  const connector* mail = email_peer();
+  const connector* mail = transcript_peer();
   if (!mail) {
     send(error_frame("unavailable", "this library does not send email from askdesk", client_id));
     return;
@@ -442,7 +443,9 @@ void patron_socket::email_transcript(const rapidjson::Value& frame) {
   const std::string now = std::to_string(core::to_millis(services.clock.now()));
   const std::string subject = "Your conversation with " + library;
   const std::string intro = "Here is your conversation with " + library + ", as you asked.";
-  const std::string_view args[] = {now, owner_.id(), address_, mail->id(), address, subject, intro};
+  const std::string per_hour = std::to_string(owner_.settings().transcripts_per_hour);
+  const std::string_view args[] = {now,     owner_.id(), address_, mail->id(),
+                                   address, subject,     intro,    per_hour};
   std::weak_ptr<patron_socket> weak = weak_from_this();
   store::run_json(services.redis, services.scripts, store::script::email_transcript, args,
                   [weak, client_id, to = std::string(address)](core::result<std::string> r) {

@@ -27,6 +27,7 @@ struct webchat_settings final : connector_settings {
   std::int64_t max_message_chars = 2000;
   std::int64_t messages_per_minute = 20;
   std::int64_t session_days = 30;
+  std::int64_t transcripts_per_hour = 60;  // "Email me this transcript", for the whole library
 };
 
 using frame = std::shared_ptr<const std::string>;
@@ -81,8 +82,8 @@ class patron_socket final : public net::websocket_handler,
   void message(const rapidjson::Value& frame);
   void offline(const rapidjson::Value& frame);
   void email_transcript(const rapidjson::Value& frame);
-  // The daemon's email connector, if it has one.
-  const connector* email_peer() const;
+  // The daemon's email connector, if it has one and transcripts are on.
+  const connector* transcript_peer() const;
   void send_hours();
   // Redis did not answer while setting up the session: say so and close (the widget retries).
   void storage_unavailable();

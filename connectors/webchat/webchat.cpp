@@ -213,6 +213,8 @@ class webchat_factory final : public connector_factory {
     auto s = std::make_unique<webchat_settings>();
     s->max_message_chars = block.integer("max_message_chars", s->max_message_chars, 1, 20000);
     s->messages_per_minute = block.integer("messages_per_minute", s->messages_per_minute, 1, 600);
+    s->transcripts_per_hour =
+        block.integer("transcripts_per_hour", s->transcripts_per_hour, 0, 100000);
     s->session_days = block.integer("session_days", s->session_days, 1, 3650);
     return s;
   }

@@ -214,8 +214,11 @@ struct curl_client::impl {
       curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status);
       if (code == CURLE_OK) {
         outcome = std::move(t->response);
-      } else if (t->response.status >= 400 && t->request.url.starts_with("smtp")) {
-        // The mail server refused: its code says whether to try again (4xx) or not (5xx).
+      } else if (t->response.status >= 400 && t->request.url.starts_with("smtp") &&
+                 (code == CURLE_SEND_ERROR || code == CURLE_WEIRD_SERVER_REPLY)) {
+        // The mail server refused the mail: its code says whether to try again (4xx) or not
+        // (5xx). A refused login (a changed password, a locked account) is not about this
+        // mail: an error like a connection failure, tried again.
         t->response.body = t->error[0] ? t->error : curl_easy_strerror(code);
         outcome = std::move(t->response);
       } else {

@@ -158,13 +158,20 @@ std::vector<std::uint64_t> dovecot_server::search(const std::string& criteria,
   return uids;
 }
 
-smtp_sink::smtp_sink() : port_(free_port()) {
+smtp_sink::smtp_sink(bool refuse_login) : port_(free_port()) {
   std::filesystem::create_directories(dir_.file("mail"));
+  std::vector<std::string> argv = {"/usr/bin/python3",
+                                   "-m",
+                                   "aiosmtpd",
+                                   "-n",
+                                   "-l",
+                                   "127.0.0.1:" + std::to_string(port_),
+                                   "-c",
+                                   "smtp_sink.Sink",
+                                   dir_.file("mail")};
+  if (refuse_login) argv.push_back("refuse-login");
   process_ = std::make_unique<child_process>(
-      std::vector<std::string>{"/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l",
-                               "127.0.0.1:" + std::to_string(port_), "-c", "smtp_sink.Sink",
-                               dir_.file("mail")},
-      dir_.file("smtp.log"),
+      argv, dir_.file("smtp.log"),
       std::vector<std::pair<std::string, std::string>>{
           {"PYTHONPATH", std::string(ASKDESK_SOURCE_DIR) + "/tests/support"}});
   wait_listening(port_, *process_, "the SMTP sink (aiosmtpd)");

@@ -4,7 +4,8 @@
 //   runs its login and internal processes as its own users (dovenull, dovecot) and will not
 //   serve mail owned by root: the mail belongs to `nobody`. As another user, all is theirs.
 // - an SMTP sink: aiosmtpd (Debian's python3-aiosmtpd, always through /usr/bin/python3)
-//   with tests/support/smtp_sink.py, keeping each message it accepts.
+//   with tests/support/smtp_sink.py, keeping each message it accepts (recipients "reject*"
+//   get 550, "flaky*" 451 once).
 #pragma once
 
 #include <chrono>
@@ -52,7 +53,8 @@ class dovecot_server {
 
 class smtp_sink {
  public:
-  smtp_sink();
+  // `refuse_login`: offers AUTH and refuses every login.
+  explicit smtp_sink(bool refuse_login = false);
   ~smtp_sink();
 
   int port() const { return port_; }

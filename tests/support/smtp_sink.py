@@ -1,22 +1,30 @@
 # A real SMTP server for askdesk's email tests: Debian's aiosmtpd with this handler, run as
-#   /usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:PORT -c smtp_sink.Sink FOLDER
+#   /usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:PORT -c smtp_sink.Sink FOLDER [refuse-login]
 # (PYTHONPATH=tests/support). Each accepted message is written to FOLDER/NNNNNN.eml, first
 # line "X-Envelope-From: <sender>" so tests see the envelope. Recipients that start with
-# "reject" get 550 (permanent); those that start with "flaky" get 451 the first time.
+# "reject" get 550 (permanent); those that start with "flaky" get 451 the first time. With
+# refuse-login it offers AUTH and refuses every login (aiosmtpd answers 538 without TLS).
 import os
 
 
 class Sink:
-    def __init__(self, folder):
+    def __init__(self, folder, refuse_login=False):
         self.folder = folder
+        self.refuse_login = refuse_login
         self.count = 0
         self.refused_once = set()
 
     @classmethod
     def from_cli(cls, parser, *args):
-        if len(args) != 1:
-            parser.error('smtp_sink.Sink takes one argument: the folder for messages')
-        return cls(args[0])
+        if len(args) not in (1, 2) or (len(args) == 2 and args[1] != 'refuse-login'):
+            parser.error('smtp_sink.Sink takes the folder for messages, then refuse-login')
+        return cls(args[0], len(args) == 2)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.refuse_login:
+            responses.insert(1, '250-AUTH PLAIN LOGIN')
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith('reject'):

@@ -259,6 +259,17 @@ struct mailbox_test {
     }
     return cursor("uid") == std::to_string(uid);
   }
+  // Waits up to 15 s until the daemon's log has `text` `times` times.
+  bool logged(const std::string& text, int times = 1) {
+    for (int i = 0; i < 600; ++i) {
+      const auto log = daemon->process().log();
+      int n = 0;
+      for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+      if (n >= times) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return false;
+  }
   void see(std::uint64_t uid) {
     imap.command("UID STORE " + std::to_string(uid) + " +FLAGS (\\Seen)");
   }
@@ -346,13 +357,48 @@ TEST(EmailMailbox, AMessageThatCannotBeFetchedDoesNotStopTheMailbox) {
   EXPECT_EQ(t.daemon->metric("askdesk_email_skipped_total"), 1);
 }
 
+// Redis answering with an error (loading after a restart, out of memory, a failover) is not
+// the hub refusing the message: it stays for the next poll, not marked done.
+TEST(EmailMailbox, ARedisErrorLeavesTheMessageForTheNextPoll) {
+  mailbox_test t;
+  t.imap.append(mail("a@example.org", "busy-1@example.org", "hello", "Stored in the end."));
+  t.redis.command({"RPUSH", "dedup:mail:busy-1@example.org", "in the way"});  // WRONGTYPE
+  t.start();
+  ASSERT_TRUE(t.logged("storing message busy-1@example.org from mail: redis answered", 2));
+  EXPECT_EQ(t.cursor("uid"), "0");
+  t.redis.command({"DEL", "dedup:mail:busy-1@example.org"});
+  ASSERT_TRUE(t.cursor_reaches(1));
+  EXPECT_TRUE(t.stored("busy-1@example.org"));
+}
+
+// A refused SMTP login (a changed password, a locked account) says nothing about the mail:
+// the reply is tried again, not failed.
+TEST(EmailMailbox, ARefusedSmtpLoginIsTriedAgainNotFailed) {
+  dovecot_server imap;
+  smtp_sink smtp(true);
+  redis_server redis;
+  askdesk_daemon daemon(redis, email_config(imap, smtp));
+  staff_client ann(daemon, "ann", {"reference"});
+  imap.append(mail("a@example.org", "login-1@example.org", "hello", "Hello?"));
+  const auto id = redis.wait_for_string({"HGET", "dedup:mail:login-1@example.org", "conversation"});
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(ann.reply(id, "Hello!").status, 201);
+  const std::string retried = R"(askdesk_messages_retried_total{connector="mail"})";
+  for (int i = 0; i < 400 && daemon.metric(retried) < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_GE(daemon.metric(retried), 1);
+  EXPECT_EQ(ann.read(id).find(R"("status":"failed")"), std::string::npos) << ann.read(id);
+  EXPECT_NE(daemon.process().log().find("Login denied"), std::string::npos);
+}
+
 TEST(EmailWebchat, EmailMeThisTranscriptSendsTheChatAndNotesIt) {
   dovecot_server imap;
   smtp_sink smtp;
   redis_server redis;
   askdesk_daemon daemon(redis, email_config(imap, smtp,
                                             "}, {\"id\": \"webchat\", "
-                                            "\"type\": \"webchat\""));
+                                            "\"type\": \"webchat\", \"transcripts_per_hour\": 7"));
   ws_client patron(daemon.port(), "/ws/patron", daemon.origin());
   patron.send(R"({"type":"hello","team":"reference","name":"Ada"})");
   const auto welcome = patron.read_until("welcome");
@@ -407,7 +453,19 @@ TEST(EmailWebchat, EmailMeThisTranscriptSendsTheChatAndNotesIt) {
   }
   ask(other, "ada@example.org", "t4");
   EXPECT_TRUE(other.read_until("already had 5 transcripts today"));
-  EXPECT_TRUE(smtp.wait_for(5));
+  // And transcripts_per_hour (7 here) for the whole widget.
+  ask(other, "bo@example.org", "t5");
+  ASSERT_TRUE(other.read_until("transcript_ack"));
+  ws_client third(daemon.port(), "/ws/patron", daemon.origin());
+  third.send(R"({"type":"hello","team":"reference","name":"Cy"})");
+  ASSERT_TRUE(third.read_until("welcome"));
+  third.send(R"({"type":"message","text":"Hi","client_id":"m1"})");
+  ASSERT_TRUE(third.read_until("Hi"));
+  ask(third, "cy@example.org", "t1");
+  ASSERT_TRUE(third.read_until("transcript_ack"));
+  ask(third, "cy@example.org", "t2");
+  EXPECT_TRUE(third.read_until("too many transcripts were asked for in the last hour"));
+  EXPECT_TRUE(smtp.wait_for(7));
 }
 
 TEST(EmailConfig, CheckConfigNamesEachProblemWithItsPath) {
