@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -440,31 +441,32 @@ TEST(EmailWebchat, EmailMeThisTranscriptSendsTheChatAndNotesIt) {
   EXPECT_TRUE(patron.read_until("already sent by email 3 times"));
 
   // Five a day to one address, whichever conversation asks; never to a list of addresses.
-  ws_client other(daemon.port(), "/ws/patron", daemon.origin());
-  other.send(R"({"type":"hello","team":"reference","name":"Bo"})");
-  ASSERT_TRUE(other.read_until("welcome"));
-  other.send(R"({"type":"message","text":"Hello","client_id":"m1"})");
-  ASSERT_TRUE(other.read_until("Hello"));
-  ask(other, "a@example.org, b@example.org", "t1");
-  EXPECT_TRUE(other.read_until("please give an email address"));
+  // A new patron in the widget with a message sent, so there is a conversation to mail.
+  const auto new_chat = [&](const std::string& name) {
+    auto ws = std::make_unique<ws_client>(daemon.port(), "/ws/patron", daemon.origin());
+    ws->send(R"({"type":"hello","team":"reference","name":")" + name + "\"}");
+    EXPECT_TRUE(ws->read_until("welcome"));
+    ws->send(R"({"type":"message","text":"Hello","client_id":"m1"})");
+    EXPECT_TRUE(ws->read_until("Hello"));
+    return ws;
+  };
+  const auto other = new_chat("Bo");
+  ask(*other, "a@example.org, b@example.org", "t1");
+  EXPECT_TRUE(other->read_until("please give an email address"));
   for (const auto* n : {"t2", "t3"}) {
-    ask(other, "ADA@example.org", n);
-    ASSERT_TRUE(other.read_until("transcript_ack"));
+    ask(*other, "ADA@example.org", n);
+    ASSERT_TRUE(other->read_until("transcript_ack"));
   }
-  ask(other, "ada@example.org", "t4");
-  EXPECT_TRUE(other.read_until("already had 5 transcripts today"));
+  ask(*other, "ada@example.org", "t4");
+  EXPECT_TRUE(other->read_until("already had 5 transcripts today"));
   // And transcripts_per_hour (7 here) for the whole widget.
-  ask(other, "bo@example.org", "t5");
-  ASSERT_TRUE(other.read_until("transcript_ack"));
-  ws_client third(daemon.port(), "/ws/patron", daemon.origin());
-  third.send(R"({"type":"hello","team":"reference","name":"Cy"})");
-  ASSERT_TRUE(third.read_until("welcome"));
-  third.send(R"({"type":"message","text":"Hi","client_id":"m1"})");
-  ASSERT_TRUE(third.read_until("Hi"));
-  ask(third, "cy@example.org", "t1");
-  ASSERT_TRUE(third.read_until("transcript_ack"));
-  ask(third, "cy@example.org", "t2");
-  EXPECT_TRUE(third.read_until("too many transcripts were asked for in the last hour"));
+  ask(*other, "bo@example.org", "t5");
+  ASSERT_TRUE(other->read_until("transcript_ack"));
+  const auto third = new_chat("Cy");
+  ask(*third, "cy@example.org", "t1");
+  ASSERT_TRUE(third->read_until("transcript_ack"));
+  ask(*third, "cy@example.org", "t2");
+  EXPECT_TRUE(third->read_until("too many transcripts were asked for in the last hour"));
   EXPECT_TRUE(smtp.wait_for(7));
 }
 
