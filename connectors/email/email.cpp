@@ -12,6 +12,7 @@
 #include "daemon/core/text.hpp"
 #include "daemon/net/crypto.hpp"
 #include "daemon/net/curl_client.hpp"
+#include "daemon/net/http.hpp"
 #include "daemon/net/timer.hpp"
 #include "daemon/store/redis_connection.hpp"
 #include "daemon/store/scripts.hpp"
@@ -29,7 +30,8 @@ struct mail_url {
   std::string scheme;     // imap, imaps, smtp, smtps
   std::string authority;  // host[:port]
   std::string host;
-  std::string path;  // the mailbox, URL-encoded ("INBOX"); "" for SMTP
+  std::string path;     // the mailbox, URL-encoded ("Ask%20Desk"); "" for SMTP
+  std::string mailbox;  // the same decoded, for IMAP commands ("Ask Desk")
 };
 
 // Reads "imaps://mail.example.org:993/INBOX"; nullopt with the reason otherwise.
@@ -65,10 +67,15 @@ std::optional<mail_url> parse_mail_url(std::string_view url, bool imap, std::str
   }
   if (imap) {
     if (u.path.empty()) u.path = "INBOX";
-    if (u.path.find_first_of("\"\\;") != std::string::npos) {
-      why = "the mailbox name must not contain \", \\ or ;";
+    const auto mailbox = net::percent_decode(u.path, false);
+    if (!mailbox || u.path.find(';') != std::string::npos ||
+        std::any_of(mailbox->begin(), mailbox->end(), [](unsigned char c) {
+          return c < ' ' || c == 0x7F || c == '"' || c == '\\';
+        })) {
+      why = "the mailbox name must not contain \", \\, ; or control characters";
       return std::nullopt;
     }
+    u.mailbox = *mailbox;
   } else if (!u.path.empty()) {
     why = "must not have a path";
     return std::nullopt;
@@ -81,27 +88,6 @@ bool is_loopback(std::string_view host) {
   return host == "localhost" || host == "::1" ||
          (inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1 &&
           (ntohl(v4.s_addr) >> 24) == 127);
-}
-
-// "INBOX", "Ask%20Desk" -> "Ask Desk", for IMAP commands.
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 // The numbers after a keyword in an IMAP answer: "* SEARCH 4 7 9" -> {4, 7, 9}.
@@ -124,6 +110,13 @@ std::vector<std::uint64_t> numbers_after(std::string_view text, std::string_view
   return out;
 }
 
+// A Redis answer as a number (a cursor field, a UID); 0 when absent or not one.
+std::uint64_t number_of(const store::reply& r) {
+  std::uint64_t v = 0;
+  if (r.is_string()) std::from_chars(r.str().data(), r.str().data() + r.str().size(), v);
+  return v;
+}
+
 // A number after "NAME " in "* STATUS INBOX (UIDNEXT 5 UIDVALIDITY 17)"; 0 when absent.
 std::uint64_t status_item(std::string_view text, std::string_view name) {
   const auto at = text.find(std::string(name) + " ");
@@ -137,7 +130,6 @@ std::uint64_t status_item(std::string_view text, std::string_view name) {
 struct email_settings final : connector_settings {
   mail_url imap;
   mail_url smtp;
-  std::string imap_url;
   std::string smtp_url;
   std::string username;
   std::string password;
@@ -284,7 +276,7 @@ class email_connector final : public connector {
   std::string mailbox_url() const {
     return settings_.imap.scheme + "://" + settings_.imap.authority + "/" + settings_.imap.path;
   }
-  std::string mailbox_name() const { return url_decode(settings_.imap.path); }
+  const std::string& mailbox_name() const { return settings_.imap.mailbox; }
 
   net::outgoing_request imap_request(std::string url, std::string command = "GET") const {
     net::outgoing_request r;
@@ -389,15 +381,7 @@ class email_connector final : public connector {
   // - uid below floor: that fresh start goes on, through its list of UIDs;
   // - otherwise every UID after the cursor.
   void choose_search(std::uint64_t validity, std::uint64_t uidnext, const store::reply& c) {
-    const auto number = [&](std::size_t i) {
-      std::uint64_t v = 0;
-      if (c[i].is_string()) {
-        const auto& text = c[i].str();
-        std::from_chars(text.data(), text.data() + text.size(), v);
-      }
-      return v;
-    };
-    if (!c[0].is_string() || number(0) != validity) {
+    if (!c[0].is_string() || number_of(c[0]) != validity) {
       if (c[0].is_string()) {
         spdlog::warn(
             "email {}: UIDVALIDITY of {} changed ({} -> {}): reading its unseen "
@@ -407,8 +391,8 @@ class email_connector final : public connector {
       fresh_start(validity, uidnext);
       return;
     }
-    const std::uint64_t last = number(1);
-    const std::uint64_t floor = number(2);
+    const std::uint64_t last = number_of(c[1]);
+    const std::uint64_t floor = number_of(c[2]);
     if (last < floor) {
       services_.redis.command(
           {"ZRANGEBYSCORE", pending_key(), std::to_string(last + 1), std::to_string(floor), "LIMIT",
@@ -420,12 +404,7 @@ class email_connector final : public connector {
               return;
             }
             std::vector<std::uint64_t> uids;
-            for (std::size_t i = 0; i < r.size(); ++i) {
-              std::uint64_t uid = 0;
-              const auto& text = r[i].str();
-              std::from_chars(text.data(), text.data() + text.size(), uid);
-              uids.push_back(uid);
-            }
+            for (std::size_t i = 0; i < r.size(); ++i) uids.push_back(number_of(r[i]));
             start_batch(validity, last, std::move(uids), floor);
           });
     } else if (uidnext != 0 && uidnext <= last + 1) {
@@ -693,14 +672,14 @@ class email_connector final : public connector {
       if (!known) m.references.push_back({"References", *id});
     }
     if (m.references.size() > core::max_references) m.references.resize(core::max_references);
-    m.sender_address = lower(mail.from_address);
+    m.sender_address = core::ascii_lower(mail.from_address);
     if (!core::plausible_email(m.sender_address)) {
       const auto rp = mail.facts.find(std::string(core::fact_return_path));
       // No address to answer: a patron of its own (never joined to another's thread), whom
       // send() will not try to write to.
       m.sender_address =
           rp != mail.facts.end() && core::plausible_email(rp->second)
-              ? lower(rp->second)
+              ? core::ascii_lower(rp->second)
               : "unknown-sender." + net::sha256_hex(m.external_id).substr(0, 16) + no_sender_suffix;
     }
     m.sender_name = core::truncate_utf8(mail.from_name, core::max_name_bytes);
@@ -838,7 +817,6 @@ class email_factory final : public connector_factory {
     auto& out = block.out();
     std::string why;
     if (auto url = block.required_string("imap_url")) {
-      s->imap_url = *url;
       if (auto u = parse_mail_url(*url, true, why)) {
         s->imap = *u;
       } else {

@@ -1,10 +1,14 @@
 #include "connectors/email/mail_text.hpp"
 
+#include <utf8proc.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
 #include <vector>
+
+#include "daemon/core/text.hpp"
 
 namespace askdesk::connectors::email {
 
@@ -23,29 +27,12 @@ bool istarts_with(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
+// A character reference's code point in UTF-8; U+FFFD for NUL, a surrogate or past U+10FFFF.
 void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+  const auto c = static_cast<utf8proc_int32_t>(cp);
+  utf8proc_uint8_t bytes[4];
+  const auto n = utf8proc_encode_char(c != 0 && utf8proc_codepoint_valid(c) ? c : 0xFFFD, bytes);
+  out.append(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(n));
 }
 
 struct named_entity {
@@ -222,7 +209,7 @@ void write_text(text_writer& w, std::string_view text, bool preformatted) {
 }
 
 bool is_attribution(std::string_view line) {
-  line = trim(line);
+  line = core::trim(line);
   if (line.size() > 400) return false;
   static constexpr std::string_view endings[] = {
       "wrote:",   "a écrit :", "a écrit:", "schrieb:", "escribió:",
@@ -231,15 +218,15 @@ bool is_attribution(std::string_view line) {
                      [&](auto e) { return line.ends_with(e); });
 }
 
-bool is_blank(std::string_view line) { return trim(line).empty(); }
+bool is_blank(std::string_view line) { return core::trim(line).empty(); }
 bool is_quoted(std::string_view line) {
-  const auto t = trim(line);
+  const auto t = core::trim(line);
   return !t.empty() && t.front() == '>';
 }
 
 // An Outlook-style original below a reply: a marker line, or a "From:" header block.
 bool starts_original(const std::vector<std::string_view>& lines, std::size_t i) {
-  const auto t = trim(lines[i]);
+  const auto t = core::trim(lines[i]);
   if (t.find("Original Message") != std::string_view::npos && t.starts_with("-----")) return true;
   const bool underline = t.size() >= 20 && t.find_first_not_of('_') == std::string_view::npos;
   const bool from = istarts_with(t, "From:") || istarts_with(t, "De :") ||
@@ -247,7 +234,7 @@ bool starts_original(const std::vector<std::string_view>& lines, std::size_t i) 
   if (!underline && !from) return false;
   // The header block follows: a Sent or Date line within the next few lines.
   for (std::size_t j = i + 1; j < lines.size() && j <= i + 4; ++j) {
-    const auto u = trim(lines[j]);
+    const auto u = core::trim(lines[j]);
     if (istarts_with(u, "Sent:") || istarts_with(u, "Date:") || istarts_with(u, "Envoyé :") ||
         istarts_with(u, "Gesendet:")) {
       return true;
@@ -337,8 +324,8 @@ std::string html_to_text(std::string_view html) {
       w.block();
       preformatted = std::max(0, preformatted + (closing ? -1 : 1));
     } else if (name == "img" && !closing) {
-      if (const auto alt = attribute(tag.substr(name_end), "alt"); !trim(alt).empty()) {
-        w.word("[" + std::string(trim(alt)) + "]");
+      if (const auto alt = attribute(tag.substr(name_end), "alt"); !core::trim(alt).empty()) {
+        w.word("[" + std::string(core::trim(alt)) + "]");
       }
     } else if (name == "a") {
       if (!closing) {
@@ -382,7 +369,7 @@ std::size_t fold_line(std::string_view text) {
       cut = k - 1;
       if (k > 1 && !is_blank(lines[k - 2]) && !is_attribution(lines[k - 2]) &&
           is_attribution(std::string(lines[k - 2]) + " " + std::string(lines[k - 1])) &&
-          istarts_with(trim(lines[k - 2]), "On ")) {
+          istarts_with(core::trim(lines[k - 2]), "On ")) {
         cut = k - 2;
       }
     }

@@ -40,15 +40,9 @@ using gstring = std::unique_ptr<char, gfree>;
 
 std::string utf8(const char* text) { return text ? core::repair_utf8(text) : std::string(); }
 
-std::string trimmed(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
-
 // A message id as we keep it: no <>, no spaces or controls, not too long; "" otherwise.
 std::string clean_id(std::string_view id) {
-  std::string s = trimmed(id);
+  std::string s(core::trim(id));
   if (s.size() >= 2 && s.front() == '<' && s.back() == '>') s = s.substr(1, s.size() - 2);
   if (s.empty() || s.size() > max_id_bytes) return "";
   for (const unsigned char c : s) {
@@ -93,17 +87,11 @@ std::int64_t decoded_size(GMimePart* part) {
   return static_cast<std::int64_t>(GMIME_STREAM_NULL(null.get())->written);
 }
 
-std::string lower_case(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::string mime_type_of(GMimeObject* o) {
   GMimeContentType* ct = g_mime_object_get_content_type(o);
   if (!ct) return "application/octet-stream";
   gstring type(g_mime_content_type_get_mime_type(ct));
-  return lower_case(type ? type.get() : "application/octet-stream");
+  return core::ascii_lower(type ? type.get() : "application/octet-stream");
 }
 
 // "Name: value" fields of a delivery-status body, in blocks separated by blank lines
@@ -117,19 +105,19 @@ std::vector<field_block> status_blocks(std::string_view body) {
     std::string_view line = body.substr(0, nl);
     body.remove_prefix(nl == std::string_view::npos ? body.size() : nl + 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (trimmed(line).empty()) {
+    if (core::trim(line).empty()) {
       if (!blocks.back().empty()) blocks.emplace_back();
       last.clear();
       continue;
     }
     if ((line.front() == ' ' || line.front() == '\t') && !last.empty()) {
-      blocks.back()[last] += " " + trimmed(line);
+      blocks.back()[last] += " " + std::string(core::trim(line));
       continue;
     }
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    const std::string name = lower_case(trimmed(line.substr(0, colon)));
-    blocks.back()[name] = trimmed(line.substr(colon + 1));
+    const std::string name = core::ascii_lower(core::trim(line.substr(0, colon)));
+    blocks.back()[name] = std::string(core::trim(line.substr(colon + 1)));
     last = name;
   }
   return blocks;
@@ -138,7 +126,7 @@ std::vector<field_block> status_blocks(std::string_view body) {
 // "rfc822; ada@example.org" -> "ada@example.org"; "smtp; 550 5.1.1 ..." -> "550 5.1.1 ...".
 std::string after_type(const std::string& value) {
   const auto semi = value.find(';');
-  return trimmed(semi == std::string::npos ? value : value.substr(semi + 1));
+  return std::string(core::trim(semi == std::string::npos ? value : value.substr(semi + 1)));
 }
 
 // One recipient's block of a delivery status: its action, status, address and diagnostic.
@@ -147,7 +135,7 @@ void read_recipient(const field_block& block, delivery_report& r) {
     const auto f = block.find(name);
     return f == block.end() ? std::string() : f->second;
   };
-  r.action = lower_case(field("action"));
+  r.action = core::ascii_lower(field("action"));
   r.status = field("status");
   r.recipient = after_type(field("final-recipient"));
   r.diagnostic = core::truncate_utf8(core::repair_utf8(after_type(field("diagnostic-code"))), 1000);
@@ -175,11 +163,9 @@ void read_headers(GMimeMessage* msg, parsed_mail& out) {
   for (const auto& [header, fact] : core::loop_headers) {
     const char* value = g_mime_object_get_header(object, std::string(header).c_str());
     if (!value) continue;
-    std::string v = trimmed(utf8(value));
-    if (fact == core::fact_return_path) {
-      v = trimmed(v);
-      if (v.size() >= 2 && v.front() == '<' && v.back() == '>')
-        v = trimmed(v.substr(1, v.size() - 2));
+    std::string v(core::trim(utf8(value)));
+    if (fact == core::fact_return_path && v.size() >= 2 && v.front() == '<' && v.back() == '>') {
+      v = std::string(core::trim(std::string_view(v).substr(1, v.size() - 2)));
     }
     if (fact == core::fact_language) v = v.substr(0, v.find_first_of(", "));
     out.facts[std::string(fact)] = core::truncate_utf8(v, 256);
@@ -286,7 +272,7 @@ class body_reader {
         for (const auto& block : blocks) {
           const auto action = block.find("action");
           if (action == block.end()) continue;
-          const bool failed = lower_case(action->second) == "failed";
+          const bool failed = core::ascii_lower(action->second) == "failed";
           if (!chosen || failed) chosen = &block;
           if (failed) break;
         }
@@ -348,7 +334,7 @@ class body_reader {
   // (shown as U+FFFD, never silently dropped).
   std::string text_of(GMimeTextPart* p) {
     const char* declared = g_mime_text_part_get_charset(p);
-    const std::string charset = declared ? lower_case(declared) : "";
+    const std::string charset = declared ? core::ascii_lower(declared) : "";
     std::string s;
     if (charset.empty() || charset == "utf-8" || charset == "utf8" || charset == "us-ascii") {
       s = content_of(GMIME_PART(p), std::string::npos);
@@ -423,8 +409,8 @@ parsed_mail parse_headers(std::string_view raw_headers) {
 }
 
 std::string reply_subject(std::string_view subject, std::string_view fallback) {
-  std::string s = trimmed(subject);
-  if (s.empty()) s = trimmed(fallback);
+  std::string s(core::trim(subject));
+  if (s.empty()) s = core::trim(fallback);
   const auto lower3 = s.substr(0, 3);
   if (lower3.size() == 3 && (lower3[0] == 'R' || lower3[0] == 'r') &&
       (lower3[1] == 'E' || lower3[1] == 'e') && lower3[2] == ':') {

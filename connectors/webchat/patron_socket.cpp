@@ -16,7 +16,6 @@ namespace {
 
 constexpr std::chrono::seconds hello_timeout{10};
 constexpr std::size_t max_name_chars = 80;
-constexpr std::size_t max_email_chars = 254;
 constexpr std::size_t max_client_id = 64;
 
 frame error_frame(std::string_view code, std::string_view message,
@@ -143,7 +142,7 @@ void patron_socket::on_message(std::string_view text) {
     const std::string_view name = string_member(root, "name");
     const std::string_view email = string_member(root, "email");
     if (core::count_code_points(name) > max_name_chars ||
-        (!email.empty() && (email.size() > max_email_chars || !core::plausible_email(email)))) {
+        (!email.empty() && !core::plausible_email(email))) {
       send(error_frame("invalid", "a name of at most 80 characters and a valid email, please"));
       return;
     }
@@ -160,7 +159,7 @@ void patron_socket::hello(const rapidjson::Value& frame) {
   const std::string_view name = string_member(frame, "name");
   const std::string_view email = string_member(frame, "email");
   if (core::count_code_points(name) <= max_name_chars) name_ = name;
-  if (email.size() <= max_email_chars && core::plausible_email(email)) email_ = email;
+  if (core::plausible_email(email)) email_ = email;
   language_ = core::normalize_language(string_member(frame, "lang")).value_or("");
   const std::string token(string_member(frame, "token"));
   std::string after(string_member(frame, "after"));
@@ -354,7 +353,7 @@ void patron_socket::offline(const rapidjson::Value& frame) {
   const std::string_view reply_by = string_member(frame, "reply_by");
   const std::string_view given = string_member(frame, "address");
   std::string address;
-  if (reply_by == "email" && given.size() <= max_email_chars && core::plausible_email(given)) {
+  if (reply_by == "email" && core::plausible_email(given)) {
     address = given;
   } else if (reply_by == "sms") {
     address = normalize_phone(given);
@@ -384,14 +383,11 @@ void patron_socket::offline(const rapidjson::Value& frame) {
   m.team = team_;
   m.facts["offline_form"] = "1";
   m.facts[reply_by == "email" ? "email" : "phone"] = address;
-  const auto& peers = owner_.services().peers;
-  const auto peer = std::find_if(peers.begin(), peers.end(),
-                                 [&](const auto& c) { return c->channel() == reply_by; });
-  if (peer != peers.end()) {
+  if (const connector* peer = peer_for(reply_by)) {
     // The address is only what the visitor typed: the question is a conversation of its own
     // (never joined to the thread of whoever owns that address), it may not rename them, and
     // its text is never read as their SMS STOP or START.
-    m.connector = (*peer)->id();
+    m.connector = peer->id();
     m.channel = std::string(reply_by);
     m.thread = m.external_id;
     m.sender_address = address;
@@ -410,17 +406,20 @@ void patron_socket::offline(const rapidjson::Value& frame) {
   deliver(std::move(m), client_id, make_frame(w));
 }
 
-const connector* patron_socket::transcript_peer() const {
-  if (owner_.settings().transcripts_per_hour == 0) return nullptr;
+const connector* patron_socket::peer_for(std::string_view channel) const {
   const auto& peers = owner_.services().peers;
   const auto it = std::find_if(peers.begin(), peers.end(),
-                               [](const auto& c) { return c->channel() == "email"; });
+                               [&](const auto& c) { return c->channel() == channel; });
   return it == peers.end() ? nullptr : it->get();
 }
 
+const connector* patron_socket::transcript_peer() const {
+  return owner_.settings().transcripts_per_hour > 0 ? peer_for("email") : nullptr;
+}
+
 // "Email me this transcript": the conversation so far goes to the address the patron gives,
-// through the email connector (its retries, its bounces). The script allows three per
-// conversation.
+// through the email connector (its retries, its bounces). The script keeps the limits: per
+// conversation, per address and day, and transcripts_per_hour in all.
 void patron_socket::email_transcript(const rapidjson::Value& frame) {
   const std::string client_id(string_member(frame, "client_id"));
   if (!valid_client_id(client_id)) {
@@ -428,7 +427,7 @@ void patron_socket::email_transcript(const rapidjson::Value& frame) {
     return;
   }
   const std::string_view address = string_member(frame, "address");
-  if (address.size() > max_email_chars || !core::plausible_email(address)) {
+  if (!core::plausible_email(address)) {
     send(error_frame("invalid", "please give an email address, e.g. ada@example.org", client_id));
     return;
   }

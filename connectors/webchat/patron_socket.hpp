@@ -82,7 +82,9 @@ class patron_socket final : public net::websocket_handler,
   void message(const rapidjson::Value& frame);
   void offline(const rapidjson::Value& frame);
   void email_transcript(const rapidjson::Value& frame);
-  // The daemon's email connector, if it has one and transcripts are on.
+  // The daemon's connector for `channel` ("email", "sms"), if it has one.
+  const connector* peer_for(std::string_view channel) const;
+  // The email connector, if there is one and transcripts are on.
   const connector* transcript_peer() const;
   void send_hours();
   // Redis did not answer while setting up the session: say so and close (the widget retries).

@@ -4,22 +4,11 @@
 #include <array>
 #include <cctype>
 
+#include "daemon/core/text.hpp"
+
 namespace askdesk::core {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
 
 const std::string* fact(const inbound_message& m, std::string_view key) {
   const auto it = m.facts.find(std::string(key));
@@ -30,7 +19,7 @@ const std::string* fact(const inbound_message& m, std::string_view key) {
 std::optional<std::string> automated_address(std::string_view address) {
   const auto at = address.rfind('@');
   if (at == std::string_view::npos) return std::nullopt;
-  const std::string local = lower(address.substr(0, at));
+  const std::string local = ascii_lower(address.substr(0, at));
   static constexpr std::array<std::string_view, 7> machines = {
       "mailer-daemon", "postmaster", "listserv",    "majordomo",
       "no-reply",      "noreply",    "do-not-reply"};
@@ -51,9 +40,9 @@ bool language_subtag(std::string_view s, std::size_t min, std::size_t max) {
 }  // namespace
 
 std::string_view fact_for_header(std::string_view header) {
-  const std::string name = lower(header);
+  const std::string name = ascii_lower(header);
   for (const auto& h : loop_headers) {
-    if (name == lower(h.header)) return h.fact;
+    if (name == ascii_lower(h.header)) return h.fact;
   }
   return {};
 }
@@ -61,11 +50,11 @@ std::string_view fact_for_header(std::string_view header) {
 std::optional<std::string> automated_sender(const inbound_message& m) {
   if (const auto* v = fact(m, fact_auto_submitted)) {
     // "auto-replied; owner-email=..." -> "auto-replied"; only "no" marks a person.
-    const std::string token = lower(trim(std::string_view(*v).substr(0, v->find(';'))));
+    const std::string token = ascii_lower(trim(std::string_view(*v).substr(0, v->find(';'))));
     if (!token.empty() && token != "no") return "Auto-Submitted: " + std::string(trim(*v));
   }
   if (const auto* v = fact(m, fact_precedence)) {
-    const std::string value = lower(trim(*v));
+    const std::string value = ascii_lower(trim(*v));
     if (value == "bulk" || value == "list" || value == "junk") return "Precedence: " + value;
   }
   if (const auto* v = fact(m, fact_list_id); v && !trim(*v).empty()) {
@@ -78,7 +67,7 @@ std::optional<std::string> automated_sender(const inbound_message& m) {
     if (auto why = automated_address(path)) return why;
   }
   if (const auto* v = fact(m, fact_auto_response_suppress)) {
-    const std::string value = lower(*v);
+    const std::string value = ascii_lower(*v);
     if (value.find("all") != std::string::npos || value.find("autoreply") != std::string::npos ||
         value.find("oof") != std::string::npos) {
       return "X-Auto-Response-Suppress: " + std::string(trim(*v));
@@ -91,7 +80,7 @@ std::optional<std::string> automated_sender(const inbound_message& m) {
 sms_keyword sms_keyword_of(std::string_view text) {
   auto word = trim(text);
   while (!word.empty() && (word.back() == '.' || word.back() == '!')) word.remove_suffix(1);
-  const std::string w = lower(trim(word));
+  const std::string w = ascii_lower(trim(word));
   for (std::string_view k : {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}) {
     if (w == k) return sms_keyword::opt_out;
   }
@@ -104,7 +93,7 @@ sms_keyword sms_keyword_of(std::string_view text) {
 
 std::optional<std::string> normalize_language(std::string_view tag) {
   if (tag.empty() || tag.size() > 35) return std::nullopt;
-  std::string out = lower(tag);
+  std::string out = ascii_lower(tag);
   std::replace(out.begin(), out.end(), '_', '-');
   std::size_t start = 0;
   bool first = true;

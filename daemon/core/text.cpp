@@ -97,6 +97,21 @@ std::size_t count_code_points(std::string_view text) {
   return n;
 }
 
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string_view trim(std::string_view text) {
+  constexpr std::string_view space = " \t\r\n\f\v";
+  const auto first = text.find_first_not_of(space);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(space) - first + 1);
+}
+
 bool plausible_email(std::string_view a) {
   const auto at = a.find('@');
   return at != std::string_view::npos && at > 0 && at + 1 < a.size() && a.size() <= 254 &&

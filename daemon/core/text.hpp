@@ -26,6 +26,12 @@ std::string preview(std::string_view text, std::size_t max_bytes);
 // Number of Unicode code points in valid UTF-8 `text`.
 std::size_t count_code_points(std::string_view text);
 
+// `text` with ASCII letters in lower case (header names, addresses, keywords).
+std::string ascii_lower(std::string_view text);
+
+// `text` without leading and trailing ASCII whitespace (space, tab, CR, LF, FF, VT).
+std::string_view trim(std::string_view text);
+
 // Whether `url` is http:// or https:// with something after the scheme.
 bool is_http_url(std::string_view url);
 

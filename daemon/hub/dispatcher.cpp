@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "daemon/json/document.hpp"
+#include "daemon/store/inbound_codec.hpp"
 #include "daemon/store/inbound_store.hpp"
 
 namespace askdesk::hub {
@@ -20,11 +20,7 @@ connectors::outbound_message to_outbound(const store::stream_entry& e) {
   m.thread = e.field("thread");
   m.text = e.field("text");
   m.automatic = e.field("automatic") == "1";
-  if (auto facts = json::document::parse(e.field("facts")); facts && facts->root().IsObject()) {
-    for (const auto& f : facts->root().GetObject()) {
-      if (f.value.IsString()) m.facts[f.name.GetString()] = f.value.GetString();
-    }
-  }
+  if (auto facts = store::facts_from_json(e.field("facts"))) m.facts = std::move(*facts);
   return m;
 }
 

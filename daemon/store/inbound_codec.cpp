@@ -41,7 +41,18 @@ std::string facts_json(const std::map<std::string, std::string>& facts) {
   return w.str();
 }
 
+std::optional<std::map<std::string, std::string>> facts_from_json(std::string_view text) {
+  auto doc = json::document::parse(text);
+  if (!doc || !doc->root().IsObject()) return std::nullopt;
+  std::map<std::string, std::string> facts;
+  for (const auto& member : doc->root().GetObject()) {
+    if (member.value.IsString()) facts[member.name.GetString()] = member.value.GetString();
+  }
+  return facts;
+}
+
 std::string references_json(const std::vector<core::thread_ref>& references) {
+  if (references.empty()) return "";
   json::writer w;
   w.start_array();
   for (const auto& r : references) w.start_array().string(r.header).string(r.key).end_array();
@@ -109,11 +120,9 @@ core::result<core::inbound_message> decode_inbound(const stream_entry& entry) {
     }
   }
   if (const auto& text = entry.field("facts"); !text.empty()) {
-    auto doc = json::document::parse(text);
-    if (!doc || !doc->root().IsObject()) return broken("facts is not a JSON object");
-    for (const auto& member : doc->root().GetObject()) {
-      if (member.value.IsString()) m.facts[member.name.GetString()] = member.value.GetString();
-    }
+    auto facts = facts_from_json(text);
+    if (!facts) return broken("facts is not a JSON object");
+    m.facts = std::move(*facts);
   }
   if (auto problem = core::check_inbound(m)) return broken(*problem);
   return m;

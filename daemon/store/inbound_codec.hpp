@@ -2,7 +2,10 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,7 +24,10 @@ core::result<core::inbound_message> decode_inbound(const stream_entry& entry);
 // JSON of attachments ([{"name":…,"content_type":…,"url":…,"size":…}]) and facts ({k: v}).
 std::string attachments_json(const std::vector<core::attachment>& attachments);
 std::string facts_json(const std::map<std::string, std::string>& facts);
-// [["In-Reply-To","<id>"], ...]
+// Facts back from facts_json()'s form; nullopt unless a JSON object (members that are not
+// strings are left out).
+std::optional<std::map<std::string, std::string>> facts_from_json(std::string_view text);
+// [["In-Reply-To","<id>"], ...]; "" when there are none (most channels).
 std::string references_json(const std::vector<core::thread_ref>& references);
 
 }  // namespace askdesk::store

@@ -22,19 +22,17 @@ command -v ccache >/dev/null && launcher=(ccache)
 sources=("$here/mime_fuzz.cpp" "$root/connectors/email/mime.cpp"
          "$root/connectors/email/mail_text.cpp" "$root/daemon/core/text.cpp")
 binary="$out/mime_fuzz"
-# Rebuild only when a source is newer than the binary.
-if [ ! -x "$binary" ] || [ -n "$(find "${sources[@]}" "$root/connectors/email" \
-      "$root/daemon/core/text.hpp" -newer "$binary" -print -quit)" ]; then
-  objects=()
-  for src in "${sources[@]}"; do
-    obj="$out/$(basename "$src" .cpp).o"
-    "${launcher[@]}" "$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
-      -I"$root" $(pkg-config --cflags gmime-3.0) -c "$src" -o "$obj"
-    objects+=("$obj")
-  done
-  "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" $(pkg-config --libs gmime-3.0) \
-    -o "$binary"
-fi
+# Built every time (ccache makes an unchanged build cheap): no stale fuzzer after a header
+# changes.
+objects=()
+for src in "${sources[@]}"; do
+  obj="$out/$(basename "$src" .cpp).o"
+  "${launcher[@]}" "$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+    -I"$root" $(pkg-config --cflags gmime-3.0 libutf8proc) -c "$src" -o "$obj"
+  objects+=("$obj")
+done
+"$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" \
+  $(pkg-config --libs gmime-3.0 libutf8proc) -o "$binary"
 cp -n "$root"/tests/data/mail/*.eml "$out/corpus/" 2>/dev/null || true
 cd "$out"
 # GLib keeps some memory for the process's life on purpose: leaks are not this test's subject.

@@ -484,6 +484,16 @@ TEST(EmailConfig, CheckConfigNamesEachProblemWithItsPath) {
       << out;
   EXPECT_NE(out.find("connectors[0].smtp_url: must name a host"), std::string::npos) << out;
   EXPECT_NE(out.find("connectors[0].address: must be an email address"), std::string::npos) << out;
+  // A mailbox name is checked once decoded: %22 would end the quoted name in IMAP commands.
+  const auto [quoted, why] = daemon.run_cli(
+      {"check-config", "/dev/stdin"},
+      R"({"connectors": [{"id": "mail", "type": "email", "imap_url": "imap://127.0.0.1/Ask%22Desk",
+          "smtp_url": "smtp://127.0.0.1", "username": "u", "password": "p",
+          "address": "ask@example.org"}]})");
+  EXPECT_NE(quoted, 0);
+  EXPECT_NE(why.find("connectors[0].imap_url: the mailbox name must not contain"),
+            std::string::npos)
+      << why;
 }
 
 }  // namespace
