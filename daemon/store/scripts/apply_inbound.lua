@@ -66,29 +66,35 @@ end
 
 -- The conversation: the one a reference or the thread names, while it is open or closed
 -- within the window, and only when it is this patron's on this connector.
+-- Returns 'continued' or 'reopened' and the conversation's team, or nil.
 local function usable(id)
   if not id then return nil end
-  local state = redis.call('HMGET', 'conversation:' .. id, 'status', 'closed_at', 'patron', 'connector')
+  local state = redis.call('HMGET', 'conversation:' .. id, 'status', 'closed_at', 'patron',
+    'connector', 'team')
   if state[3] ~= patron or state[4] ~= connector then return nil end
-  if state[1] ~= 'closed' then return 'continued' end
-  if reopen_ms > 0 and now - (tonumber(state[2]) or 0) <= reopen_ms then return 'reopened' end
+  if state[1] ~= 'closed' then return 'continued', state[5] end
+  if reopen_ms > 0 and now - (tonumber(state[2]) or 0) <= reopen_ms then
+    return 'reopened', state[5]
+  end
   return nil
 end
 local thread_key = 'thread:' .. connector .. ':' .. thread
-local conversation, outcome, joined_by = nil, nil, ''
+local conversation, outcome, joined_by, its_team = nil, nil, '', nil
 local refs = references ~= '' and cjson.decode(references) or {}
 for _, ref in ipairs(refs) do
   local id = string.match(ref[2], '^askdesk%.(%d+)%.') or redis.call('GET', 'thread:' .. connector .. ':' .. ref[2])
-  outcome = usable(id)
+  outcome, its_team = usable(id)
   if outcome then
     conversation, joined_by = id, ref[1] .. ' <' .. ref[2] .. '>'
     break
   end
 end
+-- The thread key names the conversation, unless it already does.
+local thread_named = false
 if not conversation then
   conversation = redis.call('GET', thread_key)
-  outcome = usable(conversation)
-  if not outcome then conversation, outcome = nil, 'continued' end
+  outcome, its_team = usable(conversation)
+  if outcome then thread_named = true else conversation = nil end
 end
 
 if not conversation then
@@ -105,16 +111,16 @@ if not conversation then
 elseif outcome == 'reopened' then
   -- The hub judged the hours of the team it placed the message in; a conversation that
   -- stayed in another team is not marked.
-  if redis.call('HGET', 'conversation:' .. conversation, 'team') ~= team then after_hours = false end
-  team = redis.call('HGET', 'conversation:' .. conversation, 'team')
+  if its_team ~= team then after_hours = false end
+  team = its_team
   redis.call('HSET', 'conversation:' .. conversation, 'status', 'queued', 'assignee', '',
     'closed_at', '', 'waiting_since', now, 'team_since', now, 'after_hours', after_hours and '1' or '')
   redis.call('DEL', 'conversation:' .. conversation .. ':declined')
   redis.call('ZADD', 'queue:' .. team, now, conversation)
 else
-  team = redis.call('HGET', 'conversation:' .. conversation, 'team')
+  team = its_team
 end
-redis.call('SET', thread_key, conversation)
+if not thread_named then redis.call('SET', thread_key, conversation) end
 -- What a reply on this channel needs to stay in the patron's thread (email: the subject,
 -- the message to answer and its references).
 if type(given) == 'table' and given.message_id then

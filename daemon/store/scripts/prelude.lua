@@ -16,6 +16,11 @@
 --   lease:<what>                       the daemon that routes now (lease:routing), or that polls
 --                                      an account or mailbox (expires unless renewed)
 --   twilio:<connector>:cursor          hash: date (YYYY-MM-DD, UTC), sid: newest message polled
+--   email:<connector>:cursor           hash: validity (UIDVALIDITY), uid (the last one taken),
+--                                      floor (the last UID of a fresh start's list)
+--   email:<connector>:pending          zset: a fresh start's unseen UIDs (score = UID)
+--   transcripts:to:<address>           transcripts emailed to an address in the last day
+--   transcripts:hour:<connector>       transcripts a webchat connector sent this hour
 --   provider:<connector>:<id>          the message id of a channel's message id (delivery
 --                                      statuses); :early hash: a status that came first
 --   address:<channel>:<address>        patron id
@@ -271,7 +276,7 @@ local function append_message(c, kind, user, author_name, text, preview, now)
   end
   if kind ~= 'note' then
     local patron_name = redis.call('HGET', 'patron:' .. c.patron, 'name') or ''
-    local reply_facts = redis.call('HGET', 'conversation:' .. id, 'reply_facts') or '{}'
+    local reply_facts = c.reply_facts or '{}'
     redis.call('XADD', 'outbound', '*', 'message', message, 'conversation', id,
       'connector', c.connector, 'to', c.address, 'thread', c.thread, 'patron_name', patron_name,
       'text', text, 'automatic', kind == 'auto' and '1' or '0', 'facts', reply_facts)
