@@ -12,6 +12,7 @@
 #include "tests/bench/redis_limit.hpp"
 #include "tests/bench/scenarios.hpp"
 #include "tests/support/askdesk_daemon.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace askdesk::bench {
 
@@ -214,7 +215,7 @@ void chat(results& out, const options& o) {
     testing::temp_dir dir;
     const int port = testing::free_port();
     testing::child_process echo({ASKDESK_WS_ECHO, std::to_string(port)}, dir.file("echo.log"));
-    if (!wait_for([&] { return port_open(port); }, std::chrono::seconds(5))) {
+    if (!wait_for([&] { return testing::port_accepts(port); }, std::chrono::seconds(5))) {
       throw std::runtime_error("chat: askdesk_ws_echo did not start: " + echo.log());
     }
     io_thread loop;

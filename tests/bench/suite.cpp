@@ -1,8 +1,5 @@
 #include "tests/bench/suite.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -124,17 +121,6 @@ double resident_bytes(pid_t pid) {
     if (line.starts_with("VmRSS:")) return std::stod(line.substr(6)) * 1024;
   }
   return 0;
-}
-
-bool port_open(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool open = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  close(fd);
-  return open;
 }
 
 bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout) {

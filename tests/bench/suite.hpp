@@ -83,8 +83,6 @@ class stop_at_exit {
 double cpu_seconds(pid_t pid = 0);
 // Resident memory in bytes (VmRSS).
 double resident_bytes(pid_t pid);
-// Whether something accepts TCP connections on 127.0.0.1:port.
-bool port_open(int port);
 // Waits until `done()` or `timeout`; says whether done() became true.
 bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 

@@ -4,7 +4,7 @@
 // emailed, and staff see the note saying where it went.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessibilityProblems, startStack } from './harness.mjs';
+import { accessibilityProblems, startStack, waitFor } from './harness.mjs';
 import { startDovecot, startSmtpSink } from './mail_servers.mjs';
 
 let stack;
@@ -33,14 +33,6 @@ after(async () => {
   await smtp?.stop();
   await imap?.stop();
 });
-
-async function waitFor(what, check) {
-  for (let i = 0; i < 400; i += 1) {
-    if (check()) return;
-    await new Promise((ok) => setTimeout(ok, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 test('an email thread: the reply goes out, the answer threads back with its quote folded', async () => {
   imap.deliver('From: Ada Lovelace <ada@example.org>\nTo: ask@library.example.org\nSubject: Interlibrary loan\n'

@@ -18,7 +18,7 @@ export const artifacts = process.env.ASKDESK_E2E_ARTIFACTS || join(sourceDir, 'b
 const children = new Set();
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 
-function freePort() {
+export function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.on('error', fail);
@@ -26,7 +26,9 @@ function freePort() {
   });
 }
 
-function start(command, args, options) {
+// A child process with its output kept (child.output()), killed by the exit handler if a
+// test crashes.
+export function start(command, args, options) {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   children.add(child);
   let output = '';
@@ -37,7 +39,7 @@ function start(command, args, options) {
   return child;
 }
 
-async function stopChild(child) {
+export async function stopChild(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const ended = new Promise((ok) => child.once('exit', ok));
   child.kill('SIGTERM');
@@ -46,7 +48,7 @@ async function stopChild(child) {
   clearTimeout(timer);
 }
 
-async function waitFor(what, check, timeoutMs = 15000) {
+export async function waitFor(what, check, timeoutMs = 15000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try { if (await check()) return; } catch { /* not yet */ }

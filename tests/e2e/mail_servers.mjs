@@ -2,20 +2,11 @@
 // the C++ ones: Dovecot (IMAP, user "ask", password "secret"; as root its processes run as
 // dovenull and dovecot and the mail belongs to nobody) and aiosmtpd with
 // tests/support/smtp_sink.py (always /usr/bin/python3: Debian's modules import only there).
-import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { sourceDir } from './harness.mjs';
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on('error', fail);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
-  });
-}
+import { freePort, sourceDir, start, stopChild, waitFor } from './harness.mjs';
 
 function accepts(port) {
   return new Promise((ok) => {
@@ -24,28 +15,24 @@ function accepts(port) {
   });
 }
 
-async function started(child, port, what) {
-  let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
-  for (let i = 0; i < 200; i += 1) {
-    if (await accepts(port)) return;
-    if (child.exitCode !== null) break;
-    await new Promise((ok) => setTimeout(ok, 25));
+// `command` started and listening on `port`; throws with its output otherwise.
+async function listening(command, args, options, port, what) {
+  const child = start(command, args, options);
+  try {
+    await waitFor(`${what} on port ${port}`, async () => {
+      if (child.exitCode !== null) throw new Error('ended');
+      return accepts(port);
+    }, 5000);
+  } catch {
+    child.kill('SIGKILL');
+    throw new Error(`${what} did not start on port ${port}:\n${child.output()}`);
   }
-  child.kill('SIGKILL');
-  throw new Error(`${what} did not start on port ${port}:\n${output}`);
+  return child;
 }
 
 function stopper(child, dir) {
   return async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const ended = new Promise((ok) => child.once('exit', ok));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await ended;
-      clearTimeout(timer);
-    }
+    await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
   };
 }
@@ -75,8 +62,7 @@ export async function startDovecot() {
     `service imap-login {\n  chroot =\n  inet_listener imap {\n    address = 127.0.0.1\n    port = ${port}\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}`,
     'service anvil {\n  chroot =\n}', '',
   ].join('\n'));
-  const child = spawn('/usr/sbin/dovecot', ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await started(child, port, 'dovecot');
+  const child = await listening('/usr/sbin/dovecot', ['-F', '-c', join(dir, 'dovecot.conf')], {}, port, 'dovecot');
   let delivered = 0;
   return {
     url: `imap://127.0.0.1:${port}/INBOX`,
@@ -97,15 +83,12 @@ export async function startSmtpSink() {
   const folder = join(dir, 'mail');
   mkdirSync(folder);
   const port = await freePort();
-  const child = spawn('/usr/bin/python3', ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'smtp_sink.Sink', folder], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONPATH: join(sourceDir, 'tests/support') },
-  });
-  await started(child, port, 'the SMTP sink (aiosmtpd)');
+  const child = await listening('/usr/bin/python3', ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'smtp_sink.Sink', folder],
+    { env: { ...process.env, PYTHONPATH: join(sourceDir, 'tests/support') } }, port, 'the SMTP sink (aiosmtpd)');
   return {
     url: `smtp://127.0.0.1:${port}`,
-    messages: () => (existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.eml')).sort()
-      .map((f) => readFileSync(join(folder, f), 'utf8')) : []),
+    messages: () => readdirSync(folder).filter((f) => f.endsWith('.eml')).sort()
+      .map((f) => readFileSync(join(folder, f), 'utf8')),
     stop: stopper(child, dir),
   };
 }

@@ -12,6 +12,8 @@
 #include <rapidjson/document.h>
 #include <rapidjson/pointer.h>
 
+#include "daemon/json/writer.hpp"
+
 namespace askdesk::testing {
 
 askdesk_daemon::askdesk_daemon(redis_server& redis, const std::string& config,
@@ -118,13 +120,9 @@ bool staff_client::eventually(const std::string& id, const std::string& text) {
 }
 
 http_result staff_client::reply(const std::string& id, const std::string& text) {
-  std::string quoted;
-  for (const char c : text) {
-    if (c == '"' || c == '\\') quoted += '\\';
-    quoted += c == '\n' ? std::string("\\n") : std::string(1, c);
-  }
-  return daemon_.call(session_, "POST", "/api/v1/conversations/" + id + "/messages",
-                      R"({"text":")" + quoted + R"("})");
+  json::writer body;
+  body.start_object().field("text", text).end_object();
+  return daemon_.call(session_, "POST", "/api/v1/conversations/" + id + "/messages", body.str());
 }
 
 std::string json_at(const std::string& json, const std::string& pointer) {

@@ -21,21 +21,10 @@ namespace askdesk::testing {
 
 namespace {
 
-bool accepts(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
-}
-
 // Waits until `port` accepts connections; throws with the server's log otherwise.
 void wait_listening(int port, child_process& p, const std::string& what) {
   for (int i = 0; i < 200; ++i) {
-    if (accepts(port)) return;
+    if (port_accepts(port)) return;
     if (!p.running()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
@@ -57,12 +46,14 @@ dovecot_server::dovecot_server() : port_(free_port()) {
   // Dovecot's unprivileged processes must reach their folders.
   chmod(dir_.path().c_str(), 0755);
   const std::string home = dir_.file("home");
-  std::filesystem::create_directories(home + "/" + user);
   mail_uid_ = root ? 65534 : getuid();  // nobody
   mail_gid_ = root ? 65534 : getgid();
-  if (chown(home.c_str(), mail_uid_, mail_gid_) != 0 ||
-      chown((home + "/" + user).c_str(), mail_uid_, mail_gid_) != 0) {
-    throw std::runtime_error("cannot give the test Maildir to uid " + std::to_string(mail_uid_));
+  for (const std::string& path : {home, home + "/" + user, maildir(), maildir() + "/tmp",
+                                  maildir() + "/new", maildir() + "/cur"}) {
+    std::filesystem::create_directories(path);
+    if (chown(path.c_str(), mail_uid_, mail_gid_) != 0) {
+      throw std::runtime_error("cannot give " + path + " to uid " + std::to_string(mail_uid_));
+    }
   }
   dir_.write("passwd", std::string(user) + ":{PLAIN}" + password + "\n");
   std::ostringstream conf;
@@ -102,22 +93,13 @@ std::string dovecot_server::url(const std::string& mailbox) const {
 void dovecot_server::append(const std::string& raw, bool readable) {
   // As a delivery agent does: write into tmp/, then rename into new/ (IMAP APPEND through
   // curl would mark the message \Seen).
-  const std::string maildir = dir_.file("home") + "/" + user + "/Maildir";
-  for (const char* sub : {"", "/tmp", "/new", "/cur"}) {
-    const std::string path = maildir + sub;
-    if (std::filesystem::exists(path)) continue;
-    std::filesystem::create_directories(path);
-    if (chown(path.c_str(), mail_uid_, mail_gid_) != 0) {
-      throw std::runtime_error("cannot give " + path + " to the mail user");
-    }
-  }
   const std::string name =
       std::to_string(std::time(nullptr)) + ".askdesk" + std::to_string(++delivered_) + ".test";
-  const std::string tmp = maildir + "/tmp/" + name;
+  const std::string tmp = maildir() + "/tmp/" + name;
   std::ofstream(tmp, std::ios::binary) << raw;
   if (chown(tmp.c_str(), mail_uid_, mail_gid_) != 0 || (!readable && chmod(tmp.c_str(), 0) != 0) ||
-      std::rename(tmp.c_str(), (maildir + "/new/" + name).c_str()) != 0) {
-    throw std::runtime_error("cannot deliver a test message into " + maildir);
+      std::rename(tmp.c_str(), (maildir() + "/new/" + name).c_str()) != 0) {
+    throw std::runtime_error("cannot deliver a test message into " + maildir());
   }
 }
 
@@ -186,12 +168,7 @@ std::vector<std::string> smtp_sink::messages() const {
   }
   std::sort(files.begin(), files.end());
   std::vector<std::string> out;
-  for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    out.push_back(s.str());
-  }
+  for (const auto& f : files) out.push_back(read_file(f));
   return out;
 }
 

@@ -24,7 +24,6 @@ class dovecot_server {
   dovecot_server();
   ~dovecot_server();
 
-  int port() const { return port_; }
   // imap://127.0.0.1:<port>/<mailbox>
   std::string url(const std::string& mailbox = "INBOX") const;
   static constexpr const char* user = "ask";
@@ -43,6 +42,8 @@ class dovecot_server {
                                     const std::string& mailbox = "INBOX");
 
  private:
+  std::string maildir() const { return dir_.file("home") + "/" + user + "/Maildir"; }
+
   temp_dir dir_;
   int port_;
   unsigned mail_uid_ = 0;
@@ -57,7 +58,6 @@ class smtp_sink {
   explicit smtp_sink(bool refuse_login = false);
   ~smtp_sink();
 
-  int port() const { return port_; }
   std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
   // Every message accepted so far, in order, each starting "X-Envelope-From: <...>".
   std::vector<std::string> messages() const;

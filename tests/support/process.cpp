@@ -1,5 +1,7 @@
 #include "tests/support/process.hpp"
 
+#include "tests/support/temp_dir.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -7,8 +9,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -68,11 +68,6 @@ std::optional<int> child_process::wait(std::chrono::milliseconds timeout) {
 
 bool child_process::running() { return pid_ > 0 && !wait(std::chrono::milliseconds(0)); }
 
-std::string child_process::log() const {
-  std::ifstream in(log_file_);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string child_process::log() const { return read_file(log_file_); }
 
 }  // namespace askdesk::testing

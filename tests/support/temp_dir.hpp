@@ -24,5 +24,10 @@ class temp_dir {
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
+// Whether something accepts connections on 127.0.0.1:port now.
+bool port_accepts(int port);
+
+// The whole file at `path` ("" when it cannot be read).
+std::string read_file(const std::string& path);
 
 }  // namespace askdesk::testing

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -175,17 +174,11 @@ TEST_F(Email, TheCorpusOfDifficultMessagesIsReadWithoutACrashOrALoss) {
   for (const auto* name : {"encoded_words.eml", "latin1_qp.eml", "shift_jis.eml", "html_only.eml",
                            "nested.eml", "no_colon.eml", "truncated.eml", "invalid_utf8.eml",
                            "forwarded.eml", "reply_quoted.eml", "no_message_id.eml"}) {
-    std::ifstream in(dir + name, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    imap_.append(s.str());
+    imap_.append(read_file(dir + name));
     ++expected;
   }
   // A bounce for a message that is not ours: read, and nothing is made of it.
-  std::ifstream bounce(dir + "bounce.eml", std::ios::binary);
-  std::stringstream b;
-  b << bounce.rdbuf();
-  imap_.append(b.str());
+  imap_.append(read_file(dir + "bounce.eml"));
   // A 20 MB attachment.
   std::string big =
       "From: Ida <ida@example.org>\r\nSubject: Scan\r\nMessage-ID: <big-1@example.org>\r\n"
@@ -373,7 +366,8 @@ TEST(EmailMailbox, ARedisErrorLeavesTheMessageForTheNextPoll) {
 }
 
 // A refused SMTP login (a changed password, a locked account) says nothing about the mail:
-// the reply is tried again, not failed.
+// the reply is tried again, not failed. The sink offers AUTH and refuses every login (aiosmtpd
+// answers 538 without TLS, whatever the password): to curl, a denied login like any other.
 TEST(EmailMailbox, ARefusedSmtpLoginIsTriedAgainNotFailed) {
   dovecot_server imap;
   smtp_sink smtp(true);

@@ -46,7 +46,8 @@ TEST(Serve, SigtermWhileRedisHangsStillEndsCleanly) {
   ASSERT_TRUE(patron.read_until("welcome"));
   ::kill(redis.pid(), SIGSTOP);
   patron.send(R"({"type":"message","text":"Are you there?","client_id":"m1"})");
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its storing is waiting now
+  // Not acknowledged: its storing waits on Redis.
+  EXPECT_FALSE(patron.read_until(R"("type":"ack")", std::chrono::milliseconds(300)));
   daemon.process().signal(SIGTERM);
   const auto code = daemon.process().wait(std::chrono::seconds(8));
   ::kill(redis.pid(), SIGCONT);

@@ -4,20 +4,17 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "daemon/core/text.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace askdesk::connectors::email {
 namespace {
 
 std::string corpus(const std::string& name) {
-  std::ifstream in(std::string(ASKDESK_SOURCE_DIR) + "/tests/data/mail/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  auto text =
+      askdesk::testing::read_file(std::string(ASKDESK_SOURCE_DIR) + "/tests/data/mail/" + name);
+  EXPECT_FALSE(text.empty()) << name;
+  return text;
 }
 
 bool has(const std::string& text, const std::string& part) {
