@@ -78,9 +78,13 @@ test('a patron has the chat transcript emailed', async () => {
     await page.getByTestId('askdesk-input').press('Enter');
     await page.getByTestId('askdesk-message').filter({ hasText: 'quiet study room' }).waitFor();
     await page.getByTestId('askdesk-transcript').locator('summary').click();
+    await page.getByTestId('askdesk-transcript-address').fill('not an address');
+    await page.getByTestId('askdesk-transcript-send').click();
+    await page.getByTestId('askdesk-error').filter({ hasText: 'Please give an email address' }).waitFor();
     await page.getByTestId('askdesk-transcript-address').fill('bo@example.org');
     await page.getByTestId('askdesk-transcript-send').click();
     await page.getByTestId('askdesk-transcript-sent').filter({ hasText: 'on its way to bo@example.org' }).waitFor();
+    assert.equal(await page.getByTestId('askdesk-error').isVisible(), false, 'the earlier error is gone');
     assert.deepEqual(await accessibilityProblems(page), []);
   });
   await stack.step('the mail reaches the SMTP sink', async () => {

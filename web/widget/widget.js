@@ -145,6 +145,7 @@
     el('summary', { text: 'Email me this transcript' }), transcriptForm, transcriptSent,
   ]);
   let transcriptByEmail = false;
+  let transcriptRequest = null;  // the client_id of the transcript asked for, until answered
   const panel = el('section', {
     id: 'askdesk-panel', class: 'panel', 'data-testid': 'askdesk-panel',
     role: 'region', 'aria-labelledby': 'askdesk-title', hidden: true,
@@ -384,6 +385,8 @@
         offlineText.value = '';
         break;
       case 'transcript_ack':
+        transcriptRequest = null;
+        showError('');
         transcriptSent.textContent = `The transcript is on its way to ${frame.address}.`;
         transcriptSent.hidden = false;
         break;
@@ -448,6 +451,14 @@
   }
 
   function refused(frame) {
+    // A transcript request is not a message: nothing waits to be sent again.
+    if (frame.client_id && frame.client_id === transcriptRequest) {
+      transcriptRequest = null;
+      showError(frame.code === 'unavailable'
+        ? 'The transcript could not be sent just now; please try again in a moment.'
+        : frame.message || 'The transcript could not be sent.');
+      return;
+    }
     const index = frame.client_id ? state.pending.findIndex((p) => p.client_id === frame.client_id) : -1;
     if (frame.code === 'unavailable') {
       showError('The chat is unavailable for a moment; your message will be sent when it is back.');
@@ -558,7 +569,9 @@
       return;
     }
     transcriptSent.hidden = true;
-    if (!transmit({ type: 'transcript', address, client_id: newClientId() })) {
+    transcriptRequest = newClientId();
+    if (!transmit({ type: 'transcript', address, client_id: transcriptRequest })) {
+      transcriptRequest = null;
       showError('Not connected; please try again in a moment.');
     }
   });
