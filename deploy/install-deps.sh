@@ -37,6 +37,7 @@ test=(
   chromium                          # headless browser for end-to-end tests (driven by playwright-core)
   dovecot-imapd                     # a real IMAP server for the email integration tests
   python3-aiosmtpd                  # a real SMTP sink for the email integration tests
+  openssl                           # test certificates for the mail servers' TLS in those tests
   procps psmisc                     # ps/pkill/fuser used by tests to prove nothing is left running
 )
 bench=(

@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "connectors/email/mail_text.hpp"
 #include "connectors/email/mime.hpp"
@@ -117,6 +121,20 @@ std::uint64_t number_of(const store::reply& r) {
   return v;
 }
 
+// Why `path` cannot serve as CURLOPT_CAINFO ("" when it can): an absolute path (the daemon's
+// working directory is not the config's) to a readable file with a PEM certificate.
+std::string unusable_ca_file(const std::string& path) {
+  if (!path.starts_with('/')) return "must be an absolute path to a PEM file of CA certificates";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot read " + path + ": " + std::strerror(errno);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return path + " has no PEM certificate (-----BEGIN CERTIFICATE-----)";
+  }
+  return "";
+}
+
 // A number after "NAME " in "* STATUS INBOX (UIDNEXT 5 UIDVALIDITY 17)"; 0 when absent.
 std::uint64_t status_item(std::string_view text, std::string_view name) {
   const auto at = text.find(std::string(name) + " ");
@@ -142,9 +160,11 @@ struct email_settings final : connector_settings {
   std::size_t max_message_bytes = 40 * 1024 * 1024;
   std::chrono::milliseconds reopen_window = std::chrono::hours(24 * 30);
   bool insecure = false;
+  std::string ca_file;  // the library's own CAs, instead of the system's; TLS on every host
 
   bool require_tls(const mail_url& u) const {
-    return (u.scheme == "imap" || u.scheme == "smtp") && !insecure && !is_loopback(u.host);
+    return (u.scheme == "imap" || u.scheme == "smtp") &&
+           (!ca_file.empty() || (!insecure && !is_loopback(u.host)));
   }
 };
 
@@ -215,6 +235,7 @@ class email_connector final : public connector {
     r.url = settings_.smtp_url;
     r.protocols = "smtp,smtps";
     r.require_tls = settings_.require_tls(settings_.smtp);
+    r.ca_file = settings_.ca_file;
     r.username = settings_.username;
     r.password = settings_.password;
     r.mail_from = m.automatic ? "" : settings_.address;  // automatic: MAIL FROM:<> (RFC 3834)
@@ -284,6 +305,7 @@ class email_connector final : public connector {
     r.method = std::move(command);
     r.protocols = "imap,imaps";
     r.require_tls = settings_.require_tls(settings_.imap);
+    r.ca_file = settings_.ca_file;
     r.username = settings_.username;
     r.password = settings_.password;
     r.timeout = std::chrono::seconds(120);
@@ -854,6 +876,16 @@ class email_factory final : public connector_factory {
         static_cast<std::size_t>(block.integer("max_message_mb", 40, 1, 1024)) * 1024 * 1024;
     s->reopen_window = std::chrono::hours(24 * block.integer("reopen_days", 30, 0, 3650));
     s->insecure = block.boolean("insecure", false);
+    s->ca_file = block.string("ca_file", "");
+    if (!s->ca_file.empty()) {
+      if (const auto problem = unusable_ca_file(s->ca_file); !problem.empty()) {
+        out.add(block.child_path("ca_file"), problem);
+      }
+      if (s->insecure) {
+        out.add(block.child_path("insecure"),
+                "cannot go with ca_file, which asks for TLS to every host");
+      }
+    }
     return s;
   }
 

@@ -286,6 +286,7 @@ struct curl_client::impl {
       curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q.method.c_str());
     }
     if (q.require_tls) curl_easy_setopt(e, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+    if (!q.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, q.ca_file.c_str());
     if (!q.username.empty()) {
       if (!is_mail(q.url)) curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
       curl_easy_setopt(e, CURLOPT_USERNAME, q.username.c_str());

@@ -39,6 +39,8 @@ struct outgoing_request {
   std::string protocols = "http,https";
   // Refuse to go on without TLS: imap:// and smtp:// must upgrade with STARTTLS.
   bool require_tls = false;
+  // TLS: trust the CA certificates in this PEM file instead of the system's ("": the system's).
+  std::string ca_file;
   // SMTP: the body is the message, sent to `mail_to` with envelope sender `mail_from` ("" is
   // the null sender <>, for automatic replies and bounces).
   std::string mail_from;

@@ -39,7 +39,21 @@ std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
 
 }  // namespace
 
-dovecot_server::dovecot_server() : port_(free_port()) {
+test_certificate::test_certificate() {
+  child_process openssl(
+      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+       "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+       "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key(), "-out", cert()},
+      dir_.file("openssl.log"));
+  if (openssl.wait(std::chrono::seconds(20)) != 0) {
+    throw std::runtime_error("openssl could not make a test certificate:\n" + openssl.log());
+  }
+  // Dovecot's unprivileged processes never read them; the master reads them as root.
+  chmod(dir_.path().c_str(), 0755);
+}
+
+dovecot_server::dovecot_server(const test_certificate* tls)
+    : port_(free_port()), imaps_port_(tls ? free_port() : 0) {
   const bool root = getuid() == 0;
   const passwd* me = getpwuid(getuid());
   const std::string self = me ? me->pw_name : "root";
@@ -60,7 +74,7 @@ dovecot_server::dovecot_server() : port_(free_port()) {
   conf << "base_dir = " << dir_.file("run") << "\n"
        << "state_dir = " << dir_.file("state") << "\n"
        << "log_path = /dev/stderr\n"
-       << "protocols = imap\nlisten = 127.0.0.1\nssl = no\n"
+       << "protocols = imap\nlisten = 127.0.0.1\n"
        << "disable_plaintext_auth = no\nauth_mechanisms = plain login\n"
        << "first_valid_uid = 1\n"
        << "default_login_user = " << (root ? "dovenull" : self) << "\n"
@@ -71,12 +85,19 @@ dovecot_server::dovecot_server() : port_(free_port()) {
        << "userdb {\n  driver = static\n  args = uid=" << mail_uid_ << " gid=" << mail_gid_
        << " home=" << home << "/%u\n}\n"
        << "service imap-login {\n  chroot =\n  inet_listener imap {\n    address = 127.0.0.1\n"
-       << "    port = " << port_ << "\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}\n"
+       << "    port = " << port_ << "\n  }\n  inet_listener imaps {\n    address = 127.0.0.1\n"
+       << "    port = " << imaps_port_ << "\n  }\n}\n"
        << "service anvil {\n  chroot =\n}\n";
+  if (tls) {
+    conf << "ssl = yes\nssl_cert = <" << tls->cert() << "\nssl_key = <" << tls->key() << "\n";
+  } else {
+    conf << "ssl = no\n";
+  }
   const std::string config = dir_.write("dovecot.conf", conf.str());
   process_ = std::make_unique<child_process>(
       std::vector<std::string>{"/usr/sbin/dovecot", "-F", "-c", config}, dir_.file("dovecot.log"));
   wait_listening(port_, *process_, "dovecot");
+  if (tls) wait_listening(imaps_port_, *process_, "dovecot (imaps)");
 }
 
 dovecot_server::~dovecot_server() {
@@ -88,6 +109,10 @@ dovecot_server::~dovecot_server() {
 
 std::string dovecot_server::url(const std::string& mailbox) const {
   return "imap://127.0.0.1:" + std::to_string(port_) + "/" + mailbox;
+}
+
+std::string dovecot_server::imaps_url(const std::string& mailbox) const {
+  return "imaps://127.0.0.1:" + std::to_string(imaps_port_) + "/" + mailbox;
 }
 
 void dovecot_server::append(const std::string& raw, bool readable) {
@@ -140,17 +165,24 @@ std::vector<std::uint64_t> dovecot_server::search(const std::string& criteria,
   return uids;
 }
 
-smtp_sink::smtp_sink(bool refuse_login) : port_(free_port()) {
+smtp_sink::smtp_sink(bool refuse_login) : port_(free_port()) { start({}, refuse_login); }
+
+smtp_sink::smtp_sink(const test_certificate& tls, tls_mode mode)
+    : port_(free_port()), implicit_tls_(mode == tls_mode::implicit) {
+  // aiosmtpd takes no MAIL before STARTTLS once it has --tlscert (no --no-requiretls).
+  if (implicit_tls_) {
+    start({"--smtpscert", tls.cert(), "--smtpskey", tls.key()}, false);
+  } else {
+    start({"--tlscert", tls.cert(), "--tlskey", tls.key()}, false);
+  }
+}
+
+void smtp_sink::start(std::vector<std::string> options, bool refuse_login) {
   std::filesystem::create_directories(dir_.file("mail"));
-  std::vector<std::string> argv = {"/usr/bin/python3",
-                                   "-m",
-                                   "aiosmtpd",
-                                   "-n",
-                                   "-l",
-                                   "127.0.0.1:" + std::to_string(port_),
-                                   "-c",
-                                   "smtp_sink.Sink",
-                                   dir_.file("mail")};
+  std::vector<std::string> argv = {
+      "/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port_)};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.insert(argv.end(), {"-c", "smtp_sink.Sink", dir_.file("mail")});
   if (refuse_login) argv.push_back("refuse-login");
   process_ = std::make_unique<child_process>(
       argv, dir_.file("smtp.log"),

@@ -6,6 +6,8 @@
 // - an SMTP sink: aiosmtpd (Debian's python3-aiosmtpd, always through /usr/bin/python3)
 //   with tests/support/smtp_sink.py, keeping each message it accepts (recipients "reject*"
 //   get 550, "flaky*" 451 once).
+// Either may speak TLS with a test_certificate: Dovecot offers STARTTLS and listens for
+// imaps:// too; the sink requires STARTTLS or speaks smtps://.
 #pragma once
 
 #include <chrono>
@@ -19,13 +21,30 @@
 
 namespace askdesk::testing {
 
+// A self-signed certificate for 127.0.0.1 and localhost (made by the openssl command), which
+// a client trusts by taking cert() as its CA file.
+class test_certificate {
+ public:
+  test_certificate();
+  std::string cert() const { return dir_.file("cert.pem"); }
+  std::string key() const { return dir_.file("key.pem"); }
+
+ private:
+  temp_dir dir_;
+};
+
 class dovecot_server {
  public:
-  dovecot_server();
+  // With `tls`: STARTTLS offered on url(), and implicit TLS on imaps_url().
+  explicit dovecot_server(const test_certificate* tls = nullptr);
   ~dovecot_server();
 
   // imap://127.0.0.1:<port>/<mailbox>
   std::string url(const std::string& mailbox = "INBOX") const;
+  // imaps://127.0.0.1:<port>/<mailbox> (only with TLS)
+  std::string imaps_url(const std::string& mailbox = "INBOX") const;
+  // What Dovecot logged so far (each login: "Login: user=<ask>, method=..., TLS, ...").
+  std::string log() const { return process_->log(); }
   static constexpr const char* user = "ask";
   static constexpr const char* password = "secret";
 
@@ -46,6 +65,7 @@ class dovecot_server {
 
   temp_dir dir_;
   int port_;
+  int imaps_port_ = 0;
   unsigned mail_uid_ = 0;
   unsigned mail_gid_ = 0;
   unsigned delivered_ = 0;
@@ -56,17 +76,26 @@ class smtp_sink {
  public:
   // `refuse_login`: offers AUTH and refuses every login.
   explicit smtp_sink(bool refuse_login = false);
+  enum class tls_mode { starttls, implicit };
+  // starttls: smtp:// that takes no mail before STARTTLS; implicit: smtps://.
+  smtp_sink(const test_certificate& tls, tls_mode mode);
   ~smtp_sink();
 
-  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
-  // Every message accepted so far, in order, each starting "X-Envelope-From: <...>".
+  std::string url() const {
+    return (implicit_tls_ ? "smtps://127.0.0.1:" : "smtp://127.0.0.1:") + std::to_string(port_);
+  }
+  // Every message accepted so far, in order, each starting "X-Envelope-From: <...>" and
+  // "X-Envelope-TLS: <version, or none>".
   std::vector<std::string> messages() const;
   // Waits until at least `n` arrived; false after `wait`.
   bool wait_for(std::size_t n, std::chrono::milliseconds wait = std::chrono::seconds(10)) const;
 
  private:
+  void start(std::vector<std::string> options, bool refuse_login);
+
   temp_dir dir_;
   int port_;
+  bool implicit_tls_ = false;
   std::unique_ptr<child_process> process_;
 };
 

@@ -1,8 +1,9 @@
 // The email connector through the real daemon against a real Dovecot (IMAP) and a real SMTP
 // sink (aiosmtpd) on loopback: a patron's email becomes a conversation, the reply goes out
 // with threading headers, the patron's answer threads back (but a stranger's does not), a
-// bounce marks the reply failed, SMTP 4xx is retried and 5xx shown, and the corpus of
-// difficult messages is read without a crash or a loss.
+// bounce marks the reply failed, SMTP 4xx is retried and 5xx shown, the corpus of difficult
+// messages is read without a crash or a loss, and STARTTLS and implicit TLS work both ways,
+// checked against the library's own CA, with no login or mail without the TLS asked for.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -19,13 +20,18 @@ namespace {
 
 const std::string library = "ask@library.example.org";
 
-std::string email_config(const dovecot_server& imap, const smtp_sink& smtp,
+std::string email_config(const std::string& imap_url, const std::string& smtp_url,
                          const std::string& extra = "") {
   return R"({"teams": [{"id": "reference"}],
     "connectors": [{"id": "mail", "type": "email", "imap_url": ")" +
-         imap.url() + R"(", "smtp_url": ")" + smtp.url() +
+         imap_url + R"(", "smtp_url": ")" + smtp_url +
          R"(", "username": "ask", "password": "secret", "address": ")" + library +
          R"(", "from_name": "Springfield Library", "poll_seconds": 1)" + extra + "}]}";
+}
+
+std::string email_config(const dovecot_server& imap, const smtp_sink& smtp,
+                         const std::string& extra = "") {
+  return email_config(imap.url(), smtp.url(), extra);
 }
 
 std::string mail(const std::string& from, const std::string& id, const std::string& subject,
@@ -387,6 +393,94 @@ TEST(EmailMailbox, ARefusedSmtpLoginIsTriedAgainNotFailed) {
   EXPECT_NE(daemon.process().log().find("Login denied"), std::string::npos);
 }
 
+// ---- TLS -----------------------------------------------------------------------------------
+
+std::string trusting(const test_certificate& ca) { return R"(, "ca_file": ")" + ca.cert() + "\""; }
+
+// A question comes in over IMAP and its answer goes out over SMTP, each over TLS that the
+// servers' logs confirm: Dovecot logs each login with "TLS", and the sink writes down the TLS
+// version of each message.
+void expect_a_round_trip_over_tls(dovecot_server& imap, const std::string& imap_url,
+                                  const smtp_sink& smtp, const test_certificate& ca) {
+  redis_server redis;
+  askdesk_daemon daemon(redis, email_config(imap_url, smtp.url(), trusting(ca)));
+  staff_client ann(daemon, "ann", {"reference"});
+  imap.append(mail("Ada <ada@example.org>", "tls-1@example.org", "Privately", "Encrypted?"));
+  const auto id = redis.wait_for_string({"HGET", "dedup:mail:tls-1@example.org", "conversation"});
+  ASSERT_FALSE(id.empty()) << daemon.process().log();
+  const auto dovecot_log = imap.log();
+  const auto login = dovecot_log.find("Login: user=<ask>");
+  ASSERT_NE(login, std::string::npos) << dovecot_log;
+  EXPECT_NE(dovecot_log.substr(login, dovecot_log.find('\n', login) - login).find(", TLS"),
+            std::string::npos)
+      << dovecot_log;
+  ASSERT_EQ(ann.reply(id, "Yes.").status, 201);
+  ASSERT_TRUE(smtp.wait_for(1)) << daemon.process().log();
+  EXPECT_EQ(header_of(smtp.messages().front(), "X-Envelope-TLS").rfind("TLSv1.", 0), 0u)
+      << smtp.messages().front();
+}
+
+// With the library's own CA (ca_file), plain imap:// and smtp:// must upgrade with STARTTLS,
+// even on loopback: the sink takes no mail before STARTTLS.
+TEST(EmailTls, StartTlsInAndOutCheckedAgainstTheLibrarysOwnCa) {
+  test_certificate ca;
+  dovecot_server imap(&ca);
+  smtp_sink smtp(ca, smtp_sink::tls_mode::starttls);
+  expect_a_round_trip_over_tls(imap, imap.url(), smtp, ca);
+}
+
+TEST(EmailTls, ImapsAndSmtpsCheckedAgainstTheLibrarysOwnCa) {
+  test_certificate ca;
+  dovecot_server imap(&ca);
+  smtp_sink smtp(ca, smtp_sink::tls_mode::implicit);
+  expect_a_round_trip_over_tls(imap, imap.imaps_url(), smtp, ca);
+}
+
+// Asked for TLS, askdesk never sends the password in the clear: an IMAP server that offers
+// no STARTTLS sees no login, and the mailbox stays as it was.
+TEST(EmailTls, NoLoginToAServerThatOffersNoStartTls) {
+  test_certificate ca;
+  dovecot_server imap;  // ssl = no
+  smtp_sink smtp;
+  redis_server redis;
+  askdesk_daemon daemon(redis, email_config(imap, smtp, trusting(ca)));
+  imap.append(mail("a@example.org", "clear-1@example.org", "hello", "Hello?"));
+  for (int i = 0;
+       i < 600 && daemon.process().log().find("opening the mailbox") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_NE(daemon.process().log().find("opening the mailbox"), std::string::npos);
+  EXPECT_EQ(imap.log().find("Login: "), std::string::npos) << imap.log();
+  EXPECT_EQ(redis.command({"EXISTS", "dedup:mail:clear-1@example.org"}).integer(), 0);
+  EXPECT_EQ(imap.search("UNSEEN"), std::vector<std::uint64_t>{1});
+}
+
+// A mail server whose certificate the CA file does not vouch for gets no mail: the reply
+// waits, retried, with the certificate problem in the log.
+TEST(EmailTls, NoMailToAServerWithAnUntrustedCertificate) {
+  test_certificate ca;
+  test_certificate stranger;
+  dovecot_server imap(&ca);
+  smtp_sink smtp(stranger, smtp_sink::tls_mode::implicit);
+  redis_server redis;
+  askdesk_daemon daemon(redis, email_config(imap.imaps_url(), smtp.url(), trusting(ca)));
+  staff_client ann(daemon, "ann", {"reference"});
+  imap.append(mail("a@example.org", "untrusted-1@example.org", "hello", "Hello?"));
+  const auto id =
+      redis.wait_for_string({"HGET", "dedup:mail:untrusted-1@example.org", "conversation"});
+  ASSERT_FALSE(id.empty()) << daemon.process().log();
+  ASSERT_EQ(ann.reply(id, "Hello!").status, 201);
+  const std::string retried = R"(askdesk_messages_retried_total{connector="mail"})";
+  for (int i = 0; i < 400 && daemon.metric(retried) < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_GE(daemon.metric(retried), 1);
+  EXPECT_NE(daemon.process().log().find("certificate"), std::string::npos)
+      << daemon.process().log();
+  EXPECT_TRUE(smtp.messages().empty());
+  EXPECT_EQ(ann.read(id).find(R"("status":"sent")"), std::string::npos) << ann.read(id);
+}
+
 TEST(EmailWebchat, EmailMeThisTranscriptSendsTheChatAndNotesIt) {
   dovecot_server imap;
   smtp_sink smtp;
@@ -488,6 +582,27 @@ TEST(EmailConfig, CheckConfigNamesEachProblemWithItsPath) {
   EXPECT_NE(why.find("connectors[0].imap_url: the mailbox name must not contain"),
             std::string::npos)
       << why;
+  // A CA file: absolute, readable, with a certificate; and it asks for TLS, so not insecure.
+  const std::string good = R"({"connectors": [{"id": "mail", "type": "email",
+      "imap_url": "imap://127.0.0.1/INBOX", "smtp_url": "smtp://127.0.0.1",
+      "username": "u", "password": "p", "address": "ask@example.org", )";
+  const auto problems_with = [&](const std::string& extra) {
+    return daemon.run_cli({"check-config", "/dev/stdin"}, good + extra + "}]}").second;
+  };
+  EXPECT_NE(problems_with(R"("ca_file": "certs/ca.pem")")
+                .find("connectors[0].ca_file: must be an absolute path"),
+            std::string::npos);
+  EXPECT_NE(problems_with(R"("ca_file": "/nonexistent/ca.pem")")
+                .find("connectors[0].ca_file: cannot read /nonexistent/ca.pem: No such file"),
+            std::string::npos);
+  test_certificate ca;
+  EXPECT_NE(problems_with(R"("ca_file": ")" + ca.key() + "\"")
+                .find("connectors[0].ca_file: " + ca.key() + " has no PEM certificate"),
+            std::string::npos);
+  EXPECT_NE(problems_with(R"("insecure": true)" + trusting(ca))
+                .find("connectors[0].insecure: cannot go with ca_file"),
+            std::string::npos);
+  EXPECT_EQ(problems_with(R"("insecure": false)" + trusting(ca)), "ok\n");
 }
 
 }  // namespace
