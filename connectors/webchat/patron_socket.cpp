@@ -1,5 +1,7 @@
 #include "connectors/webchat/patron_socket.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "daemon/config/team_hours.hpp"
@@ -383,14 +385,46 @@ void patron_socket::offline(const rapidjson::Value& frame) {
   m.team = team_;
   m.facts["offline_form"] = "1";
   m.facts[reply_by == "email" ? "email" : "phone"] = address;
-  if (const connector* peer = peer_for(reply_by)) {
+  m.sender_address = address;
+  // A form answered on its own channel makes the library text or email an address nobody has
+  // checked (SMS pumping): offline_forms_per_hour caps that for the whole widget, and past it
+  // a form stays in this chat.
+  const connector* peer = peer_for(reply_by);
+  const std::int64_t per_hour = owner_.settings().offline_forms_per_hour;
+  if (!peer || per_hour == 0) {
+    deliver_offline(std::move(m), nullptr, client_id);
+    return;
+  }
+  const std::string key = "offline:hour:" + owner_.id();
+  auto& redis = owner_.services().redis;
+  redis.command({"SET", key, "0", "PX", "3600000", "NX"}, [](store::reply) {});
+  std::weak_ptr<patron_socket> weak = weak_from_this();
+  redis.command({"INCR", key}, [weak, m = std::move(m), peer, per_hour,
+                                client_id](store::reply count) mutable {
+    auto self = weak.lock();
+    if (!self || !*self->alive_) return;
+    const bool within = count.is_integer() && count.integer() <= per_hour;
+    if (!within && count.is_integer()) {
+      spdlog::warn(
+          "webchat {}: an offline form for {} stays in the chat: offline_forms_per_hour ({}) "
+          "reached",
+          self->owner_.id(), peer->channel(), per_hour);
+    }
+    self->deliver_offline(std::move(m), within ? peer : nullptr, client_id);
+  });
+}
+
+// An offline form's question (its sender_address what the visitor typed): on `peer`'s
+// channel, or in this chat when null.
+void patron_socket::deliver_offline(core::inbound_message m, const connector* peer,
+                                    const std::string& client_id) {
+  if (peer) {
     // The address is only what the visitor typed: the question is a conversation of its own
     // (never joined to the thread of whoever owns that address), it may not rename them, and
     // its text is never read as their SMS STOP or START.
     m.connector = peer->id();
-    m.channel = std::string(reply_by);
+    m.channel = std::string(peer->channel());
     m.thread = m.external_id;
-    m.sender_address = address;
   } else {
     m.connector = owner_.id();
     m.channel = "webchat";

@@ -27,7 +27,8 @@ struct webchat_settings final : connector_settings {
   std::int64_t max_message_chars = 2000;
   std::int64_t messages_per_minute = 20;
   std::int64_t session_days = 30;
-  std::int64_t transcripts_per_hour = 60;  // "Email me this transcript", for the whole library
+  std::int64_t transcripts_per_hour = 60;    // "Email me this transcript", for the whole library
+  std::int64_t offline_forms_per_hour = 60;  // offline forms answered by SMS or email, in all
 };
 
 using frame = std::shared_ptr<const std::string>;
@@ -81,6 +82,8 @@ class patron_socket final : public net::websocket_handler,
   void welcome(const std::string& token, const std::string& after);
   void message(const rapidjson::Value& frame);
   void offline(const rapidjson::Value& frame);
+  void deliver_offline(core::inbound_message m, const connector* peer,
+                       const std::string& client_id);
   void email_transcript(const rapidjson::Value& frame);
   // The daemon's connector for `channel` ("email", "sms"), if it has one.
   const connector* peer_for(std::string_view channel) const;

@@ -215,6 +215,8 @@ class webchat_factory final : public connector_factory {
     s->messages_per_minute = block.integer("messages_per_minute", s->messages_per_minute, 1, 600);
     s->transcripts_per_hour =
         block.integer("transcripts_per_hour", s->transcripts_per_hour, 0, 100000);
+    s->offline_forms_per_hour =
+        block.integer("offline_forms_per_hour", s->offline_forms_per_hour, 0, 100000);
     s->session_days = block.integer("session_days", s->session_days, 1, 3650);
     return s;
   }

@@ -21,6 +21,8 @@
 --   email:<connector>:pending          zset: a fresh start's unseen UIDs (score = UID)
 --   transcripts:to:<address>           transcripts emailed to an address in the last day
 --   transcripts:hour:<connector>       transcripts a webchat connector sent this hour
+--   offline:hour:<connector>           offline forms a webchat connector sent to SMS or email
+--                                      this hour
 --   provider:<connector>:<id>          the message id of a channel's message id (delivery
 --                                      statuses); :early hash: a status that came first
 --   address:<channel>:<address>        patron id

@@ -245,6 +245,33 @@ TEST_F(AfterHours, TheWidgetsOfflineFormGoesToTheChosenChannel) {
   EXPECT_EQ(redis_.command({"EXISTS", "optout:sms:+15550100142"}).integer(), 0);
 }
 
+// Each form answered by SMS or email makes the library write to an address nobody checked:
+// past offline_forms_per_hour (60) in an hour, forms stay in the chat, with no text sent.
+TEST_F(AfterHours, PastTheHourlyCapOfflineFormsStayInTheChat) {
+  ws_client patron(daemon_->port(), "/ws/patron", daemon_->origin());
+  patron.send(R"({"type":"hello","team":"reference"})");
+  ASSERT_TRUE(patron.read_until("next_open_text"));
+  patron.send(R"({"type":"offline","text":"Hours?","reply_by":"sms",)"
+              R"("address":"+15550100150","client_id":"f1"})");
+  ASSERT_TRUE(patron.read_until(R"("channel":"sms")"));
+  EXPECT_EQ(redis_.command({"GET", "offline:hour:webchat"}).str(), "1");
+  const auto ttl = redis_.command({"PTTL", "offline:hour:webchat"}).integer();
+  EXPECT_GT(ttl, 3500000);
+  EXPECT_LE(ttl, 3600000);
+  ASSERT_TRUE(wait_for_metric(R"(askdesk_auto_acks_sent_total{channel="sms"})", 1));
+
+  redis_.command({"SET", "offline:hour:webchat", "60", "KEEPTTL"});
+  patron.send(R"({"type":"offline","text":"Hours again?","reply_by":"sms",)"
+              R"("address":"+15550100151","client_id":"f2"})");
+  ASSERT_TRUE(patron.read_until(R"("channel":"webchat")"));
+  EXPECT_NE(daemon_->process().log().find("offline_forms_per_hour (60) reached"),
+            std::string::npos);
+  // The question is this chat's: it comes back to the widget as the chat's message.
+  EXPECT_TRUE(patron.read_until("Hours again?"));
+  EXPECT_EQ(redis_.command({"EXISTS", "address:sms:+15550100151"}).integer(), 0);
+  EXPECT_EQ(metric(R"(askdesk_auto_acks_sent_total{channel="sms"})"), 1);
+}
+
 TEST_F(AfterHours, TheHoursAreAskedWithoutSigningIn) {
   const auto r = http_request("GET", daemon_->url("/api/v1/teams/reference/hours?lang=fr"));
   ASSERT_EQ(r.status, 200) << r.body;
