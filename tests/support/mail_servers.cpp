@@ -48,8 +48,6 @@ test_certificate::test_certificate() {
   if (openssl.wait(std::chrono::seconds(20)) != 0) {
     throw std::runtime_error("openssl could not make a test certificate:\n" + openssl.log());
   }
-  // Dovecot's unprivileged processes never read them; the master reads them as root.
-  chmod(dir_.path().c_str(), 0755);
 }
 
 dovecot_server::dovecot_server(const test_certificate* tls)

@@ -4,9 +4,9 @@
 # lines "X-Envelope-From: <sender>" and "X-Envelope-TLS: <TLS version, or none>" so tests see
 # the envelope and how it came. Recipients that start with "reject" get 550 (permanent); those
 # that start with "flaky" get 451 the first time. With refuse-login it offers AUTH and refuses
-# every login (aiosmtpd answers 538 without TLS). Over TLS (aiosmtpd's --tlscert or
-# --smtpscert) it offers AUTH and takes the test mailbox's login, ask / secret, as a submission
-# server would.
+# every login (aiosmtpd answers 538 without TLS). After STARTTLS (aiosmtpd's --tlscert) it
+# offers AUTH and takes the test mailbox's login, ask / secret, as a submission server would;
+# over smtps:// (--smtpscert) aiosmtpd offers no AUTH.
 import binascii
 import os
 
