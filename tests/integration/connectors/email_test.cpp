@@ -561,33 +561,32 @@ TEST(EmailWebchat, EmailMeThisTranscriptSendsTheChatAndNotesIt) {
 TEST(EmailConfig, CheckConfigNamesEachProblemWithItsPath) {
   redis_server redis;
   askdesk_daemon daemon(redis, "");
-  const auto [code, out] = daemon.run_cli(
-      {"check-config", "/dev/stdin"},
-      R"({"connectors": [{"id": "mail", "type": "email", "imap_url": "imapx://mail.example.org",
-          "smtp_url": "smtp://user:pw@mail.example.org:587", "username": "u", "password": "p",
-          "address": "not-an-address"}]})");
+  // check-config on one email connector with these members: its exit code and what it printed.
+  const auto check = [&](const std::string& members) {
+    return daemon.run_cli({"check-config", "/dev/stdin"},
+                          R"({"connectors": [{"id": "mail", "type": "email", )" + members + "}]}");
+  };
+  const auto [code, out] = check(
+      R"("imap_url": "imapx://mail.example.org", "smtp_url": "smtp://user:pw@mail.example.org:587",
+         "username": "u", "password": "p", "address": "not-an-address")");
   EXPECT_NE(code, 0);
   EXPECT_NE(out.find("connectors[0].imap_url: must start with imap:// or imaps://"),
             std::string::npos)
       << out;
   EXPECT_NE(out.find("connectors[0].smtp_url: must name a host"), std::string::npos) << out;
   EXPECT_NE(out.find("connectors[0].address: must be an email address"), std::string::npos) << out;
+  const std::string rest =
+      R"("smtp_url": "smtp://127.0.0.1", "username": "u", "password": "p",
+         "address": "ask@example.org")";
   // A mailbox name is checked once decoded: %22 would end the quoted name in IMAP commands.
-  const auto [quoted, why] = daemon.run_cli(
-      {"check-config", "/dev/stdin"},
-      R"({"connectors": [{"id": "mail", "type": "email", "imap_url": "imap://127.0.0.1/Ask%22Desk",
-          "smtp_url": "smtp://127.0.0.1", "username": "u", "password": "p",
-          "address": "ask@example.org"}]})");
+  const auto [quoted, why] = check(R"("imap_url": "imap://127.0.0.1/Ask%22Desk", )" + rest);
   EXPECT_NE(quoted, 0);
   EXPECT_NE(why.find("connectors[0].imap_url: the mailbox name must not contain"),
             std::string::npos)
       << why;
   // A CA file: absolute, readable, with a certificate; and it asks for TLS, so not insecure.
-  const std::string good = R"({"connectors": [{"id": "mail", "type": "email",
-      "imap_url": "imap://127.0.0.1/INBOX", "smtp_url": "smtp://127.0.0.1",
-      "username": "u", "password": "p", "address": "ask@example.org", )";
   const auto problems_with = [&](const std::string& extra) {
-    return daemon.run_cli({"check-config", "/dev/stdin"}, good + extra + "}]}").second;
+    return check(R"("imap_url": "imap://127.0.0.1/INBOX", )" + rest + ", " + extra).second;
   };
   EXPECT_NE(problems_with(R"("ca_file": "certs/ca.pem")")
                 .find("connectors[0].ca_file: must be an absolute path"),
