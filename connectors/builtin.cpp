@@ -6,12 +6,14 @@
 
 namespace askdesk::connectors {
 
-void register_builtin_connectors(registry& r) {
-  // One line per channel; a duplicate type is a programming error caught by the tests.
-  (void)r.add(make_webchat_factory());
-  (void)r.add(make_replay_factory());
-  (void)r.add(make_twilio_factory());
-  (void)r.add(make_email_factory());
+core::status register_builtin_connectors(registry& r) {
+  // One line per channel. A refused registration (two factories for one type) stops the
+  // daemon before it starts.
+  for (auto* make : {make_webchat_factory, make_replay_factory, make_twilio_factory,
+                     make_email_factory}) {
+    if (auto added = r.add(make()); !added) return added;
+  }
+  return {};
 }
 
 }  // namespace askdesk::connectors

@@ -4,7 +4,31 @@
 
 namespace askdesk::connectors {
 
+namespace {
+
+// The block's "outbound" object: how its lane sends (docs/connectors.md).
+lane_settings parse_lane(json::object_reader& block, lane_settings lane) {
+  auto outbound = block.object("outbound");
+  if (!outbound) return lane;
+  lane.concurrency = static_cast<int>(outbound->integer("concurrency", lane.concurrency, 1, 64));
+  lane.per_second = outbound->optional_number("per_second", 0, 1000).value_or(lane.per_second);
+  lane.send_timeout = std::chrono::seconds(outbound->integer(
+      "send_timeout_seconds",
+      std::chrono::duration_cast<std::chrono::seconds>(lane.send_timeout).count(), 1, 600));
+  lane.max_attempts =
+      static_cast<int>(outbound->integer("max_attempts", lane.max_attempts, 1, 100));
+  outbound->finish();
+  return lane;
+}
+
+}  // namespace
+
 core::status registry::add(std::unique_ptr<connector_factory> factory) {
+  if (!factory) return core::error{"invalid", "a connector factory could not be made"};
+  if (factory->type().empty() || !config::is_valid_id(factory->type())) {
+    return core::error{"invalid", "a connector factory has an invalid type '" +
+                                      std::string(factory->type()) + "'"};
+  }
   if (find(factory->type())) {
     return core::error{"invalid",
                        "two connector factories for type '" + std::string(factory->type()) + "'"};
@@ -45,10 +69,12 @@ std::vector<std::unique_ptr<connector_settings>> registry::parse_all(
     if (!block) continue;
     block->has("id");
     block->has("type");
+    const lane_settings lane = parse_lane(*block, factory->lane_defaults());
     auto settings = factory->parse(*block);
     block->finish();
     if (settings) {
       settings->id = spec.id;
+      settings->lane = lane;
       all.push_back(std::move(settings));
     }
   }

@@ -15,6 +15,7 @@ namespace askdesk::connectors {
 
 class registry {
  public:
+  // Refuses a null factory, an invalid type or a type already registered.
   core::status add(std::unique_ptr<connector_factory> factory);
   const connector_factory* find(std::string_view type) const;
   // "email, replay, twilio, webchat"
@@ -31,7 +32,8 @@ class registry {
   std::vector<std::unique_ptr<connector_factory>> factories_;
 };
 
-// Adds every channel askdesk ships with. Adding a channel adds one line here.
-void register_builtin_connectors(registry& r);
+// Adds every channel askdesk ships with (builtin.cpp: one entry per channel). A failed or
+// duplicate registration is an error that stops start-up.
+core::status register_builtin_connectors(registry& r);
 
 }  // namespace askdesk::connectors

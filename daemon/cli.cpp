@@ -140,14 +140,19 @@ config::defaults environment_defaults() {
 }
 
 std::optional<loaded_config> load_config(const std::string& path,
-                                         const config::defaults& defaults) {
+                                         const config::defaults& defaults,
+                                         const registration& add) {
   const auto env = json::process_environment();
   json::problems problems;
-  connectors::registry registry;
-  connectors::register_builtin_connectors(registry);
+  auto registry = std::make_unique<connectors::registry>();
+  if (auto added = add(*registry); !added) {
+    std::cerr << "askdesk: cannot start: registering the connectors: " << added.err().message
+              << "\n";
+    return std::nullopt;
+  }
   std::vector<std::unique_ptr<connectors::connector_settings>> settings;
   const auto read_connectors = [&](const config::daemon_config& c, json::problems& out) {
-    settings = registry.parse_all(c, env, out);
+    settings = registry->parse_all(c, env, out);
   };
   std::optional<config::daemon_config> c;
   if (path.empty()) {
@@ -163,7 +168,7 @@ std::optional<loaded_config> load_config(const std::string& path,
     }
     return std::nullopt;
   }
-  return loaded_config{std::move(*c), std::move(settings)};
+  return loaded_config{std::move(*c), std::move(registry), std::move(settings)};
 }
 
 int run_check_config(const arguments& args) {

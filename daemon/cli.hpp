@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "connectors/connector.hpp"
+#include <functional>
+#include <memory>
+
+#include "connectors/registry.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/core/result.hpp"
 
@@ -34,14 +37,20 @@ config::defaults environment_defaults();
 
 struct loaded_config {
   config::daemon_config config;
+  std::unique_ptr<connectors::registry> registry;  // the factories that read the blocks
   // Each connector's block, read by its factory; in config order.
   std::vector<std::unique_ptr<connectors::connector_settings>> connectors;
 };
 
-// Loads the file at `path` (the built-in configuration when empty) and each connector's
-// block. Prints every problem to stderr; nullopt when there was any.
-std::optional<loaded_config> load_config(const std::string& path,
-                                         const config::defaults& defaults = environment_defaults());
+// Fills the connector registry; a refused registration is an error.
+using registration = std::function<core::status(connectors::registry&)>;
+
+// Registers the connectors (`add`), then loads the file at `path` (the built-in
+// configuration when empty) and each connector's block. Prints every problem, and a refused
+// registration, to stderr; nullopt when there was any.
+std::optional<loaded_config> load_config(
+    const std::string& path, const config::defaults& defaults = environment_defaults(),
+    const registration& add = connectors::register_builtin_connectors);
 
 int run_check_config(const arguments& args);
 

@@ -21,8 +21,9 @@
 
 #include "connectors/registry.hpp"
 #include "daemon/cli.hpp"
-#include "daemon/hub/dispatcher.hpp"
+#include "daemon/hub/connector_host.hpp"
 #include "daemon/hub/hub.hpp"
+#include "daemon/hub/lanes.hpp"
 #include "daemon/hub/router.hpp"
 #include "daemon/hub/status.hpp"
 #include "daemon/json/writer.hpp"
@@ -74,7 +75,7 @@ net::header_list default_headers() {
 // Everything the daemon runs, in construction order; destroyed in reverse.
 class daemon {
  public:
-  daemon(const config::daemon_config& c, connectors::registry& registry,
+  daemon(const config::daemon_config& c, const connectors::registry& registry,
          std::vector<std::unique_ptr<connectors::connector_settings>> settings,
          std::chrono::milliseconds clock_offset)
       : config_(c),
@@ -94,8 +95,11 @@ class daemon {
              hub::hub_options{.consumer = consumer_name(c)}),
         router_loop_({io_, c, *commands_, scripts_, events_, clock_, metrics_},
                      hub::router_options{.name = consumer_name(c)}),
-        dispatcher_({io_, *commands_, *outbound_reader_, scripts_, metrics_, clock_},
-                    hub::dispatcher_options{.consumer = consumer_name(c)}),
+        lanes_({io_, *commands_, *outbound_reader_, scripts_, metrics_, clock_},
+               hub::lanes_options{.consumer = consumer_name(c)}),
+        host_parts_{io_,       c,         clock_,     metrics_,           http_client_, router_,
+                    hub_,      *commands_, scripts_,  events_,            consumer_name(c),
+                    connectors_},
         server_(net::http_server::create(io_,
                                          {.host = c.http.listen_host,
                                           .port = c.http.listen_port,
@@ -104,19 +108,19 @@ class daemon {
                                          router_)),
         signals_(io_, SIGINT, SIGTERM),
         deadline_(io_) {
-    const connectors::connector_services services{
-        io_,     router_,  hub_,   config_,      *commands_,  scripts_,
-        events_, metrics_, clock_, http_client_, connectors_, consumer_name(c)};
     for (auto& s : settings) {
       const auto& spec = *std::find_if(c.connectors.begin(), c.connectors.end(),
                                        [&](const auto& sp) { return sp.id == s->id; });
-      auto connector = registry.find(spec.type)->create(std::move(s), services);
+      const connectors::lane_settings lane = s->lane;
+      hosts_.push_back(std::make_unique<hub::connector_host>(host_parts_, spec.id, spec.type));
+      auto connector = registry.find(spec.type)->create(std::move(s), *hosts_.back());
       hub_.add_connector(*connector);
-      dispatcher_.add_connector(*connector);
+      lanes_.add(*connector, lane);
+      channels_.push_back({connector->id(), spec.type, connector->traits()});
       connectors_.push_back(std::move(connector));
     }
     auth_.add_routes(router_);
-    net::add_api_routes(router_, {*commands_, scripts_, auth_, config_, clock_});
+    net::add_api_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
     net::add_staff_socket(router_, {io_, *commands_, scripts_, events_, auth_, clock_});
     status_ = std::make_unique<hub::status>(
         hub::status_parts{io_, c, *commands_, metrics_, *server_, connectors_}, router_);
@@ -143,7 +147,7 @@ class daemon {
     topics_.start();
     hub_.start();
     router_loop_.start();
-    dispatcher_.start();
+    lanes_.start();
     status_->start();
     for (auto& c : connectors_) c->start();
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -208,7 +212,7 @@ class daemon {
     };
     server_->shutdown(one_done);
     hub_.stop(one_done);
-    dispatcher_.stop(one_done);
+    lanes_.stop(one_done);
   }
 
   const config::daemon_config& config_;
@@ -230,8 +234,11 @@ class daemon {
   net::static_files files_;
   hub::hub hub_;
   hub::router router_loop_;
-  hub::dispatcher dispatcher_;
+  hub::outbound_lanes lanes_;
+  hub::host_parts host_parts_;
+  std::vector<std::unique_ptr<hub::connector_host>> hosts_;  // one per connector, outlives it
   std::vector<std::unique_ptr<connectors::connector>> connectors_;
+  std::vector<core::configured_channel> channels_;
   std::unique_ptr<net::http_server> server_;
   std::unique_ptr<hub::status> status_;
   asio::signal_set signals_;
@@ -281,13 +288,11 @@ int run_serve(const cli::arguments& args) {
   }
   setup_logging(level);
 
-  connectors::registry registry;
-  connectors::register_builtin_connectors(registry);
   if (clock_offset.count() != 0) {
     spdlog::warn("the clock starts at {} (--clock-start), not at the real time",
                  args.option("--clock-start"));
   }
-  daemon d(loaded->config, registry, std::move(loaded->connectors), clock_offset);
+  daemon d(loaded->config, *loaded->registry, std::move(loaded->connectors), clock_offset);
   return d.run();
 }
 

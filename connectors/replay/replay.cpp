@@ -13,27 +13,36 @@ namespace {
 
 struct replay_settings final : connector_settings {
   std::string token;
-  std::string channel = "replay";
+  core::channel_traits traits;  // what the integration's channel is like (all configurable)
   std::chrono::milliseconds reopen_window{0};
 };
 
 class replay_connector final : public connector {
  public:
-  replay_connector(const replay_settings& settings, const connector_services& services)
-      : settings_(settings), services_(services) {
-    services.routes.add("POST", "/webhooks/replay/" + settings_.id,
-                        [this](const net::http_request& request, const net::route_params&,
-                               net::respond_fn respond) { receive(request, std::move(respond)); });
+  replay_connector(const replay_settings& settings, connector_context& context)
+      : settings_(settings), context_(context) {
+    context.add_webhook(
+        "POST", "/webhooks/replay/" + settings_.id,
+        [this](const net::http_request& request) -> core::status {
+          const std::string_view auth = request.header("authorization");
+          if (!auth.starts_with("Bearer ") ||
+              !net::constant_time_equal(auth.substr(7), settings_.token)) {
+            return core::error{"unauthenticated", "a valid Bearer token is required"};
+          }
+          return {};
+        },
+        [this](const net::http_request& request, const net::route_params&,
+               net::respond_fn respond) { receive(request, std::move(respond)); });
   }
 
   const std::string& id() const override { return settings_.id; }
   std::string_view type() const override { return "replay"; }
-  std::string_view channel() const override { return settings_.channel; }
+  const core::channel_traits& traits() const override { return settings_.traits; }
   std::chrono::milliseconds reopen_window() const override { return settings_.reopen_window; }
 
   // Replies stay in the transcript, where the integration reads them through the API.
   void send(const outbound_message&, std::function<void(send_result)> done) override {
-    health_.last_success = services_.clock.now();
+    health_.last_success = context_.clock().now();
     done(send_result::sent());
   }
 
@@ -52,12 +61,6 @@ class replay_connector final : public connector {
   }
 
   void receive(const net::http_request& request, net::respond_fn respond) {
-    const std::string_view auth = request.header("authorization");
-    if (!auth.starts_with("Bearer ") ||
-        !net::constant_time_equal(auth.substr(7), settings_.token)) {
-      respond(net::http_response::error(401, "unauthorized", "a valid Bearer token is required"));
-      return;
-    }
     auto parsed = json::document::parse(request.body);
     if (!parsed) {
       respond(net::http_response::error(400, "invalid_json", parsed.err().message));
@@ -68,15 +71,15 @@ class replay_connector final : public connector {
     auto body = json::object_reader::open(parsed->root(), "", problems, none);
     core::inbound_message m;
     if (body) {
-      m.connector = settings_.id;
-      m.channel = settings_.channel;
+      m.connector = settings_.id;  // the host sets both too; the check below reads them
+      m.channel = settings_.traits.channel;
       m.external_id = body->required_string("id").value_or("");
       m.sender_address = body->required_string("from").value_or("");
       m.thread = body->string("thread", m.sender_address);
       m.sender_name = body->string("name", "");
       m.text = body->string("text", "");
       m.team = body->string("team", "");
-      m.received_at = services_.clock.now();
+      m.received_at = context_.clock().now();
       m.sent_at = m.received_at;
       if (const auto* headers = body->raw("headers")) read_headers(*headers, m);
       if (auto sent = body->optional_string("sent_at")) {
@@ -96,16 +99,16 @@ class replay_connector final : public connector {
       respond(net::http_response::error(400, "invalid", *problem));
       return;
     }
-    services_.sink.deliver(
+    context_.deliver(
         std::move(m), [this, respond = std::move(respond)](core::result<delivery> r) {
           if (!r) {
             health_.last_error = r.err().message;
-            health_.last_error_at = services_.clock.now();
+            health_.last_error_at = context_.clock().now();
             const int status = r.err().code == "invalid" ? 400 : 503;
             respond(net::http_response::error(status, r.err().code, r.err().message));
             return;
           }
-          health_.last_success = services_.clock.now();
+          health_.last_success = context_.clock().now();
           json::writer w;
           w.start_object()
               .field("status", r.value() == delivery::stored ? "stored" : "duplicate")
@@ -115,7 +118,7 @@ class replay_connector final : public connector {
   }
 
   const replay_settings settings_;
-  const connector_services services_;
+  connector_context& context_;
   connector_health health_;
 };
 
@@ -131,18 +134,31 @@ class replay_factory final : public connector_factory {
         block.out().add(block.child_path("token"), "must be at least 16 characters");
       }
     }
-    s->channel = block.string("channel", s->channel);
-    if (!config::is_valid_id(s->channel)) {
+    auto& t = s->traits;
+    t.channel = block.string("channel", "replay");
+    if (!config::is_valid_id(t.channel)) {
       block.out().add(block.child_path("channel"), "must match [a-z0-9][a-z0-9_-]*");
     }
+    t.display_name = block.string("name", t.channel == "replay" ? "Replay" : t.channel);
+    t.opt_out_keywords = block.string_list("opt_out");
+    t.opt_in_keywords = block.string_list("opt_in");
+    t.help_keywords = block.string_list("help");
+    const std::string unit = block.string("length_unit", "characters");
+    if (auto u = core::length_unit_named(unit)) {
+      t.unit = *u;
+    } else {
+      block.out().add(block.child_path("length_unit"),
+                      "must be characters, graphemes, gsm_segments or bytes, not '" + unit + "'");
+    }
+    t.max_length = static_cast<std::size_t>(block.integer("max_length", 4000, 1, 1000000));
     s->reopen_window = std::chrono::minutes(block.integer("reopen_minutes", 0, 0, 60 * 24 * 30));
     return s;
   }
 
   std::unique_ptr<connector> create(std::unique_ptr<connector_settings> settings,
-                                    const connector_services& services) const override {
+                                    connector_context& context) const override {
     return std::make_unique<replay_connector>(static_cast<const replay_settings&>(*settings),
-                                              services);
+                                              context);
   }
 };
 

@@ -4,14 +4,12 @@
 
 #include <cctype>
 
+#include "connectors/poller.hpp"
 #include "connectors/twilio/signature.hpp"
+#include "daemon/core/auto_reply.hpp"
 #include "daemon/core/text.hpp"
 #include "daemon/json/document.hpp"
-#include "daemon/net/crypto.hpp"
 #include "daemon/net/curl_client.hpp"
-#include "daemon/net/timer.hpp"
-#include "daemon/store/redis_connection.hpp"
-#include "daemon/store/scripts.hpp"
 
 namespace askdesk::connectors {
 
@@ -75,34 +73,54 @@ send_result failure_from(const net::incoming_response& r) {
   return send_result::permanent(message, code);
 }
 
+// SMS as carriers and Twilio's Advanced Opt-Out treat it: these whole-message keywords opt
+// the number out of (or back into) texts from the library; HELP is answered by Twilio.
+core::channel_traits sms_traits(bool status_callbacks) {
+  core::channel_traits t;
+  t.channel = "sms";
+  t.display_name = "SMS";
+  t.opt_out_keywords.assign(std::begin(core::sms_opt_out_words), std::end(core::sms_opt_out_words));
+  t.opt_in_keywords.assign(std::begin(core::sms_opt_in_words), std::end(core::sms_opt_in_words));
+  t.help_keywords.assign(std::begin(core::sms_help_words), std::end(core::sms_help_words));
+  t.unit = core::length_unit::gsm_segments;
+  t.max_length = 10;  // Twilio takes 1,600 characters; past 10 segments carriers may drop it
+  t.delivery_reports = status_callbacks;
+  return t;
+}
+
 class twilio_connector final : public connector {
  public:
-  twilio_connector(const twilio_settings& settings, const connector_services& services)
-      : settings_(settings), services_(services), poll_timer_(services.io) {
+  twilio_connector(const twilio_settings& settings, connector_context& context)
+      : settings_(settings),
+        context_(context),
+        traits_(sms_traits(!settings.poll)),
+        poller_(context,
+                {.connector = settings.id,
+                 .lease = settings.account_sid + ":" + settings.number,
+                 .every = settings.poll_every},
+                [this](std::shared_ptr<poller::round> round) { poll(std::move(round)); }) {
     const std::string path = "/webhooks/twilio/" + settings_.id;
-    services.routes.add("POST", path,
+    const auto check = [this](const net::http_request& r) { return vouch(r); };
+    context.add_webhook("POST", path, check,
                         [this](const net::http_request& r, const net::route_params&,
                                net::respond_fn respond) { receive(r, std::move(respond)); });
-    services.routes.add("POST", path + "/status",
+    context.add_webhook("POST", path + "/status", check,
                         [this](const net::http_request& r, const net::route_params&,
                                net::respond_fn respond) { status(r, std::move(respond)); });
-    services.metrics.declare_counter("askdesk_twilio_refused_total",
-                                     "Twilio webhooks refused, by reason (signature, form).");
+    context.metrics().declare_counter("askdesk_twilio_refused_total",
+                                      "Twilio webhooks refused, by reason (signature, form).");
   }
 
   const std::string& id() const override { return settings_.id; }
   std::string_view type() const override { return "twilio"; }
-  std::string_view channel() const override { return "sms"; }
+  const core::channel_traits& traits() const override { return traits_; }
   std::chrono::milliseconds reopen_window() const override { return settings_.reopen_window; }
 
   void start() override {
-    if (settings_.poll) poll_timer_.after(std::chrono::milliseconds(0), [this] { poll(); });
+    if (settings_.poll) poller_.start();
   }
 
-  void stop() override {
-    stopped_ = true;
-    poll_timer_.cancel();
-  }
+  void stop() override { poller_.stop(); }
 
   void send(const outbound_message& m, std::function<void(send_result)> done) override {
     net::outgoing_request r;
@@ -110,11 +128,12 @@ class twilio_connector final : public connector {
     r.url = settings_.api_base + "/2010-04-01/Accounts/" + settings_.account_sid + "/Messages.json";
     r.username = settings_.account_sid;
     r.password = settings_.auth_token;
+    r.timeout = settings_.lane.send_timeout;
     r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
     net::form_fields form = {{"To", m.to}, {"From", settings_.number}, {"Body", m.text}};
     if (!settings_.poll) form.emplace_back("StatusCallback", webhook_url() + "/status");
     r.body = net::encode_form(form);
-    services_.http.send(
+    context_.http().send(
         std::move(r), [this, done = std::move(done)](core::result<net::incoming_response> answer) {
           if (!answer) {
             note_error(answer.err().message);
@@ -131,55 +150,61 @@ class twilio_connector final : public connector {
           if (auto doc = json::document::parse(answer->body)) {
             sid = json::string_member(doc->root(), "sid");
           }
-          health_.last_success = services_.clock.now();
+          health_.last_success = context_.clock().now();
           done(send_result::sent(sid));
         });
   }
 
-  connector_health health() const override { return health_; }
+  connector_health health() const override {
+    if (!settings_.poll) return health_;
+    auto h = poller_.health();
+    if (health_.last_success > h.last_success) h.last_success = health_.last_success;
+    if (health_.last_error_at > h.last_error_at) {
+      h.last_error_at = health_.last_error_at;
+      h.last_error = health_.last_error;
+    }
+    return h;
+  }
 
  private:
   std::string webhook_url() const {
-    return services_.config.http.public_url + "/webhooks/twilio/" + settings_.id;
+    return context_.config().http.public_url + "/webhooks/twilio/" + settings_.id;
   }
 
   void note_error(std::string message) {
     health_.last_error = std::move(message);
-    health_.last_error_at = services_.clock.now();
+    health_.last_error_at = context_.clock().now();
   }
 
-  // The form of a request Twilio signed, or an answer refusing it.
-  std::optional<net::form_fields> signed_form(const net::http_request& r,
-                                              const net::respond_fn& respond) {
+  // Whether Twilio signed `r`: its form, signed with X-Twilio-Signature over
+  // http.public_url plus the path.
+  core::status vouch(const net::http_request& r) {
     auto form = net::parse_form(r.body);
     if (!form) {
-      services_.metrics.add("askdesk_twilio_refused_total", {{"reason", "form"}});
-      respond(net::http_response::error(400, "invalid", "the body is not a valid form"));
-      return std::nullopt;
+      context_.metrics().add("askdesk_twilio_refused_total", {{"reason", "form"}});
+      return core::error{"invalid", "the body is not a valid form"};
     }
-    const std::string url = services_.config.http.public_url + r.target;
+    const std::string url = context_.config().http.public_url + r.target;
     if (!twilio::valid_signature(settings_.auth_token, url, *form,
                                  r.header("x-twilio-signature"))) {
-      services_.metrics.add("askdesk_twilio_refused_total", {{"reason", "signature"}});
+      context_.metrics().add("askdesk_twilio_refused_total", {{"reason", "signature"}});
       spdlog::warn("twilio {}: refused a request to {} from {}: bad or missing signature",
                    settings_.id, url, r.remote_address);
-      respond(net::http_response::error(403, "forbidden",
-                                        "X-Twilio-Signature does not match (is http.public_url "
-                                        "the address Twilio calls?)"));
-      return std::nullopt;
+      return core::error{"forbidden",
+                         "X-Twilio-Signature does not match (is http.public_url the address "
+                         "Twilio calls?)"};
     }
-    return form;
+    return {};
   }
 
   void receive(const net::http_request& r, net::respond_fn respond) {
-    auto form = signed_form(r, respond);
-    if (!form) return;
+    const auto form = net::parse_form(r.body);  // vouched for: a valid form
     core::inbound_message m;
     if (auto problem = read_message(*form, m)) {
       respond(net::http_response::error(400, "invalid", *problem));
       return;
     }
-    services_.sink.deliver(
+    context_.deliver(
         std::move(m), [this, respond = std::move(respond)](core::result<delivery> stored) {
           if (!stored) {
             note_error(stored.err().message);
@@ -189,7 +214,7 @@ class twilio_connector final : public connector {
             respond(net::http_response::error(status, stored.err().code, stored.err().message));
             return;
           }
-          health_.last_success = services_.clock.now();
+          health_.last_success = context_.clock().now();
           respond(twiml());
         });
   }
@@ -197,14 +222,12 @@ class twilio_connector final : public connector {
   // Fills `m` from an inbound SMS or MMS webhook; says what is wrong otherwise.
   std::optional<std::string> read_message(const net::form_fields& form,
                                           core::inbound_message& m) const {
-    m.connector = settings_.id;
-    m.channel = "sms";
     m.external_id = field_or(form, "MessageSid");
     if (m.external_id.empty()) m.external_id = field_or(form, "SmsMessageSid");
     m.sender_address = field_or(form, "From");
     m.thread = m.sender_address;
     m.text = core::repair_utf8(field_or(form, "Body"));
-    m.received_at = services_.clock.now();
+    m.received_at = context_.clock().now();
     m.sent_at = m.received_at;
     if (m.external_id.empty()) return "MessageSid is missing";
     if (m.sender_address.empty()) return "From is missing";
@@ -225,80 +248,53 @@ class twilio_connector final : public connector {
 
   // A delivery status: queued, sent, delivered, undelivered, failed (with ErrorCode).
   void status(const net::http_request& r, net::respond_fn respond) {
-    auto form = signed_form(r, respond);
-    if (!form) return;
-    const std::string sid = field_or(*form, "MessageSid");
-    std::string state = field_or(*form, "MessageStatus");
-    if (state.empty()) state = field_or(*form, "SmsStatus");
-    if (sid.empty() || state.empty()) {
+    const auto form = net::parse_form(r.body);  // vouched for: a valid form
+    delivery_report report;
+    report.provider_id = field_or(*form, "MessageSid");
+    report.status = field_or(*form, "MessageStatus");
+    if (report.status.empty()) report.status = field_or(*form, "SmsStatus");
+    if (report.provider_id.empty() || report.status.empty()) {
       respond(net::http_response::error(400, "invalid", "MessageSid and MessageStatus required"));
       return;
     }
-    const std::string code = field_or(*form, "ErrorCode");
-    const std::string why = code.empty() ? "" : "Twilio error " + code;
-    const std::string now = std::to_string(core::to_millis(services_.clock.now()));
-    const std::string_view args[] = {now, settings_.id, sid, state, code, why};
-    store::run(services_.redis, services_.scripts, store::script::delivery_status, args,
-               [respond = std::move(respond)](store::reply done) {
-                 if (done.failed()) {
-                   respond(net::http_response::error(503, "unavailable", "try again later"));
-                   return;
-                 }
-                 respond(twiml());
-               });
+    report.error_code = field_or(*form, "ErrorCode");
+    if (!report.error_code.empty()) report.error = "Twilio error " + report.error_code;
+    context_.report_delivery(std::move(report),
+                             [respond = std::move(respond)](core::status recorded) {
+                               if (!recorded) {
+                                 respond(net::http_response::error(503, "unavailable",
+                                                                   "try again later"));
+                                 return;
+                               }
+                               respond(twiml());
+                             });
   }
 
   // ---- polling: List Messages to the library's number, newest first, page by page --------
-
-  std::string lease_key() const {
-    return "lease:twilio:" + settings_.account_sid + ":" + settings_.number;
-  }
-  std::string cursor_key() const { return "twilio:" + settings_.id + ":cursor"; }
-
-  void poll_later() {
-    if (!stopped_) poll_timer_.after(settings_.poll_every, [this] { poll(); });
-  }
-
-  void poll() {
-    if (stopped_) return;
-    if (!services_.sink.accepting()) {  // Redis is away: nothing could be stored
-      poll_later();
-      return;
-    }
-    const std::string ms = std::to_string(
-        std::chrono::duration_cast<std::chrono::milliseconds>(settings_.poll_every * 3).count());
-    const std::string key = lease_key();
-    const std::string_view args[] = {key, services_.daemon_name, ms};
-    store::run(services_.redis, services_.scripts, store::script::lease, args,
-               [this](store::reply held) {
-                 if (!held.is_integer() || held.integer() != 1) {
-                   poll_later();  // another daemon polls this account, or Redis is away
-                   return;
-                 }
-                 services_.redis.command(
-                     {"HMGET", cursor_key(), "date", "sid"}, [this](store::reply cursor) {
-                       if (!cursor.is_array() || cursor.size() != 2) {
-                         poll_later();
-                         return;
-                       }
-                       auto batch = std::make_shared<poll_batch>();
-                       batch->since = cursor[0].is_string() ? cursor[0].str() : today();
-                       batch->known_sid = cursor[1].is_string() ? cursor[1].str() : "";
-                       fetch(batch, list_url(batch->since));
-                     });
-               });
-  }
+  // The cursor: `date` (DateSent>= this day) and `sid` (the newest message the last round
+  // stored: the listing stops there).
 
   struct poll_batch {
-    std::string since;      // DateSent>= this day
-    std::string known_sid;  // the newest message the last poll stored: stop there
+    std::shared_ptr<poller::round> round;
+    std::string since;
+    std::string known_sid;
     std::vector<core::inbound_message> found;  // newest first
     std::string newest_sid;
     std::string newest_day;
   };
 
+  void poll(std::shared_ptr<poller::round> round) {
+    auto batch = std::make_shared<poll_batch>();
+    const auto& cursor = round->cursor();
+    const auto date = cursor.find("date"), sid = cursor.find("sid");
+    batch->since = date != cursor.end() ? date->second : today();
+    batch->known_sid = sid != cursor.end() ? sid->second : "";
+    batch->round = std::move(round);
+    fetch(batch, list_url(batch->since));
+  }
+
   std::string today() const {
-    const auto day = std::chrono::floor<std::chrono::days>(services_.clock.now());
+    const auto day = std::chrono::floor<std::chrono::days>(context_.clock().now());
     const std::chrono::year_month_day ymd{day};
     char text[16];
     std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
@@ -319,18 +315,25 @@ class twilio_connector final : public connector {
     r.url = std::move(url);
     r.username = settings_.account_sid;
     r.password = settings_.auth_token;
-    services_.http.send(std::move(r), [this, batch](core::result<net::incoming_response> page) {
-      if (stopped_) return;
-      if (!page || page->status != 200) {
-        note_error(page ? "listing messages: Twilio answered HTTP " + std::to_string(page->status)
-                        : page.err().message);
-        poll_later();
+    context_.http().send(std::move(r), [this, batch](core::result<net::incoming_response> page) {
+      auto& round = *batch->round;
+      if (round.stopped()) {
+        round.done();
+        return;
+      }
+      if (!page) {
+        round.failed("listing messages: " + page.err().message);
+        return;
+      }
+      if (page->status != 200) {
+        round.rate_limited("listing messages: Twilio answered HTTP " +
+                               std::to_string(page->status),
+                           *page);
         return;
       }
       auto doc = json::document::parse(page->body);
       if (!doc || !doc->root().IsObject()) {
-        note_error("listing messages: Twilio's answer is not JSON");
-        poll_later();
+        round.failed("listing messages: Twilio's answer is not JSON");
         return;
       }
       const auto& root = doc->root();
@@ -356,55 +359,37 @@ class twilio_connector final : public connector {
         fetch(batch, core::origin_of(settings_.api_base) + next);
         return;
       }
-      deliver_batch(batch);
+      store_batch(batch);
     });
   }
 
-  // Stores what one poll found, oldest first; the cursor moves only once all are durable.
-  void deliver_batch(std::shared_ptr<poll_batch> batch) {
-    if (batch->found.empty()) {
-      save_cursor(batch);
-      return;
-    }
-    auto remaining = std::make_shared<std::size_t>(batch->found.size());
-    auto failed = std::make_shared<bool>(false);
-    for (auto m = batch->found.rbegin(); m != batch->found.rend(); ++m) {
-      services_.sink.deliver(
-          std::move(*m), [this, batch, remaining, failed](core::result<delivery> stored) {
-            if (!stored) {
-              *failed = true;
-              note_error(stored.err().message);
-            }
-            if (--*remaining > 0) return;
-            if (*failed) {
-              poll_later();  // not advanced: the next poll asks again, and dedup keeps one copy
-            } else {
-              health_.last_success = services_.clock.now();
-              save_cursor(batch);
-            }
-          });
-    }
-  }
-
-  void save_cursor(std::shared_ptr<poll_batch> batch) {
-    if (batch->newest_sid.empty()) {
-      poll_later();
-      return;
-    }
-    const std::string day = batch->newest_day.empty() ? batch->since : batch->newest_day;
-    services_.redis.command({"HSET", cursor_key(), "date", day, "sid", batch->newest_sid},
-                            [this](store::reply) { poll_later(); });
+  // Stores what one round found, oldest first; the cursor moves only once all are durable.
+  void store_batch(std::shared_ptr<poll_batch> batch) {
+    std::vector<core::inbound_message> oldest_first(std::make_move_iterator(batch->found.rbegin()),
+                                                    std::make_move_iterator(batch->found.rend()));
+    batch->found.clear();
+    batch->round->deliver(std::move(oldest_first), [batch](bool stored) {
+      auto& round = *batch->round;
+      if (!stored) {  // not advanced: the next round asks again, and dedup keeps one copy
+        round.failed("a listed message could not be stored");
+        return;
+      }
+      if (batch->newest_sid.empty()) {
+        round.done();
+        return;
+      }
+      const std::string day = batch->newest_day.empty() ? batch->since : batch->newest_day;
+      round.save_cursor({{"date", day}, {"sid", batch->newest_sid}}, [batch] { batch->round->done(); });
+    });
   }
 
   core::inbound_message message_from(const rapidjson::Value& item) const {
     core::inbound_message m;
-    m.connector = settings_.id;
-    m.channel = "sms";
     m.external_id = json::string_member(item, "sid");
     m.sender_address = json::string_member(item, "from");
     m.thread = m.sender_address;
     m.text = core::repair_utf8(json::string_member(item, "body"));
-    m.received_at = services_.clock.now();
+    m.received_at = context_.clock().now();
     m.sent_at = m.received_at;
     if (std::atoi(std::string(json::string_member(item, "num_media")).c_str()) > 0) {
       core::attachment a;
@@ -438,10 +423,10 @@ class twilio_connector final : public connector {
   }
 
   const twilio_settings settings_;
-  const connector_services services_;
+  connector_context& context_;
+  const core::channel_traits traits_;
   connector_health health_;
-  net::timer poll_timer_;
-  bool stopped_ = false;
+  poller poller_;
 };
 
 class twilio_factory final : public connector_factory {
@@ -480,10 +465,15 @@ class twilio_factory final : public connector_factory {
     return s;
   }
 
+  lane_settings lane_defaults() const override {
+    return {.concurrency = 4, .per_second = 0, .send_timeout = std::chrono::seconds(30),
+            .max_attempts = 8};
+  }
+
   std::unique_ptr<connector> create(std::unique_ptr<connector_settings> settings,
-                                    const connector_services& services) const override {
+                                    connector_context& context) const override {
     return std::make_unique<twilio_connector>(static_cast<const twilio_settings&>(*settings),
-                                              services);
+                                              context);
   }
 };
 

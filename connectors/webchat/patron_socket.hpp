@@ -1,12 +1,16 @@
 // One patron's socket on /ws/patron (docs/protocol.md): the hello and the session token,
-// the welcome with the transcript and the team's hours, messages, typing, the profile and
-// the offline form. Internal to the web chat connector (webchat.cpp), which owns the
-// sockets' registry and pushes events to them through patron_socket::send.
+// the welcome with the transcript and the team's hours, messages, typing, the profile, the
+// offline form and "email me this transcript". Internal to the web chat connector
+// (webchat.cpp), which owns the sockets' registry and pushes events to them through
+// patron_socket::send. The class is defined in three files, one per idea: the socket protocol
+// (patron_socket.cpp), the offline form (offline_form.cpp) and the transcript by email
+// (transcript.cpp).
 //
 // Single-threaded: everything runs on the daemon's I/O thread.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -31,9 +35,12 @@ struct webchat_settings final : connector_settings {
   std::int64_t offline_forms_per_hour = 60;  // offline forms answered by SMS or email, in all
 };
 
+// One serialized frame, shared by every socket it goes to.
 using frame = std::shared_ptr<const std::string>;
 
 frame make_frame(const json::writer& w);
+// {"type":"error",...}: why the patron's frame was refused (docs/protocol.md's error codes).
+frame error_frame(std::string_view code, std::string_view message, std::string_view client_id = {});
 using json::string_member;
 // A message as the patron sees it (docs/protocol.md): no notes, no staff user names.
 void write_patron_message(json::writer& w, const rapidjson::Value& m, std::string_view address);
@@ -46,11 +53,9 @@ class patron_socket_owner {
   virtual ~patron_socket_owner() = default;
   virtual const std::string& id() const = 0;
   virtual const webchat_settings& settings() const = 0;
-  virtual const connector_services& services() const = 0;
+  virtual connector_context& context() const = 0;
   // The configured team `wanted` names, else the default team.
   virtual const std::string& team_for(std::string_view wanted) const = 0;
-  // The Redis key of a patron session token.
-  virtual std::string session_key(const std::string& token) const = 0;
   // The socket is ready (welcomed) / closed: events for its address reach it in between.
   virtual void attach(patron_socket* s) = 0;
   virtual void detach(patron_socket* s) = 0;
@@ -59,7 +64,7 @@ class patron_socket_owner {
 };
 
 // One patron socket. Owned by its connection; the connector keeps a plain pointer to it
-// from hello to close.
+// from the welcome to close.
 class patron_socket final : public net::websocket_handler,
                             public std::enable_shared_from_this<patron_socket> {
  public:
@@ -78,25 +83,44 @@ class patron_socket final : public net::websocket_handler,
   bool online = false;  // what this patron was last told (set at the welcome)
 
  private:
+  static constexpr std::size_t max_name_chars = 80;
+
+  // patron_socket.cpp: the session and the chat.
   void hello(const rapidjson::Value& frame);
+  // A fresh session, for a widget without a valid token.
+  void new_session();
+  // Saves the session of `token` (creating it, or refreshing its expiry), then welcomes.
+  void open_session(const std::string& token, state_record record, const std::string& after);
   void welcome(const std::string& token, const std::string& after);
+  void send_welcome(const std::string& token, bool staff_online, const std::string& transcript);
   void message(const rapidjson::Value& frame);
-  void offline(const rapidjson::Value& frame);
-  void deliver_offline(core::inbound_message m, const connector* peer,
-                       const std::string& client_id);
-  void email_transcript(const rapidjson::Value& frame);
-  // The daemon's connector for `channel` ("email", "sms"), if it has one.
-  const connector* peer_for(std::string_view channel) const;
-  // The email connector, if there is one and transcripts are on.
-  const connector* transcript_peer() const;
+  void typing();
+  void profile(const rapidjson::Value& frame);
   void send_hours();
-  // Redis did not answer while setting up the session: say so and close (the widget retries).
+  // Storage did not answer while setting up the session: say so and close (the widget
+  // retries).
   void storage_unavailable();
+  // The frame's client_id when it is valid; otherwise tells the patron and returns nullopt.
+  std::optional<std::string> client_id_of(const rapidjson::Value& frame);
   // The patron's text in `frame` when it may be sent now (not empty, not too long, within
   // the rate limit); otherwise tells the patron why and returns nullopt.
   std::optional<std::string> accept_text(const rapidjson::Value& frame, const std::string& id);
-  // Delivers `m` to the hub and answers the patron with `ok` once it is stored.
-  void deliver(core::inbound_message m, const std::string& client_id, frame ok);
+  // Stores `m` in this chat, or as a message of the channel `elsewhere` ("email", "sms") when
+  // given, and answers the patron with `ok` once it is stored.
+  void deliver(core::inbound_message m, const std::string& client_id, frame ok,
+               std::string_view elsewhere = {});
+
+  // offline_form.cpp
+  void offline(const rapidjson::Value& frame);
+  // An offline form's question (its sender_address what the visitor typed): answered on the
+  // channel `elsewhere`, or in this chat when empty.
+  void deliver_offline(core::inbound_message m, const std::string& elsewhere,
+                       const std::string& client_id);
+
+  // transcript.cpp
+  void email_transcript(const rapidjson::Value& frame);
+  // Whether the widget may offer "email me this transcript" (the welcome says so).
+  bool transcripts_by_email() const;
 
   patron_socket_owner& owner_;
   net::websocket_peer* peer_ = nullptr;

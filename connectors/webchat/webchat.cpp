@@ -1,16 +1,18 @@
+// The web chat connector: the /ws/patron route, the registry of open patron sockets by
+// address, and the fan-out of its conversations' events to them (patron_socket does the
+// protocol). Events come from the context already narrowed to this connector's
+// conversations and to presence, on every daemon, so the registry only has to find the
+// sockets of one address. Presence also expires silently (a daemon that died without saying
+// its staff left), so the connector asks now and then as well.
 #include "connectors/webchat/webchat.hpp"
-
-#include "connectors/webchat/patron_socket.hpp"
 
 #include <unordered_map>
 #include <unordered_set>
 
+#include "connectors/webchat/patron_socket.hpp"
 #include "daemon/json/document.hpp"
 #include "daemon/json/writer.hpp"
-#include "daemon/net/crypto.hpp"
 #include "daemon/net/timer.hpp"
-#include "daemon/store/event_feed.hpp"
-#include "daemon/store/redis_connection.hpp"
 
 namespace askdesk::connectors {
 
@@ -18,16 +20,28 @@ namespace {
 
 constexpr std::chrono::seconds presence_check{15};
 
+core::channel_traits webchat_traits() {
+  core::channel_traits t;
+  t.channel = "webchat";
+  t.display_name = "Web chat";
+  t.unit = core::length_unit::characters;
+  t.max_length = 4000;
+  t.public_replies = false;
+  t.delivery_reports = false;
+  t.address_is_personal = false;  // "w:<random>" means nothing to staff
+  return t;
+}
+
 class webchat_connector final : public connector, public patron_socket_owner {
  public:
-  webchat_connector(const webchat_settings& settings, const connector_services& services)
-      : settings_(settings), services_(services), presence_timer_(services.io) {
-    services.metrics.declare_gauge("askdesk_webchat_sockets", "Open patron web chat sockets.");
-    services.routes.add_websocket(
+  webchat_connector(const webchat_settings& settings, connector_context& context)
+      : settings_(settings), context_(context), presence_timer_(context.io()) {
+    context.metrics().declare_gauge("askdesk_webchat_sockets", "Open patron web chat sockets.");
+    context.add_websocket(
         "/ws/patron",
         [this](const net::http_request& r, std::function<void(net::websocket_decision)> decide) {
           const std::string_view origin = r.header("origin");
-          if (!services_.config.http.origin_allowed(origin)) {
+          if (!context_.config().http.origin_allowed(origin)) {
             decide({nullptr, net::http_response::error(
                                  403, "origin_not_allowed",
                                  "web chat from origin '" + std::string(origin) +
@@ -35,7 +49,7 @@ class webchat_connector final : public connector, public patron_socket_owner {
             return;
           }
           decide(
-              {std::make_unique<handler_box>(std::make_shared<patron_socket>(*this, services_.io)),
+              {std::make_unique<handler_box>(std::make_shared<patron_socket>(*this, context_.io())),
                {}});
         },
         net::websocket_limits{.max_message_bytes = 16 * 1024, .max_queued_bytes = 1024 * 1024});
@@ -43,56 +57,55 @@ class webchat_connector final : public connector, public patron_socket_owner {
 
   const std::string& id() const override { return settings_.id; }
   std::string_view type() const override { return "webchat"; }
-  std::string_view channel() const override { return "webchat"; }
+  const core::channel_traits& traits() const override { return traits_; }
 
   void start() override {
-    subscription_ =
-        services_.events.subscribe([this](const store::shared_event& e) { on_event(*e); });
+    started_ = std::make_shared<bool>(true);
+    subscription_ = context_.follow([this](const conversation_event& e) { on_event(e); });
     presence_timer_.after(presence_check, [this] { check_presence(); });
   }
 
   void stop() override {
-    services_.events.unsubscribe(subscription_);
+    started_.reset();
+    context_.unfollow(subscription_);
     presence_timer_.cancel();
   }
 
   // A reply is part of the transcript as soon as it is stored; on_event pushes it to the
   // patron's open sockets, and a widget that is away reads it when it comes back.
   void send(const outbound_message&, std::function<void(send_result)> done) override {
-    health_.last_success = services_.clock.now();
+    health_.last_success = context_.clock().now();
     done(send_result::sent());
   }
 
   connector_health health() const override { return health_; }
 
   const webchat_settings& settings() const override { return settings_; }
-  const connector_services& services() const override { return services_; }
+  connector_context& context() const override { return context_; }
 
   void attach(patron_socket* s) override {
     sockets_[s->address()].insert(s);
-    services_.metrics.set("askdesk_webchat_sockets", {}, static_cast<double>(++open_));
+    context_.metrics().set("askdesk_webchat_sockets", {}, static_cast<double>(++open_));
   }
   void detach(patron_socket* s) override {
     const auto it = sockets_.find(s->address());
     if (it == sockets_.end() || it->second.erase(s) == 0) return;
     if (it->second.empty()) sockets_.erase(it);
-    services_.metrics.set("askdesk_webchat_sockets", {}, static_cast<double>(--open_));
+    context_.metrics().set("askdesk_webchat_sockets", {}, static_cast<double>(--open_));
   }
 
   const std::string& team_for(std::string_view wanted) const override {
-    const auto* t = services_.config.find_team(wanted);
-    return t ? t->id : services_.config.teams.front().id;
-  }
-  std::string session_key(const std::string& token) const override {
-    return "webchat:" + settings_.id + ":" + net::sha256_hex(token);
+    const auto& config = context_.config();
+    const auto* t = config.find_team(wanted);
+    return t ? t->id : config.teams.front().id;
   }
 
   void record(const core::result<delivery>& r) override {
     if (r) {
-      health_.last_success = services_.clock.now();
+      health_.last_success = context_.clock().now();
     } else {
       health_.last_error = r.err().message;
-      health_.last_error_at = services_.clock.now();
+      health_.last_error_at = context_.clock().now();
     }
   }
 
@@ -109,7 +122,7 @@ class webchat_connector final : public connector, public patron_socket_owner {
     std::shared_ptr<patron_socket> socket_;
   };
 
-  void on_event(const store::event& e) {
+  void on_event(const conversation_event& e) {
     if (sockets_.empty()) return;
     if (e.type == "presence.updated") {
       on_presence(e);
@@ -118,18 +131,17 @@ class webchat_connector final : public connector, public patron_socket_owner {
     if (e.type != "message.created" && e.type != "conversation.updated" && e.type != "typing")
       return;
     auto doc = json::document::parse(e.data);
-    if (!doc) return;
+    if (!doc || !doc->root().IsObject()) return;
     const auto& data = doc->root();
     std::string_view address = string_member(data, "address");
-    std::string_view connector_id = string_member(data, "connector");
     const auto conversation = data.FindMember("conversation");
-    if (conversation != data.MemberEnd() && conversation->value.IsObject()) {
-      connector_id = string_member(conversation->value, "connector");
+    const bool has_conversation =
+        conversation != data.MemberEnd() && conversation->value.IsObject();
+    if (has_conversation) {
       const auto patron = conversation->value.FindMember("patron");
       if (patron != conversation->value.MemberEnd())
         address = string_member(patron->value, "address");
     }
-    if (connector_id != settings_.id) return;
     const auto it = sockets_.find(std::string(address));
     if (it == sockets_.end()) return;
 
@@ -141,6 +153,7 @@ class webchat_connector final : public connector, public patron_socket_owner {
       write_patron_message(w, m->value, address);
       w.end_object();
     } else if (e.type == "conversation.updated") {
+      if (!has_conversation) return;
       w.start_object()
           .field("type", "conversation")
           .key("conversation")
@@ -160,14 +173,14 @@ class webchat_connector final : public connector, public patron_socket_owner {
     for (auto* s : it->second) s->send(f);
   }
 
-  void on_presence(const store::event& e) {
+  void on_presence(const conversation_event& e) {
     if (auto doc = json::document::parse(e.data)) {
       notify_presence(e.team, json::integer_member(doc->root(), "online") > 0);
     }
   }
 
   // Tells the team's patrons whether a librarian is online, when that changed for them.
-  void notify_presence(const std::string& team, bool online) {
+  void notify_presence(std::string_view team, bool online) {
     json::writer w;
     w.start_object().field("type", "presence").field("online", online).end_object();
     const frame f = make_frame(w);
@@ -187,21 +200,24 @@ class webchat_connector final : public connector, public patron_socket_owner {
     for (auto& [address, set] : sockets_) {
       for (auto* s : set) teams.insert(s->team());
     }
-    const std::string now = "(" + std::to_string(core::to_millis(services_.clock.now()));
     for (const auto& team : teams) {
-      services_.redis.command({"ZCOUNT", "presence:" + team, now, "+inf"},
-                              [this, team](store::reply r) {
-                                if (r.is_integer()) notify_presence(team, r.integer() > 0);
-                              });
+      context_.team_available(team, [this, started = std::weak_ptr<bool>(started_),
+                                     team](core::result<bool> available) {
+        if (started.expired() || !available) return;  // stopped, or not known now
+        notify_presence(team, *available);
+      });
     }
   }
 
   const webchat_settings settings_;
-  const connector_services services_;
+  connector_context& context_;
+  const core::channel_traits traits_ = webchat_traits();
   std::unordered_map<std::string, std::unordered_set<patron_socket*>> sockets_;
   std::uint64_t subscription_ = 0;
   std::int64_t open_ = 0;
   net::timer presence_timer_;
+  // Held from start() to stop(); answers that come back later hold it weakly and find it gone.
+  std::shared_ptr<bool> started_;
   connector_health health_;
 };
 
@@ -222,9 +238,9 @@ class webchat_factory final : public connector_factory {
   }
 
   std::unique_ptr<connector> create(std::unique_ptr<connector_settings> settings,
-                                    const connector_services& services) const override {
+                                    connector_context& context) const override {
     return std::make_unique<webchat_connector>(static_cast<const webchat_settings&>(*settings),
-                                               services);
+                                               context);
   }
 };
 

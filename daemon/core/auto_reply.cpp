@@ -81,13 +81,13 @@ sms_keyword sms_keyword_of(std::string_view text) {
   auto word = trim(text);
   while (!word.empty() && (word.back() == '.' || word.back() == '!')) word.remove_suffix(1);
   const std::string w = ascii_lower(trim(word));
-  for (std::string_view k : {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}) {
-    if (w == k) return sms_keyword::opt_out;
-  }
-  for (std::string_view k : {"start", "unstop", "yes"}) {
-    if (w == k) return sms_keyword::opt_in;
-  }
-  if (w == "help" || w == "info") return sms_keyword::help;
+  const auto any = [&w](const auto& words) {
+    return std::any_of(std::begin(words), std::end(words),
+                       [&w](std::string_view k) { return ascii_lower(k) == w; });
+  };
+  if (any(sms_opt_out_words)) return sms_keyword::opt_out;
+  if (any(sms_opt_in_words)) return sms_keyword::opt_in;
+  if (any(sms_help_words)) return sms_keyword::help;
   return sms_keyword::none;
 }
 

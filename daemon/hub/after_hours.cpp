@@ -7,12 +7,13 @@
 namespace askdesk::hub {
 
 ack_plan plan_acknowledgement(const config::team_options& team, const core::inbound_message& m,
-                              const std::string& conversation, core::timestamp now) {
+                              const core::channel_traits& traits, const std::string& conversation,
+                              core::timestamp now) {
   ack_plan plan;
-  if (m.channel == "sms" && !m.facts.contains("offline_form") &&
-      core::sms_keyword_of(m.text) != core::sms_keyword::none) {
-    plan.skipped = "sms_keyword";
-    plan.why = "the message is an SMS keyword";
+  if (!m.facts.contains("offline_form") &&
+      core::keyword_of(traits, m.text) != core::channel_keyword::none) {
+    plan.skipped = traits.channel + "_keyword";
+    plan.why = "the message is a " + traits.display_name + " keyword";
     return plan;
   }
   if (auto why = core::automated_sender(m)) {
@@ -56,13 +57,13 @@ ack_plan plan_acknowledgement(const config::team_options& team, const core::inbo
   return plan;
 }
 
-std::string consent_of(const core::inbound_message& m) {
-  // Only the patron's own texts: a web form that names a number speaks for nobody.
-  if (m.channel != "sms" || m.facts.contains("offline_form")) return "";
-  switch (core::sms_keyword_of(m.text)) {
-    case core::sms_keyword::opt_out:
+std::string consent_of(const core::inbound_message& m, const core::channel_traits& traits) {
+  // Only the patron's own messages: a web form that names a number speaks for nobody.
+  if (m.facts.contains("offline_form")) return "";
+  switch (core::keyword_of(traits, m.text)) {
+    case core::channel_keyword::opt_out:
       return "out";
-    case core::sms_keyword::opt_in:
+    case core::channel_keyword::opt_in:
       return "in";
     default:
       return "";

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "daemon/config/config.hpp"
+#include "daemon/core/channel.hpp"
 #include "daemon/core/message.hpp"
 
 namespace askdesk::hub {
@@ -23,18 +24,22 @@ struct acknowledgement {
 
 struct ack_plan {
   std::optional<acknowledgement> ack;
-  // Not acknowledged: "open", "automated", "sms_keyword" or "no_template"; `why` for logs.
+  // Not acknowledged: "open", "automated", "<channel>_keyword" (a whole-message keyword of the
+  // channel, like an SMS STOP) or "no_template"; `why` for logs.
   std::string skipped;
   std::string why;
 };
 
 // What to answer `m`, which joined `conversation` of `team`, as of `now` (the time the
 // message was received, so marking it after-hours and acknowledging it agree).
+// `traits` are those of the channel `m` came on.
 ack_plan plan_acknowledgement(const config::team_options& team, const core::inbound_message& m,
-                              const std::string& conversation, core::timestamp now);
+                              const core::channel_traits& traits, const std::string& conversation,
+                              core::timestamp now);
 
-// The consent change `m` carries on its channel: "out" for an SMS STOP (and the other
-// opt-out words), "in" for START, else "" (always for the widget's offline form).
-std::string consent_of(const core::inbound_message& m);
+// The consent change `m` carries on its channel: "out" for one of the channel's opt-out
+// keywords (an SMS STOP), "in" for an opt-in keyword (START), else "" (always for the
+// widget's offline form, whose text speaks for nobody).
+std::string consent_of(const core::inbound_message& m, const core::channel_traits& traits);
 
 }  // namespace askdesk::hub

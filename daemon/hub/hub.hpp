@@ -1,5 +1,5 @@
 // The hub: the one place where inbound messages become conversations. Connectors hand it
-// messages (it is their inbound_sink) and it stores them durably in the `inbound` stream;
+// messages (through their connector_host; it is the hosts' inbound_sink) and it stores them durably in the `inbound` stream;
 // its consumer loop then reads that stream through the `hub` consumer group and, for each
 // entry, places the message (team, topic), applies it to its conversation with one atomic
 // script (which also emits the dashboard events) and finally acknowledges and deletes the
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "connectors/connector.hpp"
+#include "daemon/hub/connector_host.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/core/metrics.hpp"
 #include "daemon/hub/stream_consumer.hpp"
@@ -54,7 +55,7 @@ struct hub_parts {
   const topic_model& topics;  // decides each new conversation's topic and so its team
 };
 
-class hub final : public connectors::inbound_sink {
+class hub final : public inbound_sink {
  public:
   hub(hub_parts parts, hub_options options);
   ~hub() override;
@@ -79,6 +80,8 @@ class hub final : public connectors::inbound_sink {
                std::function<void(batch_outcome)> finished);
   void dead_letter(const store::stream_entry& entry, const std::string& why);
   store::placement place(const core::inbound_message& m) const;
+  // The traits of the channel `m` came on; none when its connector is not configured here.
+  const core::channel_traits& traits_of(const core::inbound_message& m) const;
   // Sends the after-hours (or busy) acknowledgement `m` calls for, if any; `done(true)` when
   // Redis was unavailable and the entry must be applied again later.
   void acknowledge(const core::inbound_message& m, const store::applied_message& a, bool fresh,

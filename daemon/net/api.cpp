@@ -8,6 +8,7 @@
 #include "daemon/json/writer.hpp"
 #include "daemon/net/json_body.hpp"
 #include "daemon/store/conversation_store.hpp"
+#include "daemon/store/streams.hpp"
 
 namespace askdesk::net {
 
@@ -70,6 +71,10 @@ class routes : public std::enable_shared_from_this<routes> {
     router.add("GET", "/api/v1/me/routing", authed(&routes::my_routing));
     router.add("POST", "/api/v1/me/presence", authed(&routes::set_presence));
     router.add("GET", "/api/v1/patrons/{id}", authed(&routes::patron));
+    router.add("GET", "/api/v1/channels", authed(&routes::channels));
+    router.add("GET", "/api/v1/outbound/dead", authed(&routes::dead_letters));
+    router.add("POST", "/api/v1/outbound/dead/{id}/retry", authed(&routes::retry_dead));
+    router.add("POST", "/api/v1/outbound/dead/{id}/discard", authed(&routes::discard_dead));
   }
 
  private:
@@ -239,25 +244,124 @@ class routes : public std::enable_shared_from_this<routes> {
     answer(store::script::claim, args, 200, respond);
   }
 
+  const core::configured_channel* channel(std::string_view connector) const {
+    const auto it = std::find_if(p_.channels.begin(), p_.channels.end(),
+                                 [&](const auto& c) { return c.id == connector; });
+    return it == p_.channels.end() ? nullptr : &*it;
+  }
+
+  // Every configured connector with its channel's traits, for the dashboard's names and
+  // composer limits.
+  void channels(const http_request&, const route_params&, const principal&,
+                respond_ref respond) {
+    json::writer w;
+    w.start_object().key("channels").start_array();
+    for (const auto& c : p_.channels) {
+      const auto& t = c.traits;
+      const auto list = [&w](std::string_view key, const std::vector<std::string>& words) {
+        w.key(key).start_array();
+        for (const auto& word : words) w.string(word);
+        w.end_array();
+      };
+      w.start_object()
+          .field("id", c.id)
+          .field("type", c.type)
+          .field("channel", t.channel)
+          .field("name", t.display_name)
+          .key("length")
+          .start_object()
+          .field("unit", core::name_of(t.unit))
+          .field("max", static_cast<std::int64_t>(t.max_length))
+          .end_object();
+      list("opt_out", t.opt_out_keywords);
+      list("opt_in", t.opt_in_keywords);
+      list("help", t.help_keywords);
+      w.field("automated_senders", t.automated_senders)
+          .field("public_replies", t.public_replies)
+          .field("delivery_reports", t.delivery_reports)
+          .field("personal_address", t.address_is_personal)
+          .end_object();
+    }
+    w.end_array().end_object();
+    respond(http_response::json(200, w.str()));
+  }
+
+  // The sends that failed for good, on every lane (supervisors and admins).
+  void dead_letters(const http_request&, const route_params&, const principal& who,
+                    respond_ref respond) {
+    dead_letter_action(who, "list", "", respond);
+  }
+  void retry_dead(const http_request&, const route_params& params, const principal& who,
+                  respond_ref respond) {
+    if (!store::is_stream_id(params.get("id"))) {
+      respond(http_response::error(404, "not_found", "no dead letter '" + params.get("id") + "'"));
+      return;
+    }
+    dead_letter_action(who, "retry", params.get("id"), respond);
+  }
+  void discard_dead(const http_request&, const route_params& params, const principal& who,
+                    respond_ref respond) {
+    if (!store::is_stream_id(params.get("id"))) {
+      respond(http_response::error(404, "not_found", "no dead letter '" + params.get("id") + "'"));
+      return;
+    }
+    dead_letter_action(who, "discard", params.get("id"), respond);
+  }
+  void dead_letter_action(const principal& who, std::string_view action, std::string_view id,
+                          respond_ref respond) {
+    if (!who.sees_every_team()) {
+      respond(http_response::error(403, "forbidden", "dead letters are for supervisors"));
+      return;
+    }
+    const std::string at = now();
+    std::vector<std::string_view> args = {action, at, id};
+    for (const auto& c : p_.channels) args.push_back(c.id);
+    answer(store::script::dead_letters, args, 200, respond);
+  }
+
   void post(const http_request& r, const route_params& params, const principal& who,
             std::string_view kind, respond_ref respond) {
     if (bad_id(params, "conversation", respond)) return;
     auto body = body_of(r, respond);
     if (!body) return;
-    auto text = body->text("text", max_reply_chars);
+    auto text = body->text("text", kind == "note" ? max_note_chars : max_reply_chars);
     if (!text) {
       respond(http_response::from(text.err()));
       return;
     }
+    if (kind == "note") {
+      store_message(params.get("id"), who, kind, std::move(text.value()), respond);
+      return;
+    }
+    // A reply is as long as its channel carries.
+    const std::string key = "conversation:" + params.get("id");
+    p_.redis.command(
+        {"HGET", key, "connector"},
+        [self = shared_from_this(), id = params.get("id"), who, kind = std::string(kind),
+         text = std::move(text.value()), respond](store::reply connector) mutable {
+          if (connector.is_string()) {
+            if (const auto* c = self->channel(connector.str())) {
+              if (auto why = core::too_long(c->traits, text)) {
+                respond(http_response::error(400, "too_long", *why));
+                return;
+              }
+            }
+          }
+          self->store_message(id, who, kind, std::move(text), respond);
+        });
+  }
+
+  void store_message(const std::string& id, const principal& who, std::string_view kind,
+                     std::string text, respond_ref respond) {
     const std::string at = now(), scope = who.scope();
-    const std::string preview = core::preview(text.value(), preview_bytes);
+    const std::string preview = core::preview(text, preview_bytes);
     const std::string_view args[] = {at,
-                                     params.get("id"),
+                                     id,
                                      who.user.name,
                                      who.user.shown_name(),
                                      scope,
                                      kind,
-                                     text.value(),
+                                     text,
                                      preview,
                                      who.sees_every_team() ? "1" : "0"};
     answer(store::script::post_message, args, 201, respond);
@@ -289,7 +393,7 @@ class routes : public std::enable_shared_from_this<routes> {
     if (!body) return;
     auto team = body->optional_text("team", 64);
     auto user = body->optional_text("user", 64);
-    auto note = body->optional_text("note", max_reply_chars);
+    auto note = body->optional_text("note", max_note_chars);
     for (const auto* field : {&team, &user, &note}) {
       if (!*field) {
         respond(http_response::from(field->err()));

@@ -6,7 +6,10 @@
 // Single-threaded: use on the io_context's thread.
 #pragma once
 
+#include <vector>
+
 #include "daemon/config/config.hpp"
+#include "daemon/core/channel.hpp"
 #include "daemon/core/time.hpp"
 #include "daemon/net/auth.hpp"
 #include "daemon/net/http.hpp"
@@ -21,13 +24,16 @@ struct api_parts {
   auth_service& auth;
   const config::daemon_config& config;
   const core::clock& clock;
+  const std::vector<core::configured_channel>& channels;  // one per configured connector
 };
 
-// Adds the conversation, patron and team routes.
+// Adds the conversation, patron, team, channel and dead-letter routes.
 void add_api_routes(http_router& router, api_parts parts);
 
-// Limits the API enforces, shared with the dashboard's checks.
-inline constexpr std::size_t max_reply_chars = 4000;
+// Limits the API enforces, shared with the dashboard's checks. A reply's own limit is its
+// channel's (GET /api/v1/channels); no reply is ever longer than max_reply_chars.
+inline constexpr std::size_t max_note_chars = 4000;
+inline constexpr std::size_t max_reply_chars = 100000;
 inline constexpr std::size_t max_tag_chars = 40;
 
 }  // namespace askdesk::net

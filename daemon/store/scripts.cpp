@@ -20,15 +20,12 @@ constexpr std::string_view names[] = {"ingest",
                                       "post_message",
                                       "close",
                                       "tag",
-                                      "set_message_status",
                                       "typing",
                                       "presence",
                                       "read_conversation",
                                       "read_patron",
                                       "list_conversations",
                                       "patron_transcript",
-                                      "defer_outbound",
-                                      "release_outbound",
                                       "end_sessions",
                                       "login_attempt",
                                       "set_topic",
@@ -41,7 +38,11 @@ constexpr std::string_view names[] = {"ingest",
                                       "acknowledge",
                                       "delivery_status",
                                       "lease",
-                                      "email_transcript"};
+                                      "email_transcript",
+                                      "save_record",
+                                      "take_quota",
+                                      "settle_outbound",
+                                      "dead_letters"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 std::string sha1_hex(std::string_view text) {

@@ -24,15 +24,12 @@ enum class script {
   post_message,
   close,
   tag,
-  set_message_status,
   typing,
   presence,
   read_conversation,
   read_patron,
   list_conversations,
   patron_transcript,
-  defer_outbound,
-  release_outbound,
   end_sessions,
   login_attempt,
   set_topic,
@@ -46,6 +43,10 @@ enum class script {
   delivery_status,
   lease,
   email_transcript,
+  save_record,
+  take_quota,
+  settle_outbound,
+  dead_letters,
   count_  // keep last
 };
 

@@ -1,7 +1,7 @@
-// The dashboard's SMS segment count (web/dashboard/sms.js), without a browser.
+// The dashboard's SMS segment count (web/dashboard/gsm.js), without a browser.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeSegments, smsSegments } from '../../web/dashboard/sms.js';
+import { describeSegments, smsSegments } from '../../web/dashboard/gsm.js';
 
 test('GSM-7 fits 160 characters in one segment and 153 per part after that', () => {
   assert.deepEqual(smsSegments('a'.repeat(160)).segments, 1);

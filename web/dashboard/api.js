@@ -47,6 +47,7 @@ export const api = {
   me: () => call('GET', '/me'),
   login: (username, password) => call('POST', '/login', { username, password }),
   logout: () => call('POST', '/logout'),
+  channels: () => call('GET', '/channels'),
   teams: () => call('GET', '/teams'),
   allTeams: () => call('GET', '/teams?all=true'),
   conversations: (query) => call('GET', `/conversations?${new URLSearchParams(query)}`),

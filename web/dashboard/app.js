@@ -2,7 +2,8 @@
 // conversation view, kept live over /ws/staff. Plain ES modules, no build step.
 import { allConversations, api } from './api.js';
 import { ConversationView } from './conversation.js';
-import { channelName, el, patronName, refs, waited } from './dom.js';
+import { channelName, channelsLoaded, setChannels } from './channels.js';
+import { el, patronName, refs, waited } from './dom.js';
 import { LiveConnection } from './live.js';
 import { RoutingPanel } from './routing.js';
 
@@ -114,12 +115,15 @@ function start(user) {
   async function reload() {
     ready = false;
     try {
-      const [everyTeam, topicList, queued, mine] = await Promise.all([
+      // The channels once: without them names are raw and the server alone checks lengths.
+      const [everyTeam, topicList, queued, mine, channelList] = await Promise.all([
         api.allTeams(),
         api.topics(),
         allConversations({ status: 'queued' }),
         allConversations({ status: 'assigned', assignee: 'me' }),
+        channelsLoaded() ? null : api.channels().catch(() => null),
       ]);
+      if (channelList) setChannels(channelList.channels);
       topics = topicList.items;
       allTeams = everyTeam.items;
       teams.clear();
@@ -199,7 +203,7 @@ function start(user) {
       el('span', { class: 'name', text: patronName(c) }),
       el('span', { class: 'wait', 'data-since': c.status === 'queued' ? c.waiting_since || c.created_at : false }),
       el('span', { class: 'last', text: last }),
-      el('span', { class: 'channel', text: [c.topic, channelName(c.channel)].filter(Boolean).join(' · ') }),
+      el('span', { class: 'channel', text: [c.topic, channelName(c)].filter(Boolean).join(' · ') }),
       c.after_hours ? el('span', { class: 'after-hours', 'data-testid': 'after-hours', text: 'after hours' }) : null,
     ]);
     button.addEventListener('click', () => open(c.id));
@@ -305,7 +309,7 @@ function start(user) {
     }
     if ('Notification' in window && Notification.permission === 'granted' && document.hidden) {
       const n = new Notification(`New chat from ${patronName(c)}`, {
-        body: c.last_message ? c.last_message.text : channelName(c.channel), tag: `askdesk-${c.id}`,
+        body: c.last_message ? c.last_message.text : channelName(c), tag: `askdesk-${c.id}`,
       });
       n.addEventListener('click', () => {
         window.focus();

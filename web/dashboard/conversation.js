@@ -1,14 +1,16 @@
 // The conversation view: transcript, reply box, claim and close, notes, tags and the patron
 // panel. Live events reach it through onConversation(), onMessage() and onTyping().
 import { api } from './api.js';
-import { channelName, clockTime, el, fullTime, patronName } from './dom.js';
+import { channelName, lengthRule, optOutKeyword } from './channels.js';
+import { clockTime, el, fullTime, patronName } from './dom.js';
+import { lengthHint } from './lengths.js';
 import { fileSize, foldText, joinedBy } from './mail.js';
-import { describeSegments } from './sms.js';
 
 // As the API: letters and digits of any script, - and _, up to 40 characters.
 const tagPattern = /^(?:[A-Za-z0-9_-]|[^\x00-\x7F]){1,40}$/u;
 const typingEvery = 2000;
 const typingShownFor = 4000;
+const noteMax = 4000;  // characters (docs/api.md); replies follow their channel's length rule
 
 const statusNames = { queued: 'Waiting', assigned: 'Assigned', closed: 'Closed' };
 const topicSources = { rule: 'by rule', classifier: 'guessed', default: 'default', staff: 'set by staff' };
@@ -91,17 +93,17 @@ export class ConversationView {
     });
     this.typing = el('p', { class: 'typing', 'data-testid': 'typing', 'aria-live': 'polite', hidden: true });
     this.replyInput = el('textarea', {
-      id: 'reply-input', 'data-testid': 'reply-input', rows: '3', 'aria-describedby': 'reply-hint',
+      id: 'reply-input', 'data-testid': 'reply-input', rows: '3', 'aria-describedby': 'reply-length reply-hint',
     });
     this.replyLabel = el('label', { for: 'reply-input' });
-    const replySend = el('button', { type: 'submit', 'data-testid': 'reply-send', text: 'Send reply' });
+    this.replySend = el('button', { type: 'submit', 'data-testid': 'reply-send', text: 'Send reply' });
     const noteSend = el('button', { type: 'button', class: 'secondary', 'data-testid': 'note-send', text: 'Save as internal note' });
-    // For SMS: how many segments the reply will take, before it is sent.
-    this.segments = el('p', { class: 'hint segments', 'data-testid': 'sms-segments', hidden: true });
+    // How long the reply is in its channel's unit (SMS segments, characters…), before it is sent.
+    this.replyLength = el('p', { id: 'reply-length', class: 'hint length', 'data-testid': 'sms-segments', hidden: true });
     this.replyForm = el('form', { class: 'reply', novalidate: true }, [
-      this.replyLabel, this.replyInput, this.segments,
+      this.replyLabel, this.replyInput, this.replyLength,
       el('p', { id: 'reply-hint', class: 'hint', text: 'Enter sends, Shift+Enter starts a new line. Internal notes are never sent to the patron.' }),
-      el('div', { class: 'actions' }, [replySend, noteSend]),
+      el('div', { class: 'actions' }, [this.replySend, noteSend]),
     ]);
     this.tagList = el('ul', { class: 'tags', 'aria-label': 'Tags' });
     const tagInput = el('input', { id: 'tag-input', 'data-testid': 'tag-input', maxlength: '40', autocomplete: 'off' });
@@ -149,7 +151,7 @@ export class ConversationView {
       }
     });
     this.replyInput.addEventListener('input', () => {
-      this.countSegments();
+      this.measureReply();
       const now = Date.now();
       if (this.replyInput.value && now - this.lastTyping >= typingEvery) {
         this.lastTyping = now;
@@ -220,14 +222,15 @@ export class ConversationView {
     panel.append(el('h3', { id: 'patron-title', text: patron && patron.name ? patron.name : 'Patron' }));
     if (!patron) return panel;
     const facts = el('dl');
-    if (patron.email) facts.append(el('dt', { text: 'Email' }), el('dd', { text: patron.email }));
+    if (patron.email) facts.append(el('dt', { text: 'Email address' }), el('dd', { text: patron.email }));
     if (patron.phone) facts.append(el('dt', { text: 'Phone' }), el('dd', { text: patron.phone }));
     for (const a of patron.addresses || []) {
-      facts.append(el('dt', { text: channelName(a.channel) }),
+      const keyword = optOutKeyword(a);
+      facts.append(el('dt', { text: channelName(a) }),
         el('dd', {}, [el('span', { class: 'address', text: a.address }),
           a.last_seen ? el('span', { class: 'seen', text: ` · last seen ${clockTime(a.last_seen)}` }) : null,
           a.opted_out_at ? el('span', { class: 'opted-out', 'data-testid': 'opted-out',
-            text: ` · opted out (STOP) ${clockTime(a.opted_out_at)}: no messages are sent` }) : null]));
+            text: ` · opted out${keyword ? ` (${keyword})` : ''} ${clockTime(a.opted_out_at)}: no messages are sent` }) : null]));
     }
     panel.append(facts);
     const earlier = (patron.conversations || []).filter((c) => c.id !== current);
@@ -239,7 +242,7 @@ export class ConversationView {
     const list = el('ul', { class: 'earlier' });
     for (const c of earlier) {
       const button = el('button', { type: 'button', class: 'link' }, [
-        el('span', { text: `${clockTime(c.created_at)} · ${channelName(c.channel)} · ${statusNames[c.status] || c.status}` }),
+        el('span', { text: `${clockTime(c.created_at)} · ${channelName(c)} · ${statusNames[c.status] || c.status}` }),
         c.last_message ? el('span', { class: 'last', text: c.last_message.text }) : null,
       ]);
       button.addEventListener('click', () => this.onOpen(c.id));
@@ -268,8 +271,13 @@ export class ConversationView {
   async post(kind) {
     const text = this.replyInput.value.trim();
     if (!text) return;
-    if ([...text].length > 4000) {
-      this.showProblem(`A reply can be at most 4000 characters; this one has ${[...text].length}.`);
+    if (kind === 'note' && [...text].length > noteMax) {
+      this.showProblem(`A note can be at most ${noteMax} characters; this one has ${[...text].length}.`);
+      return;
+    }
+    const length = lengthHint(text, lengthRule(this.conversation));
+    if (kind === 'reply' && length.over) {
+      this.showProblem(length.text);
       return;
     }
     this.showProblem('');
@@ -277,7 +285,10 @@ export class ConversationView {
     try {
       const answer = kind === 'note' ? await api.note(id, text) : await api.reply(id, text);
       if (this.id !== id) return;
-      if (this.replyInput.value.trim() === text) this.replyInput.value = '';
+      if (this.replyInput.value.trim() === text) {
+        this.replyInput.value = '';
+        this.measureReply();
+      }
       this.lastTyping = 0;
       if (answer && answer.message) this.onMessage(answer.message);
     } catch (e) {
@@ -297,7 +308,7 @@ export class ConversationView {
     const name = patronName(c);
     this.title.textContent = name;
     const who = c.status === 'assigned' ? ` · ${c.assignee === this.user.name ? 'you' : c.assignee}` : '';
-    this.summary.textContent = `${channelName(c.channel)} · ${c.team} · ${statusNames[c.status] || c.status}${who}`;
+    this.summary.textContent = `${channelName(c)} · ${c.team} · ${statusNames[c.status] || c.status}${who}`;
     this.view.dataset.conversation = c.id;
     this.view.dataset.status = c.status;
     const mine = c.status === 'assigned' && c.assignee === this.user.name;
@@ -308,7 +319,7 @@ export class ConversationView {
     this.transferButton.hidden = c.status === 'closed';
     this.replyForm.hidden = c.status === 'closed' || (c.status === 'assigned' && !mine && !mayForce);
     this.replyLabel.textContent = `Reply to ${name}`;
-    this.countSegments();
+    this.measureReply();
     this.topicSelect.value = c.topic || '';
     this.topicReason.textContent = topicReason(c.topic_reason);
     this.tagList.replaceChildren();
@@ -319,11 +330,14 @@ export class ConversationView {
     }
   }
 
-  countSegments() {
-    const sms = this.conversation && this.conversation.channel === 'sms';
-    const text = sms ? describeSegments(this.replyInput.value) : '';
-    this.segments.textContent = text;
-    this.segments.hidden = !text;
+  // Shows the reply's length against its channel's limit; over it, the reply cannot be sent
+  // (a note still can).
+  measureReply() {
+    const { text, over } = lengthHint(this.replyInput.value.trim(), lengthRule(this.conversation));
+    this.replyLength.textContent = text;
+    this.replyLength.hidden = !text;
+    this.replyLength.classList.toggle('over', over);
+    this.replySend.disabled = over;
   }
 
   onMessage(m) {
@@ -378,7 +392,8 @@ function attachmentNode(a) {
   return el('p', { class: 'attachment', text: label });
 }
 
-// The text, with an email's quoted history and signature folded away (open on demand).
+// The text, with quoted history and signature folded away (open on demand) from the line the
+// connector marked (facts.fold_line), whatever the channel.
 function textNodes(m) {
   const { shown, folded } = foldText(m.text, m.facts);
   if (!folded) return [el('p', { class: 'text', text: m.text })];
@@ -392,7 +407,8 @@ function textNodes(m) {
 }
 
 function messageNode(m) {
-  // Replies, automatic messages and notes that went out by email (a transcript) show how far they got.
+  // What was sent to the patron shows how far it got: replies, automatic messages, and notes
+  // that went out (a transcript the patron asked for: their status is then not 'note').
   const sends = m.direction === 'out' || m.direction === 'auto' || (m.direction === 'note' && m.status !== 'note');
   const state = sends ? statusText[m.status] || m.status : '';
   const facts = m.facts || {};
@@ -402,7 +418,7 @@ function messageNode(m) {
   }, [
     el('p', { class: 'meta' }, [
       el('span', { class: 'who', text: author(m) }),
-      el('span', { class: 'channel', text: channelName(m.channel) }),
+      el('span', { class: 'channel', text: channelName(m) }),
       el('time', { datetime: m.sent_at, title: fullTime(m.sent_at), text: clockTime(m.sent_at) }),
       state ? el('span', { class: 'state', text: state }) : null,
     ]),

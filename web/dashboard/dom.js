@@ -1,5 +1,6 @@
 // Small DOM helpers. Text from patrons and staff only ever goes in through textContent (the
 // `text` attribute of el()), never as HTML.
+import { addressIsPersonal } from './channels.js';
 
 export function el(tag, attributes = {}, children = []) {
   const node = document.createElement(tag);
@@ -44,17 +45,10 @@ export function waited(iso, now = Date.now()) {
   return `${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
 
-export const channelNames = {
-  webchat: 'Web chat', sms: 'SMS', email: 'Email', replay: 'Replay',
-};
-
-export function channelName(channel) {
-  return channelNames[channel] || channel || '';
-}
-
-// A web chat session id ("w:3b1f…") means nothing to staff; a phone number or address does.
+// A patron's name; else, where their address means something to staff (a phone number, an
+// email address, not a web session id like "w:3b1f…"), the address.
 export function patronName(conversation) {
   const p = conversation.patron || {};
-  const anonymous = conversation.channel === 'webchat' ? 'Web visitor' : p.address;
+  const anonymous = addressIsPersonal(conversation) ? p.address : 'Anonymous visitor';
   return p.name || p.email || anonymous || 'Patron';
 }

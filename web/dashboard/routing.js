@@ -2,7 +2,8 @@
 // hold against their capacity, and the offers waiting for them with accept and decline.
 // Offers come from /api/v1/me/routing when the lists load and from offer.* events after.
 import { api } from './api.js';
-import { channelName, el, patronName } from './dom.js';
+import { channelName } from './channels.js';
+import { el, patronName } from './dom.js';
 
 export class RoutingPanel {
   // `ui` holds the template's presence, capacity, offers and offers-section elements.
@@ -102,7 +103,7 @@ export class RoutingPanel {
       el('span', { class: 'name', text: patronName(c) }),
       el('span', { class: 'wait' }),
       el('span', { class: 'last', text: c.last_message ? c.last_message.text : '' }),
-      el('span', { class: 'channel', text: [c.topic, channelName(c.channel)].filter(Boolean).join(' · ') }),
+      el('span', { class: 'channel', text: [c.topic, channelName(c)].filter(Boolean).join(' · ') }),
       el('span', { class: 'actions' }, [accept, decline]),
     ]);
   }

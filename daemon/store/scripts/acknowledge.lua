@@ -1,6 +1,6 @@
 -- acknowledge: the automatic answer to a patron who wrote while their team is closed (or
 -- open with nobody available), at most once per patron, team and period. It joins the
--- transcript as an automatic message and is queued on `outbound` like a reply. Skipped when
+-- transcript as an automatic message and is queued on its connector's lane like a reply. Skipped when
 -- the conversation is already with someone, when the patron opted out on this channel, and
 -- (busy) when a member of the team is available after all.
 -- ARGV: 1 now ms, 2 conversation id, 3 period ("closed:<next opening ms>", "busy:<id>"),

@@ -2,7 +2,7 @@
 -- callback: queued, sent, delivered, undelivered, failed), found by the channel's id of the
 -- message. A status never goes back (a late "sent" after "delivered" changes nothing). A
 -- report that arrives before the dispatcher recorded the channel's id waits for it (see
--- record_delivery in set_message_status).
+-- record_delivery in settle_outbound).
 -- ARGV: 1 now ms, 2 connector, 3 provider id, 4 status, 5 error code, 6 error text.
 -- Returns 'applied', 'unchanged' or 'early'.
 local now, connector, provider_id = tonumber(ARGV[1]), ARGV[2], ARGV[3]

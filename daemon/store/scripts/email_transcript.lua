@@ -1,6 +1,6 @@
 -- email_transcript: a patron's chat, sent to them by email ("Email me this transcript" in the
 -- widget). The text (every message but internal notes, oldest first, times in UTC) is queued on
--- `outbound` for the email connector; an internal note in the conversation says where it went,
+-- the email connector's lane (`outbound:<connector>`); an internal note in the conversation says where it went,
 -- and its status shows whether the mail server took it. At most 3 per conversation, 5 a day
 -- to one address and ARGV[8] an hour in all, so the widget cannot be used to send mail to
 -- strangers at will.
@@ -44,7 +44,7 @@ local message, m = append_message(c, 'note', '', 'askdesk', note_text, note_text
 -- Its delivery (and a bounce) is the email connector's.
 redis.call('HSET', 'message:' .. message, 'connector', mail, 'status', 'pending')
 m.connector, m.status = mail, 'pending'
-redis.call('XADD', 'outbound', '*', 'message', message, 'conversation', id, 'connector', mail,
+redis.call('XADD', 'outbound:' .. mail, '*', 'message', message, 'conversation', id, 'connector', mail,
   'to', address, 'thread', '', 'patron_name', '', 'text', intro .. '\n\n' .. table.concat(lines, '\n'),
   'automatic', '0', 'facts', encode({subject = subject}))
 emit('message.created', id, c.team, {conversation = raw(encode(conversation_json(id))), message = m})

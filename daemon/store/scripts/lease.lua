@@ -1,5 +1,16 @@
--- lease: takes or renews a lease that only one daemon may hold at a time (one poller per
--- SMS account or mailbox). It expires by itself when its holder stops renewing it.
--- ARGV: 1 key, 2 holder (unique per daemon process), 3 lease ms.
--- Returns 1 when `holder` holds it now, else 0.
-return take_lease(ARGV[1], ARGV[2], ARGV[3]) and 1 or 0
+-- lease: takes, renews or gives up a lease that only one daemon may hold at a time (one
+-- poller per SMS account or mailbox, one sender per outbound lane). It expires by itself when
+-- its holder stops renewing it. Each time it is taken afresh its fence (KEY:fence) grows, so
+-- writes made under an older grant can be refused (save_record).
+-- ARGV: 1 key, 2 holder (unique per daemon process), 3 lease ms ('0': give it up).
+-- Returns the fence (> 0) when `holder` holds it now, else 0.
+local key, holder = ARGV[1], ARGV[2]
+local current = redis.call('GET', key)
+if current and current ~= holder then return 0 end
+if ARGV[3] == '0' then
+  if current then redis.call('DEL', key) end
+  return 0
+end
+if not current then redis.call('INCR', key .. ':fence') end
+take_lease(key, holder, ARGV[3])
+return tonumber(redis.call('GET', key .. ':fence'))

@@ -1,6 +1,6 @@
 -- post_message: a staff reply, an internal note or an automatic message, added to its
--- conversation. Replies and automatic messages are also queued on the `outbound` stream for
--- their connector to send; they start 'pending'. A reply to a waiting conversation claims it.
+-- conversation. Replies and automatic messages are also queued on their connector's lane
+-- (`outbound:<connector>`); they start 'pending'. A reply to a waiting conversation claims it.
 -- ARGV: 1 now ms, 2 conversation id, 3 user ('' for automatic), 4 author's display name,
 -- 5 scope, 6 kind ('out', 'note' or 'auto'), 7 text, 8 preview, 9 '1' when the caller may
 -- answer a conversation someone else holds (supervisors).

@@ -5,7 +5,9 @@
 -- (docs/api.md describes them).
 --
 -- Key layout:
---   inbound, events, outbound          streams
+--   inbound, events                    streams
+--   outbound:<connector>               stream: the connector's outbound lane (group dispatch)
+--   outbound:<connector>:dead          list: JSON of sends that failed for good (dead letters)
 --   dedup:<connector>:<external id>    hash: entry, conversation, message
 --   seq:<kind>                         id counters
 --   patron:<id>                        hash: name, email, phone, last_helper and last_helped_at
@@ -13,16 +15,19 @@
 --                                      acknowledgement); :addresses hash "<channel>:<address>" ->
 --                                      last seen ms; :conversations zset by creation
 --   optout:<channel>:<address>         ms the patron opted out (SMS STOP) until they opt in
---   lease:<what>                       the daemon that routes now (lease:routing), or that polls
---                                      an account or mailbox (expires unless renewed)
+--   lease:<what>                       the daemon that routes now (lease:routing), that polls
+--                                      an account or mailbox, or that sends a lane
+--                                      (lease:lane:<connector>); expires unless renewed
+--   lease:<what>:fence                 grows each time the lease changes hands
+--   <type>:<connector>:<name>          a connector's records (connector_host.hpp): cursors,
+--                                      web chat sessions (webchat:<id>:<sha256 of token>)
+--   <type>:<connector>:quota:<name>    a connector's quotas (offline forms an hour)
 --   twilio:<connector>:cursor          hash: date (YYYY-MM-DD, UTC), sid: newest message polled
 --   email:<connector>:cursor           hash: validity (UIDVALIDITY), uid (the last one taken),
 --                                      floor (the last UID of a fresh start's list)
 --   email:<connector>:pending          zset: a fresh start's unseen UIDs (score = UID)
 --   transcripts:to:<address>           transcripts emailed to an address in the last day
 --   transcripts:hour:<connector>       transcripts a webchat connector sent this hour
---   offline:hour:<connector>           offline forms a webchat connector sent to SMS or email
---                                      this hour
 --   provider:<connector>:<id>          the message id of a channel's message id (delivery
 --                                      statuses); :early hash: a status that came first
 --   address:<channel>:<address>        patron id
@@ -256,7 +261,7 @@ local function assign(c, user, now)
 end
 
 -- Adds a staff message ('out' reply, 'note' or 'auto') to conversation `c`; replies and
--- automatic messages are queued on `outbound` for their connector. Returns the message id and
+-- automatic messages are queued on their connector's lane `outbound:<connector>`. Returns the message id and
 -- its JSON table (no need to read the hash back).
 local function append_message(c, kind, user, author_name, text, preview, now)
   local id = c.id
@@ -279,7 +284,7 @@ local function append_message(c, kind, user, author_name, text, preview, now)
   if kind ~= 'note' then
     local patron_name = redis.call('HGET', 'patron:' .. c.patron, 'name') or ''
     local reply_facts = c.reply_facts or '{}'
-    redis.call('XADD', 'outbound', '*', 'message', message, 'conversation', id,
+    redis.call('XADD', 'outbound:' .. c.connector, '*', 'message', message, 'conversation', id,
       'connector', c.connector, 'to', c.address, 'thread', c.thread, 'patron_name', patron_name,
       'text', text, 'automatic', kind == 'auto' and '1' or '0', 'facts', reply_facts)
   end

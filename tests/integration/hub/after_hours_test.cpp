@@ -28,7 +28,8 @@ const char* config = R"({
   "connectors": [
     {"id": "webchat", "type": "webchat"},
     {"id": "mail", "type": "replay", "token": "mail-token-0123456789", "channel": "email"},
-    {"id": "texts", "type": "replay", "token": "text-token-0123456789", "channel": "sms"}
+    {"id": "texts", "type": "replay", "token": "text-token-0123456789", "channel": "sms",
+     "opt_out": ["STOP"], "opt_in": ["START"]}
   ]
 })";
 
@@ -254,13 +255,13 @@ TEST_F(AfterHours, PastTheHourlyCapOfflineFormsStayInTheChat) {
   patron.send(R"({"type":"offline","text":"Hours?","reply_by":"sms",)"
               R"("address":"+15550100150","client_id":"f1"})");
   ASSERT_TRUE(patron.read_until(R"("channel":"sms")"));
-  EXPECT_EQ(redis_.command({"GET", "offline:hour:webchat"}).str(), "1");
-  const auto ttl = redis_.command({"PTTL", "offline:hour:webchat"}).integer();
+  EXPECT_EQ(redis_.command({"GET", "webchat:webchat:quota:offline_forms"}).str(), "1");
+  const auto ttl = redis_.command({"PTTL", "webchat:webchat:quota:offline_forms"}).integer();
   EXPECT_GT(ttl, 3500000);
   EXPECT_LE(ttl, 3600000);
   ASSERT_TRUE(wait_for_metric(R"(askdesk_auto_acks_sent_total{channel="sms"})", 1));
 
-  redis_.command({"SET", "offline:hour:webchat", "60", "KEEPTTL"});
+  redis_.command({"SET", "webchat:webchat:quota:offline_forms", "60", "KEEPTTL"});
   patron.send(R"({"type":"offline","text":"Hours again?","reply_by":"sms",)"
               R"("address":"+15550100151","client_id":"f2"})");
   ASSERT_TRUE(patron.read_until(R"("channel":"webchat")"));

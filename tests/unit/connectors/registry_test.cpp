@@ -36,7 +36,7 @@ TEST(ConnectorRegistry, RefusesTwoFactoriesForOneType) {
       return nullptr;
     }
     std::unique_ptr<connector> create(std::unique_ptr<connector_settings>,
-                                      const connector_services&) const override {
+                                      connector_context&) const override {
       return nullptr;
     }
   };

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/config/team_hours.hpp"
+#include "daemon/core/auto_reply.hpp"
 
 namespace askdesk::hub {
 namespace {
@@ -29,12 +30,32 @@ core::inbound_message from(std::string channel, std::string address, std::string
   return m;
 }
 
+// SMS's keywords as the Twilio connector declares them; other channels have none.
+core::channel_traits traits_of(const core::inbound_message& m) {
+  core::channel_traits t;
+  t.channel = m.channel;
+  t.display_name = m.channel;
+  if (m.channel == "sms") {
+    t.opt_out_keywords.assign(std::begin(core::sms_opt_out_words), std::end(core::sms_opt_out_words));
+    t.opt_in_keywords.assign(std::begin(core::sms_opt_in_words), std::end(core::sms_opt_in_words));
+    t.help_keywords.assign(std::begin(core::sms_help_words), std::end(core::sms_help_words));
+  }
+  return t;
+}
+
+ack_plan plan_for(const config::team_options& team, const core::inbound_message& m,
+              const std::string& conversation, core::timestamp now) {
+  return plan_acknowledgement(team, m, traits_of(m), conversation, now);
+}
+
+std::string consent_for(const core::inbound_message& m) { return consent_of(m, traits_of(m)); }
+
 const core::timestamp monday_2300 = *core::parse_iso8601("2026-11-24T04:00:00Z");
 const core::timestamp tuesday_1000 = *core::parse_iso8601("2026-11-24T15:00:00Z");
 
 TEST(AfterHours, ClosedTeamsAcknowledgeWithTheNextOpeningAsThePeriod) {
   const auto plan =
-      plan_acknowledgement(reference(), from("email", "ada@example.org"), "7", monday_2300);
+      plan_for(reference(), from("email", "ada@example.org"), "7", monday_2300);
   ASSERT_TRUE(plan.ack) << plan.why;
   EXPECT_EQ(plan.ack->period, "closed:1795528800000");  // Tuesday 09:00 EST
   EXPECT_EQ(plan.ack->text,
@@ -45,7 +66,7 @@ TEST(AfterHours, ClosedTeamsAcknowledgeWithTheNextOpeningAsThePeriod) {
 TEST(AfterHours, ThePatronsLanguageChoosesTheTemplateAndTheDate) {
   auto m = from("webchat", "w:1");
   m.facts["language"] = "fr-CA";
-  const auto plan = plan_acknowledgement(reference(), m, "7", monday_2300);
+  const auto plan = plan_for(reference(), m, "7", monday_2300);
   ASSERT_TRUE(plan.ack);
   EXPECT_EQ(plan.ack->language, "fr");
   EXPECT_NE(plan.ack->text.find("mardi 24 novembre à 09 h 00"), std::string::npos)
@@ -53,9 +74,9 @@ TEST(AfterHours, ThePatronsLanguageChoosesTheTemplateAndTheDate) {
 }
 
 TEST(AfterHours, OpenTeamsAcknowledgeOnlyWithABusyTemplate) {
-  EXPECT_EQ(plan_acknowledgement(reference(), from("sms", "+15550100"), "7", tuesday_1000).skipped,
+  EXPECT_EQ(plan_for(reference(), from("sms", "+15550100"), "7", tuesday_1000).skipped,
             "open");
-  const auto plan = plan_acknowledgement(reference({{"*", {{"en", "Busy, {patron_name}."}}}}),
+  const auto plan = plan_for(reference({{"*", {{"en", "Busy, {patron_name}."}}}}),
                                          from("sms", "+15550100"), "7", tuesday_1000);
   ASSERT_TRUE(plan.ack);
   EXPECT_EQ(plan.ack->period, "busy:7");
@@ -65,25 +86,25 @@ TEST(AfterHours, OpenTeamsAcknowledgeOnlyWithABusyTemplate) {
 TEST(AfterHours, MachinesKeywordsAndMissingTemplatesGetNothing) {
   auto bounce = from("email", "ada@example.org");
   bounce.facts["return_path"] = "";
-  EXPECT_EQ(plan_acknowledgement(reference(), bounce, "7", monday_2300).skipped, "automated");
+  EXPECT_EQ(plan_for(reference(), bounce, "7", monday_2300).skipped, "automated");
   EXPECT_EQ(
-      plan_acknowledgement(reference(), from("sms", "+15550100", "STOP"), "7", monday_2300).skipped,
+      plan_for(reference(), from("sms", "+15550100", "STOP"), "7", monday_2300).skipped,
       "sms_keyword");
   auto team = reference();
   team.auto_ack = {{"sms", {{"en", "Closed"}}}};
-  EXPECT_EQ(plan_acknowledgement(team, from("email", "ada@example.org"), "7", monday_2300).skipped,
+  EXPECT_EQ(plan_for(team, from("email", "ada@example.org"), "7", monday_2300).skipped,
             "no_template");
 }
 
 TEST(AfterHours, SmsConsentWords) {
-  EXPECT_EQ(consent_of(from("sms", "+15550100", "Stop")), "out");
-  EXPECT_EQ(consent_of(from("sms", "+15550100", "START")), "in");
-  EXPECT_EQ(consent_of(from("sms", "+15550100", "Can you stop by?")), "");
-  EXPECT_EQ(consent_of(from("email", "ada@example.org", "STOP")), "");
+  EXPECT_EQ(consent_for(from("sms", "+15550100", "Stop")), "out");
+  EXPECT_EQ(consent_for(from("sms", "+15550100", "START")), "in");
+  EXPECT_EQ(consent_for(from("sms", "+15550100", "Can you stop by?")), "");
+  EXPECT_EQ(consent_for(from("email", "ada@example.org", "STOP")), "");
   auto form = from("sms", "+15550100", "STOP");  // the widget's form naming someone's number
   form.facts["offline_form"] = "1";
-  EXPECT_EQ(consent_of(form), "");
-  EXPECT_TRUE(plan_acknowledgement(reference(), form, "7", monday_2300).ack);
+  EXPECT_EQ(consent_for(form), "");
+  EXPECT_TRUE(plan_for(reference(), form, "7", monday_2300).ack);
 }
 
 }  // namespace

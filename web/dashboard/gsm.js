@@ -1,7 +1,8 @@
-// How many SMS segments a text takes, before it is sent. GSM-7 (the 3GPP 23.038 default
-// alphabet) fits 160 characters in one segment and 153 in each part of a longer one; the
-// characters of its extension table (^ { } \ [ ~ ] | €) count twice. Any other character
-// makes the whole text UCS-2: 70 UTF-16 units in one segment, 67 per part.
+// How many SMS segments a text takes, before it is sent: the `gsm_segments` length unit of
+// GET /api/v1/channels. GSM-7 (the 3GPP 23.038 default alphabet) fits 160 characters in one
+// segment and 153 in each part of a longer one; the characters of its extension table
+// (^ { } \ [ ~ ] | €) count twice. Any other character makes the whole text UCS-2: 70 UTF-16
+// units in one segment, 67 per part.
 
 const basic = new Set([...'@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?'
   + '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà']);

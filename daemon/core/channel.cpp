@@ -1,0 +1,130 @@
+#include "daemon/core/channel.hpp"
+
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <array>
+
+#include "daemon/core/text.hpp"
+
+namespace askdesk::core {
+
+namespace {
+
+constexpr std::array<std::pair<length_unit, std::string_view>, 4> unit_names = {{
+    {length_unit::characters, "characters"},
+    {length_unit::graphemes, "graphemes"},
+    {length_unit::gsm_segments, "gsm_segments"},
+    {length_unit::bytes, "bytes"},
+}};
+
+// Calls `fn(code point)` for each code point of valid UTF-8 `text`.
+template <typename Fn>
+void for_each_code_point(std::string_view text, Fn fn) {
+  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  utf8proc_ssize_t at = 0;
+  const auto size = static_cast<utf8proc_ssize_t>(text.size());
+  while (at < size) {
+    utf8proc_int32_t c = 0;
+    const auto n = utf8proc_iterate(bytes + at, size - at, &c);
+    if (n <= 0) {  // not valid UTF-8 after all: count the byte as one character
+      fn(0xFFFD);
+      ++at;
+      continue;
+    }
+    fn(c);
+    at += n;
+  }
+}
+
+// 3GPP TS 23.038: the GSM-7 default alphabet and its extension table (two septets each).
+constexpr std::u32string_view gsm_basic =
+    U"@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1b"
+    U"ÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    U"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+constexpr std::u32string_view gsm_extended = U"\f^{}\\[~]|€";
+
+}  // namespace
+
+std::string_view name_of(length_unit unit) {
+  for (const auto& [u, name] : unit_names) {
+    if (u == unit) return name;
+  }
+  return "characters";
+}
+
+std::optional<length_unit> length_unit_named(std::string_view name) {
+  for (const auto& [u, n] : unit_names) {
+    if (n == name) return u;
+  }
+  return std::nullopt;
+}
+
+sms_segments count_sms_segments(std::string_view text) {
+  sms_segments s;
+  std::size_t septets = 0, utf16 = 0;
+  for_each_code_point(text, [&](char32_t c) {
+    utf16 += c > 0xFFFF ? 2 : 1;
+    if (gsm_basic.find(c) != std::u32string_view::npos) {
+      septets += 1;
+    } else if (gsm_extended.find(c) != std::u32string_view::npos) {
+      septets += 2;
+    } else {
+      s.gsm7 = false;
+    }
+  });
+  s.units = s.gsm7 ? septets : utf16;
+  if (s.units == 0) return s;
+  const std::size_t single = s.gsm7 ? 160 : 70, part = s.gsm7 ? 153 : 67;
+  s.segments = s.units <= single ? 1 : (s.units + part - 1) / part;
+  return s;
+}
+
+std::size_t measure(std::string_view text, length_unit unit) {
+  switch (unit) {
+    case length_unit::bytes:
+      return text.size();
+    case length_unit::gsm_segments:
+      return count_sms_segments(text).segments;
+    case length_unit::graphemes: {
+      std::size_t count = 0;
+      utf8proc_int32_t previous = -1, state = 0;
+      for_each_code_point(text, [&](char32_t c) {
+        const auto code = static_cast<utf8proc_int32_t>(c);
+        if (previous < 0 || utf8proc_grapheme_break_stateful(previous, code, &state)) ++count;
+        previous = code;
+      });
+      return count;
+    }
+    case length_unit::characters:
+      break;
+  }
+  return count_code_points(text);
+}
+
+channel_keyword keyword_of(const channel_traits& traits, std::string_view text) {
+  auto word = trim(text);
+  while (!word.empty() && (word.back() == '.' || word.back() == '!')) word.remove_suffix(1);
+  const std::string w = ascii_lower(trim(word));
+  if (w.empty()) return channel_keyword::none;
+  const auto in = [&w](const std::vector<std::string>& list) {
+    return std::any_of(list.begin(), list.end(),
+                       [&w](const std::string& k) { return ascii_lower(k) == w; });
+  };
+  if (in(traits.opt_out_keywords)) return channel_keyword::opt_out;
+  if (in(traits.opt_in_keywords)) return channel_keyword::opt_in;
+  if (in(traits.help_keywords)) return channel_keyword::help;
+  return channel_keyword::none;
+}
+
+std::optional<std::string> too_long(const channel_traits& traits, std::string_view text) {
+  const std::size_t length = measure(text, traits.unit);
+  if (length <= traits.max_length) return std::nullopt;
+  std::string unit(name_of(traits.unit));
+  std::replace(unit.begin(), unit.end(), '_', ' ');
+  if (traits.unit == length_unit::gsm_segments) unit = "SMS segments";
+  return "the text is " + std::to_string(length) + " " + unit + " long; " + traits.display_name +
+         " carries at most " + std::to_string(traits.max_length);
+}
+
+}  // namespace askdesk::core

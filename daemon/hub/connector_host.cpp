@@ -1,0 +1,282 @@
+// Each call turns into one Redis command or script on the daemon's command connection. The
+// host fills in what a connector must not choose itself: its id and channel on inbound
+// messages, the key prefixes of its state, and the holder name of its leases. Event
+// subscriptions are filtered here, so a connector sees only its own conversations (and
+// presence, which every channel may show).
+#include "daemon/hub/connector_host.hpp"
+
+#include <algorithm>
+
+#include "daemon/json/document.hpp"
+#include "daemon/store/event_feed.hpp"
+#include "daemon/store/inbound_store.hpp"
+
+namespace askdesk::hub {
+
+namespace {
+
+core::status status_of(const store::reply& r, std::string_view what) {
+  if (r.failed()) return store::redis_error(r, std::string(what));
+  return {};
+}
+
+// The connector an event belongs to: data.connector, or data.conversation.connector.
+std::string_view connector_of(const rapidjson::Value& data) {
+  if (!data.IsObject()) return {};
+  if (const auto c = json::string_member(data, "connector"); !c.empty()) return c;
+  const auto conversation = data.FindMember("conversation");
+  if (conversation != data.MemberEnd() && conversation->value.IsObject()) {
+    return json::string_member(conversation->value, "connector");
+  }
+  return {};
+}
+
+}  // namespace
+
+connector_host::connector_host(host_parts& parts, std::string id, std::string type)
+    : parts_(parts), id_(std::move(id)), type_(std::move(type)) {
+  parts_.metrics.declare_counter("askdesk_webhook_refused_total",
+                                 "Webhook requests refused, by connector and reason.");
+}
+
+connector_host::~connector_host() {
+  for (const auto s : subscriptions_) parts_.events.unsubscribe(s);
+}
+
+std::string connector_host::record_key(std::string_view name) const {
+  return type_ + ":" + id_ + ":" + std::string(name);
+}
+
+std::string connector_host::lease_key(std::string_view name) const {
+  return "lease:" + type_ + ":" + std::string(name);
+}
+
+void connector_host::add_webhook(std::string_view method, std::string_view path,
+                                 webhook_check check, net::http_handler handler) {
+  parts_.routes.add(method, path,
+                    [this, check = std::move(check), handler = std::move(handler)](
+                        const net::http_request& r, const net::route_params& p,
+                        net::respond_fn respond) {
+                      if (auto vouched = check(r); !vouched) {
+                        parts_.metrics.add("askdesk_webhook_refused_total",
+                                           {{"connector", id_}, {"reason", vouched.err().code}});
+                        respond(net::http_response::from(vouched.err()));
+                        return;
+                      }
+                      handler(r, p, std::move(respond));
+                    });
+}
+
+void connector_host::add_websocket(std::string_view path, net::websocket_route route,
+                                   net::websocket_limits limits) {
+  parts_.routes.add_websocket(path, std::move(route), limits);
+}
+
+void connector_host::deliver(core::inbound_message m,
+                             std::function<void(core::result<connectors::delivery>)> done) {
+  m.connector = id_;
+  if (const auto* self = connector_for_id(id_)) m.channel = std::string(self->channel());
+  parts_.sink.deliver(std::move(m), std::move(done));
+}
+
+bool connector_host::accepting() const { return parts_.sink.accepting(); }
+
+const connectors::connector* connector_host::connector_for_id(std::string_view id) const {
+  const auto& all = parts_.connectors;
+  const auto it =
+      std::find_if(all.begin(), all.end(), [&](const auto& c) { return c->id() == id; });
+  return it == all.end() ? nullptr : it->get();
+}
+
+const connectors::connector* connector_host::connector_for(std::string_view channel) const {
+  const auto& all = parts_.connectors;
+  const auto it = std::find_if(all.begin(), all.end(),
+                               [&](const auto& c) { return c->channel() == channel; });
+  return it == all.end() ? nullptr : it->get();
+}
+
+bool connector_host::serves(std::string_view channel) const {
+  return connector_for(channel) != nullptr;
+}
+
+void connector_host::deliver_for(std::string_view channel, core::inbound_message m,
+                                 std::function<void(core::result<connectors::delivery>)> done) {
+  const auto* peer = connector_for(channel);
+  if (!peer) {
+    done(core::error{"not_found", "no connector serves " + std::string(channel) + " here"});
+    return;
+  }
+  m.connector = peer->id();
+  m.channel = std::string(peer->channel());
+  parts_.sink.deliver(std::move(m), std::move(done));
+}
+
+void connector_host::report_delivery(connectors::delivery_report report,
+                                     std::function<void(core::status)> done) {
+  const std::string now = std::to_string(core::to_millis(parts_.clock.now()));
+  const std::string_view args[] = {now,          id_, report.provider_id, report.status,
+                                   report.error_code, report.error};
+  store::run(parts_.redis, parts_.scripts, store::script::delivery_status, args,
+             [done = std::move(done)](store::reply r) {
+               done(status_of(r, "recording a delivery status"));
+             });
+}
+
+void connector_host::report_typing(std::string_view thread, std::string_view name,
+                                   std::function<void(core::status)> done) {
+  const std::string_view args[] = {"", id_, thread, "patron", name};
+  store::run(parts_.redis, parts_.scripts, store::script::typing, args,
+             [done = std::move(done)](store::reply r) { done(status_of(r, "typing")); });
+}
+
+void connector_host::load(std::string_view name,
+                          std::function<void(core::result<connectors::state_record>)> done) {
+  const std::string key = record_key(name);
+  parts_.redis.command({"HGETALL", key}, [done = std::move(done), key](store::reply r) {
+    if (r.failed() || !r.is_array()) {
+      done(store::redis_error(r, "reading " + key));
+      return;
+    }
+    connectors::state_record record;
+    for (std::size_t i = 0; i + 1 < r.size(); i += 2) record[r[i].str()] = r[i + 1].str();
+    done(std::move(record));
+  });
+}
+
+void connector_host::save_record(std::string_view lease, std::string_view fence,
+                                 std::string_view name, const connectors::state_record& fields,
+                                 std::chrono::seconds ttl, std::function<void(core::status)> done) {
+  const std::string key = record_key(name);
+  const std::string seconds = std::to_string(ttl.count());
+  std::vector<std::string_view> args = {key, seconds, lease, parts_.daemon_name, fence};
+  for (const auto& [field, value] : fields) {
+    args.push_back(field);
+    args.push_back(value);
+  }
+  store::run_json(parts_.redis, parts_.scripts, store::script::save_record, args,
+                  [done = std::move(done)](core::result<std::string> r) {
+                    if (!r) {
+                      done(r.err());
+                      return;
+                    }
+                    done({});
+                  });
+}
+
+void connector_host::save(std::string_view name, connectors::state_record fields,
+                          std::chrono::seconds ttl, std::function<void(core::status)> done) {
+  save_record("", "", name, fields, ttl, std::move(done));
+}
+
+void connector_host::save_fenced(const connectors::lease_grant& lease, std::string_view name,
+                                 connectors::state_record fields,
+                                 std::function<void(core::status)> done) {
+  save_record(lease_key(lease.name), std::to_string(lease.fence), name, fields,
+              std::chrono::seconds(0), std::move(done));
+}
+
+void connector_host::erase(std::string_view name, std::function<void(core::status)> done) {
+  const std::string key = record_key(name);
+  parts_.redis.command({"DEL", key}, [done = std::move(done), key](store::reply r) {
+    done(status_of(r, "deleting " + key));
+  });
+}
+
+void connector_host::take_quota(std::string_view name, std::int64_t limit,
+                                std::chrono::milliseconds window,
+                                std::function<void(core::result<bool>)> done) {
+  const std::string key = record_key("quota:" + std::string(name));
+  const std::string most = std::to_string(limit), ms = std::to_string(window.count());
+  const std::string_view args[] = {key, most, ms};
+  store::run(parts_.redis, parts_.scripts, store::script::take_quota, args,
+             [done = std::move(done), key](store::reply r) {
+               if (!r.is_integer()) {
+                 done(store::redis_error(r, "counting " + key));
+                 return;
+               }
+               done(r.integer() == 1);
+             });
+}
+
+void connector_host::lease(
+    std::string_view name, std::chrono::milliseconds ttl,
+    std::function<void(core::result<std::optional<connectors::lease_grant>>)> done) {
+  const std::string key = lease_key(name), ms = std::to_string(ttl.count());
+  const std::string_view args[] = {key, parts_.daemon_name, ms};
+  store::run(parts_.redis, parts_.scripts, store::script::lease, args,
+             [done = std::move(done), grant = std::string(name), key](store::reply r) {
+               if (!r.is_integer()) {
+                 done(store::redis_error(r, "taking the lease " + key));
+                 return;
+               }
+               if (r.integer() <= 0) {
+                 done(std::optional<connectors::lease_grant>());
+                 return;
+               }
+               done(std::optional<connectors::lease_grant>(
+                   connectors::lease_grant{grant, static_cast<std::uint64_t>(r.integer())}));
+             });
+}
+
+std::uint64_t connector_host::follow(
+    std::function<void(const connectors::conversation_event&)> handler) {
+  const auto s = parts_.events.subscribe(
+      [this, handler = std::move(handler)](const store::shared_event& e) {
+        if (e->type != "presence.updated") {
+          auto doc = json::document::parse(e->data);
+          if (!doc || connector_of(doc->root()) != id_) return;
+        }
+        handler(connectors::conversation_event{e->type, e->team, e->data});
+      });
+  subscriptions_.push_back(s);
+  return s;
+}
+
+void connector_host::unfollow(std::uint64_t subscription) {
+  parts_.events.unsubscribe(subscription);
+  std::erase(subscriptions_, subscription);
+}
+
+void connector_host::read_transcript(std::string_view thread, std::string_view after,
+                                     std::function<void(core::result<std::string>)> done) {
+  const std::string_view args[] = {id_, thread, after};
+  store::run_json(parts_.redis, parts_.scripts, store::script::patron_transcript, args,
+                  std::move(done));
+}
+
+void connector_host::team_available(std::string_view team,
+                                    std::function<void(core::result<bool>)> done) {
+  const std::string key = "presence:" + std::string(team);
+  const std::string now = "(" + std::to_string(core::to_millis(parts_.clock.now()));
+  parts_.redis.command({"ZCOUNT", key, now, "+inf"},
+                       [done = std::move(done), key](store::reply r) {
+                         if (!r.is_integer()) {
+                           done(store::redis_error(r, "counting " + key));
+                           return;
+                         }
+                         done(r.integer() > 0);
+                       });
+}
+
+void connector_host::send_transcript(transcript_request request,
+                                     std::function<void(core::status)> done) {
+  const auto* peer = connector_for(request.channel);
+  if (!peer) {
+    done(core::error{"unavailable", "no connector sends " + request.channel + " here"});
+    return;
+  }
+  const std::string now = std::to_string(core::to_millis(parts_.clock.now()));
+  const std::string per_hour = std::to_string(request.per_hour);
+  const std::string_view args[] = {now,           id_,           request.thread, peer->id(),
+                                   request.address, request.subject, request.intro, per_hour};
+  store::run_json(parts_.redis, parts_.scripts, store::script::email_transcript, args,
+                  [done = std::move(done)](core::result<std::string> r) {
+                    if (!r) {
+                      done(r.err());
+                      return;
+                    }
+                    done({});
+                  });
+}
+
+}  // namespace askdesk::hub
