@@ -9,8 +9,8 @@ namespace askdesk::connectors {
 core::status register_builtin_connectors(registry& r) {
   // One line per channel. A refused registration (two factories for one type) stops the
   // daemon before it starts.
-  for (auto* make : {make_webchat_factory, make_replay_factory, make_twilio_factory,
-                     make_email_factory}) {
+  for (auto* make :
+       {make_webchat_factory, make_replay_factory, make_twilio_factory, make_email_factory}) {
     if (auto added = r.add(make()); !added) return added;
   }
   return {};

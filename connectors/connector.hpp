@@ -154,7 +154,8 @@ class connector_context {
 
   // ---- state: records, quotas, leases (names are this connector's; the daemon prefixes them)
   // The record `name`, empty when there is none.
-  virtual void load(std::string_view name, std::function<void(core::result<state_record>)> done) = 0;
+  virtual void load(std::string_view name,
+                    std::function<void(core::result<state_record>)> done) = 0;
   // Replaces the record `name`; it expires `ttl` after this save (zero: never).
   virtual void save(std::string_view name, state_record fields, std::chrono::seconds ttl,
                     std::function<void(core::status)> done) = 0;
@@ -228,10 +229,10 @@ class connector {
 // How a connector's outbound lane sends: config block "outbound" of any connector
 // (docs/connectors.md). Defaults come from the factory.
 struct lane_settings {
-  int concurrency = 4;          // sends in flight at once (one per conversation at a time)
-  double per_second = 0;        // sends started per second at most; 0: no limit
+  int concurrency = 4;    // sends in flight at once (one per conversation at a time)
+  double per_second = 0;  // sends started per second at most; 0: no limit
   std::chrono::milliseconds send_timeout{30000};  // the longest one send may take
-  int max_attempts = 8;         // then the message goes to the dead letters
+  int max_attempts = 8;                           // then the message goes to the dead letters
 };
 
 // A connector's config block, read and checked. Each factory derives its own.

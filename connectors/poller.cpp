@@ -73,8 +73,8 @@ struct poller::state : std::enable_shared_from_this<state> {
   state(connector_context& c, poller_options o, round_fn f)
       : context(c), options(std::move(o)), fn(std::move(f)), timer(c.io()) {
     if (options.lease_ttl.count() == 0) {
-      options.lease_ttl = std::max<std::chrono::milliseconds>(options.every * 3,
-                                                              std::chrono::seconds(30));
+      options.lease_ttl =
+          std::max<std::chrono::milliseconds>(options.every * 3, std::chrono::seconds(30));
     }
     context.metrics().declare_counter(
         "askdesk_poll_rounds_total",
@@ -140,24 +140,24 @@ void poller::state::begin() {
         if (!self->alive) return;
         if (!held || !*held) {
           self->busy = false;
-          if (!held) self->note_error("taking the lease " + self->options.lease + ": " +
-                                      held.err().message);
+          if (!held)
+            self->note_error("taking the lease " + self->options.lease + ": " + held.err().message);
           self->count(held ? "elsewhere" : "failed");
           self->later(self->options.every);
           return;
         }
-        self->context.load(self->options.cursor, [self, grant = **held](
-                                                     core::result<state_record> cursor) {
-          if (!self->alive) return;
-          if (!cursor) {
-            self->busy = false;
-            self->note_error("reading the cursor: " + cursor.err().message);
-            self->count("failed");
-            self->later(self->options.every);
-            return;
-          }
-          self->fn(std::shared_ptr<round>(new round(self, grant, std::move(*cursor))));
-        });
+        self->context.load(
+            self->options.cursor, [self, grant = **held](core::result<state_record> cursor) {
+              if (!self->alive) return;
+              if (!cursor) {
+                self->busy = false;
+                self->note_error("reading the cursor: " + cursor.err().message);
+                self->count("failed");
+                self->later(self->options.every);
+                return;
+              }
+              self->fn(std::shared_ptr<round>(new round(self, grant, std::move(*cursor))));
+            });
       });
 }
 
@@ -227,14 +227,14 @@ void poller::round::deliver(std::vector<core::inbound_message> batch,
   };
   auto p = std::make_shared<progress>(progress{batch.size(), false, std::move(then)});
   for (auto& m : batch) {
-    state_->context.deliver(std::move(m), [self = shared_from_this(), p](
-                                              core::result<delivery> stored) {
-      if (!stored) {
-        p->failed = true;
-        self->state_->note_error("storing a message: " + stored.err().message);
-      }
-      if (--p->remaining == 0 && self->state_->alive) p->then(!p->failed);
-    });
+    state_->context.deliver(
+        std::move(m), [self = shared_from_this(), p](core::result<delivery> stored) {
+          if (!stored) {
+            p->failed = true;
+            self->state_->note_error("storing a message: " + stored.err().message);
+          }
+          if (--p->remaining == 0 && self->state_->alive) p->then(!p->failed);
+        });
   }
 }
 
@@ -255,8 +255,8 @@ void poller::round::save_cursor(state_record cursor, std::function<void()> then)
 void poller::round::renew(std::function<void()> then) {
   state_->context.lease(
       state_->options.lease, state_->options.lease_ttl,
-      [self = shared_from_this(), then = std::move(then)](
-          core::result<std::optional<lease_grant>> held) {
+      [self = shared_from_this(),
+       then = std::move(then)](core::result<std::optional<lease_grant>> held) {
         if (!self->state_->alive) return;
         if (!held) {
           self->failed("renewing the lease: " + held.err().message);

@@ -139,8 +139,7 @@ config::defaults environment_defaults() {
   return d;
 }
 
-std::optional<loaded_config> load_config(const std::string& path,
-                                         const config::defaults& defaults,
+std::optional<loaded_config> load_config(const std::string& path, const config::defaults& defaults,
                                          const registration& add) {
   const auto env = json::process_environment();
   json::problems problems;

@@ -99,22 +99,21 @@ class replay_connector final : public connector {
       respond(net::http_response::error(400, "invalid", *problem));
       return;
     }
-    context_.deliver(
-        std::move(m), [this, respond = std::move(respond)](core::result<delivery> r) {
-          if (!r) {
-            health_.last_error = r.err().message;
-            health_.last_error_at = context_.clock().now();
-            const int status = r.err().code == "invalid" ? 400 : 503;
-            respond(net::http_response::error(status, r.err().code, r.err().message));
-            return;
-          }
-          health_.last_success = context_.clock().now();
-          json::writer w;
-          w.start_object()
-              .field("status", r.value() == delivery::stored ? "stored" : "duplicate")
-              .end_object();
-          respond(net::http_response::json(200, w.str()));
-        });
+    context_.deliver(std::move(m), [this, respond = std::move(respond)](core::result<delivery> r) {
+      if (!r) {
+        health_.last_error = r.err().message;
+        health_.last_error_at = context_.clock().now();
+        const int status = r.err().code == "invalid" ? 400 : 503;
+        respond(net::http_response::error(status, r.err().code, r.err().message));
+        return;
+      }
+      health_.last_success = context_.clock().now();
+      json::writer w;
+      w.start_object()
+          .field("status", r.value() == delivery::stored ? "stored" : "duplicate")
+          .end_object();
+      respond(net::http_response::json(200, w.str()));
+    });
   }
 
   const replay_settings settings_;

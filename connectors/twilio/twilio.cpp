@@ -259,15 +259,14 @@ class twilio_connector final : public connector {
     }
     report.error_code = field_or(*form, "ErrorCode");
     if (!report.error_code.empty()) report.error = "Twilio error " + report.error_code;
-    context_.report_delivery(std::move(report),
-                             [respond = std::move(respond)](core::status recorded) {
-                               if (!recorded) {
-                                 respond(net::http_response::error(503, "unavailable",
-                                                                   "try again later"));
-                                 return;
-                               }
-                               respond(twiml());
-                             });
+    context_.report_delivery(
+        std::move(report), [respond = std::move(respond)](core::status recorded) {
+          if (!recorded) {
+            respond(net::http_response::error(503, "unavailable", "try again later"));
+            return;
+          }
+          respond(twiml());
+        });
   }
 
   // ---- polling: List Messages to the library's number, newest first, page by page --------
@@ -326,8 +325,7 @@ class twilio_connector final : public connector {
         return;
       }
       if (page->status != 200) {
-        round.rate_limited("listing messages: Twilio answered HTTP " +
-                               std::to_string(page->status),
+        round.rate_limited("listing messages: Twilio answered HTTP " + std::to_string(page->status),
                            *page);
         return;
       }
@@ -379,7 +377,8 @@ class twilio_connector final : public connector {
         return;
       }
       const std::string day = batch->newest_day.empty() ? batch->since : batch->newest_day;
-      round.save_cursor({{"date", day}, {"sid", batch->newest_sid}}, [batch] { batch->round->done(); });
+      round.save_cursor({{"date", day}, {"sid", batch->newest_sid}},
+                        [batch] { batch->round->done(); });
     });
   }
 
@@ -466,7 +465,9 @@ class twilio_factory final : public connector_factory {
   }
 
   lane_settings lane_defaults() const override {
-    return {.concurrency = 4, .per_second = 0, .send_timeout = std::chrono::seconds(30),
+    return {.concurrency = 4,
+            .per_second = 0,
+            .send_timeout = std::chrono::seconds(30),
             .max_attempts = 8};
   }
 

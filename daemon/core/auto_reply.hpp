@@ -53,8 +53,8 @@ std::optional<std::string> automated_sender(const inbound_message& m);
 // A whole SMS that is one of the carrier keywords: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END,
 // QUIT opt out; START, UNSTOP, YES opt back in; HELP, INFO ask for help. Case, spaces and
 // trailing punctuation do not matter.
-inline constexpr std::string_view sms_opt_out_words[] = {"STOP", "STOPALL", "UNSUBSCRIBE",
-                                                        "CANCEL", "END",  "QUIT"};
+inline constexpr std::string_view sms_opt_out_words[] = {"STOP",   "STOPALL", "UNSUBSCRIBE",
+                                                         "CANCEL", "END",     "QUIT"};
 inline constexpr std::string_view sms_opt_in_words[] = {"START", "UNSTOP", "YES"};
 inline constexpr std::string_view sms_help_words[] = {"HELP", "INFO"};
 enum class sms_keyword { none, opt_out, opt_in, help };

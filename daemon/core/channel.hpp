@@ -50,8 +50,8 @@ struct channel_traits {
   // How the connector tells an automated sender, for staff ("" when it cannot); such messages
   // carry a fact the hub reads (core::automated_sender).
   std::string automated_senders;
-  bool public_replies = false;    // replies are seen by everyone (social posts)
-  bool delivery_reports = false;  // the channel later says whether a reply was delivered
+  bool public_replies = false;      // replies are seen by everyone (social posts)
+  bool delivery_reports = false;    // the channel later says whether a reply was delivered
   bool address_is_personal = true;  // the patron's address means something to staff (not a
                                     // random web chat session)
 };

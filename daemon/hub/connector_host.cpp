@@ -53,18 +53,18 @@ std::string connector_host::lease_key(std::string_view name) const {
 
 void connector_host::add_webhook(std::string_view method, std::string_view path,
                                  webhook_check check, net::http_handler handler) {
-  parts_.routes.add(method, path,
-                    [this, check = std::move(check), handler = std::move(handler)](
-                        const net::http_request& r, const net::route_params& p,
-                        net::respond_fn respond) {
-                      if (auto vouched = check(r); !vouched) {
-                        parts_.metrics.add("askdesk_webhook_refused_total",
-                                           {{"connector", id_}, {"reason", vouched.err().code}});
-                        respond(net::http_response::from(vouched.err()));
-                        return;
-                      }
-                      handler(r, p, std::move(respond));
-                    });
+  parts_.routes.add(
+      method, path,
+      [this, check = std::move(check), handler = std::move(handler)](
+          const net::http_request& r, const net::route_params& p, net::respond_fn respond) {
+        if (auto vouched = check(r); !vouched) {
+          parts_.metrics.add("askdesk_webhook_refused_total",
+                             {{"connector", id_}, {"reason", vouched.err().code}});
+          respond(net::http_response::from(vouched.err()));
+          return;
+        }
+        handler(r, p, std::move(respond));
+      });
 }
 
 void connector_host::add_websocket(std::string_view path, net::websocket_route route,
@@ -90,8 +90,8 @@ const connectors::connector* connector_host::connector_for_id(std::string_view i
 
 const connectors::connector* connector_host::connector_for(std::string_view channel) const {
   const auto& all = parts_.connectors;
-  const auto it = std::find_if(all.begin(), all.end(),
-                               [&](const auto& c) { return c->channel() == channel; });
+  const auto it =
+      std::find_if(all.begin(), all.end(), [&](const auto& c) { return c->channel() == channel; });
   return it == all.end() ? nullptr : it->get();
 }
 
@@ -114,8 +114,8 @@ void connector_host::deliver_for(std::string_view channel, core::inbound_message
 void connector_host::report_delivery(connectors::delivery_report report,
                                      std::function<void(core::status)> done) {
   const std::string now = std::to_string(core::to_millis(parts_.clock.now()));
-  const std::string_view args[] = {now,          id_, report.provider_id, report.status,
-                                   report.error_code, report.error};
+  const std::string_view args[] = {
+      now, id_, report.provider_id, report.status, report.error_code, report.error};
   store::run(parts_.redis, parts_.scripts, store::script::delivery_status, args,
              [done = std::move(done)](store::reply r) {
                done(status_of(r, "recording a delivery status"));
@@ -220,8 +220,8 @@ void connector_host::lease(
 
 std::uint64_t connector_host::follow(
     std::function<void(const connectors::conversation_event&)> handler) {
-  const auto s = parts_.events.subscribe(
-      [this, handler = std::move(handler)](const store::shared_event& e) {
+  const auto s =
+      parts_.events.subscribe([this, handler = std::move(handler)](const store::shared_event& e) {
         if (e->type != "presence.updated") {
           auto doc = json::document::parse(e->data);
           if (!doc || connector_of(doc->root()) != id_) return;
@@ -248,14 +248,13 @@ void connector_host::team_available(std::string_view team,
                                     std::function<void(core::result<bool>)> done) {
   const std::string key = "presence:" + std::string(team);
   const std::string now = "(" + std::to_string(core::to_millis(parts_.clock.now()));
-  parts_.redis.command({"ZCOUNT", key, now, "+inf"},
-                       [done = std::move(done), key](store::reply r) {
-                         if (!r.is_integer()) {
-                           done(store::redis_error(r, "counting " + key));
-                           return;
-                         }
-                         done(r.integer() > 0);
-                       });
+  parts_.redis.command({"ZCOUNT", key, now, "+inf"}, [done = std::move(done), key](store::reply r) {
+    if (!r.is_integer()) {
+      done(store::redis_error(r, "counting " + key));
+      return;
+    }
+    done(r.integer() > 0);
+  });
 }
 
 void connector_host::send_transcript(transcript_request request,
@@ -267,8 +266,9 @@ void connector_host::send_transcript(transcript_request request,
   }
   const std::string now = std::to_string(core::to_millis(parts_.clock.now()));
   const std::string per_hour = std::to_string(request.per_hour);
-  const std::string_view args[] = {now,           id_,           request.thread, peer->id(),
-                                   request.address, request.subject, request.intro, per_hour};
+  const std::string_view args[] = {
+      now,           id_,     request.thread, peer->id(), request.address, request.subject,
+      request.intro, per_hour};
   store::run_json(parts_.redis, parts_.scripts, store::script::email_transcript, args,
                   [done = std::move(done)](core::result<std::string> r) {
                     if (!r) {

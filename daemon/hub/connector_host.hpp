@@ -87,18 +87,16 @@ class connector_host final : public connectors::connector_context {
                    std::function<void(core::status)> done) override;
   void take_quota(std::string_view name, std::int64_t limit, std::chrono::milliseconds window,
                   std::function<void(core::result<bool>)> done) override;
-  void lease(std::string_view name, std::chrono::milliseconds ttl,
-             std::function<void(core::result<std::optional<connectors::lease_grant>>)> done)
-      override;
+  void lease(
+      std::string_view name, std::chrono::milliseconds ttl,
+      std::function<void(core::result<std::optional<connectors::lease_grant>>)> done) override;
 
   std::uint64_t follow(std::function<void(const connectors::conversation_event&)> handler) override;
   void unfollow(std::uint64_t subscription) override;
   void read_transcript(std::string_view thread, std::string_view after,
                        std::function<void(core::result<std::string>)> done) override;
-  void team_available(std::string_view team,
-                      std::function<void(core::result<bool>)> done) override;
-  void send_transcript(transcript_request request,
-                       std::function<void(core::status)> done) override;
+  void team_available(std::string_view team, std::function<void(core::result<bool>)> done) override;
+  void send_transcript(transcript_request request, std::function<void(core::status)> done) override;
 
   const std::string& id() const { return id_; }
 

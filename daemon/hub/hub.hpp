@@ -1,11 +1,11 @@
 // The hub: the one place where inbound messages become conversations. Connectors hand it
-// messages (through their connector_host; it is the hosts' inbound_sink) and it stores them durably in the `inbound` stream;
-// its consumer loop then reads that stream through the `hub` consumer group and, for each
-// entry, places the message (team, topic), applies it to its conversation with one atomic
-// script (which also emits the dashboard events) and finally acknowledges and deletes the
-// entry. A crash anywhere in between leaves the entry pending; on restart the daemon reads
-// its own pending entries first, and applying is idempotent, so nothing is lost or doubled.
-// Entries another daemon left pending for longer than claim_idle are adopted (XAUTOCLAIM).
+// messages (through their connector_host; it is the hosts' inbound_sink) and it stores them durably
+// in the `inbound` stream; its consumer loop then reads that stream through the `hub` consumer
+// group and, for each entry, places the message (team, topic), applies it to its conversation with
+// one atomic script (which also emits the dashboard events) and finally acknowledges and deletes
+// the entry. A crash anywhere in between leaves the entry pending; on restart the daemon reads its
+// own pending entries first, and applying is idempotent, so nothing is lost or doubled. Entries
+// another daemon left pending for longer than claim_idle are adopted (XAUTOCLAIM).
 //
 // While Redis is unreachable, deliver() fails with `unavailable` (webhooks answer 503) and
 // the loop waits for the connection to come back, then resumes by itself.
@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "connectors/connector.hpp"
-#include "daemon/hub/connector_host.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/core/metrics.hpp"
+#include "daemon/hub/connector_host.hpp"
 #include "daemon/hub/stream_consumer.hpp"
 #include "daemon/hub/topic_model.hpp"
 #include "daemon/store/conversation_store.hpp"

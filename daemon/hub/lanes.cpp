@@ -108,17 +108,16 @@ class outbound_lanes::lane {
     if (stopping_) return;
     const std::string ms = std::to_string(options_.lease_ttl.count());
     const std::string_view args[] = {lease_key_, options_.consumer, ms};
-    store::run(parts_.commands, parts_.scripts, store::script::lease, args,
-               [this](store::reply r) {
-                 renew_timer_.after(options_.renew_every, [this] { renew(); });
-                 if (!r.is_integer()) return;  // Redis away: keep what we think until it answers
-                 const auto fence = static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.integer()));
-                 if (fence == 0) {
-                   if (held_) lose();
-                   return;
-                 }
-                 if (!held_ || fence != fence_) take_over(fence);
-               });
+    store::run(parts_.commands, parts_.scripts, store::script::lease, args, [this](store::reply r) {
+      renew_timer_.after(options_.renew_every, [this] { renew(); });
+      if (!r.is_integer()) return;  // Redis away: keep what we think until it answers
+      const auto fence = static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.integer()));
+      if (fence == 0) {
+        if (held_) lose();
+        return;
+      }
+      if (!held_ || fence != fence_) take_over(fence);
+    });
   }
 
   void take_over(std::uint64_t fence) {
@@ -185,24 +184,24 @@ class outbound_lanes::lane {
   // stopped, then the other consumers' once idle past the send timeout
   void read_own_pending(std::string after) {
     const std::string count = std::to_string(recover_batch);
-    parts_.commands.command(
-        {"XREADGROUP", "GROUP", group, options_.consumer, "COUNT", count, "STREAMS", stream_,
-         after},
-        [this](store::reply r) {
-          if (!held_ || stopping_) return;
-          if (r.failed()) {
-            recover_timer_.after(options_.claim_every, [this] { read_own_pending("0"); });
-            return;
-          }
-          auto entries = store::parse_entries(r);
-          const std::string last = entries.empty() ? "" : entries.back().id;
-          for (auto& e : entries) hold(std::move(e));
-          if (entries.size() == recover_batch) {
-            read_own_pending(last);
-          } else {
-            take_released();
-          }
-        });
+    parts_.commands.command({"XREADGROUP", "GROUP", group, options_.consumer, "COUNT", count,
+                             "STREAMS", stream_, after},
+                            [this](store::reply r) {
+                              if (!held_ || stopping_) return;
+                              if (r.failed()) {
+                                recover_timer_.after(options_.claim_every,
+                                                     [this] { read_own_pending("0"); });
+                                return;
+                              }
+                              auto entries = store::parse_entries(r);
+                              const std::string last = entries.empty() ? "" : entries.back().id;
+                              for (auto& e : entries) hold(std::move(e));
+                              if (entries.size() == recover_batch) {
+                                read_own_pending(last);
+                              } else {
+                                take_released();
+                              }
+                            });
   }
 
   void take_released() {
@@ -237,8 +236,8 @@ class outbound_lanes::lane {
           if (r.is_array() && r.size() >= 2) {
             for (auto& e : store::parse_entries(r.elements()[1])) {
               if (held_ids_.count(e.id) == 0) {
-                spdlog::info("outbound {}: adopted entry {} (message {}) from a daemon gone",
-                             id(), e.id, e.field("message"));
+                spdlog::info("outbound {}: adopted entry {} (message {}) from a daemon gone", id(),
+                             e.id, e.field("message"));
               }
               hold(std::move(e));
             }
@@ -321,27 +320,27 @@ class outbound_lanes::lane {
     ++active_;
     set_gauge();
     const std::string entry_id = h.entry.id;
-    connector_.send(to_outbound(h.entry), [this, conversation, entry_id](
-                                              connectors::send_result r) {
-      --active_;
-      auto* h = find(conversation, entry_id);
-      if (!h) return;  // cannot happen: a busy entry is never dropped
-      using outcome = connectors::send_result::outcome;
-      ++h->attempt;
-      if (r.what == outcome::retry && h->attempt < settings_.max_attempts) {
-        const auto delay = std::max(backoff(h->attempt), r.retry_after);
-        spdlog::warn("outbound {}: message {}: {} (attempt {}, again in {} ms)", id(),
-                     h->entry.field("message"), r.error, h->attempt, delay.count());
-        parts_.metrics.add("askdesk_messages_retried_total", {{"connector", id()}});
-        h->busy = false;
-        h->ready_at = parts_.clock.now() + delay;
-        pump();
-        maybe_stopped();
-        return;
-      }
-      settle(conversation, entry_id, std::move(r));
-      pump();
-    });
+    connector_.send(
+        to_outbound(h.entry), [this, conversation, entry_id](connectors::send_result r) {
+          --active_;
+          auto* h = find(conversation, entry_id);
+          if (!h) return;  // cannot happen: a busy entry is never dropped
+          using outcome = connectors::send_result::outcome;
+          ++h->attempt;
+          if (r.what == outcome::retry && h->attempt < settings_.max_attempts) {
+            const auto delay = std::max(backoff(h->attempt), r.retry_after);
+            spdlog::warn("outbound {}: message {}: {} (attempt {}, again in {} ms)", id(),
+                         h->entry.field("message"), r.error, h->attempt, delay.count());
+            parts_.metrics.add("askdesk_messages_retried_total", {{"connector", id()}});
+            h->busy = false;
+            h->ready_at = parts_.clock.now() + delay;
+            pump();
+            maybe_stopped();
+            return;
+          }
+          settle(conversation, entry_id, std::move(r));
+          pump();
+        });
   }
 
   void settle(const std::string& conversation, const std::string& entry_id,
@@ -373,15 +372,22 @@ class outbound_lanes::lane {
     }
     const std::string now = std::to_string(core::to_millis(parts_.clock.now()));
     const std::string most = std::to_string(options_.max_dead);
-    const std::string_view args[] = {now,         stream_,   group,   entry_id,
-                                     h->entry.field("message"), sent ? "sent" : "failed",
-                                     r.provider_id, r.error_code, r.error, letter, most};
+    const std::string_view args[] = {now,
+                                     stream_,
+                                     group,
+                                     entry_id,
+                                     h->entry.field("message"),
+                                     sent ? "sent" : "failed",
+                                     r.provider_id,
+                                     r.error_code,
+                                     r.error,
+                                     letter,
+                                     most};
     store::run(parts_.commands, parts_.scripts, store::script::settle_outbound, args,
                // `r` is copied: `args` views its strings until the command is written.
                [this, conversation, entry_id, r](store::reply done) mutable {
                  if (!done.is_integer()) {  // Redis away: the entry stays, settle again
-                   spdlog::error("outbound {}: recording entry {}: {}", id(), entry_id,
-                                 done.str());
+                   spdlog::error("outbound {}: recording entry {}: {}", id(), entry_id, done.str());
                    settle_timer_.after(std::chrono::seconds(1),
                                        [this, conversation, entry_id, r = std::move(r)]() mutable {
                                          settle(conversation, entry_id, std::move(r));
@@ -529,8 +535,8 @@ void outbound_lanes::read() {
   loop_->idle.cancel();
   loop_->reading = true;
   const std::string block = std::to_string(options_.block.count());
-  std::vector<std::string_view> args = {"XREADGROUP", "GROUP", group, options_.consumer,
-                                        "COUNT",      "100",   "BLOCK", block, "STREAMS"};
+  std::vector<std::string_view> args = {"XREADGROUP", "GROUP", group, options_.consumer, "COUNT",
+                                        "100",        "BLOCK", block, "STREAMS"};
   args.insert(args.end(), streams.begin(), streams.end());
   for (std::size_t i = 0; i < streams.size(); ++i) args.push_back(">");
   parts_.reader.command(

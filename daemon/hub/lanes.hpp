@@ -40,8 +40,8 @@ struct lanes_options {
   std::string consumer = "askdesk";  // this daemon's name in the groups and on the leases
   std::chrono::milliseconds lease_ttl{10000};
   std::chrono::milliseconds renew_every{3000};
-  std::chrono::milliseconds block{1000};  // how long one read waits for new entries
-  std::chrono::milliseconds claim_every{1000};  // while adopting a dead holder's entries
+  std::chrono::milliseconds block{1000};         // how long one read waits for new entries
+  std::chrono::milliseconds claim_every{1000};   // while adopting a dead holder's entries
   std::chrono::milliseconds claim_margin{2000};  // idle beyond the send timeout before adopting
   std::chrono::milliseconds first_retry{2000};   // doubled each attempt, with jitter
   std::chrono::milliseconds max_retry{300000};

@@ -252,8 +252,7 @@ class routes : public std::enable_shared_from_this<routes> {
 
   // Every configured connector with its channel's traits, for the dashboard's names and
   // composer limits.
-  void channels(const http_request&, const route_params&, const principal&,
-                respond_ref respond) {
+  void channels(const http_request&, const route_params&, const principal&, respond_ref respond) {
     json::writer w;
     w.start_object().key("channels").start_array();
     for (const auto& c : p_.channels) {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "daemon/json/writer.hpp"
 #include "daemon/net/http_server.hpp"
@@ -19,6 +20,7 @@ struct fake_twilio::state {
   std::deque<net::http_response> failures;
   std::vector<std::map<std::string, std::string>> inbound;  // oldest first
   int next_sid = 1;
+  std::chrono::milliseconds delay{0};
   boost::asio::io_context io{1};
   net::http_router router;
   std::unique_ptr<net::http_server> server;
@@ -89,8 +91,16 @@ fake_twilio::fake_twilio() : state_(std::make_shared<state>()) {
         }
         char sid[40];
         std::snprintf(sid, sizeof sid, "SM%032d", s->next_sid++);
+        const auto delay = s->delay;
         lock.unlock();
-        respond(net::http_response::json(201, message_resource(p.get("sid"), sid, seen)));
+        auto answer = net::http_response::json(201, message_resource(p.get("sid"), sid, seen));
+        if (delay.count() == 0) {
+          respond(std::move(answer));
+          return;
+        }
+        auto timer = std::make_shared<boost::asio::steady_timer>(s->io, delay);
+        timer->async_wait([timer, answer = std::move(answer), respond = std::move(respond)](
+                              const boost::system::error_code&) { respond(answer); });
       });
   s->router.add(
       "GET", "/2010-04-01/Accounts/{sid}/Messages.json",
@@ -164,6 +174,11 @@ fake_twilio::~fake_twilio() {
   state_->io.stop();
   thread_.join();
   // The io_context goes with the state: destroying it frees the connections still open.
+}
+
+void fake_twilio::delay_answers(std::chrono::milliseconds delay) {
+  std::lock_guard lock(state_->mutex);
+  state_->delay = delay;
 }
 
 void fake_twilio::fail_next(int status, int code, std::string message) {

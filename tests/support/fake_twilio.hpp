@@ -37,6 +37,8 @@ class fake_twilio {
 
   // The next answers to message creation, in order; afterwards, success.
   void fail_next(int status, int code, std::string message);
+  // Message creations answer only after `delay` from now on (a slow provider).
+  void delay_answers(std::chrono::milliseconds delay);
 
   // A text a patron sent to `to`, for List Messages (newest added is listed first).
   void add_inbound(std::string sid, std::string from, std::string to, std::string body,

@@ -36,7 +36,8 @@ core::channel_traits traits_of(const core::inbound_message& m) {
   t.channel = m.channel;
   t.display_name = m.channel;
   if (m.channel == "sms") {
-    t.opt_out_keywords.assign(std::begin(core::sms_opt_out_words), std::end(core::sms_opt_out_words));
+    t.opt_out_keywords.assign(std::begin(core::sms_opt_out_words),
+                              std::end(core::sms_opt_out_words));
     t.opt_in_keywords.assign(std::begin(core::sms_opt_in_words), std::end(core::sms_opt_in_words));
     t.help_keywords.assign(std::begin(core::sms_help_words), std::end(core::sms_help_words));
   }
@@ -44,7 +45,7 @@ core::channel_traits traits_of(const core::inbound_message& m) {
 }
 
 ack_plan plan_for(const config::team_options& team, const core::inbound_message& m,
-              const std::string& conversation, core::timestamp now) {
+                  const std::string& conversation, core::timestamp now) {
   return plan_acknowledgement(team, m, traits_of(m), conversation, now);
 }
 
@@ -54,8 +55,7 @@ const core::timestamp monday_2300 = *core::parse_iso8601("2026-11-24T04:00:00Z")
 const core::timestamp tuesday_1000 = *core::parse_iso8601("2026-11-24T15:00:00Z");
 
 TEST(AfterHours, ClosedTeamsAcknowledgeWithTheNextOpeningAsThePeriod) {
-  const auto plan =
-      plan_for(reference(), from("email", "ada@example.org"), "7", monday_2300);
+  const auto plan = plan_for(reference(), from("email", "ada@example.org"), "7", monday_2300);
   ASSERT_TRUE(plan.ack) << plan.why;
   EXPECT_EQ(plan.ack->period, "closed:1795528800000");  // Tuesday 09:00 EST
   EXPECT_EQ(plan.ack->text,
@@ -74,10 +74,9 @@ TEST(AfterHours, ThePatronsLanguageChoosesTheTemplateAndTheDate) {
 }
 
 TEST(AfterHours, OpenTeamsAcknowledgeOnlyWithABusyTemplate) {
-  EXPECT_EQ(plan_for(reference(), from("sms", "+15550100"), "7", tuesday_1000).skipped,
-            "open");
+  EXPECT_EQ(plan_for(reference(), from("sms", "+15550100"), "7", tuesday_1000).skipped, "open");
   const auto plan = plan_for(reference({{"*", {{"en", "Busy, {patron_name}."}}}}),
-                                         from("sms", "+15550100"), "7", tuesday_1000);
+                             from("sms", "+15550100"), "7", tuesday_1000);
   ASSERT_TRUE(plan.ack);
   EXPECT_EQ(plan.ack->period, "busy:7");
   EXPECT_EQ(plan.ack->text, "Busy, Ada.");
@@ -87,9 +86,8 @@ TEST(AfterHours, MachinesKeywordsAndMissingTemplatesGetNothing) {
   auto bounce = from("email", "ada@example.org");
   bounce.facts["return_path"] = "";
   EXPECT_EQ(plan_for(reference(), bounce, "7", monday_2300).skipped, "automated");
-  EXPECT_EQ(
-      plan_for(reference(), from("sms", "+15550100", "STOP"), "7", monday_2300).skipped,
-      "sms_keyword");
+  EXPECT_EQ(plan_for(reference(), from("sms", "+15550100", "STOP"), "7", monday_2300).skipped,
+            "sms_keyword");
   auto team = reference();
   team.auto_ack = {{"sms", {{"en", "Closed"}}}};
   EXPECT_EQ(plan_for(team, from("email", "ada@example.org"), "7", monday_2300).skipped,
