@@ -7,14 +7,14 @@
 // What happened decides what the outbound lane does with the reply:
 // - the server refused it with 4xx (it says: try later): retry; with 5xx: permanent, its code
 //   and words shown to staff;
-// - the exchange failed before the mail could be handed over (resolving, connecting, TLS and
-//   STARTTLS, the login: a changed password is fixed and the waiting replies go): retry;
-// - the connection broke or timed out later: the server may have taken the mail (once it has
-//   the final "." it may deliver it even though its 250 never came, RFC 1047), so it is not
-//   sent again, which could send it twice: permanent, saying it may not have arrived.
-// The curl client reports every failed exchange as "unavailable" with curl's words; which side
-// of the mail a failure fell on is read from those words (failed_before_the_mail). An error
-// that is not known to come first counts as coming later.
+// - the exchange failed before any of the mail was handed over (resolving, connecting, TLS and
+//   STARTTLS, the login, a server that never greets: a changed password is fixed and the
+//   waiting replies go): retry;
+// - the connection broke or timed out while or after the mail was sent: the server may have
+//   taken it (once it has the final "." it may deliver it even though its 250 never came,
+//   RFC 1047), so it is not sent again, which could send it twice: permanent, saying it may
+//   not have arrived. The curl client tells the two apart: "uncertain" once some of the mail
+//   was uploaded.
 //
 // The whole submission is bounded by the lane's send timeout, less a margin, so `done` always
 // comes from here, with the reason, before the lane gives up on it.
@@ -37,28 +37,11 @@ namespace {
 
 constexpr std::string_view our_id_prefix = "askdesk.";
 
-// Curl's words for failures that come before MAIL FROM (its libcurl 7.8x and 8.x messages
-// and error strings), in lower case.
-constexpr std::string_view before_the_mail[] = {
-    "could not resolve",    "couldn't resolve",    "resolving timed out after",
-    "failed to connect to", "couldn't connect",    "connection timed out after",
-    "ssl_connect",          "ssl connect error",   "tls connect error",
-    "certificate",          "requested ssl level", "starttls",
-    "login denied",         "authentication",
-};
-
-// Whether the failed submission `e` certainly never handed the mail over.
-bool failed_before_the_mail(const core::error& e) {
-  if (e.code == "invalid") return true;  // curl refused the request: nothing was sent
-  const std::string words = core::ascii_lower(e.message);
-  return std::any_of(std::begin(before_the_mail), std::end(before_the_mail),
-                     [&](std::string_view w) { return words.find(w) != std::string::npos; });
-}
-
 // What the submission of the mail with Message-ID `id` comes to for the lane.
 send_result outcome_of(const core::result<net::incoming_response>& answer, const std::string& id) {
   if (!answer) {
-    if (failed_before_the_mail(answer.err())) return send_result::retry(answer.err().message);
+    // Only a mail that was being handed over when the connection failed may have arrived.
+    if (answer.err().code != "uncertain") return send_result::retry(answer.err().message);
     return send_result::permanent(
         "the mail may have reached the mail server, so it is not sent again (it could arrive "
         "twice): " +

@@ -55,7 +55,7 @@ net::http_response twiml() {
 }
 
 // Twilio's error body: {"code": 21211, "message": "...", "more_info": "...", "status": 400}.
-send_result failure_from(const net::incoming_response& r) {
+send_result failure_from(const net::incoming_response& r, core::timestamp now) {
   std::string code, message;
   if (auto doc = json::document::parse(r.body); doc && doc->root().IsObject()) {
     const auto& root = doc->root();
@@ -65,9 +65,8 @@ send_result failure_from(const net::incoming_response& r) {
   if (message.empty()) message = "Twilio answered HTTP " + std::to_string(r.status);
   if (r.status == 429 || r.status >= 500) {
     auto retry = send_result::retry(message, code);
-    if (const auto after = r.header("retry-after"); !after.empty()) {
-      retry.retry_after = std::chrono::seconds(std::atoi(std::string(after).c_str()));
-    }
+    retry.retry_after =
+        rate_limit_wait(r, now, std::chrono::minutes(5)).value_or(retry.retry_after);
     return retry;
   }
   return send_result::permanent(message, code);
@@ -128,7 +127,8 @@ class twilio_connector final : public connector {
     r.url = settings_.api_base + "/2010-04-01/Accounts/" + settings_.account_sid + "/Messages.json";
     r.username = settings_.account_sid;
     r.password = settings_.auth_token;
-    r.timeout = settings_.lane.send_timeout;
+    r.timeout = std::max<std::chrono::milliseconds>(
+        settings_.lane.send_timeout - std::chrono::seconds(1), settings_.lane.send_timeout / 2);
     r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
     net::form_fields form = {{"To", m.to}, {"From", settings_.number}, {"Body", m.text}};
     if (!settings_.poll) form.emplace_back("StatusCallback", webhook_url() + "/status");
@@ -137,11 +137,20 @@ class twilio_connector final : public connector {
         std::move(r), [this, done = std::move(done)](core::result<net::incoming_response> answer) {
           if (!answer) {
             note_error(answer.err().message);
-            done(send_result::retry(answer.err().message));
+            // Twilio has no idempotency key for messages: one that may have reached it is not
+            // sent again (the patron could get it twice); staff see why.
+            if (answer.err().code == "uncertain") {
+              done(
+                  send_result::permanent("Twilio may have taken the message before the "
+                                         "connection failed, so it is not sent again: " +
+                                         answer.err().message));
+            } else {
+              done(send_result::retry(answer.err().message));
+            }
             return;
           }
           if (answer->status != 200 && answer->status != 201) {
-            auto failed = failure_from(*answer);
+            auto failed = failure_from(*answer, context_.clock().now());
             note_error(failed.error_code + " " + failed.error);
             done(std::move(failed));
             return;

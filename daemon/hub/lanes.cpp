@@ -117,6 +117,18 @@ class outbound_lanes::lane {
         return;
       }
       if (!held_ || fence != fence_) take_over(fence);
+      count_dead();
+    });
+  }
+
+  // The dead-letter count as the lane's holder sees it (a supervisor's retry or discard, on
+  // any daemon, shows within a renewal); other daemons report none, so a sum is right.
+  void count_dead() {
+    parts_.commands.command({"LLEN", stream_ + ":dead"}, [this](store::reply r) {
+      if (r.is_integer()) {
+        parts_.metrics.set("askdesk_outbound_dead_letters", {{"connector", id()}},
+                           held_ ? static_cast<double>(r.integer()) : 0);
+      }
     });
   }
 
@@ -135,6 +147,7 @@ class outbound_lanes::lane {
     spdlog::warn("outbound {}: the lane's lease went to another daemon", id());
     held_ = false;
     parts_.metrics.set("askdesk_outbound_lane_held", {{"connector", id()}}, 0);
+    parts_.metrics.set("askdesk_outbound_dead_letters", {{"connector", id()}}, 0);
     for (auto it = queues_.begin(); it != queues_.end();) {
       auto& q = it->second;
       for (auto e = q.begin(); e != q.end();) {
@@ -315,32 +328,59 @@ class outbound_lanes::lane {
     }
   }
 
+  // One send, watched: a connector that has not answered within the send timeout (and a
+  // margin) breaks its contract; the message is then failed as "may have been sent" rather
+  // than sent again or left holding the conversation, and a late answer is ignored.
   void send(const std::string& conversation, held_entry& h) {
     h.busy = true;
     ++active_;
     set_gauge();
     const std::string entry_id = h.entry.id;
-    connector_.send(
-        to_outbound(h.entry), [this, conversation, entry_id](connectors::send_result r) {
-          --active_;
-          auto* h = find(conversation, entry_id);
-          if (!h) return;  // cannot happen: a busy entry is never dropped
-          using outcome = connectors::send_result::outcome;
-          ++h->attempt;
-          if (r.what == outcome::retry && h->attempt < settings_.max_attempts) {
-            const auto delay = std::max(backoff(h->attempt), r.retry_after);
-            spdlog::warn("outbound {}: message {}: {} (attempt {}, again in {} ms)", id(),
-                         h->entry.field("message"), r.error, h->attempt, delay.count());
-            parts_.metrics.add("askdesk_messages_retried_total", {{"connector", id()}});
-            h->busy = false;
-            h->ready_at = parts_.clock.now() + delay;
-            pump();
-            maybe_stopped();
-            return;
-          }
-          settle(conversation, entry_id, std::move(r));
-          pump();
-        });
+    auto answered = std::make_shared<bool>(false);
+    auto watchdog = std::make_shared<net::timer>(parts_.io);
+    watchdog->after(settings_.send_timeout + options_.claim_margin,
+                    [this, conversation, entry_id, answered] {
+                      if (*answered) return;
+                      *answered = true;
+                      spdlog::error(
+                          "outbound {}: the connector did not answer within its send "
+                          "timeout for entry {}",
+                          id(), entry_id);
+                      finish_send(conversation, entry_id,
+                                  connectors::send_result::permanent(
+                                      "the channel did not answer within the send timeout; the "
+                                      "message may or may not have been delivered, so it is not "
+                                      "sent again"));
+                    });
+    connector_.send(to_outbound(h.entry),
+                    [this, conversation, entry_id, answered, watchdog](connectors::send_result r) {
+                      watchdog->cancel();
+                      if (*answered) return;  // too late: already failed by the watchdog
+                      *answered = true;
+                      finish_send(conversation, entry_id, std::move(r));
+                    });
+  }
+
+  void finish_send(const std::string& conversation, const std::string& entry_id,
+                   connectors::send_result r) {
+    --active_;
+    auto* h = find(conversation, entry_id);
+    if (!h) return;  // cannot happen: a busy entry is never dropped
+    using outcome = connectors::send_result::outcome;
+    ++h->attempt;
+    if (r.what == outcome::retry && h->attempt < settings_.max_attempts) {
+      const auto delay = std::max(backoff(h->attempt), r.retry_after);
+      spdlog::warn("outbound {}: message {}: {} (attempt {}, again in {} ms)", id(),
+                   h->entry.field("message"), r.error, h->attempt, delay.count());
+      parts_.metrics.add("askdesk_messages_retried_total", {{"connector", id()}});
+      h->busy = false;
+      h->ready_at = parts_.clock.now() + delay;
+      pump();
+      maybe_stopped();
+      return;
+    }
+    settle(conversation, entry_id, std::move(r));
+    pump();
   }
 
   void settle(const std::string& conversation, const std::string& entry_id,
@@ -350,12 +390,7 @@ class outbound_lanes::lane {
     using outcome = connectors::send_result::outcome;
     const bool sent = r.what == outcome::sent;
     std::string letter;
-    if (sent) {
-      parts_.metrics.add("askdesk_messages_sent_total", {{"connector", id()}});
-    } else {
-      parts_.metrics.add("askdesk_messages_failed_total", {{"connector", id()}});
-      spdlog::warn("outbound {}: message {} failed: {} {}", id(), h->entry.field("message"),
-                   r.error_code, r.error);
+    if (!sent) {
       json::writer w;
       w.start_object()
           .field("id", entry_id)
@@ -388,11 +423,18 @@ class outbound_lanes::lane {
                [this, conversation, entry_id, r](store::reply done) mutable {
                  if (!done.is_integer()) {  // Redis away: the entry stays, settle again
                    spdlog::error("outbound {}: recording entry {}: {}", id(), entry_id, done.str());
-                   settle_timer_.after(std::chrono::seconds(1),
-                                       [this, conversation, entry_id, r = std::move(r)]() mutable {
-                                         settle(conversation, entry_id, std::move(r));
-                                       });
+                   unsettled_.push_back({conversation, entry_id, std::move(r)});
+                   if (!settle_timer_.pending()) {
+                     settle_timer_.after(std::chrono::seconds(1), [this] { settle_again(); });
+                   }
                    return;
+                 }
+                 if (r.what == connectors::send_result::outcome::sent) {
+                   parts_.metrics.add("askdesk_messages_sent_total", {{"connector", id()}});
+                 } else {
+                   parts_.metrics.add("askdesk_messages_failed_total", {{"connector", id()}});
+                   spdlog::warn("outbound {}: entry {} failed for good: {} {}", id(), entry_id,
+                                r.error_code, r.error);
                  }
                  parts_.metrics.set("askdesk_outbound_dead_letters", {{"connector", id()}},
                                     static_cast<double>(done.integer()));
@@ -400,6 +442,12 @@ class outbound_lanes::lane {
                  pump();
                  maybe_stopped();
                });
+  }
+
+  void settle_again() {
+    auto waiting = std::move(unsettled_);
+    unsettled_.clear();
+    for (auto& [conversation, entry_id, r] : waiting) settle(conversation, entry_id, std::move(r));
   }
 
   held_entry* find(const std::string& conversation, const std::string& entry_id) {
@@ -456,6 +504,11 @@ class outbound_lanes::lane {
   net::timer renew_timer_, pump_timer_, recover_timer_, settle_timer_;
   std::map<std::string, std::deque<held_entry>> queues_;  // by conversation
   std::unordered_set<std::string> held_ids_;
+  struct unsettled {
+    std::string conversation, entry_id;
+    connectors::send_result result;
+  };
+  std::vector<unsettled> unsettled_;  // outcomes Redis did not record yet
   int active_ = 0;
   bool held_ = false;
   bool recovering_ = false;

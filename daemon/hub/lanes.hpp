@@ -18,7 +18,10 @@
 // marked failed (its reason shown to staff) and the entry goes to the lane's dead-letter list
 // `outbound:<connector>:dead`, which supervisors see on the dashboard and in /metrics and
 // retry or discard through the API (docs/api.md). Recording an outcome and acknowledging the
-// entry are one script (settle_outbound).
+// entry are one script (settle_outbound); when Redis does not answer it, the lane records it
+// again later and never sends again. A connector that has not answered within the send
+// timeout (and a margin) breaks its contract: the message is failed as "may have been
+// delivered" and goes to the dead letters rather than being sent twice.
 //
 // Single-threaded: everything runs on the io_context's thread.
 #pragma once

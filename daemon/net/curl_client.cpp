@@ -229,10 +229,18 @@ struct curl_client::impl {
         const bool stale = why.find("UIDVALIDITY") != std::string::npos;
         // IMAP: no such message (a UID expunged since the search).
         const bool gone = code == CURLE_REMOTE_FILE_NOT_FOUND;
+        // A request with a body (a POST, a mail) that failed once connected and sending it
+        // may have reached the server: sending it again could deliver it twice.
+        curl_off_t uploaded = 0, connected = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+        curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME_T, &connected);
+        const bool uncertain =
+            !t->request.body.empty() && connected > 0 && (uploaded > 0 || t->uploaded > 0);
         outcome = core::error{refused        ? "invalid"
                               : stale        ? "stale"
                               : gone         ? "not_found"
                               : t->too_large ? "too_large"
+                              : uncertain    ? "uncertain"
                                              : "unavailable",
                               t->request.method + " " + t->request.url + ": " + why};
       }

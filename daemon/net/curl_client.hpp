@@ -75,8 +75,10 @@ class curl_client {
   // Starts `r`; `done` runs once, later, on the io_context's thread. Errors, each naming the
   // URL: "invalid" (a request curl refuses, e.g. a scheme not in `protocols`), "too_large"
   // (the answer passed the limit), "stale" (IMAP: the UIDVALIDITY in the URL changed),
-  // "not_found" (IMAP: no message with that UID), "unavailable" (connection failed or timed
-  // out, an IMAP NO or BAD).
+  // "not_found" (IMAP: no message with that UID), "uncertain" (a request with a body failed
+  // after some of it was sent: the server may have acted on it, so it must not be sent again
+  // blindly), "unavailable" (anything else: the connection failed or timed out, an IMAP NO or
+  // BAD).
   void send(outgoing_request r, std::function<void(core::result<incoming_response>)> done);
 
   std::size_t in_flight() const;

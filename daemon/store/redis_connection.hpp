@@ -75,3 +75,34 @@ class redis_connection {
 };
 
 }  // namespace askdesk::store
+
+namespace askdesk::store {
+
+// Forwards every call to another connection (LevelDB's EnvWrapper): a test derives from it
+// and overrides command() to fail one call (tests/support/faulty_redis.hpp), so "the cursor
+// moves only after the message is durable" is proven without racing a kill -9.
+class redis_connection_wrapper : public redis_connection {
+ public:
+  explicit redis_connection_wrapper(redis_connection& target) : target_(target) {}
+
+  void start() override { target_.start(); }
+  void stop() override { target_.stop(); }
+  bool ready() const override { return target_.ready(); }
+  std::string last_error() const override { return target_.last_error(); }
+  void command(std::span<const std::string_view> args, reply_handler handler,
+               std::chrono::milliseconds blocking = {}) override {
+    target_.command(args, std::move(handler), blocking);
+  }
+  using redis_connection::command;
+  void on_ready(std::function<void()> listener) override { target_.on_ready(std::move(listener)); }
+  void on_lost(std::function<void(const std::string&)> listener) override {
+    target_.on_lost(std::move(listener));
+  }
+
+  redis_connection& target() { return target_; }
+
+ private:
+  redis_connection& target_;
+};
+
+}  // namespace askdesk::store
