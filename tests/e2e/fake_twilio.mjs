@@ -1,11 +1,14 @@
 // A stand-in for Twilio's REST API on loopback for the browser tests: it records message
 // creations and answers them with the JSON body Twilio documents. Also signs webhooks the
-// way Twilio does (HMAC-SHA1 of the URL and the sorted parameters, base64).
+// way Twilio does (HMAC-SHA1 of the URL and the sorted parameters, base64). failNext() makes
+// the next message creation fail with Twilio's error body instead (the request is still
+// recorded, with `refused` set to the error's code).
 import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
 
 export async function startFakeTwilio() {
   const received = [];
+  const failures = [];  // [{status, code, message}], answered in turn before any success
   let next = 1;
   const server = createServer((req, res) => {
     let body = '';
@@ -18,6 +21,16 @@ export async function startFakeTwilio() {
         return;
       }
       const form = Object.fromEntries(new URLSearchParams(body));
+      const failure = failures.shift();
+      if (failure) {
+        received.push({ form, authorization: req.headers.authorization || '', refused: failure.code });
+        res.writeHead(failure.status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({
+          code: failure.code, message: failure.message,
+          more_info: `https://www.twilio.com/docs/errors/${failure.code}`, status: failure.status,
+        }));
+        return;
+      }
       received.push({ form, authorization: req.headers.authorization || '' });
       const sid = `SM${String(next++).padStart(32, '0')}`;
       res.writeHead(201, { 'Content-Type': 'application/json' });
@@ -34,6 +47,9 @@ export async function startFakeTwilio() {
   return {
     base: `http://127.0.0.1:${server.address().port}`,
     received,
+    // The next message creation is answered `status` with Twilio's error body (e.g. 400,
+    // 21211, "The 'To' number … is not a valid phone number.").
+    failNext(status, code, message) { failures.push({ status, code, message }); },
     stop: () => new Promise((resolve) => server.close(resolve)),
   };
 }

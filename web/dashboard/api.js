@@ -67,6 +67,10 @@ export const api = {
   setPresence: (presence) => call('POST', '/me/presence', { presence }),
   tags: (conversation, add, remove) =>
     call('POST', `/conversations/${id(conversation)}/tags`, { add, remove }),
+  // The sends that failed for good (supervisors and admins).
+  deadLetters: () => call('GET', '/outbound/dead'),
+  retryDead: (letter) => call('POST', `/outbound/dead/${id(letter)}/retry`, {}),
+  discardDead: (letter) => call('POST', `/outbound/dead/${id(letter)}/discard`, {}),
 };
 
 // Every page of a list, up to `pages` pages of 200.

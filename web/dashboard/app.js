@@ -3,6 +3,7 @@
 import { allConversations, api } from './api.js';
 import { ConversationView } from './conversation.js';
 import { channelName, channelsLoaded, setChannels } from './channels.js';
+import { DeadLetterPanel } from './deadletters.js';
 import { el, patronName, refs, waited } from './dom.js';
 import { LiveConnection } from './live.js';
 import { RoutingPanel } from './routing.js';
@@ -88,6 +89,12 @@ function start(user) {
   });
 
   let problemTimer = 0;
+  function showProblem(text) {
+    ui.problem.textContent = text;
+    ui.problem.hidden = !text;
+    clearTimeout(problemTimer);
+    problemTimer = setTimeout(() => { ui.problem.hidden = true; }, 5000);
+  }
   const routing = new RoutingPanel(ui, {
     user,
     onAccepted(c) {
@@ -95,13 +102,16 @@ function start(user) {
       open(c.id);
     },
     onOffer: announce,
-    onProblem(text) {
-      ui.problem.textContent = text;
-      ui.problem.hidden = !text;
-      clearTimeout(problemTimer);
-      problemTimer = setTimeout(() => { ui.problem.hidden = true; }, 5000);
-    },
+    onProblem: showProblem,
   });
+
+  // Failed sends are for supervisors and admins (the API's rule); others never get the panel.
+  let deadLetters = null;
+  if (user.role === 'supervisor' || user.role === 'admin') {
+    deadLetters = new DeadLetterPanel(ui, { onOpen: (id) => open(id), onProblem: showProblem });
+  } else {
+    ui['dead-section'].remove();
+  }
 
   const view = new ConversationView(ui.detail, {
     user,
@@ -140,6 +150,7 @@ function start(user) {
       return;
     }
     routing.refresh();
+    deadLetters?.refresh();
     ready = true;
     const waiting = early;
     early = [];
@@ -175,6 +186,7 @@ function start(user) {
         }
         if (data.message) view.onMessage(data.message);
         routing.onEvent(frame);
+        deadLetters?.onEvent(frame);
         break;
       case 'offer.created':
       case 'offer.ended':
@@ -258,7 +270,10 @@ function start(user) {
       node.textContent = `waiting ${waited(node.dataset.since, now)}`;
     }
     ticks += 1;
-    if (ticks % 4 === 0) refreshTeams();
+    if (ticks % 4 === 0) {
+      refreshTeams();
+      deadLetters?.refresh();  // another supervisor's discard sends no event
+    }
   }
 
   // Whether a team is open changes with the clock, and staff sockets that expire (a daemon
