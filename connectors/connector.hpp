@@ -156,12 +156,13 @@ class connector_context {
   // The record `name`, empty when there is none.
   virtual void load(std::string_view name,
                     std::function<void(core::result<state_record>)> done) = 0;
-  // Replaces the record `name`; it expires `ttl` after this save (zero: never).
+  // Replaces the record `name`; it expires `ttl` after this save (zero: never). An empty
+  // record removes it.
   virtual void save(std::string_view name, state_record fields, std::chrono::seconds ttl,
                     std::function<void(core::status)> done) = 0;
   virtual void erase(std::string_view name, std::function<void(core::status)> done) = 0;
-  // Replaces the record `name` only while `lease` is still this daemon's: `lease_lost`
-  // otherwise (a cursor a paused poller must not move after another took over).
+  // Replaces (or, empty, removes) the record `name` only while `lease` is still this daemon's:
+  // `lease_lost` otherwise (a cursor a paused poller must not move after another took over).
   virtual void save_fenced(const lease_grant& lease, std::string_view name, state_record fields,
                            std::function<void(core::status)> done) = 0;
   // Counts one use of the quota `name`: true when fewer than `limit` were used in the current
@@ -169,9 +170,9 @@ class connector_context {
   virtual void take_quota(std::string_view name, std::int64_t limit,
                           std::chrono::milliseconds window,
                           std::function<void(core::result<bool>)> done) = 0;
-  // Takes or renews the lease `name` for `ttl`: the grant while this daemon holds it, nullopt
-  // when another does. Leases are shared by every connector of the same type (one Twilio
-  // account polled once, whatever the connector ids).
+  // Takes or renews the lease `name` for `ttl`: the grant while this daemon (as this
+  // connector) holds it, nullopt when another does. Leases are shared by every connector of the
+  // same type (one Twilio account polled once, whatever the connector ids).
   virtual void lease(std::string_view name, std::chrono::milliseconds ttl,
                      std::function<void(core::result<std::optional<lease_grant>>)> done) = 0;
 

@@ -229,7 +229,10 @@ void poller::round::deliver(std::vector<core::inbound_message> batch,
   for (auto& m : batch) {
     state_->context.deliver(
         std::move(m), [self = shared_from_this(), p](core::result<delivery> stored) {
-          if (!stored) {
+          if (!stored && stored.err().code == "invalid") {
+            // Refused for good: never stored, never read again; the cursor may pass it.
+            self->state_->note_error("a message was refused: " + stored.err().message);
+          } else if (!stored) {
             p->failed = true;
             self->state_->note_error("storing a message: " + stored.err().message);
           }

@@ -33,9 +33,10 @@ struct incoming_response;
 
 namespace askdesk::connectors {
 
-// How long `r` says to wait before asking again, if it says (429 or 503 with Retry-After,
-// or X-RateLimit-Remaining: 0 with X-RateLimit-Reset); nullopt when it does not. Waits are
-// capped at `cap`.
+// How long `r` says to wait before asking again, if it says: Retry-After (seconds or an HTTP
+// date) on any answer, else X-RateLimit-Reset (epoch seconds, seconds from now, or ISO-8601)
+// on a 429 or once X-RateLimit-Remaining is 0; nullopt when it says nothing. Waits are capped
+// at `cap`.
 std::optional<std::chrono::milliseconds> rate_limit_wait(const net::incoming_response& r,
                                                          core::timestamp now,
                                                          std::chrono::milliseconds cap);
@@ -83,9 +84,10 @@ class poller::round : public std::enable_shared_from_this<round> {
   // True once the poller stopped: end the round without doing more.
   bool stopped() const;
 
-  // Stores `batch` in order; `then(true)` once every message is durable (stored or a
-  // duplicate), `then(false)` when one was not: the round should then fail without moving
-  // its cursor (the next round reads them again; duplicates are dropped).
+  // Stores `batch`; `then(true)` once every message is durable (stored or a duplicate) or
+  // refused for good (invalid: noted in the health, never read again), `then(false)` when
+  // one could not be stored now: the round should then fail without moving its cursor (the
+  // next round reads them again; duplicates are dropped).
   void deliver(std::vector<core::inbound_message> batch, std::function<void(bool stored)> then);
   // Saves the cursor under the lease, then `then()`. A lost lease or Redis failing ends the
   // round instead (failed()).

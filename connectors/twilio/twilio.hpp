@@ -10,8 +10,8 @@
 // is durable.
 //
 // Outbound: replies go to the Messages endpoint with basic auth; 429 and 5xx are retried by
-// the dispatcher with backoff, other errors are permanent and shown to staff with Twilio's
-// code and text. Delivery statuses arrive signed at /webhooks/twilio/<id>/status.
+// the connector's outbound lane with backoff, other errors are permanent and shown to staff with
+// Twilio's code and text. Delivery statuses arrive signed at /webhooks/twilio/<id>/status.
 #pragma once
 
 #include <memory>

@@ -1,5 +1,7 @@
 #include "daemon/core/auto_reply.hpp"
 
+#include "daemon/core/channel.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -78,16 +80,23 @@ std::optional<std::string> automated_sender(const inbound_message& m) {
 }
 
 sms_keyword sms_keyword_of(std::string_view text) {
-  auto word = trim(text);
-  while (!word.empty() && (word.back() == '.' || word.back() == '!')) word.remove_suffix(1);
-  const std::string w = ascii_lower(trim(word));
-  const auto any = [&w](const auto& words) {
-    return std::any_of(std::begin(words), std::end(words),
-                       [&w](std::string_view k) { return ascii_lower(k) == w; });
-  };
-  if (any(sms_opt_out_words)) return sms_keyword::opt_out;
-  if (any(sms_opt_in_words)) return sms_keyword::opt_in;
-  if (any(sms_help_words)) return sms_keyword::help;
+  static const channel_traits sms = [] {
+    channel_traits t;
+    t.opt_out_keywords.assign(std::begin(sms_opt_out_words), std::end(sms_opt_out_words));
+    t.opt_in_keywords.assign(std::begin(sms_opt_in_words), std::end(sms_opt_in_words));
+    t.help_keywords.assign(std::begin(sms_help_words), std::end(sms_help_words));
+    return t;
+  }();
+  switch (keyword_of(sms, text)) {
+    case channel_keyword::opt_out:
+      return sms_keyword::opt_out;
+    case channel_keyword::opt_in:
+      return sms_keyword::opt_in;
+    case channel_keyword::help:
+      return sms_keyword::help;
+    case channel_keyword::none:
+      break;
+  }
   return sms_keyword::none;
 }
 

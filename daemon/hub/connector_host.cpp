@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "daemon/json/document.hpp"
+#include "daemon/net/timer.hpp"
 #include "daemon/store/event_feed.hpp"
 #include "daemon/store/inbound_store.hpp"
 
@@ -34,7 +35,10 @@ std::string_view connector_of(const rapidjson::Value& data) {
 }  // namespace
 
 connector_host::connector_host(host_parts& parts, std::string id, std::string type)
-    : parts_(parts), id_(std::move(id)), type_(std::move(type)) {
+    : parts_(parts),
+      id_(std::move(id)),
+      type_(std::move(type)),
+      holder_(parts_.daemon_name + "/" + id_) {
   parts_.metrics.declare_counter("askdesk_webhook_refused_total",
                                  "Webhook requests refused, by connector and reason.");
 }
@@ -103,7 +107,9 @@ void connector_host::deliver_for(std::string_view channel, core::inbound_message
                                  std::function<void(core::result<connectors::delivery>)> done) {
   const auto* peer = connector_for(channel);
   if (!peer) {
-    done(core::error{"not_found", "no connector serves " + std::string(channel) + " here"});
+    net::post(parts_.io, [done = std::move(done), channel = std::string(channel)] {
+      done(core::error{"not_found", "no connector serves " + channel + " here"});
+    });
     return;
   }
   m.connector = peer->id();
@@ -148,7 +154,7 @@ void connector_host::save_record(std::string_view lease, std::string_view fence,
                                  std::chrono::seconds ttl, std::function<void(core::status)> done) {
   const std::string key = record_key(name);
   const std::string seconds = std::to_string(ttl.count());
-  std::vector<std::string_view> args = {key, seconds, lease, parts_.daemon_name, fence};
+  std::vector<std::string_view> args = {key, seconds, lease, holder_, fence};
   for (const auto& [field, value] : fields) {
     args.push_back(field);
     args.push_back(value);
@@ -202,7 +208,7 @@ void connector_host::lease(
     std::string_view name, std::chrono::milliseconds ttl,
     std::function<void(core::result<std::optional<connectors::lease_grant>>)> done) {
   const std::string key = lease_key(name), ms = std::to_string(ttl.count());
-  const std::string_view args[] = {key, parts_.daemon_name, ms};
+  const std::string_view args[] = {key, holder_, ms};
   store::run(parts_.redis, parts_.scripts, store::script::lease, args,
              [done = std::move(done), grant = std::string(name), key](store::reply r) {
                if (!r.is_integer()) {
@@ -261,7 +267,9 @@ void connector_host::send_transcript(transcript_request request,
                                      std::function<void(core::status)> done) {
   const auto* peer = connector_for(request.channel);
   if (!peer) {
-    done(core::error{"unavailable", "no connector sends " + request.channel + " here"});
+    net::post(parts_.io, [done = std::move(done), channel = request.channel] {
+      done(core::error{"unavailable", "no connector sends " + channel + " here"});
+    });
     return;
   }
   const std::string now = std::to_string(core::to_millis(parts_.clock.now()));

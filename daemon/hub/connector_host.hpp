@@ -2,7 +2,8 @@
 // implements the narrow connector_context (connectors/connector.hpp) over the daemon's
 // parts, so a connector never touches Redis, the hub or another connector. Its records live
 // under "<type>:<id>:<name>", its quotas under "<type>:<id>:quota:<name>" and its leases
-// under "lease:<type>:<name>" (shared by connectors of one type: one poller per account).
+// under "lease:<type>:<name>" (shared by connectors of one type: one poller per account),
+// held as "<daemon>/<connector id>".
 //
 // Single-threaded: everything runs on the io_context's thread.
 #pragma once
@@ -112,6 +113,9 @@ class connector_host final : public connectors::connector_context {
   host_parts& parts_;
   const std::string id_;
   const std::string type_;
+  // What its leases are held as: the daemon and the connector, so two connectors that poll
+  // one source by mistake do not both poll it.
+  const std::string holder_;
   std::vector<std::uint64_t> subscriptions_;
 };
 

@@ -47,7 +47,7 @@ hub::hub(hub_parts parts, hub_options options)
   m.declare_counter("askdesk_auto_acks_sent_total",
                     "Automatic acknowledgements queued to send, by channel.");
   m.declare_counter("askdesk_auto_acks_skipped_total",
-                    "Automatic acknowledgements not sent, by reason (automated, sms_keyword, "
+                    "Automatic acknowledgements not sent, by reason (automated, <channel>_keyword, "
                     "no_template, taken, opted_out, available, already).");
 }
 

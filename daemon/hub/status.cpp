@@ -24,6 +24,10 @@ status::status(status_parts parts, net::http_router& router)
   m.declare_gauge("askdesk_uptime_seconds", "Seconds since the daemon started.");
   m.declare_gauge("askdesk_connector_last_success_timestamp_seconds",
                   "When a connector last received or sent, by connector.");
+  m.declare_gauge("askdesk_connector_last_error_timestamp_seconds",
+                  "When a connector last failed (0: never), by connector; /healthz says why.");
+  m.declare_gauge("askdesk_connector_backlog",
+                  "Messages a connector knows to wait at its source, by connector.");
   router.add("GET", "/healthz",
              [this](const net::http_request&, const net::route_params&, net::respond_fn respond) {
                health(std::move(respond));
@@ -72,6 +76,23 @@ void status::health(net::respond_fn respond) {
           .field("rtt_ms", seconds_since(sent) * 1000)
           .end_object();
     }
+    // Each connector's own health: a poller that keeps failing, a channel that refuses.
+    w.key("connectors").start_array();
+    for (const auto& c : parts_.connectors) {
+      const auto h = c->health();
+      const auto time = [&w](std::string_view key, core::timestamp t) {
+        if (t == core::timestamp{}) {
+          w.key(key).null();
+        } else {
+          w.field(key, core::format_iso8601(t));
+        }
+      };
+      w.start_object().field("id", c->id()).field("type", c->type()).field("channel", c->channel());
+      time("last_success", h.last_success);
+      time("last_error_at", h.last_error_at);
+      w.field("last_error", h.last_error).field("backlog", h.backlog).end_object();
+    }
+    w.end_array();
     w.field("version", ASKDESK_VERSION).field("uptime_s", seconds_since(started_));
     w.end_object();
     respond(net::http_response::json(r.failed() ? 503 : 200, w.str()));
@@ -86,9 +107,12 @@ void status::render_metrics(net::respond_fn respond) {
           static_cast<double>(parts_.server.websocket_count(path)));
   }
   for (const auto& c : parts_.connectors) {
-    const auto last = c->health().last_success;
+    const auto h = c->health();
     m.set("askdesk_connector_last_success_timestamp_seconds", {{"connector", c->id()}},
-          static_cast<double>(core::to_millis(last)) / 1000);
+          static_cast<double>(core::to_millis(h.last_success)) / 1000);
+    m.set("askdesk_connector_last_error_timestamp_seconds", {{"connector", c->id()}},
+          static_cast<double>(core::to_millis(h.last_error_at)) / 1000);
+    m.set("askdesk_connector_backlog", {{"connector", c->id()}}, static_cast<double>(h.backlog));
   }
   // Queue depths come from Redis; when it does not answer, the last known values stay.
   auto remaining = std::make_shared<std::size_t>(parts_.config.teams.size());

@@ -1,8 +1,8 @@
-// A consumer-group reader for one Redis Stream, shared by the hub (the `inbound` stream) and
-// the outbound dispatcher (`outbound`). It creates the group, reads this consumer's own
-// pending entries first (what it took before a crash or a lost connection), then new ones
-// with a blocking read, adopts entries other consumers left pending too long (XAUTOCLAIM),
-// and acknowledges and deletes (XACK + XDEL) what the batch handler says is done.
+// A consumer-group reader for one Redis Stream: the hub's reader of the `inbound` stream. It
+// creates the group, reads this consumer's own pending entries first (what it took before a crash
+// or a lost connection), then new ones with a blocking read, adopts entries other consumers left
+// pending too long (XAUTOCLAIM), and acknowledges and deletes (XACK + XDEL) what the batch handler
+// says is done.
 //
 // The handler gets one batch at a time and reports, once, which entries are done and whether
 // Redis went away meanwhile (then the rest is read again when it returns). An entry not

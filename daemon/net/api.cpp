@@ -292,24 +292,20 @@ class routes : public std::enable_shared_from_this<routes> {
   }
   void retry_dead(const http_request&, const route_params& params, const principal& who,
                   respond_ref respond) {
-    if (!store::is_stream_id(params.get("id"))) {
-      respond(http_response::error(404, "not_found", "no dead letter '" + params.get("id") + "'"));
-      return;
-    }
     dead_letter_action(who, "retry", params.get("id"), respond);
   }
   void discard_dead(const http_request&, const route_params& params, const principal& who,
                     respond_ref respond) {
-    if (!store::is_stream_id(params.get("id"))) {
-      respond(http_response::error(404, "not_found", "no dead letter '" + params.get("id") + "'"));
-      return;
-    }
     dead_letter_action(who, "discard", params.get("id"), respond);
   }
   void dead_letter_action(const principal& who, std::string_view action, std::string_view id,
                           respond_ref respond) {
     if (!who.sees_every_team()) {
       respond(http_response::error(403, "forbidden", "dead letters are for supervisors"));
+      return;
+    }
+    if (action != "list" && !store::is_stream_id(id)) {
+      respond(http_response::error(404, "not_found", "no dead letter '" + std::string(id) + "'"));
       return;
     }
     const std::string at = now();
@@ -329,7 +325,7 @@ class routes : public std::enable_shared_from_this<routes> {
       return;
     }
     if (kind == "note") {
-      store_message(params.get("id"), who, kind, std::move(text.value()), respond);
+      store_message(params.get("id"), who, kind, std::move(text.value()), nullptr, respond);
       return;
     }
     // A reply is as long as its channel carries.
@@ -338,22 +334,28 @@ class routes : public std::enable_shared_from_this<routes> {
         {"HGET", key, "connector"},
         [self = shared_from_this(), id = params.get("id"), who, kind = std::string(kind),
          text = std::move(text.value()), respond](store::reply connector) mutable {
-          if (connector.is_string()) {
-            if (const auto* c = self->channel(connector.str())) {
-              if (auto why = core::too_long(c->traits, text)) {
-                respond(http_response::error(400, "too_long", *why));
-                return;
-              }
+          const core::configured_channel* c =
+              connector.is_string() ? self->channel(connector.str()) : nullptr;
+          if (c) {
+            if (auto why = core::too_long(c->traits, text)) {
+              respond(http_response::error(400, "too_long", *why));
+              return;
             }
           }
-          self->store_message(id, who, kind, std::move(text), respond);
+          self->store_message(id, who, kind, std::move(text), c, respond);
         });
   }
 
+  // `c`: the conversation's channel when known, whose keywords an opt-out refusal names.
   void store_message(const std::string& id, const principal& who, std::string_view kind,
-                     std::string text, respond_ref respond) {
+                     std::string text, const core::configured_channel* c, respond_ref respond) {
     const std::string at = now(), scope = who.scope();
     const std::string preview = core::preview(text, preview_bytes);
+    const auto first = [](const std::vector<std::string>& words) {
+      return words.empty() ? std::string() : words.front();
+    };
+    const std::string opt_out = c ? first(c->traits.opt_out_keywords) : "";
+    const std::string opt_in = c ? first(c->traits.opt_in_keywords) : "";
     const std::string_view args[] = {at,
                                      id,
                                      who.user.name,
@@ -362,7 +364,9 @@ class routes : public std::enable_shared_from_this<routes> {
                                      kind,
                                      text,
                                      preview,
-                                     who.sees_every_team() ? "1" : "0"};
+                                     who.sees_every_team() ? "1" : "0",
+                                     opt_out,
+                                     opt_in};
     answer(store::script::post_message, args, 201, respond);
   }
 

@@ -1,8 +1,9 @@
 // Routing on the dashboard: a waiting conversation is offered to the available librarian,
 // who accepts it; an away librarian gets nothing; a transfer hands it to another team.
+import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessibilityProblems, startStack } from './harness.mjs';
+import { accessibilityProblems, startStack, waitFor } from './harness.mjs';
 
 let stack;
 
@@ -16,6 +17,25 @@ before(async () => {
   stack.addUser('ann', 'ann-password-1', { displayName: 'Ann' });
 });
 after(async () => { await stack?.stop(); });
+
+// A command on the stack's Redis, through redis-cli; its answer as text.
+function redis(...args) {
+  return execFileSync('redis-cli', ['-p', String(stack.redisPort), ...args], { stdio: 'pipe' })
+    .toString().trim();
+}
+
+async function routingPasses() {
+  const body = await (await fetch(`${stack.url}/metrics`)).text();
+  return Number(/^askdesk_routing_passes_total (\d+)$/m.exec(body)?.[1] ?? 0);
+}
+
+// Resolves once a routing pass that read its snapshot after this call has carried out what
+// it decided. Passes run one at a time and count after reading: three past the count now, the
+// second of them began after now, and the third only after the second applied its offers.
+async function routingCaughtUp() {
+  const target = (await routingPasses()) + 3;
+  await waitFor('three routing passes', async () => (await routingPasses()) >= target);
+}
 
 async function patronAsks(text) {
   const page = await (await stack.newContext()).newPage();
@@ -47,9 +67,13 @@ test('offers, presence, capacity and transfer', async () => {
 
   await stack.step('away means no offers; available again brings them', async () => {
     await desk.getByTestId('presence').selectOption('away');
+    await waitFor('ann away in Redis', () => redis('HGET', 'staff:ann', 'presence') === 'away');
     await patronAsks('Can I print in color?');
     await desk.getByTestId('queue-item').filter({ hasText: 'print in color' }).waitFor();
-    await desk.waitForTimeout(2000);  // two routing passes
+    // A whole routing pass has decided since the question was queued: an offer to ann would
+    // now be in Redis, and on her dashboard.
+    await routingCaughtUp();
+    assert.equal(redis('SCARD', 'offers:ann'), '0');
     assert.equal(await desk.getByTestId('offer').count(), 0);
     await desk.getByTestId('presence').selectOption('available');
     await desk.getByTestId('offer').filter({ hasText: 'print in color' }).waitFor({ timeout: 5000 });

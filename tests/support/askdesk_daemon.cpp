@@ -99,6 +99,16 @@ double askdesk_daemon::metric(const std::string& sample) {
   return at == std::string::npos ? 0 : std::stod(body.substr(at + sample.size() + 2));
 }
 
+bool askdesk_daemon::wait_for_metric(const std::string& sample, double at_least,
+                                     std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (metric(sample) < at_least) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 staff_client::staff_client(askdesk_daemon& daemon, const std::string& name,
                            const std::vector<std::string>& teams)
     : daemon_(daemon) {

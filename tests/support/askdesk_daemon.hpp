@@ -4,6 +4,7 @@
 // SIGKILL) when destroyed.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,9 @@ class askdesk_daemon {
 
   // The value of the /metrics sample line that starts with `sample` (name and labels), or 0.
   double metric(const std::string& sample);
+  // Waits until that sample is at least `at_least`; false after `wait`.
+  bool wait_for_metric(const std::string& sample, double at_least,
+                       std::chrono::milliseconds wait = std::chrono::seconds(10));
 
   // Runs the askdesk binary with `args` and `stdin_text`; returns its exit code and output.
   std::pair<int, std::string> run_cli(const std::vector<std::string>& args,

@@ -9,7 +9,7 @@
 -- 15 sent at ms, 16 received at ms, 17 topic confidence (0..1), 18 topic source ("rule",
 -- "classifier", "default"), 19 why that topic, 20 '1' when the team is closed (a new or
 -- reopened conversation is marked after-hours: it waits at the top of the queue), 21 the
--- patron's consent on this channel: 'out' (SMS STOP), 'in' (START) or '', 22 references JSON
+-- patron's consent on this channel: 'out' (an opt-out keyword such as SMS STOP), 'in' or '', 22 references JSON
 -- ([[header, key], ...]: earlier messages this one answers, most telling first).
 -- A reference joins the conversation it names (our own email Message-IDs carry it as
 -- "askdesk.<conversation>.…") or the one its key was a thread of, only when that conversation

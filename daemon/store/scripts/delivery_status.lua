@@ -1,7 +1,7 @@
 -- delivery_status: what a channel later reports about a message it accepted (Twilio's status
 -- callback: queued, sent, delivered, undelivered, failed), found by the channel's id of the
 -- message. A status never goes back (a late "sent" after "delivered" changes nothing). A
--- report that arrives before the dispatcher recorded the channel's id waits for it (see
+-- report that arrives before the outbound lane recorded the channel's id waits for it (see
 -- record_delivery in settle_outbound).
 -- ARGV: 1 now ms, 2 connector, 3 provider id, 4 status, 5 error code, 6 error text.
 -- Returns 'applied', 'unchanged' or 'early'.

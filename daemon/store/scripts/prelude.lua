@@ -14,7 +14,8 @@
 --                                      (routing), acked:<team> (the period of the last automatic
 --                                      acknowledgement); :addresses hash "<channel>:<address>" ->
 --                                      last seen ms; :conversations zset by creation
---   optout:<channel>:<address>         ms the patron opted out (SMS STOP) until they opt in
+--   optout:<channel>:<address>         ms the patron opted out (a channel's opt-out keyword,
+--                                      such as SMS STOP) until they opt in
 --   lease:<what>                       the daemon that routes now (lease:routing), that polls
 --                                      an account or mailbox, or that sends a lane
 --                                      (lease:lane:<connector>); expires unless renewed

@@ -8,6 +8,7 @@
 
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/mail_servers.hpp"
+#include "tests/support/wait.hpp"
 
 namespace askdesk::testing {
 namespace {
@@ -62,8 +63,13 @@ TEST(EmailCrash, KillNineDuringALargePollStoresEachMessageOnce) {
         redis.command({"EXISTS", "dedup:mail:m" + std::to_string(i) + "@example.org"}).integer(), 1)
         << i;
   }
-  // Nothing more arrives afterwards: no message was stored twice.
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // Nothing more arrives afterwards: no message was stored twice. Wait until that had its
+  // chances: the poller ended two more rounds (so at least one whole round began after all
+  // was stored; a round ends once what it delivered is in the inbound stream), and the hub
+  // applied every inbound entry.
+  const std::string rounds = R"(askdesk_poll_rounds_total{connector="mail",outcome="ok"})";
+  ASSERT_TRUE(second.wait_for_metric(rounds, second.metric(rounds) + 2));
+  ASSERT_TRUE(wait_until([&] { return redis.command({"XLEN", "inbound"}).integer() == 0; }));
   EXPECT_EQ(stored(redis), all);
 }
 

@@ -9,6 +9,7 @@
 #include "connectors/twilio/signature.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/fake_twilio.hpp"
+#include "tests/support/wait.hpp"
 
 namespace askdesk::testing {
 namespace {
@@ -62,6 +63,14 @@ class Twilio : public ::testing::Test {
     return redis_.wait_for_string({"GET", "thread:sms:" + from});
   }
 
+  double metric(const std::string& sample) { return daemon_.metric(sample); }
+
+  // Every inbound message stored so far has been applied: the hub deletes each entry of the
+  // inbound stream once its message is in its conversation.
+  bool inbound_applied() {
+    return wait_until([&] { return redis_.command({"XLEN", "inbound"}).integer() == 0; });
+  }
+
   fake_twilio twilio_;
   redis_server redis_;
   askdesk_daemon daemon_;
@@ -78,7 +87,13 @@ TEST_F(Twilio, ASignedTextIsStoredOnceAndAnsweredWithEmptyTwiml) {
   // Twilio retries the same MessageSid: still one message.
   EXPECT_EQ(text("SM11111111111111111111111111111111", "+15550100142", "Do you have wifi?").status,
             200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Both deliveries were decided (stored or duplicate) before their 200, and whatever was
+  // stored has been applied: only now can the count show a second copy.
+  const std::string received = R"(askdesk_messages_received_total{channel="sms"})";
+  const std::string duplicate = R"(askdesk_messages_duplicate_total{channel="sms"})";
+  ASSERT_TRUE(wait_until([&] { return metric(received) + metric(duplicate) >= 2; }));
+  EXPECT_EQ(metric(duplicate), 1);
+  ASSERT_TRUE(inbound_applied());
   EXPECT_EQ(redis_.command({"HGET", "conversation:" + id, "messages"}).str(), "1");
   const auto c = ann_.read(id);
   EXPECT_NE(c.find("Do you have wifi?"), std::string::npos);
@@ -108,7 +123,11 @@ TEST_F(Twilio, BadOrMissingSignaturesAreRefusedAndNothingIsStored) {
       connectors::twilio::compute_signature(token, daemon_.url("/webhooks/twilio/sms"), form);
   tampered[2].second = "hi!";
   EXPECT_EQ(webhook("/webhooks/twilio/sms", tampered, good).status, 403);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The daemon counted all four as refused for their signature: none reached the hub.
+  ASSERT_TRUE(daemon_.wait_for_metric(
+      R"(askdesk_webhook_refused_total{connector="sms",reason="forbidden"})", 4));
+  EXPECT_EQ(metric(R"(askdesk_twilio_refused_total{reason="signature"})"), 4);
+  EXPECT_EQ(metric(R"(askdesk_messages_received_total{channel="sms"})"), 0);
   EXPECT_FALSE(redis_.command({"GET", "thread:sms:+15550100143"}).is_string());
   EXPECT_EQ(redis_.command({"XLEN", "inbound"}).integer() +
                 redis_.command({"EXISTS", "dedup:sms:SM2"}).integer(),
@@ -158,9 +177,11 @@ TEST_F(Twilio, AReplyReachesTwilioAndItsDeliveryShows) {
                 .status,
             200);
   EXPECT_TRUE(ann_.eventually(id, R"("status":"delivered")"));
-  // A late "sent" does not take it back.
-  webhook("/webhooks/twilio/sms/status", {{"MessageSid", sid}, {"MessageStatus", "sent"}});
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // A late "sent" does not take it back. The daemon answers a status callback only once the
+  // status is recorded.
+  EXPECT_EQ(webhook("/webhooks/twilio/sms/status", {{"MessageSid", sid}, {"MessageStatus", "sent"}})
+                .status,
+            200);
   EXPECT_NE(ann_.read(id).find(R"("status":"delivered")"), std::string::npos);
 }
 
@@ -173,7 +194,12 @@ TEST_F(Twilio, PermanentFailuresShowTwilioCodeAndAreNotRetried) {
   const auto c = ann_.read(id);
   EXPECT_NE(c.find(R"("error_code":"21211")"), std::string::npos) << c;
   EXPECT_NE(c.find("is not a valid phone number"), std::string::npos) << c;
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  // The lane settled the entry for good: acknowledged and dead-lettered (in one script), then
+  // dropped from the lane. Nothing is left that could be sent again.
+  ASSERT_TRUE(daemon_.wait_for_metric(R"(askdesk_outbound_dead_letters{connector="sms"})", 1));
+  EXPECT_EQ(metric(R"(askdesk_messages_failed_total{connector="sms"})"), 1);
+  EXPECT_EQ(metric(R"(askdesk_messages_retried_total{connector="sms"})"), 0);
+  EXPECT_EQ(redis_.command({"XPENDING", "outbound:sms", "dispatch"})[0].integer(), 0);
   EXPECT_EQ(twilio_.requests().size(), 1u);
 }
 
@@ -255,7 +281,12 @@ TEST(TwilioPolling, PagesAreStoredOnceAndTheCursorStopsRepeats) {
 
   twilio.add_inbound("SM106", "+15550100201", library, "a follow-up");
   ASSERT_TRUE(stored(6));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Two more rounds end: the one that stored SM106 (if it had not ended yet) and at least one
+  // whole round after it, which had the chance to store something twice; and the hub applied
+  // whatever was stored.
+  const std::string rounds = R"(askdesk_poll_rounds_total{connector="sms",outcome="ok"})";
+  ASSERT_TRUE(daemon.wait_for_metric(rounds, daemon.metric(rounds) + 2));
+  ASSERT_TRUE(wait_until([&] { return redis.command({"XLEN", "inbound"}).integer() == 0; }));
   EXPECT_EQ(redis.command({"GET", "seq:message"}).str(), "6");  // nothing twice
   // Polls after the first stop at the newest message already stored: one page each.
   const auto all = twilio.requests();

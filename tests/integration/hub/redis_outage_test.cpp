@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tests/support/askdesk_daemon.hpp"
+#include "tests/support/wait.hpp"
 
 namespace askdesk::testing {
 namespace {
@@ -49,7 +50,10 @@ TEST(RedisOutage, EveryAcknowledgedMessageIsStoredExactlyOnce) {
   });
   while (acknowledged < messages / 3) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   redis.kill();
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  // Redis comes back once the daemon has refused a message for its absence (a 503 the
+  // sender counts and resends), not after a guessed time.
+  const int refused_before = refused;
+  wait_until([&] { return refused > refused_before; });
   redis.restart();
   sender.join();
   ASSERT_EQ(acknowledged, messages);

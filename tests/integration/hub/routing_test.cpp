@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "tests/support/askdesk_daemon.hpp"
+#include "tests/support/wait.hpp"
 #include "tests/support/ws_client.hpp"
 
 namespace askdesk::testing {
@@ -56,6 +57,15 @@ class Routing : public ::testing::Test {
       return json_string(*frame, "conversation");
     }
     return "";
+  }
+
+  // Waits until a routing pass that read its snapshot after this call has carried out what it
+  // decided. Passes run one at a time and count after reading: once the counter is three past
+  // its value now, the second of those passes began after now, and the third only after the
+  // second had applied its offers.
+  bool routing_caught_up() {
+    const std::string passes = "askdesk_routing_passes_total";
+    return daemon_.wait_for_metric(passes, daemon_.metric(passes) + 3);
   }
 
   http_result act(const std::string& name, const std::string& id, const std::string& verb) {
@@ -150,7 +160,12 @@ TEST_F(Routing, OnlyAvailableStaffGetOffers) {
   ASSERT_EQ(away.status, 200) << away.body;
   EXPECT_NE(away.body.find(R"("presence":"away")"), std::string::npos);
   patron_writes("ada@example.org", "m1", "Hello?");
-  EXPECT_EQ(next_offer("ann", std::chrono::seconds(2)), "");
+  // The conversation waits in the queue, and a whole routing pass has decided since: an offer
+  // to ann would now be in Redis and on her socket.
+  ASSERT_FALSE(redis_.wait_for_string({"GET", "thread:import:ada@example.org"}).empty());
+  ASSERT_TRUE(routing_caught_up());
+  EXPECT_EQ(redis_.command({"SCARD", "offers:ann"}).integer(), 0);
+  EXPECT_EQ(next_offer("ann", std::chrono::milliseconds(200)), "");
   ASSERT_EQ(
       daemon_.call(sessions_["ann"], "POST", "/api/v1/me/presence", R"({"presence":"available"})")
           .status,
@@ -245,7 +260,14 @@ TEST_F(RoutingRules, ClosingTheDashboardMeansAwayAndGoingOfflineHandsConversatio
   ASSERT_EQ(act("ann", id, "accept").status, 200);
   feeds_["ann"].reset();  // ann closes her only dashboard: away, she keeps it
   dashboard("bo");
-  EXPECT_EQ(next_offer("bo", std::chrono::seconds(2)), "");
+  // Ann's leaving and bo's dashboard are recorded, and a whole routing pass has decided since:
+  // had it taken ann's conversation back, it would be queued or offered to bo by now.
+  ASSERT_FALSE(redis_.wait_for_string({"HGET", "staff:ann", "left_at"}).empty());
+  ASSERT_TRUE(wait_until([&] { return redis_.command({"ZCARD", "sockets:bo"}).integer() > 0; }));
+  ASSERT_TRUE(routing_caught_up());
+  EXPECT_EQ(redis_.command({"SISMEMBER", "assigned:ann", id}).integer(), 1);
+  EXPECT_EQ(redis_.command({"SCARD", "offers:bo"}).integer(), 0);
+  EXPECT_EQ(next_offer("bo", std::chrono::milliseconds(200)), "");
   patron_writes("cy@example.org", "m2", "Anyone?");
   const std::string other = next_offer("bo");  // new ones go to who is there
   EXPECT_FALSE(other.empty());

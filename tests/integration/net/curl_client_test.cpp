@@ -30,6 +30,7 @@ class CurlClient : public ::testing::Test {
                 });
     router_.add("GET", "/slow",
                 [this](const http_request&, const route_params&, respond_fn respond) {
+                  ++slow_requests_;
                   auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(3));
                   timer->async_wait([timer, respond](const boost::system::error_code&) {
                     respond(http_response::text(200, "late"));
@@ -56,6 +57,7 @@ class CurlClient : public ::testing::Test {
   http_router router_;
   std::unique_ptr<http_server> server_;
   std::string base_;
+  int slow_requests_ = 0;  // requests /slow received
 };
 
 TEST_F(CurlClient, GetsStatusHeadersAndBody) {
@@ -142,7 +144,12 @@ TEST_F(CurlClient, DestroyingItAbandonsWhatIsInFlight) {
   {
     curl_client client(io_);
     client.send({.url = base_ + "/slow"}, [&](core::result<incoming_response>) { ++calls; });
-    io_.run_for(std::chrono::milliseconds(100));
+    // In flight for real: the server has the request.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (slow_requests_ == 0 && std::chrono::steady_clock::now() < deadline) {
+      io_.run_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_EQ(slow_requests_, 1);
     EXPECT_EQ(client.in_flight(), 1u);
   }
   io_.run_for(std::chrono::milliseconds(200));

@@ -85,18 +85,29 @@ TEST_F(StaffSocket, AReconnectResumesFromTheLastEventIdWithoutGapsOrRepeats) {
   patron_says(*p, "three", "3");
   auto resumed = staff(last);
   ASSERT_TRUE(resumed->read_until("hello"));
+  // Once "three" has come, the patron says "four": its event is newer than anything the
+  // feed could still repeat, so the frames up to it are all there is to check (no waiting
+  // for a quiet moment).
   std::vector<std::string> texts;
-  while (auto frame = resumed->read(std::chrono::milliseconds(700))) {
+  bool asked = false, live = false;
+  while (auto frame = resumed->read()) {
     if (frame->find("message.created") == std::string::npos) continue;
+    if (frame->find(R"("text":"four")") != std::string::npos) {
+      live = true;
+      break;
+    }
     for (const char* t : {"one", "two", "three"}) {
       if (frame->find(std::string(R"("text":")") + t + "\"") != std::string::npos)
         texts.push_back(t);
     }
+    if (!asked && !texts.empty() && texts.back() == "three") {
+      asked = true;
+      patron_says(*p, "four", "4");
+    }
   }
   EXPECT_EQ(texts, (std::vector<std::string>{"two", "three"}));
   // And live events keep coming after the catch-up.
-  patron_says(*p, "four", "4");
-  EXPECT_TRUE(resumed->read_until(R"("text":"four")"));
+  EXPECT_TRUE(live);
 }
 
 TEST_F(StaffSocket, AnAfterIdThatWasTrimmedAwayAsksForAReload) {

@@ -134,8 +134,9 @@ TEST(RedisConnection, AWrongPasswordIsReportedAndNeverReady) {
   o.endpoint.password = "wrong-password";
   auto c = redis_connection::create(io, o);
   c->start();
-  run_until(
-      io, [] { return false; }, std::chrono::milliseconds(300));
+  // The handshake was answered: Redis refused the password.
+  ASSERT_TRUE(run_until(io, [&] { return c->last_error().find("WRONGPASS") != std::string::npos; }))
+      << c->last_error();
   EXPECT_FALSE(c->ready());
   EXPECT_NE(c->last_error().find("WRONGPASS"), std::string::npos) << c->last_error();
 }
@@ -150,8 +151,10 @@ TEST(RedisConnection, StopFailsPendingCommands) {
   const std::string_view args[] = {"BLPOP", "nothing-here", "5"};
   c->command(
       args, [&](reply r) { got = std::move(r); }, std::chrono::seconds(5));
-  run_until(
-      io, [] { return false; }, std::chrono::milliseconds(50));
+  // Redis has the BLPOP and blocks on it: the command is really pending when stop comes.
+  ASSERT_TRUE(run_until(io, [&] {
+    return redis.command({"INFO", "clients"}).str().find("blocked_clients:1") != std::string::npos;
+  }));
   c->stop();
   ASSERT_TRUE(run_until(
       io, [&] { return got.has_value(); }, std::chrono::seconds(1)));
