@@ -37,6 +37,14 @@ core::status registry::add(std::unique_ptr<connector_factory> factory) {
   return {};
 }
 
+std::unique_ptr<connector_settings> parse_block(const connector_factory& factory,
+                                                json::object_reader& block) {
+  const lane_settings lane = parse_lane(block, factory.lane_defaults());
+  auto settings = factory.parse(block);
+  if (settings) settings->lane = lane;
+  return settings;
+}
+
 const connector_factory* registry::find(std::string_view type) const {
   for (const auto& f : factories_) {
     if (f->type() == type) return f.get();
@@ -69,12 +77,10 @@ std::vector<std::unique_ptr<connector_settings>> registry::parse_all(
     if (!block) continue;
     block->has("id");
     block->has("type");
-    const lane_settings lane = parse_lane(*block, factory->lane_defaults());
-    auto settings = factory->parse(*block);
+    auto settings = parse_block(*factory, *block);
     block->finish();
     if (settings) {
       settings->id = spec.id;
-      settings->lane = lane;
       all.push_back(std::move(settings));
     }
   }

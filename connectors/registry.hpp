@@ -32,6 +32,11 @@ class registry {
   std::vector<std::unique_ptr<connector_factory>> factories_;
 };
 
+// Reads a connector's block with `factory`, the common "outbound" block included; problems go
+// to the reader's list. The caller calls block.finish() and sets the id.
+std::unique_ptr<connector_settings> parse_block(const connector_factory& factory,
+                                                json::object_reader& block);
+
 // Adds every channel askdesk ships with (builtin.cpp: one entry per channel). A failed or
 // duplicate registration is an error that stops start-up.
 core::status register_builtin_connectors(registry& r);
