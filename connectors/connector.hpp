@@ -219,6 +219,11 @@ class connector {
   // Stops taking new work; what is in flight completes or is abandoned unacknowledged.
   virtual void stop() {}
 
+  // Whether this daemon now sends the connector's lane (one daemon at a time holds it, fenced):
+  // a connector that keeps one connection to its channel (XMPP) connects only while held, so
+  // the daemon that sends is the one that is connected.
+  virtual void lane_held(bool held) { (void)held; }
+
   // Sends one message from the connector's outbound lane. `done` runs exactly once, within
   // the lane's send timeout: a send that may have reached the channel must not be reported
   // `retry` (it would be sent again).

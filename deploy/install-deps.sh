@@ -26,6 +26,7 @@ build=(
   libutf8proc-dev                   # case and accent folding (NFKD, case fold) for topic matching
   libicu-dev                        # CLDR dates in the patron's language for after-hours replies ("mardi 24 novembre à 09:00")
   libgtest-dev libgmock-dev         # unit tests (also built by the default Debug build)
+  libstrophe-dev                    # XMPP client for the XMPP connector, which the daemon links
 )
 run=(
   redis-server redis-tools          # the durable spine; redis-cli for the admin
@@ -37,7 +38,9 @@ test=(
   chromium                          # headless browser for end-to-end tests (driven by playwright-core)
   dovecot-imapd                     # a real IMAP server for the email integration tests
   python3-aiosmtpd                  # a real SMTP sink for the email integration tests
-  openssl                           # test certificates for the mail servers' TLS in those tests
+  openssl                           # test certificates for the mail servers' and Prosody's TLS in those tests
+  prosody                           # a real XMPP server for the XMPP integration tests (MAM, stream management built in)
+  python3-slixmpp                   # patrons' XMPP clients in those tests (tests/support/xmpp_patron.py)
   procps psmisc                     # ps/pkill/fuser used by tests to prove nothing is left running
 )
 bench=(

@@ -6,15 +6,11 @@
 // the config's), and `insecure` against `ca_file`. Whether TLS is required is decided here
 // too, from the URL's scheme and host, and every request to the servers starts from
 // login_request(), so the poller and the sender cannot disagree.
-#include <arpa/inet.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "connectors/email/email_parts.hpp"
+#include "connectors/transport_settings.hpp"
 #include "daemon/core/text.hpp"
 #include "daemon/net/http.hpp"
 
@@ -69,27 +65,6 @@ std::optional<mail_url> parse_mail_url(std::string_view url, bool imap, std::str
     return std::nullopt;
   }
   return u;
-}
-
-bool is_loopback(std::string_view host) {
-  in_addr v4{};
-  return host == "localhost" || host == "::1" ||
-         (inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1 &&
-          (ntohl(v4.s_addr) >> 24) == 127);
-}
-
-// Why `path` cannot serve as CURLOPT_CAINFO ("" when it can): an absolute path to a readable
-// file with a PEM certificate.
-std::string unusable_ca_file(const std::string& path) {
-  if (!path.starts_with('/')) return "must be an absolute path to a PEM file of CA certificates";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "cannot read " + path + ": " + std::strerror(errno);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-    return path + " has no PEM certificate (-----BEGIN CERTIFICATE-----)";
-  }
-  return "";
 }
 
 }  // namespace

@@ -138,6 +138,7 @@ class outbound_lanes::lane {
     fence_ = fence;
     recovering_ = true;
     parts_.metrics.set("askdesk_outbound_lane_held", {{"connector", id()}}, 1);
+    connector_.lane_held(true);
     ensure_group([this] { read_own_pending("0"); });
   }
 
@@ -148,6 +149,7 @@ class outbound_lanes::lane {
     held_ = false;
     parts_.metrics.set("askdesk_outbound_lane_held", {{"connector", id()}}, 0);
     parts_.metrics.set("askdesk_outbound_dead_letters", {{"connector", id()}}, 0);
+    connector_.lane_held(false);
     for (auto it = queues_.begin(); it != queues_.end();) {
       auto& q = it->second;
       for (auto e = q.begin(); e != q.end();) {

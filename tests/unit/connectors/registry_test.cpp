@@ -10,7 +10,7 @@ namespace {
 // Reads `text` as a daemon config with the built-in connectors' checks; the problems as text.
 std::string problems_of(std::string_view text) {
   registry r;
-  register_builtin_connectors(r);
+  EXPECT_TRUE(register_builtin_connectors(r));
   json::problems out;
   const auto env = json::no_environment();
   config::parse(text, config::defaults{}, env, out,
@@ -20,7 +20,7 @@ std::string problems_of(std::string_view text) {
 
 TEST(ConnectorRegistry, KnowsTheBuiltInTypes) {
   registry r;
-  register_builtin_connectors(r);
+  ASSERT_TRUE(register_builtin_connectors(r));
   ASSERT_NE(r.find("webchat"), nullptr);
   EXPECT_EQ(r.find("webchat")->type(), "webchat");
   EXPECT_EQ(r.find("carrier-pigeon"), nullptr);
@@ -29,7 +29,7 @@ TEST(ConnectorRegistry, KnowsTheBuiltInTypes) {
 
 TEST(ConnectorRegistry, RefusesTwoFactoriesForOneType) {
   registry twice;
-  register_builtin_connectors(twice);
+  ASSERT_TRUE(register_builtin_connectors(twice));
   struct again : connector_factory {
     std::string_view type() const override { return "webchat"; }
     std::unique_ptr<connector_settings> parse(json::object_reader&) const override {
