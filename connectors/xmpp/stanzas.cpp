@@ -245,11 +245,11 @@ std::string roster_query(std::string_view id) {
   return "<iq type='get' id='" + xml_escape(id) + "'><query xmlns='" + ns_roster + "'/></iq>";
 }
 
-std::string archive_query(std::string_view id, std::string_view query_id, std::string_view after,
-                          int max) {
-  const std::string set = after.empty() ? "<max>1</max><before/>"
-                                        : "<max>" + std::to_string(max) + "</max><after>" +
-                                              xml_escape(after) + "</after>";
+std::string archive_query(std::string_view id, std::string_view query_id, archive_page from,
+                          std::string_view after, int max) {
+  std::string set = "<max>" + std::to_string(from == archive_page::newest ? 1 : max) + "</max>";
+  if (from == archive_page::newest) set += "<before/>";
+  if (from == archive_page::after) set += "<after>" + xml_escape(after) + "</after>";
   return "<iq type='set' id='" + xml_escape(id) + "'><query xmlns='" + ns_mam + "' queryid='" +
          xml_escape(query_id) + "'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' " +
          "type='hidden'><value>" + ns_mam + "</value></field></x><set xmlns='" + ns_rsm + "'>" +

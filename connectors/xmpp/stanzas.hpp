@@ -67,9 +67,11 @@ std::string receipt(std::string_view to, std::string_view id);
 std::string presence(std::string_view show, std::string_view status);
 std::string subscribed(std::string_view to);
 std::string roster_query(std::string_view id);
-// A MAM (XEP-0313, urn:xmpp:mam:2) query of our archive: `max` messages after the archive id
-// `after`; with `after` empty, the newest one only (to learn where the archive ends).
-std::string archive_query(std::string_view id, std::string_view query_id, std::string_view after,
-                          int max);
+// A MAM (XEP-0313, urn:xmpp:mam:2) query of our archive, oldest first.
+enum class archive_page { after, from_start, newest };
+// `from`: `max` messages after the archive id `after`, or from the start; `newest`: the
+// newest message only (to learn where the archive ends).
+std::string archive_query(std::string_view id, std::string_view query_id, archive_page from,
+                          std::string_view after, int max);
 
 }  // namespace askdesk::connectors::xmpp

@@ -32,7 +32,7 @@ namespace {
 
 using xmpp::event;
 
-constexpr int archive_page = 100;
+constexpr int page_size = 100;  // archived messages asked for at once
 constexpr std::chrono::seconds presence_every{60};
 constexpr std::chrono::seconds store_again{1};
 constexpr std::string_view cut_note = "\n[cut: the message was longer than 64 KiB]";
@@ -152,17 +152,25 @@ class xmpp_connector final : public connector {
         on_disconnected("reading the archive cursor: " + cursor.err().message);
         return;
       }
+      // No cursor: a first start, which only learns where the archive ends. An empty one: the
+      // archive was empty then, so everything in it now is new.
       const auto after = cursor->find("after");
-      query_archive(after == cursor->end() ? "" : after->second);
+      if (after == cursor->end()) {
+        query_archive(xmpp::archive_page::newest, "");
+      } else if (after->second.empty()) {
+        query_archive(xmpp::archive_page::from_start, "");
+      } else {
+        query_archive(xmpp::archive_page::after, after->second);
+      }
     });
   }
 
-  void query_archive(const std::string& after) {
+  void query_archive(xmpp::archive_page from, const std::string& after) {
     const std::string query = "q" + std::to_string(++queries_);
     query_id_ = query;
-    learning_end_ = after.empty();
+    learning_end_ = from == xmpp::archive_page::newest;
     context_.metrics().add("askdesk_xmpp_archive_pages_total", {{"connector", id()}});
-    session_.send(xmpp::archive_query(query, query, after, archive_page));
+    session_.send(xmpp::archive_query(query, query, from, after, page_size));
   }
 
   // ---- what the session read
@@ -257,12 +265,14 @@ class xmpp_connector final : public connector {
 
   void end_page(const event& fin) {
     if (learning_end_) {
-      if (!fin.last.empty()) {
+      // The newest archived message, or "" for an archive that is still empty; a query that
+      // failed learns nothing (the next connect asks again).
+      if (fin.why.empty()) {
         context_.save("cursor", {{"after", fin.last}}, std::chrono::seconds(0),
                       [](core::status) {});
       }
     } else if (!fin.complete && !fin.last.empty()) {
-      query_archive(fin.last);
+      query_archive(xmpp::archive_page::after, fin.last);
       return;
     }
     // Caught up: the messages held back go now (those in the archive pages are duplicates).
