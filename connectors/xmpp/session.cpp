@@ -9,6 +9,7 @@
 #include <sys/select.h>
 
 #include <atomic>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -26,8 +27,17 @@ constexpr std::chrono::seconds max_backoff{60};
 
 std::once_flag initialized;
 
-// Set by the socket callback when the descriptor is past what select() can watch.
+// Set by the socket callback when the descriptor is past what select() can watch, and by the
+// certificate callback with why the server's certificate was not trusted.
 thread_local bool descriptor_refused = false;
+thread_local std::string certificate_refused;
+
+// Called by libstrophe when the server's certificate does not verify: refuse it (0), with
+// the reason kept for the health report.
+int refuse_certificate(const xmpp_tlscert_t*, const char* const why) {
+  certificate_refused = why ? why : "it does not verify";
+  return 0;
+}
 
 int check_socket(xmpp_conn_t* conn, void* sock) {
   if (*static_cast<int*>(sock) >= FD_SETSIZE) {
@@ -155,8 +165,10 @@ struct session::impl : std::enable_shared_from_this<impl> {
     xmpp_conn_set_pass(conn, options.password.c_str());
     if (!options.ca_file.empty()) xmpp_conn_set_cafile(conn, options.ca_file.c_str());
     xmpp_conn_set_sockopt_callback(conn, check_socket);
+    xmpp_conn_set_certfail_handler(conn, refuse_certificate);
     xmpp_handler_add(conn, on_stanza, nullptr, nullptr, nullptr, this);
     descriptor_refused = false;
+    certificate_refused.clear();
     const int started = xmpp_connect_client(
         conn, options.host.c_str(), static_cast<unsigned short>(options.port), on_connection, this);
     if (started != XMPP_EOK) failed("cannot start connecting to " + where());
@@ -187,8 +199,12 @@ struct session::impl : std::enable_shared_from_this<impl> {
       return;
     }
     if (status == XMPP_CONN_RAW_CONNECT) return;
-    std::string why = "the connection to " + self->where() + " ended";
-    if (descriptor_refused) {
+    const bool signed_in = self->is_connected;
+    std::string why = (signed_in ? "the connection to " : "cannot sign in to ") + self->where();
+    if (!certificate_refused.empty()) {
+      why += ": the server's certificate is not trusted (" + certificate_refused +
+             "; is ca_file the CA that signed it?)";
+    } else if (descriptor_refused) {
       why = "the socket's descriptor is past FD_SETSIZE (" + std::to_string(FD_SETSIZE) +
             "): select() cannot watch it";
     } else if (stream_error && stream_error->type == XMPP_SE_NOT_AUTHORIZED) {
@@ -198,8 +214,10 @@ struct session::impl : std::enable_shared_from_this<impl> {
              (stream_error->text ? stream_error->text : "");
     } else if (error != 0) {
       why += ": " + std::string(std::strerror(error));
-    } else if (status == XMPP_CONN_FAIL) {
-      why = "cannot sign in to " + self->where() + " (refused, TLS or login failed)";
+    } else if (!signed_in) {
+      why += " (refused, TLS or login failed)";
+    } else {
+      why += ": it ended";
     }
     self->failed(std::move(why));
   }

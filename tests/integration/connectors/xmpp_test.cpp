@@ -192,6 +192,96 @@ TEST_F(Xmpp, AskdeskSignsInAgainAfterProsodyRestarts) {
   EXPECT_NE(health.body.find(R"("channel":"xmpp")"), std::string::npos) << health.body;
 }
 
+TEST_F(Xmpp, AFloodIsRefusedAndAnOversizedBodyIsCutAndMarked) {
+  auto daemon = std::make_unique<askdesk_daemon>(
+      redis_, xmpp_config(prosody_, R"(, "messages_per_minute": 3)"));
+  ASSERT_TRUE(daemon->wait_for_metric(R"(askdesk_xmpp_connected{connector="xmpp"})", 1,
+                                      std::chrono::seconds(20)));
+  staff_client ann(*daemon, "ann", {"reference"});
+  auto patron = ada();
+  const std::string big(70 * 1024, 'a');
+  patron->send_message(ask_, big);
+  for (int i = 1; i <= 4; ++i) patron->send_message(ask_, "flood " + std::to_string(i));
+  // The fifth message in a minute is one too many: refused, and the patron told once.
+  ASSERT_TRUE(
+      daemon->wait_for_metric(R"(askdesk_xmpp_refused_total{connector="xmpp",reason="flood"})", 2));
+  EXPECT_TRUE(patron->wait_for([](const xmpp_event& e) {
+    return e.type == "message" && e.body.find("faster than we can read") != std::string::npos;
+  }));
+  const std::string id = conversation_of(ada_jid_);
+  ASSERT_TRUE(ann.eventually(id, "flood 2"));
+  const std::string transcript = ann.read(id);
+  EXPECT_EQ(transcript.find("flood 3"), std::string::npos);
+  EXPECT_NE(transcript.find("[cut: the message was longer than 64 KiB]"), std::string::npos);
+  EXPECT_NE(transcript.find(R"("cut_from_bytes":")" + std::to_string(big.size()) + "\""),
+            std::string::npos);
+}
+
+TEST_F(Xmpp, UnderTwoDaemonsOneIsSignedIn) {
+  auto first = start_daemon();
+  askdesk_daemon second(redis_, xmpp_config(prosody_));
+  const std::string held = R"(askdesk_outbound_lane_held{connector="xmpp"})";
+  ASSERT_TRUE(wait_until([&] { return first->metric(held) + second.metric(held) == 1; }));
+  const std::string connected = R"(askdesk_xmpp_connected{connector="xmpp"})";
+  EXPECT_EQ(first->metric(connected) + second.metric(connected), 1);
+  EXPECT_EQ(first->metric(connected), first->metric(held));
+}
+
+TEST(XmppTls, DirectTlsAndPlainTextOnLoopback) {
+  redis_server redis;
+  {
+    prosody_server prosody;
+    prosody.add_user("ask", ask_password);
+    askdesk_daemon daemon(
+        redis, R"({"connectors": [{"id": "xmpp", "type": "xmpp", "jid": "ask@library.example",
+          "password": ")" +
+                   ask_password + R"(", "host": "127.0.0.1", "port": )" +
+                   std::to_string(prosody.direct_tls_port()) +
+                   R"(, "tls": "direct", "ca_file": ")" + prosody.ca_file() + "\"}]}");
+    EXPECT_TRUE(daemon.wait_for_metric(R"(askdesk_xmpp_connected{connector="xmpp"})", 1,
+                                       std::chrono::seconds(20)))
+        << daemon.process().log();
+  }
+  {
+    prosody_options plain;
+    plain.require_encryption = false;
+    prosody_server prosody(plain);
+    prosody.add_user("ask", ask_password);
+    askdesk_daemon daemon(
+        redis, R"({"connectors": [{"id": "xmpp", "type": "xmpp", "jid": "ask@library.example",
+          "password": ")" +
+                   ask_password + R"(", "host": "127.0.0.1", "port": )" +
+                   std::to_string(prosody.port()) + R"(, "tls": "none"}]})");
+    EXPECT_TRUE(daemon.wait_for_metric(R"(askdesk_xmpp_connected{connector="xmpp"})", 1,
+                                       std::chrono::seconds(20)))
+        << daemon.process().log();
+  }
+}
+
+TEST(XmppTls, ACertificateTheCaFileDoesNotVouchForIsRefused) {
+  redis_server redis;
+  prosody_server prosody;
+  prosody_server stranger;  // another self-signed certificate: not the library's CA
+  prosody.add_user("ask", ask_password);
+  askdesk_daemon daemon(
+      redis, R"({"connectors": [{"id": "xmpp", "type": "xmpp", "jid": "ask@library.example",
+        "password": ")" +
+                 ask_password + R"(", "host": "127.0.0.1", "port": )" +
+                 std::to_string(prosody.port()) + R"(, "tls": "required", "ca_file": ")" +
+                 stranger.ca_file() + "\"}]}");
+  // It tries, fails, and says why on /healthz; it never signs in.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return http_request("GET", daemon.url("/healthz")).body.find("cannot sign in") !=
+               std::string::npos;
+      },
+      std::chrono::seconds(20)))
+      << http_request("GET", daemon.url("/healthz")).body;
+  EXPECT_EQ(daemon.metric(R"(askdesk_xmpp_connected{connector="xmpp"})"), 0);
+  EXPECT_NE(http_request("GET", daemon.url("/healthz")).body.find("certificate is not trusted"),
+            std::string::npos);
+}
+
 TEST_F(Xmpp, CheckConfigRefusesPlainTextToARemoteHostAndABadJid) {
   askdesk_daemon daemon(redis_, "");
   const auto [code, out] = daemon.run_cli(
