@@ -78,18 +78,16 @@ void read_message(xmpp_stanza_t* m, const std::string& own, event& e) {
     }
   }
   e.receipt_requested = child(m, "request", ns_receipts) != nullptr;
-  xmpp_stanza_t* body = xmpp_stanza_get_child_by_name(m, "body");
-  if (body) {
-    std::string text = core::repair_utf8(text_of(body));
-    if (text.size() > max_body_bytes) {
-      e.cut_from = text.size();
-      text = std::string(core::truncate_utf8(text, max_body_bytes));
-    }
-    if (!core::trim(text).empty() || !e.urls.empty()) {
-      e.what = event::kind::message;
-      e.body = std::move(text);
-      return;
-    }
+  // A body, or a shared file (XEP-0066) alone, makes a message.
+  std::string text = core::repair_utf8(text_of(xmpp_stanza_get_child_by_name(m, "body")));
+  if (text.size() > max_body_bytes) {
+    e.cut_from = text.size();
+    text = std::string(core::truncate_utf8(text, max_body_bytes));
+  }
+  if (!core::trim(text).empty() || !e.urls.empty()) {
+    e.what = event::kind::message;
+    e.body = std::move(text);
+    return;
   }
   if (auto* received = child(m, "received", ns_receipts)) {
     e.what = event::kind::receipt;
@@ -246,10 +244,12 @@ std::string roster_query(std::string_view id) {
 }
 
 std::string archive_query(std::string_view id, std::string_view query_id, archive_page from,
-                          std::string_view after, int max) {
-  std::string set = "<max>" + std::to_string(from == archive_page::newest ? 1 : max) + "</max>";
+                          std::string_view archive_id, int max) {
+  const bool one = from == archive_page::newest || from == archive_page::newest_before;
+  std::string set = "<max>" + std::to_string(one ? 1 : max) + "</max>";
   if (from == archive_page::newest) set += "<before/>";
-  if (from == archive_page::after) set += "<after>" + xml_escape(after) + "</after>";
+  if (from == archive_page::newest_before) set += "<before>" + xml_escape(archive_id) + "</before>";
+  if (from == archive_page::after) set += "<after>" + xml_escape(archive_id) + "</after>";
   return "<iq type='set' id='" + xml_escape(id) + "'><query xmlns='" + ns_mam + "' queryid='" +
          xml_escape(query_id) + "'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' " +
          "type='hidden'><value>" + ns_mam + "</value></field></x><set xmlns='" + ns_rsm + "'>" +

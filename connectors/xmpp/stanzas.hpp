@@ -68,10 +68,11 @@ std::string presence(std::string_view show, std::string_view status);
 std::string subscribed(std::string_view to);
 std::string roster_query(std::string_view id);
 // A MAM (XEP-0313, urn:xmpp:mam:2) query of our archive, oldest first.
-enum class archive_page { after, from_start, newest };
-// `from`: `max` messages after the archive id `after`, or from the start; `newest`: the
-// newest message only (to learn where the archive ends).
+enum class archive_page { after, from_start, newest, newest_before };
+// `after`: `max` messages after the archive id `id`; `from_start`: the first `max`; `newest`:
+// the newest message only (to learn where the archive ends); `newest_before`: the newest
+// message before the archive id `id`.
 std::string archive_query(std::string_view id, std::string_view query_id, archive_page from,
-                          std::string_view after, int max);
+                          std::string_view archive_id, int max);
 
 }  // namespace askdesk::connectors::xmpp

@@ -168,8 +168,9 @@ class xmpp_connector final : public connector {
   void query_archive(xmpp::archive_page from, const std::string& after) {
     const std::string query = "q" + std::to_string(++queries_);
     query_id_ = query;
-    learning_end_ = from == xmpp::archive_page::newest;
+    learning_end_ = from == xmpp::archive_page::newest || from == xmpp::archive_page::newest_before;
     context_.metrics().add("askdesk_xmpp_archive_pages_total", {{"connector", id()}});
+    spdlog::debug("xmpp {}: archive query {} after '{}'", id(), query, after);
     session_.send(xmpp::archive_query(query, query, from, after, page_size));
   }
 
@@ -264,9 +265,20 @@ class xmpp_connector final : public connector {
   }
 
   void end_page(const event& fin) {
+    spdlog::debug("xmpp {}: archive query {} ended (complete: {}, last: {}{})", id(), fin.id,
+                  fin.complete, fin.last, fin.why.empty() ? "" : ", " + fin.why);
     if (learning_end_) {
-      // The newest archived message, or "" for an archive that is still empty; a query that
-      // failed learns nothing (the next connect asks again).
+      // A first start: the archive so far is from before askdesk. Its end is where the
+      // messages held back begin (they are in the archive too, and must not be skipped if
+      // askdesk stops before storing them all), or the newest archived message when none
+      // came meanwhile ("" for an archive that is still empty). A query that failed learns
+      // nothing: the next connect asks again.
+      const auto& first = held_back_.empty() ? std::string() : held_back_.front().e.archive_id;
+      if (!first.empty() && fin.id != before_query_) {
+        before_query_ = "q" + std::to_string(queries_ + 1);
+        query_archive(xmpp::archive_page::newest_before, first);
+        return;
+      }
       if (fin.why.empty()) {
         context_.save("cursor", {{"after", fin.last}}, std::chrono::seconds(0),
                       [](core::status) {});
@@ -394,8 +406,9 @@ class xmpp_connector final : public connector {
   bool learning_end_ = false;  // the query asks only where the archive ends
   bool stopped_ = false;
   std::uint64_t queries_ = 0;
-  std::string query_id_;                                // the archive query in flight
-  std::string shown_;                                   // the presence last sent
+  std::string query_id_;      // the archive query in flight
+  std::string before_query_;  // the query for the message before those held back
+  std::string shown_;         // the presence last sent
   std::unordered_map<std::string, std::string> names_;  // roster names by bare JID
   std::unordered_map<std::string, std::deque<std::chrono::steady_clock::time_point>> recent_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> warned_;

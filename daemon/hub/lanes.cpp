@@ -108,17 +108,29 @@ class outbound_lanes::lane {
     if (stopping_) return;
     const std::string ms = std::to_string(options_.lease_ttl.count());
     const std::string_view args[] = {lease_key_, options_.consumer, ms};
-    store::run(parts_.commands, parts_.scripts, store::script::lease, args, [this](store::reply r) {
-      renew_timer_.after(options_.renew_every, [this] { renew(); });
-      if (!r.is_integer()) return;  // Redis away: keep what we think until it answers
-      const auto fence = static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.integer()));
-      if (fence == 0) {
-        if (held_) lose();
-        return;
-      }
-      if (!held_ || fence != fence_) take_over(fence);
-      count_dead();
-    });
+    const auto asked = std::chrono::steady_clock::now();
+    store::run(
+        parts_.commands, parts_.scripts, store::script::lease, args, [this, asked](store::reply r) {
+          if (stopping_) return;
+          renew_timer_.after(options_.renew_every, [this] { renew(); });
+          if (!r.is_integer()) {
+            // Redis away: the lease may lapse meanwhile, and another daemon take the lane.
+            if (held_ && !lease_fresh()) lose();
+            return;
+          }
+          const auto fence = static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.integer()));
+          if (fence == 0) {
+            if (held_) lose();
+            return;
+          }
+          renewed_at_ = asked;
+          if (!held_ || fence != fence_) {
+            take_over(fence);
+          } else {
+            pump();  // what waited for a fresh lease may go
+          }
+          count_dead();
+        });
   }
 
   // The dead-letter count as the lane's holder sees it (a supervisor's retry or discard, on
@@ -301,9 +313,20 @@ class outbound_lanes::lane {
     set_gauge();
   }
 
+  // Whether the lease is surely still ours: renewed within its time, less a renewal's. A daemon
+  // that was paused past it starts nothing until a renewal says the lane is still its own.
+  bool lease_fresh() const {
+    return std::chrono::steady_clock::now() - renewed_at_ <
+           options_.lease_ttl - options_.renew_every;
+  }
+
   void pump() {
     pump_timer_.cancel();
     if (!held_ || recovering_ || stopping_) return;
+    if (!lease_fresh()) {
+      renew();
+      return;
+    }
     const auto now = parts_.clock.now();
     core::timestamp earliest{};
     for (auto& [conversation, q] : queues_) {
@@ -516,6 +539,7 @@ class outbound_lanes::lane {
   bool recovering_ = false;
   bool stopping_ = false;
   std::uint64_t fence_ = 0;
+  std::chrono::steady_clock::time_point renewed_at_{};  // when the last renewal was asked
   core::timestamp next_start_{};
   std::minstd_rand random_{std::random_device{}()};
   std::function<void()> stopped_;

@@ -302,27 +302,35 @@ TEST(XmppCrash, KillNineWhileAPatronSends200MessagesLosesAndDoublesNone) {
   prosody.add_user("ada", "ada-password");
   redis_server redis;
   constexpr int messages = 200;
+  // A patron this fast would be refused as a flood by default (20 a minute).
+  const std::string config = R"({"log_level": "debug", )" +
+                             xmpp_config(prosody, R"(, "messages_per_minute": 600)").substr(1);
   const std::string received = R"(askdesk_messages_received_total{channel="xmpp"})";
   xmpp_patron patron("ada");
   ASSERT_TRUE(patron.connect(login_for(prosody, "ada", "ada-password")));
   int port = 0;
-  std::string before_crash;
+  std::string before_crash, first_log;
   {
-    askdesk_daemon first(redis, xmpp_config(prosody));
+    askdesk_daemon first(redis, config);
     port = first.port();
     ASSERT_TRUE(first.wait_for_metric(R"(askdesk_xmpp_connected{connector="xmpp"})", 1,
                                       std::chrono::seconds(20)));
+    // Its first start has learned where the archive ends: from now on nothing is history.
+    ASSERT_TRUE(wait_until([&] {
+      return redis.command({"EXISTS", "xmpp:xmpp:cursor"}).integer() == 1;
+    }));
     std::thread burst(
         [&] { patron.send_burst(prosody_server::jid("ask"), messages, "message ", "burst-"); });
     first.wait_for_metric(received, 40, std::chrono::seconds(20));
     first.process().signal(SIGKILL);
     burst.join();
+    first_log = first.process().log();
   }
   // What the dead daemon had applied: a kill after all 200 would prove nothing.
   before_crash = redis.command({"GET", "seq:message"}).str();
   ASSERT_LT(std::stoi(before_crash), messages) << "the kill came too late to matter";
   // Restarted where it ran: it catches up from the archive after the last id it stored.
-  askdesk_daemon second(redis, xmpp_config(prosody), {}, port);
+  askdesk_daemon second(redis, config, {}, port);
   staff_client ann(second, "ann", {"reference"});
   const std::string id =
       redis.wait_for_string({"GET", "thread:xmpp:" + prosody_server::jid("ada")});
@@ -332,7 +340,24 @@ TEST(XmppCrash, KillNineWhileAPatronSends200MessagesLosesAndDoublesNone) {
                std::to_string(messages);
       },
       std::chrono::seconds(60)))
-      << redis.command({"HGET", "conversation:" + id, "messages"}).str();
+      << redis.command({"HGET", "conversation:" + id, "messages"}).str() << " stored, "
+      << before_crash << " before the crash; pages "
+      << second.metric(R"(askdesk_xmpp_archive_pages_total{connector="xmpp"})") << ", received "
+      << second.metric(received) << ", duplicates "
+      << second.metric(R"(askdesk_messages_duplicate_total{channel="xmpp"})") << ", cursor "
+      << redis.command({"HGET", "xmpp:xmpp:cursor", "after"}).str() << ", inbound "
+      << redis.command({"XLEN", "inbound"}).integer() << ", dead "
+      << redis.command({"XLEN", "inbound:dead"}).integer() << ", seq "
+      << redis.command({"GET", "seq:message"}).str() << ", archived " <<
+      [&] {
+        xmpp_patron ask("ask");
+        EXPECT_TRUE(ask.connect(login_for(prosody, "ask", ask_password)));
+        return ask.archive(prosody_server::jid("ada")).size();
+      }()
+      << "\n"
+      << "first daemon:\n"
+      << first_log << "second daemon:\n"
+      << second.process().log();
   EXPECT_EQ(redis.command({"XLEN", "inbound"}).integer(), 0);
   // Every message once, in the order it was sent.
   const std::string transcript = ann.read(id);

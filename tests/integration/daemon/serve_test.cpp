@@ -169,6 +169,7 @@ TEST_F(CheckConfig, TheShippedConfigsAreValid) {
   setenv("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef", 1);
   setenv("TWILIO_AUTH_TOKEN", "an-auth-token", 1);
   setenv("MAIL_PASSWORD", "a-mail-password", 1);
+  setenv("XMPP_PASSWORD", "an-xmpp-password", 1);
   for (const char* file : {"/deploy/demo.json", "/deploy/askdesk.example.jsonc"}) {
     const auto [code, output] =
         daemon_.run_cli({"check-config", ASKDESK_SOURCE_DIR + std::string(file)});

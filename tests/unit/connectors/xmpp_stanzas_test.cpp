@@ -45,6 +45,19 @@ TEST_F(Stanzas, APatronsChatMessageWithItsArchiveIdNickAndReceiptRequest) {
   EXPECT_EQ(e.archive_id, "arch-7");
 }
 
+TEST_F(Stanzas, AnOutOfBandUrlIsAnAttachmentEvenWithoutText) {
+  const auto e = read(
+      "<message type='chat' from='ada@example.org/a'><body>https://up.example.org/scan.pdf</body>"
+      "<x xmlns='jabber:x:oob'><url>https://up.example.org/scan.pdf</url></x></message>");
+  EXPECT_EQ(e.what, event::kind::message);
+  ASSERT_EQ(e.urls.size(), 1u);
+  EXPECT_EQ(e.urls[0], "https://up.example.org/scan.pdf");
+  const auto bare = read(
+      "<message type='chat' from='ada@example.org/a'>"
+      "<x xmlns='jabber:x:oob'><url>https://up.example.org/photo.jpg</url></x></message>");
+  EXPECT_EQ(bare.what, event::kind::message);
+}
+
 TEST_F(Stanzas, AStanzaIdSomeoneElseWroteIsNotTrusted) {
   const auto e = read(
       "<message type='chat' from='ada@example.org/a'><body>Hi</body>"
@@ -151,6 +164,7 @@ TEST_F(Stanzas, WhatWeSendIsWellFormedWhateverTheTextHolds) {
        {archive_query("q2", "q2", archive_page::after, "arch-9", 100),
         archive_query("q3", "q3", archive_page::newest, "", 100),
         archive_query("q4", "q4", archive_page::from_start, "", 100),
+        archive_query("q5", "q5", archive_page::newest_before, "arch-9", 100),
         presence("away", "Closed; we open Monday at 9:00 AM"),
         chat_state("ada@example.org", "composing"), receipt("ada@example.org", "m1"),
         roster_query("roster"), subscribed("ada@example.org")}) {
