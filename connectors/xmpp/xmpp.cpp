@@ -6,7 +6,9 @@
 // after the cursor (the last archive id it stored; a first start only learns where the
 // archive ends) page by page, and holds live messages back until the last page is stored:
 // the archive has them too, and their stanza-id dedups the second copy. The cursor moves
-// after each stored message that carries an archive id.
+// after each stored message that carries an archive id. An archive query that fails is asked
+// again after 5 s, live messages still held back; a disconnect drops the pages not yet stored
+// (the next catch-up reads them again).
 //
 // A patron who sends more than messages_per_minute messages is told once to slow down and
 // the rest of that minute's messages are dropped (counted in askdesk_xmpp_refused_total).
@@ -65,7 +67,8 @@ class xmpp_connector final : public connector {
                  {[this] { on_connected(); }, [this](std::string why) { on_disconnected(why); },
                   [this](event e) { on_event(std::move(e)); }}),
         presence_timer_(context.io()),
-        store_timer_(context.io()) {
+        store_timer_(context.io()),
+        catch_up_timer_(context.io()) {
     auto& m = context.metrics();
     m.declare_gauge("askdesk_xmpp_connected",
                     "1 while the XMPP account is signed in, by connector.");
@@ -91,6 +94,7 @@ class xmpp_connector final : public connector {
     context_.unfollow(subscription_);
     presence_timer_.cancel();
     store_timer_.cancel();
+    catch_up_timer_.cancel();
   }
 
   void lane_held(bool held) override {
@@ -121,7 +125,13 @@ class xmpp_connector final : public connector {
   struct item {
     event e;
     bool page_end = false;
+    std::uint64_t number = 0;  // set when queued: which item a store's answer is about
   };
+
+  void enqueue(item i) {
+    i.number = ++queued_;
+    queue_.push_back(std::move(i));
+  }
 
   // ---- the connection
   void on_connected() {
@@ -149,7 +159,9 @@ class xmpp_connector final : public connector {
     catching_up_ = true;
     context_.load("cursor", [this](core::result<state_record> cursor) {
       if (!cursor) {
-        on_disconnected("reading the archive cursor: " + cursor.err().message);
+        health_.last_error = "reading the archive cursor: " + cursor.err().message;
+        health_.last_error_at = context_.clock().now();
+        retry_catch_up();
         return;
       }
       // No cursor: a first start, which only learns where the archive ends. An empty one: the
@@ -181,19 +193,18 @@ class xmpp_connector final : public connector {
         if (!e.query_id.empty()) {
           // An archived message answers our query; while learning where the archive ends, it
           // is only the newest one, already seen or from before askdesk.
-          if (e.query_id == query_id_ && !learning_end_) queue_.push_back({std::move(e)});
+          if (e.query_id == query_id_ && !learning_end_) enqueue({std::move(e)});
         } else if (catching_up_) {
           held_back_.push_back({std::move(e)});
           return;
         } else {
-          queue_.push_back({std::move(e)});
+          enqueue({std::move(e)});
         }
         store_next();
         return;
       case event::kind::archive_done:
         if (e.id != query_id_) return;
-        if (!e.why.empty()) spdlog::warn("xmpp {}: the archive query failed: {}", id(), e.why);
-        queue_.push_back({std::move(e), true});
+        enqueue({std::move(e), true});
         store_next();
         return;
       case event::kind::chat_state:
@@ -235,9 +246,12 @@ class xmpp_connector final : public connector {
       return;
     }
     storing_ = true;
-    context_.deliver(message_of(head.e), [this](core::result<delivery> stored) {
+    context_.deliver(message_of(head.e), [this, number = head.number](core::result<delivery> stored) {
       storing_ = false;
-      if (queue_.empty()) return;  // dropped by a disconnect meanwhile
+      if (queue_.empty() || queue_.front().number != number) {
+        store_next();  // dropped by a disconnect meanwhile (read again from the archive)
+        return;
+      }
       if (!stored && stored.err().code != "invalid") {
         health_.last_error = "storing a message: " + stored.err().message;
         health_.last_error_at = context_.clock().now();
@@ -264,25 +278,33 @@ class xmpp_connector final : public connector {
     });
   }
 
+  // The archive could not be read: live messages stay held back, and it is asked again.
+  void retry_catch_up() {
+    catch_up_timer_.after(std::chrono::seconds(5), [this] {
+      if (session_.connected() && catching_up_) catch_up();
+    });
+  }
+
   void end_page(const event& fin) {
     spdlog::debug("xmpp {}: archive query {} ended (complete: {}, last: {}{})", id(), fin.id,
                   fin.complete, fin.last, fin.why.empty() ? "" : ", " + fin.why);
+    if (!fin.why.empty()) {
+      spdlog::warn("xmpp {}: the archive query failed: {}", id(), fin.why);
+      retry_catch_up();
+      return;
+    }
     if (learning_end_) {
       // A first start: the archive so far is from before askdesk. Its end is where the
       // messages held back begin (they are in the archive too, and must not be skipped if
       // askdesk stops before storing them all), or the newest archived message when none
-      // came meanwhile ("" for an archive that is still empty). A query that failed learns
-      // nothing: the next connect asks again.
+      // came meanwhile ("" for an archive that is still empty).
       const auto& first = held_back_.empty() ? std::string() : held_back_.front().e.archive_id;
       if (!first.empty() && fin.id != before_query_) {
         before_query_ = "q" + std::to_string(queries_ + 1);
         query_archive(xmpp::archive_page::newest_before, first);
         return;
       }
-      if (fin.why.empty()) {
-        context_.save("cursor", {{"after", fin.last}}, std::chrono::seconds(0),
-                      [](core::status) {});
-      }
+      context_.save("cursor", {{"after", fin.last}}, std::chrono::seconds(0), [](core::status) {});
     } else if (!fin.complete && !fin.last.empty()) {
       query_archive(xmpp::archive_page::after, fin.last);
       return;
@@ -290,7 +312,7 @@ class xmpp_connector final : public connector {
     // Caught up: the messages held back go now (those in the archive pages are duplicates).
     catching_up_ = false;
     learning_end_ = false;
-    for (auto& i : held_back_) queue_.push_back(std::move(i));
+    for (auto& i : held_back_) enqueue(std::move(i));
     held_back_.clear();
   }
 
@@ -406,6 +428,7 @@ class xmpp_connector final : public connector {
   bool learning_end_ = false;  // the query asks only where the archive ends
   bool stopped_ = false;
   std::uint64_t queries_ = 0;
+  std::uint64_t queued_ = 0;
   std::string query_id_;      // the archive query in flight
   std::string before_query_;  // the query for the message before those held back
   std::string shown_;         // the presence last sent
@@ -416,6 +439,7 @@ class xmpp_connector final : public connector {
   xmpp::session session_;  // last: its thread stops first
   net::timer presence_timer_;
   net::timer store_timer_;
+  net::timer catch_up_timer_;
 };
 
 class xmpp_factory final : public connector_factory {

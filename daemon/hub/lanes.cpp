@@ -91,6 +91,7 @@ class outbound_lanes::lane {
 
   // New entries the reader got for this lane.
   void take(std::vector<store::stream_entry> entries) {
+    if (!held_) return;  // read just before the lease went: they stay pending for the holder
     for (auto& e : entries) hold(std::move(e));
     pump();
   }
@@ -146,6 +147,7 @@ class outbound_lanes::lane {
 
   void take_over(std::uint64_t fence) {
     spdlog::info("outbound {}: this daemon sends the lane now", id());
+    forget_idle();  // what this daemon held before may have been sent by another meanwhile
     held_ = true;
     fence_ = fence;
     recovering_ = true;
@@ -162,6 +164,12 @@ class outbound_lanes::lane {
     parts_.metrics.set("askdesk_outbound_lane_held", {{"connector", id()}}, 0);
     parts_.metrics.set("askdesk_outbound_dead_letters", {{"connector", id()}}, 0);
     connector_.lane_held(false);
+    forget_idle();
+  }
+
+  // Drops from memory every entry not being sent: they stay pending in Redis, for whoever
+  // holds the lane to read again.
+  void forget_idle() {
     for (auto it = queues_.begin(); it != queues_.end();) {
       auto& q = it->second;
       for (auto e = q.begin(); e != q.end();) {
@@ -174,6 +182,7 @@ class outbound_lanes::lane {
       }
       it = q.empty() ? queues_.erase(it) : std::next(it);
     }
+    set_gauge();
   }
 
   // Nothing of this lane is in flight any more: its pending entries go to `released` and the
@@ -329,14 +338,23 @@ class outbound_lanes::lane {
     }
     const auto now = parts_.clock.now();
     core::timestamp earliest{};
+    // The conversations whose next message may go, oldest message first: a busy lane serves
+    // them in the order they were written, none starved.
+    std::vector<std::pair<const std::string*, held_entry*>> ready;
     for (auto& [conversation, q] : queues_) {
-      if (active_ >= settings_.concurrency) break;
       if (q.empty() || q.front().busy) continue;
       auto& head = q.front();
       if (head.ready_at > now) {
         if (earliest == core::timestamp{} || head.ready_at < earliest) earliest = head.ready_at;
         continue;
       }
+      ready.emplace_back(&conversation, &head);
+    }
+    std::sort(ready.begin(), ready.end(), [](const auto& a, const auto& b) {
+      return store::compare_stream_ids(a.second->entry.id, b.second->entry.id) < 0;
+    });
+    for (auto& [conversation, head] : ready) {
+      if (active_ >= settings_.concurrency) break;
       if (settings_.per_second > 0 && next_start_ > now) {
         earliest = next_start_;
         break;
@@ -345,7 +363,7 @@ class outbound_lanes::lane {
         next_start_ = now + std::chrono::milliseconds(
                                 static_cast<std::int64_t>(1000.0 / settings_.per_second));
       }
-      send(conversation, head);
+      send(*conversation, *head);
     }
     if (earliest != core::timestamp{}) {
       const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(earliest - now);
@@ -356,11 +374,36 @@ class outbound_lanes::lane {
   // One send, watched: a connector that has not answered within the send timeout (and a
   // margin) breaks its contract; the message is then failed as "may have been sent" rather
   // than sent again or left holding the conversation, and a late answer is ignored.
+  // Each attempt first makes sure the entry is still this daemon's and restarts its idle
+  // time (own_entry): a daemon that adopts entries idle past the send timeout can then never
+  // take one whose send just began, however long it waited in this daemon's memory.
   void send(const std::string& conversation, held_entry& h) {
     h.busy = true;
     ++active_;
     set_gauge();
     const std::string entry_id = h.entry.id;
+    const std::string_view args[] = {stream_, group, options_.consumer, entry_id};
+    store::run(parts_.commands, parts_.scripts, store::script::own_entry, args,
+               [this, conversation, entry_id](store::reply owned) {
+                 if (owned.is_integer() && owned.integer() == 1 && held_ && !stopping_) {
+                   attempt(conversation, entry_id);
+                   return;
+                 }
+                 --active_;
+                 if (owned.is_integer() && owned.integer() == 0) {
+                   spdlog::warn("outbound {}: entry {} is no longer this daemon's; not sent", id(),
+                                entry_id);
+                 }
+                 // Not ours any more, or not sure: it stays pending for whoever holds the lane.
+                 drop(conversation, entry_id);
+                 pump();
+                 maybe_stopped();
+               });
+  }
+
+  void attempt(const std::string& conversation, const std::string& entry_id) {
+    auto* h = find(conversation, entry_id);
+    if (!h) return;
     auto answered = std::make_shared<bool>(false);
     auto watchdog = std::make_shared<net::timer>(parts_.io);
     watchdog->after(settings_.send_timeout + options_.claim_margin,
@@ -377,7 +420,7 @@ class outbound_lanes::lane {
                                       "message may or may not have been delivered, so it is not "
                                       "sent again"));
                     });
-    connector_.send(to_outbound(h.entry),
+    connector_.send(to_outbound(h->entry),
                     [this, conversation, entry_id, answered, watchdog](connectors::send_result r) {
                       watchdog->cancel();
                       if (*answered) return;  // too late: already failed by the watchdog
@@ -393,6 +436,12 @@ class outbound_lanes::lane {
     if (!h) return;  // cannot happen: a busy entry is never dropped
     using outcome = connectors::send_result::outcome;
     ++h->attempt;
+    if (r.what == outcome::retry && !held_) {
+      // The lane went to another daemon meanwhile: the entry is its to send now.
+      drop(conversation, entry_id);
+      maybe_stopped();
+      return;
+    }
     if (r.what == outcome::retry && h->attempt < settings_.max_attempts) {
       const auto delay = std::max(backoff(h->attempt), r.retry_after);
       spdlog::warn("outbound {}: message {}: {} (attempt {}, again in {} ms)", id(),
@@ -551,6 +600,7 @@ struct outbound_lanes::loop {
   net::timer idle;
   bool reading = false;
   bool stopping = false;
+  std::function<void()> after_read;  // stopping: what waits for the read in flight
 };
 
 outbound_lanes::outbound_lanes(lanes_parts parts, lanes_options options)
@@ -593,6 +643,15 @@ void outbound_lanes::start() {
 void outbound_lanes::stop(std::function<void()> done) {
   loop_->stopping = true;
   loop_->idle.cancel();
+  if (loop_->reading) {
+    // Entries a read in flight brings are pending on this daemon: hand them over too.
+    loop_->after_read = [this, done = std::move(done)]() mutable { stop_lanes(std::move(done)); };
+    return;
+  }
+  stop_lanes(std::move(done));
+}
+
+void outbound_lanes::stop_lanes(std::function<void()> done) {
   auto remaining = std::make_shared<std::size_t>(lanes_.size() + 1);
   auto one = [remaining, done = std::move(done)] {
     if (--*remaining == 0) done();
@@ -624,7 +683,10 @@ void outbound_lanes::read() {
 
 void outbound_lanes::on_read(store::reply r) {
   loop_->reading = false;
-  if (loop_->stopping) return;
+  if (loop_->stopping) {
+    if (auto then = std::move(loop_->after_read)) then();
+    return;
+  }
   if (r.failed()) {
     if (r.is_error() && r.str().starts_with("NOGROUP")) {
       for (auto& l : lanes_) l->ensure_group([] {});

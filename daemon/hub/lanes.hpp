@@ -77,6 +77,7 @@ class outbound_lanes {
  private:
   void read();
   void on_read(store::reply r);
+  void stop_lanes(std::function<void()> done);
 
   lanes_parts parts_;
   const lanes_options options_;

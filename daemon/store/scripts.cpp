@@ -42,7 +42,8 @@ constexpr std::string_view names[] = {"ingest",
                                       "save_record",
                                       "take_quota",
                                       "settle_outbound",
-                                      "dead_letters"};
+                                      "dead_letters",
+                                      "own_entry"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 std::string sha1_hex(std::string_view text) {

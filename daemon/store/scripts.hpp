@@ -47,6 +47,7 @@ enum class script {
   take_quota,
   settle_outbound,
   dead_letters,
+  own_entry,
   count_  // keep last
 };
 
