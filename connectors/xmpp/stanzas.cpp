@@ -151,6 +151,13 @@ event read_stanza(xmpp_stanza_t* stanza, const std::string& own) {
   if (kind == "iq") {
     const std::string type = attribute(stanza, "type");
     e.id = attribute(stanza, "id");
+    // Answers to what we asked come from our server or our own account; anyone else's are
+    // forged (a patron could end a catch-up early, or rename people in our roster).
+    const std::string from = bare_jid(attribute(stanza, "from"));
+    if (!from.empty() && from != own && from != own.substr(own.find('@') + 1)) {
+      e.why = "an answer from " + from;
+      return e;
+    }
     if (type == "result") {
       if (auto* fin = child(stanza, "fin", ns_mam)) {
         e.what = event::kind::archive_done;
@@ -173,6 +180,10 @@ event read_stanza(xmpp_stanza_t* stanza, const std::string& own) {
       e.what = event::kind::archive_done;  // a failed query ends like an empty last page
       e.why = "an error answer to " + e.id;
       e.complete = true;
+      return e;
+    }
+    if (type == "result") {
+      e.what = event::kind::answered;  // a ping's answer: what we sent before it arrived
       return e;
     }
     e.why = "an iq";
@@ -237,6 +248,10 @@ std::string presence(std::string_view show, std::string_view status) {
 
 std::string subscribed(std::string_view to) {
   return "<presence type='subscribed' to='" + xml_escape(to) + "'/>";
+}
+
+std::string ping(std::string_view id) {
+  return "<iq type='get' id='" + xml_escape(id) + "'><ping xmlns='urn:xmpp:ping'/></iq>";
 }
 
 std::string roster_query(std::string_view id) {

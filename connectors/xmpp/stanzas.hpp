@@ -32,6 +32,7 @@ struct event {
     subscribe,     // a patron asks to see our presence
     roster,        // the roster's items (jid, name)
     archive_done,  // a MAM query ended: `complete`, `last` (the last archive id of the page)
+    answered,      // our server answered our iq `id` (a ping after a reply: it has the reply)
     ignored,       // an error stanza, our own echo, a bare receipt request...
   };
   kind what = kind::ignored;
@@ -66,6 +67,8 @@ std::string receipt(std::string_view to, std::string_view id);
 // Our presence: available, or `show` ("away") with a status text.
 std::string presence(std::string_view show, std::string_view status);
 std::string subscribed(std::string_view to);
+// XEP-0199 ping to our server: its answer says everything sent before it arrived.
+std::string ping(std::string_view id);
 std::string roster_query(std::string_view id);
 // A MAM (XEP-0313, urn:xmpp:mam:2) query of our archive, oldest first.
 enum class archive_page { after, from_start, newest, newest_before };

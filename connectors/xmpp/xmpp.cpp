@@ -26,6 +26,7 @@
 #include "daemon/core/local_format.hpp"
 #include "daemon/core/text.hpp"
 #include "daemon/json/document.hpp"
+#include "daemon/net/crypto.hpp"
 #include "daemon/net/timer.hpp"
 
 namespace askdesk::connectors {
@@ -105,16 +106,22 @@ class xmpp_connector final : public connector {
     }
   }
 
+  // A reply is sent when our server has it: the reply goes with a ping (XEP-0199), and the
+  // server answers the ping only after the reply, on the same stream. A connection that drops
+  // in between may or may not have delivered it: failed as such, never sent twice.
   void send(const outbound_message& m, std::function<void(send_result)> done) override {
     const std::string stanza_id = "askdesk-" + m.message;
-    session_.send(xmpp::chat_message(m.to, stanza_id, m.text),
-                  [this, stanza_id, done = std::move(done)](bool written) {
+    const std::string ack = "ack-" + net::random_token().substr(0, 16);
+    session_.send(xmpp::chat_message(m.to, stanza_id, m.text) + xmpp::ping(ack),
+                  [this, stanza_id, ack, done = std::move(done)](bool written) mutable {
                     if (!written) {
                       done(send_result::retry("the XMPP account is not signed in"));
                       return;
                     }
-                    health_.last_success = context_.clock().now();
-                    done(send_result::sent(stanza_id));
+                    auto timer = std::make_shared<net::timer>(context_.io());
+                    timer->after(settings_.lane.send_timeout - std::chrono::seconds(1),
+                                 [this, ack] { unconfirmed(ack, "no answer from the server"); });
+                    awaiting_[ack] = {stanza_id, std::move(done), std::move(timer)};
                   });
   }
 
@@ -143,13 +150,28 @@ class xmpp_connector final : public connector {
     catch_up();
   }
 
+  // A reply whose confirmation will not come: it may have arrived.
+  void unconfirmed(const std::string& ack, const std::string& why) {
+    const auto it = awaiting_.find(ack);
+    if (it == awaiting_.end()) return;
+    auto done = std::move(it->second.done);
+    awaiting_.erase(it);
+    done(send_result::permanent("the XMPP server did not confirm the reply (" + why +
+                                "); it may have reached the patron, so it is not sent again"));
+  }
+
   void on_disconnected(const std::string& why) {
+    std::vector<std::string> acks;
+    for (const auto& [ack, waiting] : awaiting_) acks.push_back(ack);
+    for (const auto& ack : acks) unconfirmed(ack, why);
     spdlog::warn("xmpp {}: {}", id(), why);
     context_.metrics().set("askdesk_xmpp_connected", {{"connector", id()}}, 0);
     health_.last_error = why;
     health_.last_error_at = context_.clock().now();
     catching_up_ = false;
-    held_back_.clear();  // the next catch-up reads them from the archive
+    // The next catch-up reads them from the archive, after the cursor; a first start that has
+    // no cursor yet keeps them, or it would take them for history.
+    if (cursor_known_) held_back_.clear();
     // Archive pages not yet stored are read again after the next connect.
     std::erase_if(queue_, [](const item& i) { return i.page_end || !i.e.query_id.empty(); });
   }
@@ -167,6 +189,7 @@ class xmpp_connector final : public connector {
       // No cursor: a first start, which only learns where the archive ends. An empty one: the
       // archive was empty then, so everything in it now is new.
       const auto after = cursor->find("after");
+      cursor_known_ = after != cursor->end();
       if (after == cursor->end()) {
         query_archive(xmpp::archive_page::newest, "");
       } else if (after->second.empty()) {
@@ -178,7 +201,9 @@ class xmpp_connector final : public connector {
   }
 
   void query_archive(xmpp::archive_page from, const std::string& after) {
-    const std::string query = "q" + std::to_string(++queries_);
+    // Unguessable, so nobody else can answer for our archive.
+    const std::string query =
+        "mam-" + std::to_string(++queries_) + "-" + net::random_token().substr(0, 12);
     query_id_ = query;
     learning_end_ = from == xmpp::archive_page::newest || from == xmpp::archive_page::newest_before;
     context_.metrics().add("askdesk_xmpp_archive_pages_total", {{"connector", id()}});
@@ -190,6 +215,10 @@ class xmpp_connector final : public connector {
   void on_event(event e) {
     switch (e.what) {
       case event::kind::message:
+        if (e.archive_id.empty() && e.id.empty()) {
+          e.id = "arrived-" + std::to_string(core::to_millis(context_.clock().now())) + "-" +
+                 std::to_string(++arrivals_);
+        }
         if (!e.query_id.empty()) {
           // An archived message answers our query; while learning where the archive ends, it
           // is only the newest one, already seen or from before askdesk.
@@ -225,6 +254,15 @@ class xmpp_connector final : public connector {
           if (!name.empty()) names_[jid] = name;
         }
         return;
+      case event::kind::answered:
+        if (const auto it = awaiting_.find(e.id); it != awaiting_.end()) {
+          auto waiting = std::move(it->second);
+          awaiting_.erase(it);
+          waiting.timer->cancel();
+          health_.last_success = context_.clock().now();
+          waiting.done(send_result::sent(waiting.stanza_id));
+        }
+        return;
       case event::kind::ignored:
         return;
     }
@@ -246,40 +284,58 @@ class xmpp_connector final : public connector {
       return;
     }
     storing_ = true;
-    context_.deliver(message_of(head.e), [this, number = head.number](core::result<delivery> stored) {
-      storing_ = false;
-      if (queue_.empty() || queue_.front().number != number) {
-        store_next();  // dropped by a disconnect meanwhile (read again from the archive)
-        return;
-      }
-      if (!stored && stored.err().code != "invalid") {
-        health_.last_error = "storing a message: " + stored.err().message;
-        health_.last_error_at = context_.clock().now();
-        store_timer_.after(store_again, [this] { store_next(); });
-        return;
-      }
-      item done = std::move(queue_.front());
-      queue_.pop_front();
-      if (stored) {
-        health_.last_success = context_.clock().now();
-        if (done.e.receipt_requested && !done.e.id.empty()) {
-          session_.send(xmpp::receipt(done.e.from, done.e.id));
-        }
-      } else {
-        spdlog::warn("xmpp {}: a message from {} was refused: {}", id(), done.e.from,
-                     stored.err().message);
-      }
-      if (!done.e.archive_id.empty()) {
-        // The archive's order is the stored order: the cursor may move past this one.
-        context_.save("cursor", {{"after", done.e.archive_id}}, std::chrono::seconds(0),
-                      [](core::status) {});
-      }
-      store_next();
-    });
+    context_.deliver(
+        message_of(head.e), [this, number = head.number](core::result<delivery> stored) {
+          storing_ = false;
+          if (queue_.empty() || queue_.front().number != number) {
+            store_next();  // dropped by a disconnect meanwhile (read again from the archive)
+            return;
+          }
+          if (!stored && stored.err().code != "invalid") {
+            health_.last_error = "storing a message: " + stored.err().message;
+            health_.last_error_at = context_.clock().now();
+            store_timer_.after(store_again, [this] { store_next(); });
+            return;
+          }
+          item done = std::move(queue_.front());
+          queue_.pop_front();
+          if (stored) {
+            health_.last_success = context_.clock().now();
+            if (done.e.receipt_requested && !done.e.id.empty()) {
+              session_.send(xmpp::receipt(done.e.from, done.e.id));
+            }
+          } else {
+            spdlog::warn("xmpp {}: a message from {} was refused: {}", id(), done.e.from,
+                         stored.err().message);
+          }
+          if (!done.e.archive_id.empty()) {
+            // The archive's order is the stored order: the cursor may move past this one.
+            context_.save("cursor", {{"after", done.e.archive_id}}, std::chrono::seconds(0),
+                          [](core::status) {});
+          }
+          store_next();
+        });
   }
 
   // The archive could not be read: live messages stay held back, and it is asked again.
+  // After three tries (a server without MAM, an archive that expired the cursor's message)
+  // live messages go on without it until the next connect: what arrived meanwhile may be
+  // missing, and /healthz says so.
   void retry_catch_up() {
+    if (++archive_failures_ >= 3) {
+      health_.last_error =
+          "the account's archive (MAM) cannot be read: messages that arrived "
+          "while askdesk was away may be missing";
+      health_.last_error_at = context_.clock().now();
+      spdlog::error("xmpp {}: {}", id(), health_.last_error);
+      archive_failures_ = 0;
+      catching_up_ = false;
+      learning_end_ = false;
+      for (auto& i : held_back_) enqueue(std::move(i));
+      held_back_.clear();
+      store_timer_.after(std::chrono::milliseconds(0), [this] { store_next(); });
+      return;
+    }
     catch_up_timer_.after(std::chrono::seconds(5), [this] {
       if (session_.connected() && catching_up_) catch_up();
     });
@@ -300,16 +356,18 @@ class xmpp_connector final : public connector {
       // came meanwhile ("" for an archive that is still empty).
       const auto& first = held_back_.empty() ? std::string() : held_back_.front().e.archive_id;
       if (!first.empty() && fin.id != before_query_) {
-        before_query_ = "q" + std::to_string(queries_ + 1);
         query_archive(xmpp::archive_page::newest_before, first);
+        before_query_ = query_id_;
         return;
       }
-      context_.save("cursor", {{"after", fin.last}}, std::chrono::seconds(0), [](core::status) {});
+      context_.save("cursor", {{"after", fin.last}}, std::chrono::seconds(0),
+                    [this](core::status saved) { cursor_known_ = cursor_known_ || saved.ok(); });
     } else if (!fin.complete && !fin.last.empty()) {
       query_archive(xmpp::archive_page::after, fin.last);
       return;
     }
     // Caught up: the messages held back go now (those in the archive pages are duplicates).
+    archive_failures_ = 0;
     catching_up_ = false;
     learning_end_ = false;
     for (auto& i : held_back_) enqueue(std::move(i));
@@ -318,7 +376,10 @@ class xmpp_connector final : public connector {
 
   core::inbound_message message_of(const event& e) const {
     core::inbound_message m;
-    m.external_id = !e.archive_id.empty() ? e.archive_id : "msg:" + e.from + ":" + e.id;
+    // The archive's id; without one (a server without MAM), the sender's id (a resend repeats
+    // it), or the one given on arrival to a message that came without (on_event).
+    m.external_id =
+        !e.archive_id.empty() ? e.archive_id : "id:" + net::sha256_hex(e.from + "\n" + e.id);
     m.sender_address = e.from;
     m.thread = e.from;
     m.sender_name = name_of(e);
@@ -388,6 +449,12 @@ class xmpp_connector final : public connector {
   void presence_tick() {
     presence_timer_.after(presence_every, [this] { presence_tick(); });
     update_presence();
+    // Forget patrons quiet for a minute: the flood counts stay as small as the traffic.
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(recent_, [&](const auto& r) {
+      return r.second.empty() || now - r.second.back() > std::chrono::minutes(1);
+    });
+    std::erase_if(warned_, [&](const auto& w) { return now - w.second > std::chrono::minutes(1); });
   }
 
   // `available` while the team is open with a member available; `away` otherwise, with the
@@ -428,6 +495,10 @@ class xmpp_connector final : public connector {
   bool learning_end_ = false;  // the query asks only where the archive ends
   bool stopped_ = false;
   std::uint64_t queries_ = 0;
+  bool cursor_known_ = false;
+  std::uint64_t arrivals_ = 0;  // messages that came without an id
+  int archive_failures_ =
+      0;  // archive queries failed in a row  // a cursor was read or saved: not a first start
   std::uint64_t queued_ = 0;
   std::string query_id_;      // the archive query in flight
   std::string before_query_;  // the query for the message before those held back
@@ -436,7 +507,13 @@ class xmpp_connector final : public connector {
   std::unordered_map<std::string, std::deque<std::chrono::steady_clock::time_point>> recent_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> warned_;
   std::uint64_t subscription_ = 0;
-  xmpp::session session_;  // last: its thread stops first
+  struct awaiting {
+    std::string stanza_id;
+    std::function<void(send_result)> done;
+    std::shared_ptr<net::timer> timer;
+  };
+  std::unordered_map<std::string, awaiting> awaiting_;  // replies by the ping that confirms them
+  xmpp::session session_;                               // last: its thread stops first
   net::timer presence_timer_;
   net::timer store_timer_;
   net::timer catch_up_timer_;

@@ -178,16 +178,27 @@ TEST_F(Xmpp, AskdeskSignsInAgainAfterProsodyRestarts) {
   auto daemon = start_daemon();
   staff_client ann(*daemon, "ann", {"reference"});
   const double pages = daemon->metric(R"(askdesk_xmpp_archive_pages_total{connector="xmpp"})");
-  prosody_.restart();
+  auto patron = ada();
+  prosody_.stop();
+  prosody_.start();
+  // The patron is back first and writes while askdesk is still away: the archive has it.
+  ASSERT_TRUE(patron->connect(login_for(prosody_, "ada", "ada-password")));
+  for (int i = 1; i <= 20; ++i) patron->send_message(ask_, "while away " + std::to_string(i));
   // Signed in again: it caught up from the archive once more.
   ASSERT_TRUE(daemon->wait_for_metric(R"(askdesk_xmpp_archive_pages_total{connector="xmpp"})",
                                       pages + 1, std::chrono::seconds(30)))
       << daemon->process().log();
   ASSERT_TRUE(daemon->wait_for_metric(R"(askdesk_xmpp_connected{connector="xmpp"})", 1));
-  auto patron = ada();
   patron->send_message(ask_, "Are you back?");
   const std::string id = conversation_of(ada_jid_);
-  EXPECT_TRUE(ann.eventually(id, "Are you back?"));
+  ASSERT_TRUE(ann.eventually(id, "Are you back?"));
+  // None lost, none twice, in order.
+  EXPECT_EQ(redis_.command({"HGET", "conversation:" + id, "messages"}).str(), "21");
+  const std::string transcript = ann.read(id);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(json_at(transcript, "/messages/" + std::to_string(i) + "/text"),
+              "while away " + std::to_string(i + 1));
+  }
   const auto health = http_request("GET", daemon->url("/healthz"));
   EXPECT_NE(health.body.find(R"("channel":"xmpp")"), std::string::npos) << health.body;
 }

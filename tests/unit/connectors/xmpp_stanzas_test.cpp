@@ -137,6 +137,21 @@ TEST_F(Stanzas, OurArchivesPagesAndTheirEnd) {
   EXPECT_EQ(fin.last, "arch-9");
 }
 
+TEST_F(Stanzas, AnswersCountOnlyFromOurServerOrAccount) {
+  const auto forged = read(
+      "<iq type='result' id='mam-1-x' from='mallory@example.org/x'><fin xmlns='urn:xmpp:mam:2' "
+      "complete='true'/></iq>");
+  EXPECT_EQ(forged.what, event::kind::ignored);
+  const auto pong = read("<iq type='result' id='ack-1' from='library.example'/>");
+  EXPECT_EQ(pong.what, event::kind::answered);
+  EXPECT_EQ(pong.id, "ack-1");
+  EXPECT_EQ(read("<iq type='result' id='ack-2'/>").what, event::kind::answered);
+  EXPECT_EQ(read("<iq type='result' id='roster' from='mallory@example.org'><query "
+                 "xmlns='jabber:iq:roster'><item jid='ada@example.org' name='Evil'/></query></iq>")
+                .what,
+            event::kind::ignored);
+}
+
 TEST_F(Stanzas, RosterNamesAndSubscriptionRequests) {
   const auto roster = read(
       "<iq type='result' id='roster'><query xmlns='jabber:iq:roster'>"
@@ -167,7 +182,7 @@ TEST_F(Stanzas, WhatWeSendIsWellFormedWhateverTheTextHolds) {
         archive_query("q5", "q5", archive_page::newest_before, "arch-9", 100),
         presence("away", "Closed; we open Monday at 9:00 AM"),
         chat_state("ada@example.org", "composing"), receipt("ada@example.org", "m1"),
-        roster_query("roster"), subscribed("ada@example.org")}) {
+        roster_query("roster"), subscribed("ada@example.org"), ping("ack-1")}) {
     xmpp_stanza_t* parsed = xmpp_stanza_new_from_string(ctx_, stanza.c_str());
     EXPECT_NE(parsed, nullptr) << stanza;
     if (parsed) xmpp_stanza_release(parsed);
