@@ -4,6 +4,7 @@
 
 #include "daemon/config/team_hours.hpp"
 #include "daemon/hub/after_hours.hpp"
+#include "daemon/net/timer.hpp"
 #include "daemon/store/inbound_codec.hpp"
 
 namespace askdesk::hub {
@@ -75,7 +76,11 @@ void hub::deliver(core::inbound_message m,
   if (m.received_at == core::timestamp{}) m.received_at = parts_.clock.now();
   if (auto problem = core::check_inbound(m)) {
     parts_.metrics.add("askdesk_messages_rejected_total", {{"channel", m.channel}});
-    done(core::error{"invalid", "message from connector " + m.connector + ": " + *problem});
+    // Later, never inside the call (the connector contract).
+    net::post(parts_.io, [done = std::move(done),
+                          why = "message from connector " + m.connector + ": " + *problem] {
+      done(core::error{"invalid", why});
+    });
     return;
   }
   inbound_.append(m, [this, channel = m.channel,

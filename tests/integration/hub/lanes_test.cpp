@@ -218,6 +218,10 @@ TEST(Lanes, ASendThatFailedForGoodWaitsForASupervisorToRetryOrDiscardIt) {
   ASSERT_TRUE(twilio.wait_for(3));
   ASSERT_TRUE(ann.eventually(conversation, R"("status":"sent")")) << ann.read(conversation);
   EXPECT_EQ(twilio.requests().back().field("Body"), "Hello 5");
+  // A patron who opted out since is not texted again, whoever asks.
+  redis.command({"SET", "optout:sms:+15550100144", "1765000000000"});
+  const auto refused = daemon.call(sue, "POST", "/api/v1/outbound/dead/" + oldest + "/retry");
+  EXPECT_EQ(refused.status, 409) << refused.body;
   // Discard: gone from the list, the message stays failed; an unknown id is 404.
   EXPECT_EQ(daemon.call(sue, "POST", "/api/v1/outbound/dead/" + oldest + "/discard").status, 200);
   EXPECT_EQ(daemon.call(sue, "POST", "/api/v1/outbound/dead/" + oldest + "/discard").status, 404);
