@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "daemon/core/message.hpp"
 #include "daemon/core/text.hpp"
 
 namespace askdesk::core {
@@ -115,6 +116,23 @@ channel_keyword keyword_of(const channel_traits& traits, std::string_view text) 
   if (in(traits.opt_in_keywords)) return channel_keyword::opt_in;
   if (in(traits.help_keywords)) return channel_keyword::help;
   return channel_keyword::none;
+}
+
+void mark_keyword(inbound_message& m, const channel_traits& traits) {
+  if (m.facts.contains("offline_form")) return;
+  switch (keyword_of(traits, m.text)) {
+    case channel_keyword::opt_out:
+      m.facts[std::string(fact_keyword)] = "opt_out";
+      break;
+    case channel_keyword::opt_in:
+      m.facts[std::string(fact_keyword)] = "opt_in";
+      break;
+    case channel_keyword::help:
+      m.facts[std::string(fact_keyword)] = "help";
+      break;
+    case channel_keyword::none:
+      break;
+  }
 }
 
 std::optional<std::string> too_long(const channel_traits& traits, std::string_view text) {

@@ -14,6 +14,8 @@
 
 namespace askdesk::core {
 
+struct inbound_message;  // message.hpp
+
 // How a channel counts the length of a message.
 enum class length_unit {
   characters,    // Unicode code points
@@ -66,6 +68,12 @@ struct configured_channel {
 // What a whole message is on a channel with `traits`.
 enum class channel_keyword { none, opt_out, opt_in, help };
 channel_keyword keyword_of(const channel_traits& traits, std::string_view text);
+
+// Marks `m` with the channel keyword its whole text is (fact "keyword": "opt_out", "opt_in" or
+// "help"), so that any daemon, whether it runs the channel's connector or not, honours it.
+// An offline form's text speaks for nobody and is never a keyword.
+void mark_keyword(inbound_message& m, const channel_traits& traits);
+inline constexpr std::string_view fact_keyword = "keyword";
 
 // Why `text` is too long for the channel ("3 SMS segments; SMS carries at most 2"), or nullopt.
 std::optional<std::string> too_long(const channel_traits& traits, std::string_view text);

@@ -7,13 +7,12 @@
 namespace askdesk::hub {
 
 ack_plan plan_acknowledgement(const config::team_options& team, const core::inbound_message& m,
-                              const core::channel_traits& traits, const std::string& conversation,
-                              core::timestamp now) {
+                              const std::string& conversation, core::timestamp now) {
   ack_plan plan;
-  if (!m.facts.contains("offline_form") &&
-      core::keyword_of(traits, m.text) != core::channel_keyword::none) {
-    plan.skipped = traits.channel + "_keyword";
-    plan.why = "the message is a " + traits.display_name + " keyword";
+  if (m.facts.contains(std::string(core::fact_keyword))) {
+    plan.skipped = m.channel + "_keyword";
+    plan.why = "the message is a " + m.channel + " keyword (" +
+               m.facts.at(std::string(core::fact_keyword)) + ")";
     return plan;
   }
   if (auto why = core::automated_sender(m)) {
@@ -57,17 +56,12 @@ ack_plan plan_acknowledgement(const config::team_options& team, const core::inbo
   return plan;
 }
 
-std::string consent_of(const core::inbound_message& m, const core::channel_traits& traits) {
-  // Only the patron's own messages: a web form that names a number speaks for nobody.
-  if (m.facts.contains("offline_form")) return "";
-  switch (core::keyword_of(traits, m.text)) {
-    case core::channel_keyword::opt_out:
-      return "out";
-    case core::channel_keyword::opt_in:
-      return "in";
-    default:
-      return "";
-  }
+std::string consent_of(const core::inbound_message& m) {
+  const auto keyword = m.facts.find(std::string(core::fact_keyword));
+  if (keyword == m.facts.end()) return "";
+  if (keyword->second == "opt_out") return "out";
+  if (keyword->second == "opt_in") return "in";
+  return "";
 }
 
 }  // namespace askdesk::hub

@@ -32,14 +32,13 @@ struct ack_plan {
 
 // What to answer `m`, which joined `conversation` of `team`, as of `now` (the time the
 // message was received, so marking it after-hours and acknowledging it agree).
-// `traits` are those of the channel `m` came on.
+// The keyword fact comes from the connector's host (core::mark_keyword), so this holds on a
+// daemon that does not run `m`'s connector.
 ack_plan plan_acknowledgement(const config::team_options& team, const core::inbound_message& m,
-                              const core::channel_traits& traits, const std::string& conversation,
-                              core::timestamp now);
+                              const std::string& conversation, core::timestamp now);
 
 // The consent change `m` carries on its channel: "out" for one of the channel's opt-out
-// keywords (an SMS STOP), "in" for an opt-in keyword (START), else "" (always for the
-// widget's offline form, whose text speaks for nobody).
-std::string consent_of(const core::inbound_message& m, const core::channel_traits& traits);
+// keywords (an SMS STOP), "in" for an opt-in keyword (START), else "".
+std::string consent_of(const core::inbound_message& m);
 
 }  // namespace askdesk::hub

@@ -79,7 +79,10 @@ void connector_host::add_websocket(std::string_view path, net::websocket_route r
 void connector_host::deliver(core::inbound_message m,
                              std::function<void(core::result<connectors::delivery>)> done) {
   m.connector = id_;
-  if (const auto* self = connector_for_id(id_)) m.channel = std::string(self->channel());
+  if (const auto* self = connector_for_id(id_)) {
+    m.channel = std::string(self->channel());
+    core::mark_keyword(m, self->traits());
+  }
   parts_.sink.deliver(std::move(m), std::move(done));
 }
 
@@ -114,6 +117,7 @@ void connector_host::deliver_for(std::string_view channel, core::inbound_message
   }
   m.connector = peer->id();
   m.channel = std::string(peer->channel());
+  core::mark_keyword(m, peer->traits());
   parts_.sink.deliver(std::move(m), std::move(done));
 }
 

@@ -56,15 +56,6 @@ hub::~hub() = default;
 
 void hub::add_connector(connectors::connector& c) { connectors_[c.id()] = &c; }
 
-const core::channel_traits& hub::traits_of(const core::inbound_message& m) const {
-  if (const auto it = connectors_.find(m.connector); it != connectors_.end()) {
-    return it->second->traits();
-  }
-  // A connector this daemon does not run (another daemon's config): no keywords, no limits.
-  static const core::channel_traits unknown;
-  return unknown;
-}
-
 void hub::start() { consumer_.start(); }
 
 void hub::stop(std::function<void()> done) { consumer_.stop(std::move(done)); }
@@ -123,7 +114,7 @@ store::placement hub::place(const core::inbound_message& m) const {
   if (const auto* team = config.find_team(p.team)) {
     p.after_hours = !config::opening_at(*team, m.received_at).open;
   }
-  p.consent = consent_of(m, traits_of(m));
+  p.consent = consent_of(m);
   return p;
 }
 
@@ -195,7 +186,7 @@ void hub::acknowledge(const core::inbound_message& m, const store::applied_messa
     done(false);
     return;
   }
-  const auto plan = plan_acknowledgement(*team, m, traits_of(m), a.conversation, m.received_at);
+  const auto plan = plan_acknowledgement(*team, m, a.conversation, m.received_at);
   if (!plan.ack) {
     if (fresh && plan.skipped != "open") {
       parts_.metrics.add("askdesk_auto_acks_skipped_total", {{"reason", plan.skipped}});

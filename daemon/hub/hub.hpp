@@ -80,8 +80,6 @@ class hub final : public inbound_sink {
                std::function<void(batch_outcome)> finished);
   void dead_letter(const store::stream_entry& entry, const std::string& why);
   store::placement place(const core::inbound_message& m) const;
-  // The traits of the channel `m` came on; none when its connector is not configured here.
-  const core::channel_traits& traits_of(const core::inbound_message& m) const;
   // Sends the after-hours (or busy) acknowledgement `m` calls for, if any; `done(true)` when
   // Redis was unavailable and the entry must be applied again later.
   void acknowledge(const core::inbound_message& m, const store::applied_message& a, bool fresh,

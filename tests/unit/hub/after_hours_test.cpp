@@ -46,10 +46,16 @@ core::channel_traits traits_of(const core::inbound_message& m) {
 
 ack_plan plan_for(const config::team_options& team, const core::inbound_message& m,
                   const std::string& conversation, core::timestamp now) {
-  return plan_acknowledgement(team, m, traits_of(m), conversation, now);
+  auto marked = m;  // as the connector's host marks it
+  core::mark_keyword(marked, traits_of(m));
+  return plan_acknowledgement(team, marked, conversation, now);
 }
 
-std::string consent_for(const core::inbound_message& m) { return consent_of(m, traits_of(m)); }
+std::string consent_for(const core::inbound_message& m) {
+  auto marked = m;
+  core::mark_keyword(marked, traits_of(m));
+  return consent_of(marked);
+}
 
 const core::timestamp monday_2300 = *core::parse_iso8601("2026-11-24T04:00:00Z");
 const core::timestamp tuesday_1000 = *core::parse_iso8601("2026-11-24T15:00:00Z");
