@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 
+#include "daemon/core/backoff.hpp"
 #include "daemon/core/text.hpp"
 #include "daemon/net/curl_client.hpp"
 #include "daemon/net/timer.hpp"
@@ -115,10 +116,7 @@ struct poller::state : std::enable_shared_from_this<state> {
   }
 
   std::chrono::milliseconds backoff() {
-    auto delay = options.first_backoff * (1LL << std::min(failures - 1, 20));
-    delay = std::min<std::chrono::milliseconds>(delay, options.max_backoff);
-    std::uniform_int_distribution<long long> jitter(delay.count() / 2, delay.count());
-    return std::chrono::milliseconds(jitter(random));
+    return core::backoff(options.first_backoff, options.max_backoff, failures, random);
   }
 
   void begin();

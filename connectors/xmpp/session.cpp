@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "daemon/core/backoff.hpp"
 #include "daemon/net/timer.hpp"
 
 namespace askdesk::connectors::xmpp {
@@ -181,11 +182,8 @@ struct session::impl : std::enable_shared_from_this<impl> {
     ended = true;
     is_connected = false;
     ++failures;
-    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff) *
-                 (1LL << std::min(failures - 1, 6));
-    delay = std::min<std::chrono::milliseconds>(delay, max_backoff);
-    std::uniform_int_distribution<long long> jitter(delay.count() / 2, delay.count());
-    next_attempt = std::chrono::steady_clock::now() + std::chrono::milliseconds(jitter(random));
+    next_attempt = std::chrono::steady_clock::now() +
+                   core::backoff(first_backoff, max_backoff, failures, random);
     post([this, why = std::move(why)] { h.disconnected(why); });
   }
 

@@ -14,6 +14,7 @@
 #include <random>
 #include <unordered_set>
 
+#include "daemon/core/backoff.hpp"
 #include "daemon/json/writer.hpp"
 #include "daemon/net/timer.hpp"
 #include "daemon/store/inbound_codec.hpp"
@@ -544,10 +545,7 @@ class outbound_lanes::lane {
   }
 
   std::chrono::milliseconds backoff(int attempt) {
-    auto delay = options_.first_retry * (1LL << std::min(attempt - 1, 20));
-    delay = std::min<std::chrono::milliseconds>(delay, options_.max_retry);
-    std::uniform_int_distribution<long long> jitter(delay.count() / 2, delay.count());
-    return std::chrono::milliseconds(jitter(random_));
+    return core::backoff(options_.first_retry, options_.max_retry, attempt, random_);
   }
 
   void set_gauge() {
@@ -632,12 +630,29 @@ void outbound_lanes::add(connectors::connector& c, const connectors::lane_settin
 void outbound_lanes::start() {
   for (auto& l : lanes_) l->start();
   parts_.commands.on_ready([this] {
+    migrate();
     for (auto& l : lanes_) l->renew_now();
   });
   parts_.reader.on_ready([this] {
     if (!loop_->reading) read();
   });
   read();
+}
+
+// What an older release left on its single outbound stream goes to the lanes (once it is
+// empty, this is one EXISTS-like check per connection).
+void outbound_lanes::migrate() {
+  std::vector<std::string_view> args;
+  for (const auto& l : lanes_) args.push_back(l->id());
+  store::run(parts_.commands, parts_.scripts, store::script::migrate_outbound, args,
+             [](store::reply r) {
+               if (r.is_integer() && r.integer() > 0) {
+                 spdlog::info(
+                     "outbound: {} queued message(s) moved from the old outbound stream "
+                     "to their connectors' lanes",
+                     r.integer());
+               }
+             });
 }
 
 void outbound_lanes::stop(std::function<void()> done) {

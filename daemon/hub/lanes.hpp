@@ -78,6 +78,7 @@ class outbound_lanes {
   void read();
   void on_read(store::reply r);
   void stop_lanes(std::function<void()> done);
+  void migrate();
 
   lanes_parts parts_;
   const lanes_options options_;

@@ -43,7 +43,8 @@ constexpr std::string_view names[] = {"ingest",
                                       "take_quota",
                                       "settle_outbound",
                                       "dead_letters",
-                                      "own_entry"};
+                                      "own_entry",
+                                      "migrate_outbound"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 std::string sha1_hex(std::string_view text) {

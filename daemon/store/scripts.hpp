@@ -48,6 +48,7 @@ enum class script {
   settle_outbound,
   dead_letters,
   own_entry,
+  migrate_outbound,
   count_  // keep last
 };
 

@@ -230,5 +230,32 @@ TEST(Lanes, ASendThatFailedForGoodWaitsForASupervisorToRetryOrDiscardIt) {
   EXPECT_EQ(twilio.requests().size(), 3u);
 }
 
+TEST(Lanes, RepliesQueuedByAnOlderReleaseAreSentAfterTheUpgrade) {
+  fake_twilio twilio;
+  redis_server redis;
+  // What the release before lanes left: one stream for every channel, and a retry schedule.
+  redis.command({"HSET", "conversation:1", "id", "1", "team", "reference", "status", "assigned",
+                 "connector", "sms", "channel", "sms"});
+  for (const std::string id : {"1", "2"}) {
+    redis.command({"HSET", "message:" + id, "id", id, "conversation", "1", "connector", "sms",
+                   "direction", "out", "status", "pending", "text", "old " + id});
+  }
+  redis.command(
+      {"XADD",      "outbound", "*",     "message",      "1",      "conversation", "1",
+       "connector", "sms",      "to",    "+15550100141", "thread", "+15550100141", "patron_name",
+       "",          "text",     "old 1", "automatic",    "0",      "facts",        "{}"});
+  redis.command({"ZADD", "outbound:retry", "1",
+                 R"(["message","2","conversation","1","connector","sms","to","+15550100141",)"
+                 R"("thread","+15550100141","patron_name","","text","old 2","automatic","0",)"
+                 R"("facts","{}","attempt","1"])"});
+  askdesk_daemon daemon(
+      redis, R"({"teams": [{"id": "reference"}], "connectors": [)" + twilio_block(twilio) + "]}");
+  ASSERT_TRUE(twilio.wait_for(2));
+  EXPECT_EQ(twilio.requests()[0].field("Body"), "old 1");
+  EXPECT_EQ(twilio.requests()[1].field("Body"), "old 2");
+  EXPECT_EQ(redis.command({"EXISTS", "outbound"}).integer(), 0);
+  EXPECT_EQ(redis.command({"ZCARD", "outbound:retry"}).integer(), 0);
+}
+
 }  // namespace
 }  // namespace askdesk::testing
