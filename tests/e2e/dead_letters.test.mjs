@@ -5,11 +5,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accessibilityProblems, startStack, waitFor } from './harness.mjs';
-import { startFakeTwilio, twilioSignature } from './fake_twilio.mjs';
+import {
+  libraryNumber, postText, smsConnector, startFakeTwilio, twilioAccount,
+} from './fake_twilio.mjs';
 
-const account = 'AC0123456789abcdef0123456789abcdef';
-const token = 'twilio-auth-token-for-e2e';
-const library = '+15550100199';
+const account = twilioAccount;
+const library = libraryNumber;
 const invalid = (number) => `The 'To' number ${number} is not a valid phone number.`;
 let stack;
 let twilio;
@@ -21,7 +22,7 @@ before(async () => {
       teams: [{ id: 'reference', name: 'Reference desk' }],
       connectors: [
         { id: 'webchat', type: 'webchat' },
-        { id: 'sms', type: 'twilio', account_sid: account, auth_token: token, number: library, api_base: twilio.base },
+        smsConnector(twilio),
       ],
     },
   });
@@ -35,15 +36,9 @@ after(async () => {
 
 let sid = 0;
 async function textArrives(from, body) {
-  const url = `${stack.url}/webhooks/twilio/sms`;
-  const params = {
+  const answer = await postText(stack.url, {
     MessageSid: `SM7d00000000000000000000000000${String(++sid).padStart(4, '0')}`, AccountSid: account,
     From: from, To: library, Body: body, NumMedia: '0',
-  };
-  const answer = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSignature(token, url, params) },
-    body: new URLSearchParams(params).toString(),
   });
   assert.equal(answer.status, 200);
 }

@@ -6,6 +6,26 @@
 import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
 
+// The account, token and number of the browser tests' SMS connector.
+export const twilioAccount = 'AC0123456789abcdef0123456789abcdef';
+export const twilioToken = 'twilio-auth-token-for-e2e';
+export const libraryNumber = '+15550100199';
+
+// The config block of an SMS connector (id "sms") on `twilio`.
+export function smsConnector(twilio) {
+  return { id: 'sms', type: 'twilio', account_sid: twilioAccount, auth_token: twilioToken, number: libraryNumber, api_base: twilio.base };
+}
+
+// Posts a text to askdesk at `stackUrl` as Twilio does, signed; the fetch Response.
+export function postText(stackUrl, params) {
+  const url = `${stackUrl}/webhooks/twilio/sms`;
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSignature(twilioToken, url, params) },
+    body: new URLSearchParams(params).toString(),
+  });
+}
+
 export async function startFakeTwilio() {
   const received = [];
   const failures = [];  // [{status, code, message}], answered in turn before any success

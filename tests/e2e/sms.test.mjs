@@ -4,11 +4,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accessibilityProblems, startStack } from './harness.mjs';
-import { startFakeTwilio, twilioSignature } from './fake_twilio.mjs';
+import {
+  libraryNumber, postText, smsConnector, startFakeTwilio, twilioAccount, twilioToken,
+} from './fake_twilio.mjs';
 
-const account = 'AC0123456789abcdef0123456789abcdef';
-const token = 'twilio-auth-token-for-e2e';
-const library = '+15550100199';
+const account = twilioAccount;
+const token = twilioToken;
+const library = libraryNumber;
 let stack;
 let twilio;
 
@@ -19,7 +21,7 @@ before(async () => {
       teams: [{ id: 'reference', name: 'Reference desk' }],
       connectors: [
         { id: 'webchat', type: 'webchat' },
-        { id: 'sms', type: 'twilio', account_sid: account, auth_token: token, number: library, api_base: twilio.base },
+        smsConnector(twilio),
       ],
     },
   });
@@ -32,15 +34,9 @@ after(async () => {
 
 test('a text arrives, a librarian answers, and the answer goes to Twilio', async () => {
   await stack.step('a signed webhook is answered with empty TwiML', async () => {
-    const url = `${stack.url}/webhooks/twilio/sms`;
-    const params = {
+    const answer = await postText(stack.url, {
       MessageSid: 'SM4d5e6f00000000000000000000000001', AccountSid: account, From: '+15550100142',
       To: library, Body: 'Do you have the new Louise Penny?', NumMedia: '0',
-    };
-    const answer = await fetch(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSignature(token, url, params) },
-      body: new URLSearchParams(params).toString(),
     });
     assert.equal(answer.status, 200);
     assert.match(await answer.text(), /<Response\/>/);
@@ -51,9 +47,9 @@ test('a text arrives, a librarian answers, and the answer goes to Twilio', async
   await stack.step('the librarian sees it and how long the reply will be', async () => {
     await desk.getByTestId('queue-item').filter({ hasText: 'Louise Penny' }).click();
     await desk.getByTestId('reply-input').fill('Yes, it is on the new books shelf.');
-    await desk.getByTestId('sms-segments').filter({ hasText: '1 SMS segment (GSM-7, 34 of 160)' }).waitFor();
+    await desk.getByTestId('reply-length').filter({ hasText: '1 SMS segment (GSM-7, 34 of 160)' }).waitFor();
     await desk.getByTestId('reply-input').fill('Yes — it’s on the new books shelf.');
-    await desk.getByTestId('sms-segments').filter({ hasText: 'UCS-2' }).waitFor();
+    await desk.getByTestId('reply-length').filter({ hasText: 'UCS-2' }).waitFor();
     assert.deepEqual(await accessibilityProblems(desk), []);
   });
   await stack.step('the reply reaches Twilio and shows as sent', async () => {

@@ -99,7 +99,7 @@ export class ConversationView {
     this.replySend = el('button', { type: 'submit', 'data-testid': 'reply-send', text: 'Send reply' });
     const noteSend = el('button', { type: 'button', class: 'secondary', 'data-testid': 'note-send', text: 'Save as internal note' });
     // How long the reply is in its channel's unit (SMS segments, characters…), before it is sent.
-    this.replyLength = el('p', { id: 'reply-length', class: 'hint length', 'data-testid': 'sms-segments', hidden: true });
+    this.replyLength = el('p', { id: 'reply-length', class: 'hint length', 'data-testid': 'reply-length', hidden: true });
     this.replyForm = el('form', { class: 'reply', novalidate: true }, [
       this.replyLabel, this.replyInput, this.replyLength,
       el('p', { id: 'reply-hint', class: 'hint', text: 'Enter sends, Shift+Enter starts a new line. Internal notes are never sent to the patron.' }),
