@@ -222,7 +222,7 @@ export class ConversationView {
     panel.append(el('h3', { id: 'patron-title', text: patron && patron.name ? patron.name : 'Patron' }));
     if (!patron) return panel;
     const facts = el('dl');
-    if (patron.email) facts.append(el('dt', { text: 'Email address' }), el('dd', { text: patron.email }));
+    if (patron.email) facts.append(el('dt', { text: 'Email' }), el('dd', { text: patron.email }));
     if (patron.phone) facts.append(el('dt', { text: 'Phone' }), el('dd', { text: patron.phone }));
     for (const a of patron.addresses || []) {
       const keyword = optOutKeyword(a);
