@@ -41,6 +41,7 @@ test=(
   openssl                           # test certificates for the mail servers' and Prosody's TLS in those tests
   prosody                           # a real XMPP server for the XMPP integration tests (MAM, stream management built in)
   python3-slixmpp                   # patrons' XMPP clients in those tests (tests/support/xmpp_patron.py)
+  python3-python-telegram-bot       # an independent Bot API client checking the fake Telegram (tests/support/telegram_client.py)
   procps psmisc                     # ps/pkill/fuser used by tests to prove nothing is left running
 )
 bench=(
