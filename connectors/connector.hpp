@@ -129,6 +129,15 @@ class connector_context {
                            net::http_handler handler) = 0;
   virtual void add_websocket(std::string_view path, net::websocket_route route,
                              net::websocket_limits limits) = 0;
+  // A route for signed-in staff at staff_path(path) (`path` may hold {params}): the daemon
+  // authenticates the caller as it does for the REST API (a session cookie or an API token;
+  // 401 otherwise) before `handler` runs. For what staff fetch through the connector so that
+  // the channel's credentials never reach a browser (a Telegram photo).
+  virtual void add_staff_route(std::string_view method, std::string_view path,
+                               net::http_handler handler) = 0;
+  // "/api/v1/connectors/<connector id>/<path>": where staff_route `path` is served (with its
+  // parameters filled in, the URL of an attachment).
+  virtual std::string staff_path(std::string_view path) const = 0;
 
   // ---- inbound
   // Validates and stores `m` (its `connector` and `channel` are filled in); `done` says

@@ -97,8 +97,23 @@ class daemon {
                      hub::router_options{.name = consumer_name(c)}),
         lanes_({io_, *commands_, *outbound_reader_, scripts_, metrics_, clock_},
                hub::lanes_options{.consumer = consumer_name(c)}),
-        host_parts_{io_,  c,          clock_,   metrics_, http_client_,     router_,
-                    hub_, *commands_, scripts_, events_,  consumer_name(c), connectors_},
+        host_parts_{io_,
+                    c,
+                    clock_,
+                    metrics_,
+                    http_client_,
+                    router_,
+                    hub_,
+                    *commands_,
+                    scripts_,
+                    events_,
+                    consumer_name(c),
+                    connectors_,
+                    [this](const net::http_request& r, std::function<void(core::status)> done) {
+                      auth_.authenticate(r, [done = std::move(done)](auto who) {
+                        done(who ? core::status{} : core::status{who.err()});
+                      });
+                    }},
         server_(net::http_server::create(io_,
                                          {.host = c.http.listen_host,
                                           .port = c.http.listen_port,

@@ -33,6 +33,7 @@ std::optional<std::string> check_inbound(const inbound_message& m) {
       {"sender_name", m.sender_name, max_name_bytes, false},
       {"text", m.text, max_text_bytes, false},
       {"team", m.team, max_name_bytes, false},
+      {"topic", m.topic, max_name_bytes, false},
   };
   for (const auto& f : fields) {
     if (auto problem = check_field(f.name, f.value, f.max, f.required)) return problem;

@@ -43,6 +43,7 @@ struct inbound_message {
   timestamp sent_at{};      // when the patron sent it, by the channel's clock
   timestamp received_at{};  // when askdesk stored it
   std::string team;         // the team the source asked for (a widget's data-team), or empty
+  std::string topic;        // the topic the source asked for (a Telegram deep link), or empty
   // Channel facts the hub's policies read (e.g. "auto_submitted", "precedence" for email).
   std::map<std::string, std::string> facts;
 };

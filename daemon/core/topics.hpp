@@ -53,7 +53,7 @@ struct topic_question {
 struct topic_decision {
   std::string topic;
   double confidence = 0;  // 0..1
-  std::string source;     // "rule", "classifier" or "default"
+  std::string source;     // "rule", "classifier", "default" (or the hub's "requested")
   std::string why;        // "keyword 'renew'", "words: renew, due, fine", "below 0.60"
 };
 

@@ -76,6 +76,27 @@ void connector_host::add_websocket(std::string_view path, net::websocket_route r
   parts_.routes.add_websocket(path, std::move(route), limits);
 }
 
+void connector_host::add_staff_route(std::string_view method, std::string_view path,
+                                     net::http_handler handler) {
+  parts_.routes.add(
+      method, staff_path(path),
+      [this, handler = std::move(handler)](const net::http_request& r, const net::route_params& p,
+                                           net::respond_fn respond) {
+        parts_.authenticate_staff(
+            r, [&r, p, handler, respond = std::move(respond)](core::status staff) mutable {
+              if (!staff) {
+                respond(net::http_response::from(staff.err()));
+                return;
+              }
+              handler(r, p, std::move(respond));
+            });
+      });
+}
+
+std::string connector_host::staff_path(std::string_view path) const {
+  return "/api/v1/connectors/" + id_ + "/" + std::string(path);
+}
+
 void connector_host::deliver(core::inbound_message m,
                              std::function<void(core::result<connectors::delivery>)> done) {
   m.connector = id_;

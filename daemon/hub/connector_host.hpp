@@ -48,6 +48,9 @@ struct host_parts {
   std::string daemon_name;  // what leases are held as: host:port, the same after a restart
   // Every connector of the daemon; complete once they start (hand-offs look here).
   const std::vector<std::unique_ptr<connectors::connector>>& connectors;
+  // Whether a request comes from signed-in staff (the REST API's check; an error for 401/403).
+  std::function<void(const net::http_request&, std::function<void(core::status)>)>
+      authenticate_staff;
 };
 
 class connector_host final : public connectors::connector_context {
@@ -65,6 +68,9 @@ class connector_host final : public connectors::connector_context {
                    net::http_handler handler) override;
   void add_websocket(std::string_view path, net::websocket_route route,
                      net::websocket_limits limits) override;
+  void add_staff_route(std::string_view method, std::string_view path,
+                       net::http_handler handler) override;
+  std::string staff_path(std::string_view path) const override;
 
   void deliver(core::inbound_message m,
                std::function<void(core::result<connectors::delivery>)> done) override;

@@ -93,7 +93,14 @@ void hub::deliver(core::inbound_message m,
 store::placement hub::place(const core::inbound_message& m) const {
   store::placement p;
   const auto& config = parts_.config;
-  const auto topic = parts_.topics.classify(m);
+  auto topic = parts_.topics.classify(m);
+  // A topic the patron chose (a deep link) decides over rules and the classifier.
+  if (!m.topic.empty() && config.find_topic(m.topic)) {
+    topic = {.topic = m.topic,
+             .confidence = 1,
+             .source = "requested",
+             .why = "the patron came by a link for this topic"};
+  }
   p.topic = topic.topic;
   p.topic_source = topic.source;
   p.topic_confidence = topic.confidence;

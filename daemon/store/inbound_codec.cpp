@@ -75,6 +75,7 @@ std::vector<std::pair<std::string, std::string>> encode_inbound(const core::inbo
       {"sent_at", std::to_string(core::to_millis(m.sent_at))},
       {"received_at", std::to_string(core::to_millis(m.received_at))},
       {"team", m.team},
+      {"topic", m.topic},
   };
 }
 
@@ -91,6 +92,7 @@ core::result<core::inbound_message> decode_inbound(const stream_entry& entry) {
   m.sender_name = entry.field("from_name");
   m.text = entry.field("text");
   m.team = entry.field("team");
+  m.topic = entry.field("topic");
   const auto sent = parse_millis(entry.field("sent_at"));
   const auto received = parse_millis(entry.field("received_at"));
   if (!sent || !received) return broken("sent_at and received_at must be milliseconds");

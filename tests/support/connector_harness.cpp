@@ -16,6 +16,17 @@ config::daemon_config config_for(const redis_server& redis) {
   return c;
 }
 
+// Staff are whoever sends `Authorization: Bearer <staff_token>`.
+auto staff_check() {
+  return [](const net::http_request& r, std::function<void(core::status)> done) {
+    if (r.header("authorization") == std::string("Bearer ") + connector_harness::staff_token) {
+      done({});
+    } else {
+      done(core::error{"unauthenticated", "sign in first"});
+    }
+  };
+}
+
 }  // namespace
 
 // The hub's first step: a message is durable once it is in the inbound stream.
@@ -52,9 +63,9 @@ connector_harness::connector_harness() : config_(config_for(redis_)), scripts_(c
   faulty_ = std::make_unique<faulty_redis>(io_, *commands_);
   events_ = std::make_unique<store::event_feed>(*events_reader_, *faulty_);
   sink_ = std::make_unique<stream_sink>(*faulty_, scripts_);
-  parts_ = std::make_unique<hub::host_parts>(hub::host_parts{io_, config_, clock_, metrics_, http_,
-                                                             routes_, *sink_, *faulty_, scripts_,
-                                                             *events_, "test:1", connectors_});
+  parts_ = std::make_unique<hub::host_parts>(
+      hub::host_parts{io_, config_, clock_, metrics_, http_, routes_, *sink_, *faulty_, scripts_,
+                      *events_, "test:1", connectors_, staff_check()});
   commands_->start();
   events_reader_->start();
   EXPECT_TRUE(run_until(io_, [&] { return commands_->ready(); }));

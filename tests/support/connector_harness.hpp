@@ -24,6 +24,10 @@ namespace askdesk::testing {
 
 class connector_harness {
  public:
+  // What staff routes (connector_context::add_staff_route) accept as signed-in staff:
+  // `Authorization: Bearer <staff_token>`.
+  static constexpr const char* staff_token = "harness-staff";
+
   connector_harness();
   ~connector_harness();
 
@@ -39,6 +43,8 @@ class connector_harness {
 
   boost::asio::io_context& io() { return io_; }
   redis_server& redis() { return redis_; }
+  // The routes connectors added (webhooks, staff routes): call dispatch() as the server would.
+  net::http_router& routes() { return routes_; }
   faulty_redis& commands() { return *faulty_; }
   core::metrics& metrics() { return metrics_; }
   const core::clock& clock() const { return clock_; }

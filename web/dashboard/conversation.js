@@ -13,7 +13,7 @@ const typingShownFor = 4000;
 const noteMax = 4000;  // characters (docs/api.md); replies follow their channel's length rule
 
 const statusNames = { queued: 'Waiting', assigned: 'Assigned', closed: 'Closed' };
-const topicSources = { rule: 'by rule', classifier: 'guessed', default: 'default', staff: 'set by staff' };
+const topicSources = { rule: 'by rule', classifier: 'guessed', default: 'default', staff: 'set by staff', requested: 'chosen by the patron' };
 
 // "guessed 82% · words: makerspace, open" — how the topic was decided.
 function topicReason(reason) {
@@ -380,11 +380,13 @@ const statusText = {
   undelivered: 'not delivered', failed: 'not delivered',
 };
 
-// A link only for web addresses: a channel's URL is never trusted to be one.
+// A link only for web addresses, or for a file askdesk itself serves to signed-in staff
+// (a path under /api/v1/connectors/: the channel's credentials stay in the daemon); a
+// channel's URL is never trusted to be one.
 function attachmentNode(a) {
   const about = [a.content_type, fileSize(a.size)].filter(Boolean).join(', ');
   const label = `Attachment: ${a.name || 'file'}${about ? ` (${about})` : ''}`;
-  if (typeof a.url === 'string' && /^https?:\/\//i.test(a.url)) {
+  if (typeof a.url === 'string' && (/^https?:\/\//i.test(a.url) || /^\/api\/v1\/connectors\/[^/]/.test(a.url))) {
     return el('p', { class: 'attachment' }, [
       el('a', { href: a.url, target: '_blank', rel: 'noopener noreferrer', text: label }),
     ]);

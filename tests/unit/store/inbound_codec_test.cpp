@@ -19,6 +19,7 @@ TEST(InboundCodec, EveryFieldSurvivesTheRoundTrip) {
   m.sent_at = core::timestamp(std::chrono::milliseconds(1763845500120));
   m.received_at = core::timestamp(std::chrono::milliseconds(1763845500999));
   m.team = "reference";
+  m.topic = "renewals";
   m.facts = {{"precedence", "bulk"}, {"auto_submitted", "no"}};
 
   stream_entry entry{"1763845500999-0", {}};
@@ -40,6 +41,7 @@ TEST(InboundCodec, EveryFieldSurvivesTheRoundTrip) {
   EXPECT_EQ(d.sent_at, m.sent_at);
   EXPECT_EQ(d.received_at, m.received_at);
   EXPECT_EQ(d.team, m.team);
+  EXPECT_EQ(d.topic, m.topic);
   EXPECT_EQ(d.facts, m.facts);
 }
 
