@@ -221,6 +221,7 @@ class daemon {
       commands_->stop();
       reader_->stop();
       outbound_reader_->stop();
+      http_client_.abandon_all();  // long polls of stopped connectors: nothing waits on them
       deadline_.cancel();
       signals_.cancel();
     };

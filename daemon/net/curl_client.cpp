@@ -128,6 +128,12 @@ struct curl_client::impl {
 
   ~impl() {
     *alive = false;
+    abandon();
+    curl_multi_cleanup(multi);
+  }
+
+  // Drops every transfer in flight, its `done` uncalled, and lets go of curl's sockets.
+  void abandon() {
     timer.cancel();
     for (auto& [easy, t] : transfers) curl_multi_remove_handle(multi, easy);
     transfers.clear();
@@ -136,7 +142,6 @@ struct curl_client::impl {
       w->descriptor.release();
     }
     watchers.clear();
-    curl_multi_cleanup(multi);
   }
 
   static int on_socket(CURL*, curl_socket_t s, int what, void* user, void*) {
@@ -336,5 +341,7 @@ void curl_client::send(outgoing_request r,
 }
 
 std::size_t curl_client::in_flight() const { return impl_->transfers.size(); }
+
+void curl_client::abandon_all() { impl_->abandon(); }
 
 }  // namespace askdesk::net

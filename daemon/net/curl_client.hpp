@@ -83,6 +83,11 @@ class curl_client {
 
   std::size_t in_flight() const;
 
+  // Drops every request in flight without calling its `done`, so the io_context can run out
+  // of work: for a stopping daemon's long polls, once everything that must finish has. Send
+  // nothing afterwards.
+  void abandon_all();
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -156,5 +156,22 @@ TEST_F(CurlClient, DestroyingItAbandonsWhatIsInFlight) {
   EXPECT_EQ(calls, 0);
 }
 
+// A stopping daemon drops its long polls: nothing in flight is left to keep the io_context busy,
+// and no `done` runs.
+TEST_F(CurlClient, AbandonAllDropsWhatIsInFlightWithoutCallingBack) {
+  int calls = 0;
+  curl_client client(io_);
+  client.send({.url = base_ + "/slow"}, [&](core::result<incoming_response>) { ++calls; });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (slow_requests_ == 0 && std::chrono::steady_clock::now() < deadline) {
+    io_.run_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(slow_requests_, 1);
+  client.abandon_all();
+  EXPECT_EQ(client.in_flight(), 0u);
+  io_.poll();
+  EXPECT_EQ(calls, 0);
+}
+
 }  // namespace
 }  // namespace askdesk::net
