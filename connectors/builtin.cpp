@@ -1,6 +1,7 @@
 #include "connectors/email/email.hpp"
 #include "connectors/registry.hpp"
 #include "connectors/replay/replay.hpp"
+#include "connectors/telegram/telegram.hpp"
 #include "connectors/twilio/twilio.hpp"
 #include "connectors/webchat/webchat.hpp"
 #include "connectors/xmpp/xmpp.hpp"
@@ -12,11 +13,12 @@ core::status register_builtin_connectors(registry& r) {
   // daemon before it starts.
   using make_factory = std::unique_ptr<connector_factory> (*)();
   const make_factory channels[] = {
-      make_webchat_factory,  //
-      make_replay_factory,   //
-      make_twilio_factory,   //
-      make_email_factory,    //
-      make_xmpp_factory,     //
+      make_webchat_factory,   //
+      make_replay_factory,    //
+      make_twilio_factory,    //
+      make_email_factory,     //
+      make_xmpp_factory,      //
+      make_telegram_factory,  //
   };
   for (const auto make : channels) {
     if (auto added = r.add(make()); !added) return added;
