@@ -18,7 +18,8 @@ namespace askdesk::store {
 struct placement {
   std::string team;
   std::string topic;  // may be empty
-  // Why: "rule", "classifier", "default" or "requested" (the source asked for it); the confidence (0..1); the reason for staff.
+  // Why: "rule", "classifier", "default" or "requested" (the source asked for it); the confidence
+  // (0..1); the reason for staff.
   std::string topic_source;
   double topic_confidence = 0;
   std::string topic_why;
