@@ -27,6 +27,7 @@ build=(
   libicu-dev                        # CLDR dates in the patron's language for after-hours replies ("mardi 24 novembre à 09:00")
   libgtest-dev libgmock-dev         # unit tests (also built by the default Debug build)
   libstrophe-dev                    # XMPP client for the XMPP connector, which the daemon links
+  libxml2-dev                       # HTML parser that reads Mastodon statuses' content (hostile, broken markup)
 )
 run=(
   redis-server redis-tools          # the durable spine; redis-cli for the admin
