@@ -79,6 +79,7 @@ class replay_connector final : public connector {
       m.sender_name = body->string("name", "");
       m.text = body->string("text", "");
       m.team = body->string("team", "");
+      if (body->boolean("triage", false)) m.facts[std::string(core::fact_triage)] = "1";
       m.received_at = context_.clock().now();
       m.sent_at = m.received_at;
       if (const auto* headers = body->raw("headers")) read_headers(*headers, m);

@@ -75,6 +75,11 @@ channel_keyword keyword_of(const channel_traits& traits, std::string_view text);
 void mark_keyword(inbound_message& m, const channel_traits& traits);
 inline constexpr std::string_view fact_keyword = "keyword";
 
+// A social item (a public mention, a watched post): its new conversation waits in its team's
+// triage list on the social desk until staff reply, dismiss it or mark it as abuse, instead of
+// joining the queue (fact "triage" = "1").
+inline constexpr std::string_view fact_triage = "triage";
+
 // Why `text` is too long for the channel ("3 SMS segments; SMS carries at most 2"), or nullopt.
 std::optional<std::string> too_long(const channel_traits& traits, std::string_view text);
 

@@ -46,6 +46,11 @@ struct inbound_message {
   std::string topic;        // the topic the source asked for (a Telegram deep link), or empty
   // Channel facts the hub's policies read (e.g. "auto_submitted", "precedence" for email).
   std::map<std::string, std::string> facts;
+  // What a reply on this channel needs to stay in the patron's thread (email: the subject, the
+  // message answered and its references; Mastodon: the status answered and its visibility).
+  // The conversation keeps the latest non-empty set, and each reply carries it
+  // (outbound_message::facts).
+  std::map<std::string, std::string> reply_facts;
 };
 
 // Limits applied at the edges; the store never sees more.

@@ -22,6 +22,7 @@ void conversation_store::apply_inbound(const core::inbound_message& m, const pla
   const std::string attachments = attachments_json(m.attachments);
   const std::string facts = facts_json(m.facts);
   const std::string references = references_json(m.references);
+  const std::string reply_facts = m.reply_facts.empty() ? "" : facts_json(m.reply_facts);
   const std::string sent_at = std::to_string(core::to_millis(m.sent_at));
   const std::string received_at = std::to_string(core::to_millis(m.received_at));
   char confidence[16];
@@ -47,7 +48,8 @@ void conversation_store::apply_inbound(const core::inbound_message& m, const pla
                                    where.topic_why,
                                    where.after_hours ? "1" : "",
                                    where.consent,
-                                   references};
+                                   references,
+                                   reply_facts};
   run(redis_, scripts_, script::apply_inbound, args,
       [done = std::move(done),
        what = "applying message " + m.external_id + " from " + m.connector](reply r) {

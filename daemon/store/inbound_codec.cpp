@@ -72,6 +72,7 @@ std::vector<std::pair<std::string, std::string>> encode_inbound(const core::inbo
       {"text", m.text},
       {"attachments", attachments_json(m.attachments)},
       {"facts", facts_json(m.facts)},
+      {"reply_facts", m.reply_facts.empty() ? std::string() : facts_json(m.reply_facts)},
       {"sent_at", std::to_string(core::to_millis(m.sent_at))},
       {"received_at", std::to_string(core::to_millis(m.received_at))},
       {"team", m.team},
@@ -125,6 +126,11 @@ core::result<core::inbound_message> decode_inbound(const stream_entry& entry) {
     auto facts = facts_from_json(text);
     if (!facts) return broken("facts is not a JSON object");
     m.facts = std::move(*facts);
+  }
+  if (const auto& text = entry.field("reply_facts"); !text.empty()) {
+    auto facts = facts_from_json(text);
+    if (!facts) return broken("reply_facts is not a JSON object");
+    m.reply_facts = std::move(*facts);
   }
   if (auto problem = core::check_inbound(m)) return broken(*problem);
   return m;

@@ -10,7 +10,9 @@
 -- "classifier", "default"), 19 why that topic, 20 '1' when the team is closed (a new or
 -- reopened conversation is marked after-hours: it waits at the top of the queue), 21 the
 -- patron's consent on this channel: 'out' (an opt-out keyword such as SMS STOP), 'in' or '', 22 references JSON
--- ([[header, key], ...]: earlier messages this one answers, most telling first).
+-- ([[header, key], ...]: earlier messages this one answers, most telling first), 23 reply facts
+-- JSON (what a reply needs to stay in the patron's thread; '' for none: the conversation keeps
+-- the last it was given).
 -- A reference joins the conversation it names (our own email Message-IDs carry it as
 -- "askdesk.<conversation>.…") or the one its key was a thread of, only when that conversation
 -- is this patron's on this connector; the message records which header matched (joined_by).
@@ -21,7 +23,7 @@ local connector, channel, external_id, thread = ARGV[5], ARGV[6], ARGV[7], ARGV[
 local sender, sender_name, text, preview = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
 local attachments, facts, sent_at, received_at = ARGV[13], ARGV[14], ARGV[15], ARGV[16]
 local topic_confidence, topic_source, topic_why = ARGV[17], ARGV[18], ARGV[19]
-local after_hours, consent, references = ARGV[20] == '1', ARGV[21], ARGV[22]
+local after_hours, consent, references, reply_facts = ARGV[20] == '1', ARGV[21], ARGV[22], ARGV[23]
 
 local dedup = 'dedup:' .. connector .. ':' .. external_id
 local done = redis.call('HMGET', dedup, 'conversation', 'message')
@@ -100,13 +102,26 @@ end
 if not conversation then
   outcome = 'created'
   conversation = tostring(redis.call('INCR', 'seq:conversation'))
+  -- A social item (a public mention, a watched post: fact triage) waits in its team's triage
+  -- list until staff reply, dismiss it or mark it as abuse; a muted sender's go to the abuse
+  -- list. Everything else is queued.
+  local status = 'queued'
+  if redis.call('HGET', 'patron:' .. patron, 'muted') == '1' then
+    status = 'abuse'
+  elseif type(given) == 'table' and given.triage == '1' then
+    status = 'triage'
+  end
   redis.call('HSET', 'conversation:' .. conversation,
     'id', conversation, 'channel', channel, 'connector', connector, 'thread', thread,
-    'patron', patron, 'address', sender, 'status', 'queued', 'team', team, 'topic', topic,
+    'patron', patron, 'address', sender, 'status', status, 'team', team, 'topic', topic,
     'assignee', '', 'created_at', now, 'updated_at', now, 'waiting_since', now, 'messages', 0,
     'topic_source', topic_source, 'topic_confidence', topic_confidence, 'topic_why', topic_why)
   redis.call('ZADD', 'patron:' .. patron .. ':conversations', now, conversation)
-  redis.call('ZADD', 'queue:' .. team, now, conversation)
+  if status == 'queued' then
+    redis.call('ZADD', 'queue:' .. team, now, conversation)
+  else
+    redis.call('ZADD', social_list(status, team), now, conversation)
+  end
   if after_hours then redis.call('HSET', 'conversation:' .. conversation, 'after_hours', '1') end
 elseif outcome == 'reopened' then
   -- The hub judged the hours of the team it placed the message in; a conversation that
@@ -119,13 +134,18 @@ elseif outcome == 'reopened' then
   redis.call('ZADD', 'queue:' .. team, now, conversation)
 else
   team = its_team
+  -- A dismissed item that hears more is news again.
+  if redis.call('HGET', 'conversation:' .. conversation, 'status') == 'dismissed' then
+    redis.call('HSET', 'conversation:' .. conversation, 'status', 'triage', 'closed_at', '')
+    redis.call('ZREM', social_list('dismissed', team), conversation)
+    redis.call('ZADD', social_list('triage', team), now, conversation)
+  end
 end
 if not thread_named then redis.call('SET', thread_key, conversation) end
 -- What a reply on this channel needs to stay in the patron's thread (email: the subject,
 -- the message to answer and its references).
-if type(given) == 'table' and given.message_id then
-  redis.call('HSET', 'conversation:' .. conversation, 'reply_facts', encode({
-    subject = given.subject, in_reply_to = given.message_id, references = given.references}))
+if reply_facts ~= '' then
+  redis.call('HSET', 'conversation:' .. conversation, 'reply_facts', reply_facts)
 end
 
 local message = tostring(redis.call('INCR', 'seq:message'))
