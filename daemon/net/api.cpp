@@ -75,6 +75,10 @@ class routes : public std::enable_shared_from_this<routes> {
     router.add("GET", "/api/v1/outbound/dead", authed(&routes::dead_letters));
     router.add("POST", "/api/v1/outbound/dead/{id}/retry", authed(&routes::retry_dead));
     router.add("POST", "/api/v1/outbound/dead/{id}/discard", authed(&routes::discard_dead));
+    router.add("GET", "/api/v1/social/items", authed(&routes::social_items));
+    router.add("POST", "/api/v1/social/items/{id}/reply", authed(&routes::social_reply));
+    router.add("POST", "/api/v1/social/items/{id}/dismiss", authed(&routes::social_dismiss));
+    router.add("POST", "/api/v1/social/items/{id}/abuse", authed(&routes::social_abuse));
   }
 
  private:
@@ -547,6 +551,52 @@ class routes : public std::enable_shared_from_this<routes> {
     args.insert(args.end(), add->begin(), add->end());
     args.insert(args.end(), remove->begin(), remove->end());
     answer(store::script::tag, args, 200, respond);
+  }
+
+  // The social desk (docs/api.md, "Social items"): mentions and watched posts in triage.
+  void social_items(const http_request& r, const route_params&, const principal& who,
+                    respond_ref respond) {
+    const std::string state = r.query_param("state").value_or("new");
+    if (state != "new" && state != "dismissed" && state != "abuse") {
+      respond(
+          http_response::error(400, "invalid_request", "state must be new, dismissed or abuse"));
+      return;
+    }
+    const std::string limit_text = r.query_param("limit").value_or("50");
+    const long limit = is_number(limit_text) ? std::stol(limit_text) : 0;
+    if (limit < 1 || limit > 200) {
+      respond(http_response::error(400, "invalid_request", "limit must be 1 to 200"));
+      return;
+    }
+    std::vector<std::string> visible;
+    for (const auto& t : p_.config.teams) {
+      if (who.in_team(t.id)) visible.push_back(t.id);
+    }
+    const std::string scope = who.scope(), limit_arg = std::to_string(limit);
+    const std::string teams = store::team_list(visible);
+    const std::string team = r.query_param("team").value_or("");
+    const std::string_view args[] = {scope, state, team, limit_arg, teams};
+    answer(store::script::social_items, args, 200, respond);
+  }
+
+  void social_action(std::string_view action, const route_params& params, const principal& who,
+                     respond_ref respond) {
+    if (bad_id(params, "social item", respond)) return;
+    const std::string at = now(), scope = who.scope();
+    const std::string_view args[] = {at, params.get("id"), scope, action, who.user.name};
+    answer(store::script::social_item, args, 200, respond);
+  }
+  void social_reply(const http_request&, const route_params& p, const principal& who,
+                    respond_ref respond) {
+    social_action("reply", p, who, respond);
+  }
+  void social_dismiss(const http_request&, const route_params& p, const principal& who,
+                      respond_ref respond) {
+    social_action("dismiss", p, who, respond);
+  }
+  void social_abuse(const http_request&, const route_params& p, const principal& who,
+                    respond_ref respond) {
+    social_action("abuse", p, who, respond);
   }
 
   api_parts p_;

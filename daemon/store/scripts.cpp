@@ -44,7 +44,9 @@ constexpr std::string_view names[] = {"ingest",
                                       "settle_outbound",
                                       "dead_letters",
                                       "own_entry",
-                                      "migrate_outbound"};
+                                      "migrate_outbound",
+                                      "social_items",
+                                      "social_item"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 std::string sha1_hex(std::string_view text) {

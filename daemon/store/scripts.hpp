@@ -49,6 +49,8 @@ enum class script {
   dead_letters,
   own_entry,
   migrate_outbound,
+  social_items,
+  social_item,
   count_  // keep last
 };
 

@@ -201,6 +201,11 @@ local function load_conversation(id, scope)
   return c
 end
 
+-- The social desk's list for a conversation in `status` ('triage', 'dismissed', 'abuse') of
+-- `team`: a sorted set by time.
+local SOCIAL_STATE = {triage = 'new', dismissed = 'dismissed', abuse = 'abuse'}
+local function social_list(status, team) return 'social:' .. SOCIAL_STATE[status] .. ':' .. team end
+
 local function touch(id, now)
   redis.call('HSET', 'conversation:' .. id, 'updated_at', now)
   redis.call('ZADD', 'conversations', now, id)
