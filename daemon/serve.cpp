@@ -130,7 +130,7 @@ class daemon {
       auto connector = registry.find(spec.type)->create(std::move(s), *hosts_.back());
       hub_.add_connector(*connector);
       lanes_.add(*connector, lane);
-      channels_.push_back({connector->id(), spec.type, connector->traits()});
+      channels_.push_back({connector->id(), spec.type, &connector->traits()});
       connectors_.push_back(std::move(connector));
     }
     auth_.add_routes(router_);

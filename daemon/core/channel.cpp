@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 #include "daemon/core/message.hpp"
 #include "daemon/core/text.hpp"
@@ -12,12 +13,57 @@ namespace askdesk::core {
 
 namespace {
 
-constexpr std::array<std::pair<length_unit, std::string_view>, 4> unit_names = {{
+constexpr std::array<std::pair<length_unit, std::string_view>, 5> unit_names = {{
     {length_unit::characters, "characters"},
     {length_unit::graphemes, "graphemes"},
     {length_unit::gsm_segments, "gsm_segments"},
     {length_unit::bytes, "bytes"},
+    {length_unit::graphemes_short_urls, "graphemes_short_urls"},
 }};
+
+bool url_start(std::string_view text, std::size_t at) {
+  const auto rest = ascii_lower(text.substr(at, 8));
+  return rest.starts_with("http://") || rest.starts_with("https://");
+}
+
+bool handle_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+}
+
+// `text` as Mastodon counts it: each URL (http(s):// up to the next space) as 23 characters,
+// each @user@domain as @user.
+std::string shortened(std::string_view text) {
+  std::string out;
+  std::size_t i = 0;
+  const auto boundary = [&](std::size_t at) {
+    return at == 0 || std::isspace(static_cast<unsigned char>(text[at - 1])) || text[at - 1] == '(';
+  };
+  while (i < text.size()) {
+    if (boundary(i) && url_start(text, i)) {
+      std::size_t j = i;
+      while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j]))) ++j;
+      out.append(23, 'x');
+      i = j;
+      continue;
+    }
+    if (text[i] == '@' && boundary(i)) {
+      std::size_t user_end = i + 1;
+      while (user_end < text.size() && handle_char(text[user_end]) && text[user_end] != '.') {
+        ++user_end;
+      }
+      std::size_t domain_end = user_end + 1;
+      while (domain_end < text.size() && handle_char(text[domain_end])) ++domain_end;
+      if (user_end > i + 1 && user_end < text.size() && text[user_end] == '@' &&
+          domain_end > user_end + 1) {
+        out.append(text.substr(i, user_end - i));
+        i = domain_end;
+        continue;
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
 
 // Calls `fn(code point)` for each code point of valid UTF-8 `text`.
 template <typename Fn>
@@ -87,6 +133,8 @@ std::size_t measure(std::string_view text, length_unit unit) {
       return text.size();
     case length_unit::gsm_segments:
       return count_sms_segments(text).segments;
+    case length_unit::graphemes_short_urls:
+      return measure(shortened(text), length_unit::graphemes);
     case length_unit::graphemes: {
       std::size_t count = 0;
       utf8proc_int32_t previous = -1, state = 0;

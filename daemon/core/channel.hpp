@@ -22,6 +22,9 @@ enum class length_unit {
   graphemes,     // user-perceived characters (Bluesky's 300)
   gsm_segments,  // SMS segments: 160 GSM-7 characters or 70 UCS-2 units, less when joined
   bytes,         // UTF-8 bytes
+  // Graphemes, with each http(s) URL counting as 23 and @user@domain as @user (Mastodon's
+  // count of a status).
+  graphemes_short_urls,
 };
 
 std::string_view name_of(length_unit unit);
@@ -62,7 +65,9 @@ struct channel_traits {
 struct configured_channel {
   std::string id;    // the connector's id from config
   std::string type;  // its config type ("twilio")
-  channel_traits traits;
+  // The connector's traits as they are now (a Mastodon instance says its status length once
+  // asked); owned by the connector, which outlives the API.
+  const channel_traits* traits = nullptr;
 };
 
 // What a whole message is on a channel with `traits`.

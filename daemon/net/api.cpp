@@ -260,7 +260,7 @@ class routes : public std::enable_shared_from_this<routes> {
     json::writer w;
     w.start_object().key("channels").start_array();
     for (const auto& c : p_.channels) {
-      const auto& t = c.traits;
+      const auto& t = *c.traits;
       const auto list = [&w](std::string_view key, const std::vector<std::string>& words) {
         w.key(key).start_array();
         for (const auto& word : words) w.string(word);
@@ -341,7 +341,7 @@ class routes : public std::enable_shared_from_this<routes> {
           const core::configured_channel* c =
               connector.is_string() ? self->channel(connector.str()) : nullptr;
           if (c) {
-            if (auto why = core::too_long(c->traits, text)) {
+            if (auto why = core::too_long(*c->traits, text)) {
               respond(http_response::error(400, "too_long", *why));
               return;
             }
@@ -358,8 +358,8 @@ class routes : public std::enable_shared_from_this<routes> {
     const auto first = [](const std::vector<std::string>& words) {
       return words.empty() ? std::string() : words.front();
     };
-    const std::string opt_out = c ? first(c->traits.opt_out_keywords) : "";
-    const std::string opt_in = c ? first(c->traits.opt_in_keywords) : "";
+    const std::string opt_out = c ? first(c->traits->opt_out_keywords) : "";
+    const std::string opt_in = c ? first(c->traits->opt_in_keywords) : "";
     const std::string_view args[] = {at,
                                      id,
                                      who.user.name,

@@ -64,3 +64,25 @@ TEST(ChannelLength, TooLongSaysHowLongAndTheLimitInTheChannelsUnit) {
 
 }  // namespace
 }  // namespace askdesk::core
+
+namespace askdesk::core {
+namespace {
+
+TEST(ChannelLength, ShortUrlGraphemesCountAsMastodonDoes) {
+  const auto n = [](std::string_view t) { return measure(t, length_unit::graphemes_short_urls); };
+  EXPECT_EQ(n("Hello"), 5u);
+  // Any URL is 23, however long.
+  EXPECT_EQ(n("See https://library.example.org/a/very/long/path?with=query"), 4u + 23u);
+  EXPECT_EQ(n("(http://x.example)"), 1u + 23u);
+  // A remote mention counts as its local part.
+  EXPECT_EQ(n("@ada@mastodon.example hi"), 4u + 3u);
+  EXPECT_EQ(n("@ada hi"), 7u);
+  // Not a URL or a mention in the middle of a word; graphemes as for Bluesky.
+  EXPECT_EQ(n("mail@ada@x.y"), 12u);
+  EXPECT_EQ(n("👩‍👩‍👧 and é"), 7u);
+  EXPECT_EQ(name_of(length_unit::graphemes_short_urls), "graphemes_short_urls");
+  EXPECT_EQ(length_unit_named("graphemes_short_urls"), length_unit::graphemes_short_urls);
+}
+
+}  // namespace
+}  // namespace askdesk::core
