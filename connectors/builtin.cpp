@@ -1,4 +1,5 @@
 #include "connectors/email/email.hpp"
+#include "connectors/mastodon/mastodon.hpp"
 #include "connectors/registry.hpp"
 #include "connectors/replay/replay.hpp"
 #include "connectors/telegram/telegram.hpp"
@@ -19,6 +20,7 @@ core::status register_builtin_connectors(registry& r) {
       make_email_factory,     //
       make_xmpp_factory,      //
       make_telegram_factory,  //
+      make_mastodon_factory,  //
   };
   for (const auto make : channels) {
     if (auto added = r.add(make()); !added) return added;
