@@ -81,8 +81,8 @@ core::inbound_message inbound_of(const std::string& raw, parsed_mail mail, core:
       refs += (refs.empty() ? "" : " ") + *it;
     }
     m.facts["references"] = refs;
-    m.reply_facts = {{"subject", m.facts["subject"]}, {"in_reply_to", mail.message_id},
-                     {"references", refs}};
+    m.reply_facts = {
+        {"subject", m.facts["subject"]}, {"in_reply_to", mail.message_id}, {"references", refs}};
   }
   if (const auto fold = fold_line(m.text);
       fold < static_cast<std::size_t>(std::count(m.text.begin(), m.text.end(), '\n')) + 1) {

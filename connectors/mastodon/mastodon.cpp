@@ -19,6 +19,9 @@ using mastodon::status;
 
 constexpr int page_size = 40;
 constexpr std::size_t max_context_text = 500;  // bytes of a parent or root status shown
+// What a reply may take of the instance's limit for the "@user " askdesk adds when staff did
+// not mention the patron (Mastodon counts @user@domain as @user; usernames have 30 at most).
+constexpr std::size_t mention_reserve = 32;
 
 struct mastodon_settings final : connector_settings {
   std::string instance;  // base URL, no trailing '/'
@@ -35,7 +38,7 @@ core::channel_traits mastodon_traits() {
   t.channel = "mastodon";
   t.display_name = "Mastodon";
   t.unit = core::length_unit::graphemes_short_urls;
-  t.max_length = 500;  // until the instance says (GET /api/v2/instance)
+  t.max_length = 500 - mention_reserve;  // until the instance says (GET /api/v2/instance)
   t.public_replies = true;
   return t;
 }
@@ -205,9 +208,11 @@ class mastodon_connector final : public connector {
   }
 
   // GETs `path_and_query` once the rate limit of its kind allows; `then` gets the parsed JSON
-  // answer, or the round ends (failed, or waiting for the limit).
+  // answer, or the round ends (failed, or waiting for the limit) unless `refused` takes a
+  // refusal that is not about the limit (a 4xx but 429).
   void get(const std::shared_ptr<round_state>& st, std::string path_and_query, bool paged,
-           std::function<void(json::document)> then) {
+           std::function<void(json::document)> then,
+           std::function<void(const std::string&)> refused = {}) {
     auto& round = *st->round;
     auto& window = paged ? paged_window_ : read_window_;
     if (const auto wait = window.take(context_.clock().now()); wait.count() > 0) {
@@ -217,7 +222,8 @@ class mastodon_connector final : public connector {
     context_.http().send(
         request(path_and_query),
         [this, st, paged, what = path_and_query.substr(0, path_and_query.find('?')),
-         then = std::move(then)](core::result<net::incoming_response> answer) {
+         then = std::move(then),
+         refused = std::move(refused)](core::result<net::incoming_response> answer) {
           auto& round = *st->round;
           if (round.stopped()) {
             round.done();
@@ -229,7 +235,12 @@ class mastodon_connector final : public connector {
           }
           (paged ? paged_window_ : read_window_).update(*answer, context_.clock().now());
           if (answer->status != 200) {
-            round.rate_limited("GET " + what + ": " + error_of(*answer), *answer);
+            const std::string error = "GET " + what + ": " + error_of(*answer);
+            if (refused && answer->status >= 400 && answer->status < 500 && answer->status != 429) {
+              refused(error);
+              return;
+            }
+            round.rate_limited(error, *answer);
             return;
           }
           auto doc = json::document::parse(answer->body);
@@ -272,8 +283,8 @@ class mastodon_connector final : public connector {
           statuses = &root["configuration"]["statuses"];
         }
         if (const auto max = statuses ? json::integer_member(*statuses, "max_characters") : 0;
-            max > 0 && max <= 1000000) {
-          traits_.max_length = static_cast<std::size_t>(max);
+            max > static_cast<std::int64_t>(mention_reserve) && max <= 1000000) {
+          traits_.max_length = static_cast<std::size_t>(max) - mention_reserve;
         }
         spdlog::info("mastodon {}: signed in to {} as account {}; statuses up to {} characters",
                      settings_.id, host_, own_id_, traits_.max_length);
@@ -300,51 +311,61 @@ class mastodon_connector final : public connector {
     } else {
       path = "/api/v2/search?type=statuses&q=" + escaped(source.substr(8)) + "&" + limit + since;
     }
-    get(st, path, !since.empty(), [this, st, source](json::document page) {
-      const auto& root = page.root();
-      const rapidjson::Value* list = &root;
-      if (source.starts_with("keyword:")) {
-        list = root.IsObject() && root.HasMember("statuses") ? &root["statuses"] : nullptr;
-      }
-      if (!list || !list->IsArray()) {
-        st->round->failed(source + ": Mastodon's answer is not a list");
-        return;
-      }
-      const bool mentions = source == "notifications";
-      std::string newest;
-      std::int64_t own = 0, skipped = 0;
-      for (const auto& item : list->GetArray()) {
-        if (!item.IsObject()) {
-          st->round->failed(source + ": an item of the list is not an object");
-          return;
-        }
-        if (newest.empty()) newest = json::string_member(item, "id");
-        const rapidjson::Value* s = &item;
-        if (mentions) {
-          if (json::string_member(item, "type") != "mention") continue;
-          const auto it = item.FindMember("status");
-          if (it == item.MemberEnd()) continue;
-          s = &it->value;
-        }
-        std::string why;
-        auto read = mastodon::read_status(*s, &why);
-        if (!read) {  // the rest of the page is good: skip this one, visibly
-          ++skipped;
-          note_error(source + ": " + why);
-          continue;
-        }
-        if (read->account_id == own_id_) {
-          ++own;
-          continue;
-        }
-        st->statuses.push_back({std::move(*read), mentions ? "" : source, {}, {}, {}, {}});
-      }
-      count(mentions ? "mention" : "watch", "own", own);
-      count(mentions ? "mention" : "watch", "skipped", skipped);
-      if (!newest.empty()) st->cursor[source] = newest;
-      if (list->Size() >= static_cast<rapidjson::SizeType>(page_size)) st->more = true;
+    // A watch the server refuses (a token without read:search, an instance without search)
+    // is reported and skipped; it never holds up the mentions.
+    auto skip_watch = [this, st](const std::string& error) {
+      note_error(error);
       next_source(st);
-    });
+    };
+    const bool is_watch = source != "notifications";
+    get(
+        st, path, !since.empty(),
+        [this, st, source](json::document page) {
+          const auto& root = page.root();
+          const rapidjson::Value* list = &root;
+          if (source.starts_with("keyword:")) {
+            list = root.IsObject() && root.HasMember("statuses") ? &root["statuses"] : nullptr;
+          }
+          if (!list || !list->IsArray()) {
+            st->round->failed(source + ": Mastodon's answer is not a list");
+            return;
+          }
+          const bool mentions = source == "notifications";
+          std::string newest;
+          std::int64_t own = 0, skipped = 0;
+          for (const auto& item : list->GetArray()) {
+            if (!item.IsObject()) {
+              st->round->failed(source + ": an item of the list is not an object");
+              return;
+            }
+            if (newest.empty()) newest = json::string_member(item, "id");
+            const rapidjson::Value* s = &item;
+            if (mentions) {
+              if (json::string_member(item, "type") != "mention") continue;
+              const auto it = item.FindMember("status");
+              if (it == item.MemberEnd()) continue;
+              s = &it->value;
+            }
+            std::string why;
+            auto read = mastodon::read_status(*s, &why);
+            if (!read) {  // the rest of the page is good: skip this one, visibly
+              ++skipped;
+              note_error(source + ": " + why);
+              continue;
+            }
+            if (read->account_id == own_id_) {
+              ++own;
+              continue;
+            }
+            st->statuses.push_back({std::move(*read), mentions ? "" : source, {}, {}, {}, {}});
+          }
+          count(mentions ? "mention" : "watch", "own", own);
+          count(mentions ? "mention" : "watch", "skipped", skipped);
+          if (!newest.empty()) st->cursor[source] = newest;
+          if (list->Size() >= static_cast<rapidjson::SizeType>(page_size)) st->more = true;
+          next_source(st);
+        },
+        is_watch ? std::function<void(const std::string&)>(skip_watch) : nullptr);
   }
 
   // Replies: the thread they belong to, from their context (ancestors, root first).
@@ -438,6 +459,7 @@ class mastodon_connector final : public connector {
       if (!f.root_url.empty()) m.facts["root_url"] = f.root_url;
     }
     if (!f.watched.empty()) m.facts["watched"] = f.watched;
+    if (!direct) m.facts[std::string(core::fact_public)] = "1";
     if (!f.watched.empty() || (settings_.triage && !direct)) {
       m.facts[std::string(core::fact_triage)] = "1";
     }

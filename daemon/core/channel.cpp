@@ -189,6 +189,7 @@ std::optional<std::string> too_long(const channel_traits& traits, std::string_vi
   std::string unit(name_of(traits.unit));
   std::replace(unit.begin(), unit.end(), '_', ' ');
   if (traits.unit == length_unit::gsm_segments) unit = "SMS segments";
+  if (traits.unit == length_unit::graphemes_short_urls) unit = "characters (a link counts 23)";
   return "the text is " + std::to_string(length) + " " + unit + " long; " + traits.display_name +
          " carries at most " + std::to_string(traits.max_length);
 }

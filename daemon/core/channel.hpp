@@ -85,6 +85,10 @@ inline constexpr std::string_view fact_keyword = "keyword";
 // joining the queue (fact "triage" = "1").
 inline constexpr std::string_view fact_triage = "triage";
 
+// A reply to this message would be seen by more people than its sender (a public post, a
+// followers-only one): no automatic acknowledgement is ever sent to it (fact "public" = "1").
+inline constexpr std::string_view fact_public = "public";
+
 // Why `text` is too long for the channel ("3 SMS segments; SMS carries at most 2"), or nullopt.
 std::optional<std::string> too_long(const channel_traits& traits, std::string_view text);
 

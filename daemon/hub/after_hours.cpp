@@ -2,6 +2,7 @@
 
 #include "daemon/config/team_hours.hpp"
 #include "daemon/core/auto_reply.hpp"
+#include "daemon/core/channel.hpp"
 #include "daemon/core/local_format.hpp"
 
 namespace askdesk::hub {
@@ -13,6 +14,11 @@ ack_plan plan_acknowledgement(const config::team_options& team, const core::inbo
     plan.skipped = m.channel + "_keyword";
     plan.why = "the message is a " + m.channel + " keyword (" +
                m.facts.at(std::string(core::fact_keyword)) + ")";
+    return plan;
+  }
+  if (m.facts.contains(std::string(core::fact_public))) {
+    plan.skipped = "public";
+    plan.why = "a reply would be public";
     return plan;
   }
   if (auto why = core::automated_sender(m)) {

@@ -5,6 +5,8 @@ local now, id, user, scope, force = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
 local c, err = load_conversation(id, scope)
 if not c then return err end
 if c.status == 'closed' then return fail('conflict', 'conversation ' .. id .. ' is closed') end
+local social = social_item_refusal(c)
+if social then return social end
 if c.assignee ~= '' and c.assignee ~= user and not force then
   return fail('conflict', 'conversation ' .. id .. ' is assigned to ' .. c.assignee)
 end

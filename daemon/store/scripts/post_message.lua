@@ -13,6 +13,8 @@ if not c then return err end
 local claimed = false
 if kind == 'out' then
   if c.status == 'closed' then return fail('conflict', 'conversation ' .. id .. ' is closed') end
+  local social = social_item_refusal(c)
+  if social then return social end
   local opted_out = redis.call('GET', 'optout:' .. c.channel .. ':' .. c.address)
   if opted_out then
     local said = opt_out ~= '' and (' (' .. opt_out .. ')') or ''

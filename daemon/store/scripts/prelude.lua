@@ -206,6 +206,14 @@ end
 local SOCIAL_STATE = {triage = 'new', dismissed = 'dismissed', abuse = 'abuse'}
 local function social_list(status, team) return 'social:' .. SOCIAL_STATE[status] .. ':' .. team end
 
+-- The refusal for acting on a social item as on a conversation ('triage', 'dismissed',
+-- 'abuse': staff decide on the social desk first), or nil.
+local function social_item_refusal(c)
+  if SOCIAL_STATE[c.status] == nil then return nil end
+  return fail('conflict', 'conversation ' .. c.id .. ' is a social item (' .. c.status ..
+    '): reply to it from the social desk first')
+end
+
 local function touch(id, now)
   redis.call('HSET', 'conversation:' .. id, 'updated_at', now)
   redis.call('ZADD', 'conversations', now, id)

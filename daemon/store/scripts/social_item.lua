@@ -1,5 +1,6 @@
 -- social_item: what staff decide about a social item in triage.
---   reply:   it becomes a conversation, queued and routed like any other (also from dismissed);
+--   reply:   it becomes a conversation, queued and routed like any other (also from dismissed,
+--            and from abuse: a mistake undone, the sender no longer muted);
 --   dismiss: no answer needed; it leaves triage and is kept for statistics;
 --   abuse:   hidden from the queue and triage, and its sender muted for the library: their
 --            later posts go straight to the abuse list.
@@ -9,7 +10,7 @@
 local now, id, scope, action, user = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local c, err = load_conversation(id, scope)
 if not c then return err end
-local from = {reply = {triage = true, dismissed = true}, dismiss = {triage = true},
+local from = {reply = {triage = true, dismissed = true, abuse = true}, dismiss = {triage = true},
               abuse = {triage = true, dismissed = true, queued = true}}
 if not from[action][c.status] then
   return fail('conflict', 'conversation ' .. id .. ' is ' .. c.status .. ': it cannot be ' ..
@@ -20,6 +21,9 @@ if c.status ~= 'queued' then redis.call('ZREM', social_list(c.status, c.team), i
 if action == 'reply' then
   redis.call('HSET', key, 'status', 'queued', 'waiting_since', now, 'closed_at', '', 'triaged_by', user)
   redis.call('ZADD', 'queue:' .. c.team, now, id)
+  if c.status == 'abuse' then
+    redis.call('HDEL', 'patron:' .. c.patron, 'muted', 'muted_at', 'muted_by')
+  end
 elseif action == 'dismiss' then
   redis.call('HSET', key, 'status', 'dismissed', 'closed_at', now, 'triaged_by', user)
   redis.call('ZADD', social_list('dismissed', c.team), now, id)

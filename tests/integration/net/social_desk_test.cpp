@@ -71,6 +71,12 @@ TEST_F(SocialDesk, ATriagedPostWaitsOutsideTheQueueUntilStaffReply) {
   EXPECT_EQ(json_at(items("new", abe_), "/items/0/conversation/id"), "");  // another team's
 
   EXPECT_EQ(act(id, "reply", &abe_).status, 403);
+  // Not a conversation yet: staff decide on the social desk first.
+  EXPECT_EQ(daemon_.call(ann_, "POST", "/api/v1/conversations/" + id + "/claim", "{}").status, 409);
+  EXPECT_EQ(
+      daemon_.call(ann_, "POST", "/api/v1/conversations/" + id + "/messages", R"({"text": "Yes"})")
+          .status,
+      409);
   const auto replied = act(id, "reply");
   ASSERT_EQ(replied.status, 200) << replied.body;
   EXPECT_EQ(status_of(id), "queued");
@@ -108,6 +114,10 @@ TEST_F(SocialDesk, AbuseMutesTheSenderWhoseNextPostsGoStraightToTheAbuseList) {
   // Even untriaged (a direct message) a muted sender's post is not queued.
   EXPECT_EQ(status_of(post("p7", "@troll@social.example", "t7", "Direct", false)), "abuse");
   EXPECT_EQ(daemon_.call(ann_, "GET", "/api/v1/social/items?state=old").status, 400);
+  // A mistake undone: replying takes it out of the abuse list and unmutes the sender.
+  ASSERT_EQ(act(later, "reply").status, 200);
+  EXPECT_EQ(status_of(later), "queued");
+  EXPECT_EQ(status_of(post("p8", "@troll@social.example", "t8", "A real question")), "triage");
 }
 
 }  // namespace

@@ -92,6 +92,9 @@ TEST(AfterHours, MachinesKeywordsAndMissingTemplatesGetNothing) {
   auto bounce = from("email", "ada@example.org");
   bounce.facts["return_path"] = "";
   EXPECT_EQ(plan_for(reference(), bounce, "7", monday_2300).skipped, "automated");
+  auto post = from("social", "@ada@social.example", "A public question");
+  post.facts["public"] = "1";  // an answer would be seen by everyone
+  EXPECT_EQ(plan_for(reference(), post, "7", monday_2300).skipped, "public");
   EXPECT_EQ(plan_for(reference(), from("sms", "+15550100", "STOP"), "7", monday_2300).skipped,
             "sms_keyword");
   auto team = reference();
