@@ -4,6 +4,7 @@
 
 #include "connectors/mastodon/statuses.hpp"
 #include "connectors/poller.hpp"
+#include "connectors/rate_window.hpp"
 #include "daemon/core/auto_reply.hpp"
 #include "daemon/core/text.hpp"
 #include "daemon/json/document.hpp"
@@ -473,7 +474,7 @@ class mastodon_connector final : public connector {
   const std::string host_;
   connector_health health_;
   std::string own_id_;  // the library's account, once verify_credentials said
-  mastodon::rate_window read_window_, paged_window_, post_window_;
+  rate_window read_window_, paged_window_, post_window_;
   poller poller_;
 };
 

@@ -1,12 +1,10 @@
 #include "connectors/mastodon/statuses.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include "connectors/mastodon/html_text.hpp"
 #include "daemon/core/text.hpp"
 #include "daemon/json/document.hpp"
-#include "daemon/net/curl_client.hpp"
 
 namespace askdesk::connectors::mastodon {
 
@@ -122,29 +120,6 @@ std::string with_mention(std::string_view text, std::string_view full) {
     }
   }
   return std::string(full) + " " + std::string(text);
-}
-
-void rate_window::update(const net::incoming_response& r, core::timestamp now) {
-  if (const auto reset = core::parse_iso8601(r.header("x-ratelimit-reset"))) reset_ = *reset;
-  const auto text = r.header("x-ratelimit-remaining");
-  std::int64_t left = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), left);
-  if (ec == std::errc{} && end == text.data() + text.size() && !text.empty()) remaining_ = left;
-  if (r.status == 429) {
-    remaining_ = 0;
-    if (reset_ <= now) reset_ = now + std::chrono::seconds(60);  // it said nothing: a minute
-  }
-}
-
-std::chrono::milliseconds rate_window::take(core::timestamp now) {
-  if (!remaining_) return {};
-  if (now >= reset_) {  // a new window: unknown until the next answer says
-    remaining_.reset();
-    return {};
-  }
-  if (*remaining_ <= 0) return std::chrono::duration_cast<std::chrono::milliseconds>(reset_ - now);
-  --*remaining_;
-  return {};
 }
 
 }  // namespace askdesk::connectors::mastodon

@@ -1,5 +1,5 @@
 // Mastodon's entities as the connector reads them (docs.joinmastodon.org/entities): a Status
-// turned into what askdesk keeps of it, and the rate-limit headers every answer carries.
+// turned into what askdesk keeps of it, an account's address, the mention a reply needs.
 // Pure functions over RapidJSON values and headers; no I/O.
 #pragma once
 
@@ -14,10 +14,6 @@
 
 #include "daemon/core/message.hpp"
 #include "daemon/core/time.hpp"
-
-namespace askdesk::net {
-struct incoming_response;
-}
 
 namespace askdesk::connectors::mastodon {
 
@@ -51,22 +47,5 @@ std::string host_of(std::string_view url);
 
 // `text` starting with "@acct " unless it mentions `acct` already (full or local part).
 std::string with_mention(std::string_view text, std::string_view full_acct);
-
-// What the server's rate-limit headers say of one kind of request (docs.joinmastodon.org,
-// "Rate limits"): how many are left until when. A request is made only while some are left or
-// the window has passed.
-class rate_window {
- public:
-  // Reads X-RateLimit-Remaining and X-RateLimit-Reset (ISO-8601) off an answer (a 429 means
-  // none are left).
-  void update(const net::incoming_response& r, core::timestamp now);
-  // Takes one request: zero when it may go now (counted against what is left), else how long
-  // until the window resets.
-  std::chrono::milliseconds take(core::timestamp now);
-
- private:
-  std::optional<std::int64_t> remaining_;
-  core::timestamp reset_{};
-};
 
 }  // namespace askdesk::connectors::mastodon

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "connectors/mastodon/statuses.hpp"
+#include "connectors/rate_window.hpp"
 #include "connectors/registry.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/json/document.hpp"
@@ -82,9 +83,9 @@ TEST(MastodonReplies, ThePatronIsMentionedOnceWhateverTheCase) {
   EXPECT_EQ(with_mention("@adam hello", "@ada@x.example"), "@ada@x.example @adam hello");
 }
 
-TEST(MastodonRateLimit, NoRequestOnceNoneAreLeftUntilTheReset) {
+TEST(RateWindow, NoRequestOnceNoneAreLeftUntilTheReset) {
   const core::timestamp now{std::chrono::seconds(1800000000)};
-  rate_window w;
+  rate_window w;                      // Mastodon's X-RateLimit-*, the reset as ISO-8601
   EXPECT_EQ(w.take(now).count(), 0);  // nothing known yet
   net::incoming_response r;
   r.status = 200;
@@ -101,6 +102,12 @@ TEST(MastodonRateLimit, NoRequestOnceNoneAreLeftUntilTheReset) {
   rate_window fresh;
   fresh.update(r, now);
   EXPECT_EQ(fresh.take(now), std::chrono::milliseconds(60000));
+  // The AT Protocol's RateLimit-*, the reset in epoch seconds.
+  rate_window at("ratelimit-");
+  r.status = 200;
+  r.headers = {{"ratelimit-remaining", "0"}, {"ratelimit-reset", "1800000010"}};
+  at.update(r, now);
+  EXPECT_EQ(at.take(now), std::chrono::milliseconds(10000));
 }
 
 std::string config_problems(std::string_view connector) {
