@@ -1,3 +1,4 @@
+#include "connectors/bluesky/bluesky.hpp"
 #include "connectors/email/email.hpp"
 #include "connectors/mastodon/mastodon.hpp"
 #include "connectors/registry.hpp"
@@ -21,6 +22,7 @@ core::status register_builtin_connectors(registry& r) {
       make_xmpp_factory,      //
       make_telegram_factory,  //
       make_mastodon_factory,  //
+      make_bluesky_factory,   //
   };
   for (const auto make : channels) {
     if (auto added = r.add(make()); !added) return added;
