@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <random>
 
 #include "connectors/bluesky/posts.hpp"
@@ -28,6 +29,9 @@ constexpr int search_page = 25;
 constexpr std::size_t mention_reserve = 32;
 constexpr std::chrono::hours rkey_lifetime{24 * 7};
 constexpr std::string_view post_collection = "app.bsky.feed.post";
+// Direct messages go through the PDS to Bluesky's chat service.
+constexpr std::string_view chat_proxy = "did:web:api.bsky.chat#bsky_chat";
+constexpr int chat_log_pages = 10;
 
 struct bluesky_settings final : connector_settings {
   std::string service;  // the PDS's base URL, no trailing '/'
@@ -37,6 +41,7 @@ struct bluesky_settings final : connector_settings {
   bool triage = true;
   std::vector<std::string> watch_keywords;
   std::string language = "en";  // a reply's langs when the patron's post says none
+  bool direct_messages = true;  // read and answer chat.bsky.convo messages when allowed
   std::chrono::milliseconds reopen_window = std::chrono::hours(24 * 7);
 };
 
@@ -99,6 +104,15 @@ struct round_state {
   std::string newest_notification;  // indexedAt of the newest notification read
   int pages = 0;
   std::size_t next_watch = 0;
+  // Direct messages: what the chat log gave, and the conversations' other members.
+  struct chat_message {
+    std::string convo, id, text, sender_did;
+    std::vector<std::string> links;
+    core::timestamp sent_at{};
+  };
+  std::vector<chat_message> chats;
+  std::map<std::string, std::pair<std::string, std::string>> members;  // convo -> handle, name
+  int chat_pages = 0;
 };
 
 using answer_fn =
@@ -145,6 +159,10 @@ class bluesky_connector final : public connector {
     job->root = {fact("root_uri"), fact("root_cid")};
     job->language = fact("language").empty() ? settings_.language : fact("language");
     job->done = std::move(done);
+    if (const auto convo = fact("convo_id"); !convo.empty()) {
+      send_direct(job, convo, m.text);
+      return;
+    }
     const std::string did = fact("did"), handle = fact("handle");
     if (job->parent.uri.empty() || job->root.uri.empty() || did.empty() || handle.empty()) {
       finish(job, send_result::permanent("the conversation has no Bluesky post to answer"));
@@ -359,6 +377,7 @@ class bluesky_connector final : public connector {
       }
       auto r = xrpc_request(method, nsid, query);
       r.headers = {{"Authorization", "Bearer " + session_->access}};
+      if (nsid.starts_with("chat.bsky.")) r.headers.emplace_back("atproto-proxy", chat_proxy);
       if (!body.empty()) {
         r.headers.emplace_back("Content-Type", "application/json");
         r.body = body;
@@ -473,7 +492,11 @@ class bluesky_connector final : public connector {
 
   void next_watch(const std::shared_ptr<round_state>& st) {
     if (st->next_watch == settings_.watch_keywords.size()) {
-      store(st);
+      if (settings_.direct_messages && chat_allowed_) {
+        chat_log(st);
+      } else {
+        store(st);
+      }
       return;
     }
     const std::string keyword = settings_.watch_keywords[st->next_watch++];
@@ -516,6 +539,118 @@ class bluesky_connector final : public connector {
          });
   }
 
+  // ---- direct messages -------------------------------------------------------------------
+
+  // A chat service that refuses this app password (one made without access to direct
+  // messages) is reported once, and not asked again until a restart; it never holds up posts.
+  bool chat_refused(const core::result<net::incoming_response>& answer) {
+    if (!answer || (answer->status != 401 && answer->status != 403 && answer->status != 400)) {
+      return false;
+    }
+    chat_allowed_ = false;
+    note_error("direct messages are not read: the chat service refused this app password (" +
+               error_of(*answer).message + "); make one that may use direct messages");
+    return true;
+  }
+
+  // chat.bsky.convo.getLog from the saved cursor: the messages others sent since.
+  void chat_log(const std::shared_ptr<round_state>& st) {
+    const auto known = st->cursor.find("chat");
+    const std::string query = known == st->cursor.end() ? "" : "cursor=" + escaped(known->second);
+    xrpc("GET", "chat.bsky.convo.getLog", query, "",
+         [this, st](core::result<net::incoming_response> answer, std::chrono::milliseconds wait) {
+           if (chat_refused(answer)) {
+             store(st);
+             return;
+           }
+           std::optional<json::document> doc;
+           if (ended(st, "chat getLog", answer, wait, doc)) return;
+           const auto& root = doc->root();
+           const auto logs = root.FindMember("logs");
+           if (logs == root.MemberEnd() || !logs->value.IsArray()) {
+             st->round->failed("chat getLog: the answer has no logs");
+             return;
+           }
+           for (const auto& log : logs->value.GetArray()) {
+             if (json::string_member(log, "$type") != "chat.bsky.convo.defs#logCreateMessage") {
+               continue;
+             }
+             const auto message = log.FindMember("message");
+             if (message == log.MemberEnd() || !message->value.IsObject()) continue;
+             const auto& m = message->value;
+             round_state::chat_message c;
+             c.convo = json::string_member(log, "convoId");
+             c.id = json::string_member(m, "id");
+             const auto sender = m.FindMember("sender");
+             if (sender != m.MemberEnd()) c.sender_did = json::string_member(sender->value, "did");
+             if (c.convo.empty() || c.id.empty() || c.sender_did.empty()) continue;
+             if (session_ && c.sender_did == session_->did) continue;  // the library's own
+             const auto facets = m.FindMember("facets");
+             c.text = core::repair_utf8(bluesky::apply_facets(
+                 json::string_member(m, "text"), facets != m.MemberEnd() ? &facets->value : nullptr,
+                 c.links));
+             c.sent_at = core::parse_iso8601(json::string_member(m, "sentAt"))
+                             .value_or(context_.clock().now());
+             st->chats.push_back(std::move(c));
+           }
+           const std::string next(json::string_member(root, "cursor"));
+           if (!next.empty()) st->cursor["chat"] = next;
+           if (!next.empty() && !logs->value.Empty() && ++st->chat_pages < chat_log_pages) {
+             chat_log(st);
+             return;
+           }
+           chat_members(st);
+         });
+  }
+
+  // Who wrote: each conversation's other member (chat.bsky.convo.getConvo).
+  void chat_members(const std::shared_ptr<round_state>& st) {
+    for (const auto& c : st->chats) {
+      if (st->members.contains(c.convo)) continue;
+      st->members[c.convo] = {};
+      xrpc("GET", "chat.bsky.convo.getConvo", "convoId=" + escaped(c.convo), "",
+           [this, st, convo = c.convo](core::result<net::incoming_response> answer,
+                                       std::chrono::milliseconds wait) {
+             std::optional<json::document> doc;
+             if (ended(st, "chat getConvo", answer, wait, doc)) return;
+             const auto& root = doc->root();
+             const auto c = root.FindMember("convo");
+             if (c != root.MemberEnd() && c->value.IsObject()) {
+               const auto members = c->value.FindMember("members");
+               if (members != c->value.MemberEnd() && members->value.IsArray()) {
+                 for (const auto& m : members->value.GetArray()) {
+                   if (session_ && json::string_member(m, "did") == session_->did) continue;
+                   st->members[convo] = {std::string(json::string_member(m, "handle")),
+                                         std::string(json::string_member(m, "displayName"))};
+                 }
+               }
+             }
+             chat_members(st);
+           });
+      return;
+    }
+    store(st);
+  }
+
+  core::inbound_message chat_message_of(const round_state::chat_message& c,
+                                        const std::pair<std::string, std::string>& who) const {
+    core::inbound_message m;
+    m.external_id = "dm:" + c.id;
+    // A direct conversation is its own thread: never a public post's.
+    m.thread = "dm:" + c.convo;
+    const std::string handle = who.first.empty() ? c.sender_did : who.first;
+    m.sender_address = "@" + handle;
+    m.sender_name = who.second.empty() ? m.sender_address : who.second;
+    m.text = c.text.empty() ? "[An empty message]" : c.text;
+    m.received_at = context_.clock().now();
+    m.sent_at = c.sent_at;
+    m.facts["visibility"] = "direct";
+    m.facts["did"] = c.sender_did;
+    if (!who.first.empty()) m.facts["profile_url"] = "https://bsky.app/profile/" + who.first;
+    m.reply_facts = {{"convo_id", c.convo}, {"did", c.sender_did}, {"handle", handle}};
+    return m;
+  }
+
   void store(const std::shared_ptr<round_state>& st) {
     std::stable_sort(st->posts.begin(), st->posts.end(), [](const found& a, const found& b) {
       return a.p.indexed_at < b.p.indexed_at;
@@ -526,7 +661,9 @@ class bluesky_connector final : public connector {
       (f.watched.empty() ? notified : watched) += 1;
       batch.push_back(message_of(f));
     }
-    st->round->deliver(std::move(batch), [this, st, notified, watched](bool stored) {
+    for (const auto& c : st->chats) batch.push_back(chat_message_of(c, st->members[c.convo]));
+    const auto chats = static_cast<std::int64_t>(st->chats.size());
+    st->round->deliver(std::move(batch), [this, st, notified, watched, chats](bool stored) {
       auto& round = *st->round;
       if (!stored) {
         round.failed("a post could not be stored; it is read again");
@@ -534,7 +671,8 @@ class bluesky_connector final : public connector {
       }
       count("notification", "stored", notified);
       count("watch", "stored", watched);
-      if (notified + watched > 0) health_.last_success = context_.clock().now();
+      count("direct", "stored", chats);
+      if (notified + watched + chats > 0) health_.last_success = context_.clock().now();
       round.save_cursor(st->cursor, [this, st] {
         // What is durable is seen: the library's Bluesky apps stop showing it as new.
         if (!st->newest_notification.empty()) {
@@ -600,6 +738,55 @@ class bluesky_connector final : public connector {
 
   void finish(const std::shared_ptr<send_job>& job, send_result result) {
     if (auto done = std::move(job->done)) done(std::move(result));
+  }
+
+  // A direct message's answer, in its conversation only (chat.bsky.convo.sendMessage). The
+  // chat service has no idempotency key: a send that may have arrived is not sent again.
+  void send_direct(const std::shared_ptr<send_job>& job, const std::string& convo,
+                   const std::string& text) {
+    json::writer w;
+    w.start_object()
+        .field("convoId", convo)
+        .key("message")
+        .start_object()
+        .field("text", text)
+        .end_object()
+        .end_object();
+    xrpc("POST", "chat.bsky.convo.sendMessage", "", w.str(),
+         [this, job](core::result<net::incoming_response> answer, std::chrono::milliseconds wait) {
+           if (answer && answer->status == 200) {
+             auto doc = json::document::parse(answer->body);
+             health_.last_success = context_.clock().now();
+             finish(job, send_result::sent(doc ? std::string(json::string_member(doc->root(), "id"))
+                                               : ""));
+             return;
+           }
+           if (!answer) {
+             note_error("sending a direct message: " + answer.err().message);
+             if (answer.err().code == "uncertain") {
+               finish(job, send_result::permanent(
+                               "the chat service may have taken the message before the "
+                               "connection failed, so it is not sent again: " +
+                               answer.err().message));
+               return;
+             }
+             auto later = send_result::retry(answer.err().message);
+             later.retry_after = wait;
+             finish(job, std::move(later));
+             return;
+           }
+           const auto e = error_of(*answer);
+           note_error("sending a direct message: " + e.message);
+           if (answer->status == 429 || answer->status >= 500) {
+             auto later = send_result::retry(e.message, std::to_string(answer->status));
+             later.retry_after =
+                 rate_limit_wait(*answer, context_.clock().now(), std::chrono::hours(1))
+                     .value_or(std::chrono::milliseconds(0));
+             finish(job, std::move(later));
+             return;
+           }
+           finish(job, send_result::permanent(e.message, e.name));
+         });
   }
 
   // A retry first asks whether the record an earlier attempt made is there.
@@ -726,6 +913,7 @@ class bluesky_connector final : public connector {
   std::minstd_rand random_;
   rate_window window_;
   std::optional<session> session_;
+  bool chat_allowed_ = true;  // until the chat service refuses the app password
   std::vector<std::function<void(core::status)>> session_waiters_;
   poller poller_;
 };
@@ -762,6 +950,7 @@ class bluesky_factory final : public connector_factory {
       }
     }
     s->language = block.string("language", "en");
+    s->direct_messages = block.boolean("direct_messages", true);
     s->reopen_window =
         std::chrono::minutes(block.integer("reopen_minutes", 7 * 24 * 60, 0, 90 * 24 * 60));
     return s;
