@@ -22,7 +22,9 @@ namespace {
 using bluesky::post;
 
 constexpr int notifications_per_page = 50;
-constexpr int max_pages = 20;  // a round reads at most this many pages back to the mark
+// A round reads back to the mark, at most this many pages (10,000 notifications): past them it
+// reports what it could not read rather than never finishing.
+constexpr int max_pages = 200;
 constexpr int search_page = 25;
 // What a reply may take of the 300 graphemes for the "@handle " askdesk puts first when staff
 // did not mention the patron; a longer handle is checked when sending.
@@ -478,10 +480,14 @@ class bluesky_connector final : public connector {
            count("notification", "own", own);
            count("notification", "skipped", skipped);
            const std::string next(json::string_member(root, "cursor"));
-           if (!reached && !next.empty() && ++st->pages < max_pages &&
-               list->value.Size() >= static_cast<rapidjson::SizeType>(notifications_per_page)) {
+           const bool more = !reached && !next.empty() && !list->value.Empty();
+           if (more && ++st->pages < max_pages) {
              notifications(st, next);
              return;
+           }
+           if (more) {
+             note_error("listNotifications: more than " + std::to_string(max_pages) +
+                        " pages since the last round; the older ones are not read");
            }
            if (!st->newest_notification.empty()) {
              st->cursor["notifications"] = std::max(high, st->newest_notification);
