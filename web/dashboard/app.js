@@ -223,7 +223,9 @@ function start(user) {
   }
 
   function draw() {
-    const focused = document.activeElement?.closest('[data-conversation]')?.dataset.conversation;
+    // A list item keeps the focus across the redraw (not the conversation view, which has
+    // data-conversation too: the focus stays where it is there).
+    const focused = document.activeElement?.closest('li[data-conversation]')?.dataset.conversation;
     const all = [...conversations.values()];
     const queues = [];
     let waitingTotal = 0;
@@ -255,7 +257,7 @@ function start(user) {
     ui['mine-empty'].hidden = mine.length > 0;
     tick();
     document.title = waitingTotal ? `(${waitingTotal}) askdesk` : 'askdesk';
-    if (focused) shell.querySelector(`[data-conversation="${CSS.escape(focused)}"] button`)?.focus();
+    if (focused) shell.querySelector(`li[data-conversation="${CSS.escape(focused)}"] button`)?.focus();
   }
 
   // Wait times move on their own.
