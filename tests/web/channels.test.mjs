@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  addressIsPersonal, channelName, channelOf, channelsLoaded, lengthRule, optOutKeyword, setChannels,
+  addressIsPersonal, channelName, channelOf, channelsLoaded, lengthRule, optOutKeyword, publicReplies,
+  setChannels, someChannelIsPublic,
 } from '../../web/dashboard/channels.js';
 
 test('before the list arrives a channel goes by its raw name and is not limited', () => {
@@ -29,4 +30,19 @@ test('lookups go by connector id, then by kind of channel, then the raw name', (
   assert.equal(addressIsPersonal({ channel: 'chat', connector: 'desk' }), false);
   assert.equal(optOutKeyword({ channel: 'text' }), 'STOP');
   assert.equal(optOutKeyword({ channel: 'chat' }), '');
+});
+
+test('whether replies are public is the channel\'s trait', () => {
+  setChannels([{ id: 'chat1', channel: 'chat', public_replies: false }]);
+  assert.equal(someChannelIsPublic(), false);
+  assert.equal(publicReplies({ connector: 'chat1' }), false);
+  setChannels([
+    { id: 'chat1', channel: 'chat', public_replies: false },
+    { id: 'posts1', channel: 'posts', public_replies: true },
+  ]);
+  assert.equal(someChannelIsPublic(), true);
+  assert.equal(publicReplies({ connector: 'posts1', channel: 'posts' }), true);
+  assert.equal(publicReplies({ channel: 'posts' }), true);
+  assert.equal(publicReplies({ connector: 'chat1' }), false);
+  assert.equal(publicReplies({ channel: 'fax' }), false);
 });

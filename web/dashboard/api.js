@@ -71,6 +71,11 @@ export const api = {
   deadLetters: () => call('GET', '/outbound/dead'),
   retryDead: (letter) => call('POST', `/outbound/dead/${id(letter)}/retry`, {}),
   discardDead: (letter) => call('POST', `/outbound/dead/${id(letter)}/discard`, {}),
+  // The social desk: posts in triage ('new'), dismissed, or marked as abuse.
+  socialItems: (state, limit = 50) => call('GET', `/social/items?${new URLSearchParams({ state, limit: String(limit) })}`),
+  socialReply: (conversation) => call('POST', `/social/items/${id(conversation)}/reply`, {}),
+  socialDismiss: (conversation) => call('POST', `/social/items/${id(conversation)}/dismiss`, {}),
+  socialAbuse: (conversation) => call('POST', `/social/items/${id(conversation)}/abuse`, {}),
 };
 
 // Every page of a list, up to `pages` pages of 200.

@@ -7,6 +7,7 @@ import { DeadLetterPanel } from './deadletters.js';
 import { el, patronName, refs, waited } from './dom.js';
 import { LiveConnection } from './live.js';
 import { RoutingPanel } from './routing.js';
+import { SocialPanel } from './social.js';
 
 const connectionText = { live: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline' };
 const alertsKey = 'askdesk:dashboard:alerts';
@@ -113,6 +114,13 @@ function start(user) {
     ui['dead-section'].remove();
   }
 
+  // Posts in triage: anyone may triage their teams' (the API's rule).
+  const social = new SocialPanel(ui, {
+    onOpen: (id) => open(id, { toReply: true }),
+    onChanged: upsert,
+    onProblem: showProblem,
+  });
+
   const view = new ConversationView(ui.detail, {
     user,
     live,
@@ -151,6 +159,7 @@ function start(user) {
     }
     routing.refresh();
     deadLetters?.refresh();
+    social.refresh();
     ready = true;
     const waiting = early;
     early = [];
@@ -187,6 +196,7 @@ function start(user) {
         if (data.message) view.onMessage(data.message);
         routing.onEvent(frame);
         deadLetters?.onEvent(frame);
+        social.onEvent(frame);
         break;
       case 'offer.created':
       case 'offer.ended':
@@ -297,8 +307,12 @@ function start(user) {
   }
   const ticker = setInterval(tick, 15000);
 
-  function open(id) {
-    view.open(id).then(draw);
+  // `toReply`: the focus goes to the reply box once the conversation is shown.
+  function open(id, { toReply = false } = {}) {
+    view.open(id).then(() => {
+      draw();
+      if (toReply && view.id === id) view.focusReply();
+    });
   }
 
   // ---- sound and desktop notification for new waiting conversations ---------------------------

@@ -45,3 +45,12 @@ export function optOutKeyword(item) {
   const words = channelOf(item)?.opt_out;
   return Array.isArray(words) && words.length ? String(words[0]) : '';
 }
+
+// Whether everyone can read the replies sent on this channel (social posts).
+export function publicReplies(item) {
+  return channelOf(item)?.public_replies === true;
+}
+
+// Whether any channel this daemon runs posts its replies in public: then the dashboard has a
+// social desk to show.
+export const someChannelIsPublic = () => entries.some((e) => e.public_replies === true);

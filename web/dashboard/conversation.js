@@ -1,10 +1,15 @@
 // The conversation view: transcript, reply box, claim and close, notes, tags and the patron
 // panel. Live events reach it through onConversation(), onMessage() and onTyping().
+// On a channel whose replies are public, the reply box says who will read the reply; a
+// social item still in triage is answered by taking it out of triage first.
 import { api } from './api.js';
 import { channelName, lengthRule, optOutKeyword } from './channels.js';
 import { clockTime, el, fullTime, patronName } from './dom.js';
 import { lengthHint } from './lengths.js';
-import { fileSize, foldText, joinedBy } from './mail.js';
+import { foldText, joinedBy } from './mail.js';
+import {
+  guarded, mediaNodes, postLink, replyAudience, senderAddress, threadContext, watchedLabel,
+} from './posts.js';
 
 // As the API: letters and digits of any script, - and _, up to 40 characters.
 const tagPattern = /^(?:[A-Za-z0-9_-]|[^\x00-\x7F]){1,40}$/u;
@@ -12,7 +17,16 @@ const typingEvery = 2000;
 const typingShownFor = 4000;
 const noteMax = 4000;  // characters (docs/api.md); replies follow their channel's length rule
 
-const statusNames = { queued: 'Waiting', assigned: 'Assigned', closed: 'Closed' };
+const statusNames = {
+  queued: 'Waiting', assigned: 'Assigned', closed: 'Closed',
+  triage: 'In social triage', dismissed: 'Dismissed', abuse: 'Marked as abuse',
+};
+// What a social item not yet taken out of triage is, above where the reply box would be.
+const socialStates = {
+  triage: 'This post waits in social triage. Reply to it to answer it here.',
+  dismissed: 'This post was dismissed: no answer needed. Reply to it to answer it after all.',
+  abuse: 'This post was marked as abuse and its sender muted. Reply to it only if that was a mistake.',
+};
 const topicSources = { rule: 'by rule', classifier: 'guessed', default: 'default', staff: 'set by staff', requested: 'chosen by the patron' };
 
 // "guessed 82% · words: makerspace, open" — how the topic was decided.
@@ -42,6 +56,7 @@ export class ConversationView {
     this.lastTyping = 0;
     this.typingTimer = 0;
     this.token = 0;
+    this.revealed = new Set();  // ids of messages whose content the reader chose to see
   }
 
   async open(id) {
@@ -60,6 +75,7 @@ export class ConversationView {
     }
     if (token !== this.token) return;  // another conversation was opened meanwhile
     this.messages = new Map();
+    this.revealed = new Set();
     this.build(detail, patron || detail.patron);
     for (const m of detail.messages || []) this.onMessage(m);
     this.transcript.scrollTop = this.transcript.scrollHeight;
@@ -93,15 +109,23 @@ export class ConversationView {
     });
     this.typing = el('p', { class: 'typing', 'data-testid': 'typing', 'aria-live': 'polite', hidden: true });
     this.replyInput = el('textarea', {
-      id: 'reply-input', 'data-testid': 'reply-input', rows: '3', 'aria-describedby': 'reply-length reply-hint',
+      id: 'reply-input', 'data-testid': 'reply-input', rows: '3',
+      'aria-describedby': 'reply-audience reply-length reply-hint',
     });
+    // Who will read the reply, on a channel whose replies are public.
+    this.replyAudience = el('p', { id: 'reply-audience', class: 'audience', 'data-testid': 'reply-audience', hidden: true });
+    this.socialState = el('p', { id: 'social-state', class: 'social-state', 'data-testid': 'social-state' });
+    this.socialReply = el('button', {
+      type: 'button', 'data-testid': 'social-state-reply', 'aria-describedby': 'social-state', text: 'Reply to this post',
+    });
+    this.socialBar = el('div', { class: 'social-bar', hidden: true }, [this.socialState, this.socialReply]);
     this.replyLabel = el('label', { for: 'reply-input' });
     this.replySend = el('button', { type: 'submit', 'data-testid': 'reply-send', text: 'Send reply' });
     const noteSend = el('button', { type: 'button', class: 'secondary', 'data-testid': 'note-send', text: 'Save as internal note' });
     // How long the reply is in its channel's unit (SMS segments, characters…), before it is sent.
     this.replyLength = el('p', { id: 'reply-length', class: 'hint length', 'data-testid': 'reply-length', hidden: true });
     this.replyForm = el('form', { class: 'reply', novalidate: true }, [
-      this.replyLabel, this.replyInput, this.replyLength,
+      this.replyLabel, this.replyAudience, this.replyInput, this.replyLength,
       el('p', { id: 'reply-hint', class: 'hint', text: 'Enter sends, Shift+Enter starts a new line. Internal notes are never sent to the patron.' }),
       el('div', { class: 'actions' }, [this.replySend, noteSend]),
     ]);
@@ -122,7 +146,7 @@ export class ConversationView {
       this.problem,
       this.transferDialog,
       el('div', { class: 'conversation-body' }, [
-        el('div', { class: 'conversation-main' }, [this.transcript, this.typing, this.replyForm,
+        el('div', { class: 'conversation-main' }, [this.transcript, this.typing, this.socialBar, this.replyForm,
           el('div', { class: 'tagging' }, [this.tagList, tagForm])]),
         this.patronPanel(patron, conversation.id),
       ]),
@@ -134,6 +158,9 @@ export class ConversationView {
     this.claimButton.addEventListener('click', () => this.act(() =>
       api.claim(this.id, this.conversation.status === 'assigned')));
     this.closeButton.addEventListener('click', () => this.act(() => api.close(this.id)));
+    this.socialReply.addEventListener('click', async () => {
+      if (await this.act(() => api.socialReply(this.id))) this.focusReply();
+    });
     this.transferButton.addEventListener('click', () => this.transferDialog.showModal());
     this.replyForm.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -313,12 +340,17 @@ export class ConversationView {
     this.view.dataset.status = c.status;
     const mine = c.status === 'assigned' && c.assignee === this.user.name;
     const mayForce = this.user.role === 'supervisor' || this.user.role === 'admin';
+    // A social item leaves triage through the social desk's own actions, not by claim or close.
+    const social = Object.hasOwn(socialStates, c.status);
     this.claimButton.hidden = !(c.status === 'queued' || (c.status === 'assigned' && !mine && mayForce));
     this.claimButton.textContent = c.status === 'queued' ? 'Claim' : 'Take over';
-    this.closeButton.hidden = c.status === 'closed';
-    this.transferButton.hidden = c.status === 'closed';
-    this.replyForm.hidden = c.status === 'closed' || (c.status === 'assigned' && !mine && !mayForce);
+    this.closeButton.hidden = c.status === 'closed' || social;
+    this.transferButton.hidden = c.status === 'closed' || social;
+    this.replyForm.hidden = social || c.status === 'closed' || (c.status === 'assigned' && !mine && !mayForce);
+    this.socialBar.hidden = !social;
+    this.socialState.textContent = social ? socialStates[c.status] : '';
     this.replyLabel.textContent = `Reply to ${name}`;
+    this.showAudience();
     this.measureReply();
     this.topicSelect.value = c.topic || '';
     this.topicReason.textContent = topicReason(c.topic_reason);
@@ -340,13 +372,31 @@ export class ConversationView {
     this.replySend.disabled = over;
   }
 
+  // On a channel whose replies are public, says above the reply box who will read the reply:
+  // as the patron's latest message was (facts.visibility), direct, followers only or public.
+  showAudience() {
+    let latest = null;
+    for (const m of this.messages.values()) {
+      if (m.direction === 'in' && (!latest || BigInt(m.id) > BigInt(latest.id))) latest = m;
+    }
+    const audience = replyAudience(this.conversation, latest);
+    this.replyAudience.textContent = audience ? audience.text : '';
+    this.replyAudience.hidden = !audience;
+    if (audience) this.replyAudience.dataset.visibility = audience.visibility;
+  }
+
+  focusReply() {
+    if (this.view && !this.replyForm.hidden) this.replyInput.focus();
+  }
+
   onMessage(m) {
     if (!this.view || m.conversation !== this.id) return;
     const existing = this.messages.get(m.id);
     // The answer to our own POST can arrive after the event that it was sent.
     if (existing && existing.status !== 'pending' && m.status === 'pending') return;
-    const node = messageNode(m);
+    const node = messageNode(m, this.revealed);
     this.messages.set(m.id, m);
+    if (m.direction === 'in') this.showAudience();
     if (existing) {
       this.transcript.querySelector(`[data-id="${CSS.escape(m.id)}"]`)?.replaceWith(node);
       return;
@@ -380,20 +430,6 @@ const statusText = {
   undelivered: 'not delivered', failed: 'not delivered',
 };
 
-// A link only for web addresses, or for a file askdesk itself serves to signed-in staff
-// (a path under /api/v1/connectors/: the channel's credentials stay in the daemon); a
-// channel's URL is never trusted to be one.
-function attachmentNode(a) {
-  const about = [a.content_type, fileSize(a.size)].filter(Boolean).join(', ');
-  const label = `Attachment: ${a.name || 'file'}${about ? ` (${about})` : ''}`;
-  if (typeof a.url === 'string' && (/^https?:\/\//i.test(a.url) || /^\/api\/v1\/connectors\/[^/]/.test(a.url))) {
-    return el('p', { class: 'attachment' }, [
-      el('a', { href: a.url, target: '_blank', rel: 'noopener noreferrer', text: label }),
-    ]);
-  }
-  return el('p', { class: 'attachment', text: label });
-}
-
 // The text, with quoted history and signature folded away (open on demand) from the line the
 // connector marked (facts.fold_line), whatever the channel.
 function textNodes(m) {
@@ -408,26 +444,39 @@ function textNodes(m) {
   ];
 }
 
-function messageNode(m) {
+// A message in the transcript. What a connector says of a post (its author's profile, its own
+// page, the thread it answers, a content warning, sensitive media) shows whatever the channel;
+// `revealed` holds the ids of messages whose hidden content the reader chose to see.
+function messageNode(m, revealed) {
   // What was sent to the patron shows how far it got: replies, automatic messages, and notes
   // that went out (a transcript the patron asked for: their status is then not 'note').
   const sends = m.direction === 'out' || m.direction === 'auto' || (m.direction === 'note' && m.status !== 'note');
   const state = sends ? statusText[m.status] || m.status : '';
   const facts = m.facts || {};
+  const from = m.direction === 'in';
+  const watched = from ? watchedLabel(facts) : '';
+  const content = [...textNodes(m), ...mediaNodes(m.attachments, facts)];
   return el('div', {
     class: `message ${m.direction}${m.status === 'failed' ? ' failed' : ''}`, 'data-testid': 'message',
     'data-id': m.id, 'data-direction': m.direction, 'data-status': m.status,
   }, [
     el('p', { class: 'meta' }, [
       el('span', { class: 'who', text: author(m) }),
+      from && m.sender && m.sender !== author(m) && facts.profile_url ? senderAddress(m.sender, facts) : null,
       el('span', { class: 'channel', text: channelName(m) }),
       el('time', { datetime: m.sent_at, title: fullTime(m.sent_at), text: clockTime(m.sent_at) }),
       state ? el('span', { class: 'state', text: state }) : null,
+      watched ? el('span', { class: 'watched', text: watched }) : null,
+      from ? postLink(facts) : null,
     ]),
-    m.direction === 'in' && facts.subject ? el('p', { class: 'subject', text: `Subject: ${facts.subject}` }) : null,
+    ...(from ? threadContext(facts) : []),
+    from && facts.subject ? el('p', { class: 'subject', text: `Subject: ${facts.subject}` }) : null,
     m.joined_by ? el('p', { class: 'joined', 'data-testid': 'joined-by', text: joinedBy(m.joined_by) }) : null,
-    ...textNodes(m),
+    ...guarded(content, {
+      warning: typeof facts.content_warning === 'string' ? facts.content_warning : '',
+      shown: revealed.has(m.id),
+      onToggle: (on) => { if (on) revealed.add(m.id); else revealed.delete(m.id); },
+    }),
     m.error ? el('p', { class: 'error', text: typeof m.error === 'string' ? m.error : m.error.message || '' }) : null,
-    ...(m.attachments || []).map(attachmentNode),
   ]);
 }
