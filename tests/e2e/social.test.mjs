@@ -269,6 +269,7 @@ test('social posts are triaged, answered in public or directly, dismissed and ma
       assert.match(await content.getAttribute('class'), /\bblurred\b/);
       assert.notEqual(await content.evaluate((n) => getComputedStyle(n).filter), 'none');
       assert.equal(await dee.getByTestId('social-abuse').count(), 0);
+      assert.equal(await dee.getByTestId('social-reply').innerText(), 'Reply and unmute');
       await dee.getByRole('button', { name: 'Show post' }).click();
       assert.equal(await content.getAttribute('aria-hidden'), null);
       assert.equal(await content.evaluate((n) => getComputedStyle(n).filter), 'none');

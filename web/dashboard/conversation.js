@@ -25,7 +25,7 @@ const statusNames = {
 const socialStates = {
   triage: 'This post waits in social triage. Reply to it to answer it here.',
   dismissed: 'This post was dismissed: no answer needed. Reply to it to answer it after all.',
-  abuse: 'This post was marked as abuse and its sender muted. Reply to it only if that was a mistake.',
+  abuse: 'This post was marked as abuse and its sender muted. Replying undoes that: the sender is unmuted.',
 };
 const topicSources = { rule: 'by rule', classifier: 'guessed', default: 'default', staff: 'set by staff', requested: 'chosen by the patron' };
 

@@ -205,7 +205,8 @@ export class SocialPanel {
         onToggle: (on) => { if (on) this.revealed.add(c.id); else this.revealed.delete(c.id); },
       }),
       el('div', { class: 'actions' }, [
-        button('reply', 'Reply'),
+        // From the abuse list a reply undoes a mistake: the sender is no longer muted.
+        button('reply', this.state === 'abuse' ? 'Reply and unmute' : 'Reply'),
         this.state === 'new' ? button('dismiss', 'Dismiss', { class: 'secondary' }) : null,
         this.state !== 'abuse' ? button('abuse', 'Mark as abuse…', { class: 'secondary danger' }) : null,
         postLink(facts, { 'aria-describedby': describedBy }),
