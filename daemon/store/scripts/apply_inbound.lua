@@ -81,6 +81,7 @@ local function usable(id)
   return nil
 end
 local thread_key = 'thread:' .. connector .. ':' .. thread
+local resurfaced = false  -- a dismissed social item back in triage
 local conversation, outcome, joined_by, its_team = nil, nil, '', nil
 local refs = references ~= '' and cjson.decode(references) or {}
 for _, ref in ipairs(refs) do
@@ -136,6 +137,7 @@ else
   team = its_team
   -- A dismissed item that hears more is news again.
   if redis.call('HGET', 'conversation:' .. conversation, 'status') == 'dismissed' then
+    resurfaced = true
     redis.call('HSET', 'conversation:' .. conversation, 'status', 'triage', 'closed_at', '')
     redis.call('ZREM', social_list('dismissed', team), conversation)
     redis.call('ZADD', social_list('triage', team), now, conversation)
@@ -167,7 +169,7 @@ redis.call('EXPIRE', dedup, DEDUP_SECONDS)
 local summary = raw(encode(conversation_json(conversation)))
 if outcome == 'created' then
   emit('conversation.created', conversation, team, {conversation = summary})
-elseif outcome == 'reopened' then
+elseif outcome == 'reopened' or resurfaced then
   emit('conversation.updated', conversation, team, {conversation = summary})
 end
 emit('message.created', conversation, team, {conversation = summary, message = message_json_of(fields)})
