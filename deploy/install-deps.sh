@@ -44,6 +44,8 @@ test=(
   python3-slixmpp                   # patrons' XMPP clients in those tests (tests/support/xmpp_patron.py)
   python3-python-telegram-bot       # an independent Bot API client checking the fake Telegram (tests/support/telegram_client.py)
   procps psmisc                     # ps/pkill/fuser used by tests to prove nothing is left running
+  postgresql-15 postgresql-common   # the Bluesky tests' AT Protocol network: its AppView needs PostgreSQL, run as a throw-away cluster by pg_virtualenv (tests/atproto)
+  build-essential python3           # node-gyp compiles better-sqlite3 (the PDS's SQLite) in tests/atproto's npm ci
 )
 bench=(
   linux-perf                        # where the time goes, for the performance report
@@ -64,6 +66,11 @@ missing=()
 # Node.js may come from elsewhere (NodeSource ships npm inside nodejs): only the commands matter.
 if [[ " ${want[*]} " == *" chromium "* ]] && ! { command -v node && command -v npm; } >/dev/null; then
   want+=(nodejs npm)                # runs the browser tests; installs playwright-core and axe-core
+fi
+# better-sqlite3 compiles against the running Node's headers (npm_config_nodedir=/usr): NodeSource's
+# nodejs ships them in /usr/include/node, Debian's in libnode-dev.
+if [[ " ${want[*]} " == *" build-essential "* ]] && [ ! -f /usr/include/node/node_api.h ]; then
+  want+=(libnode-dev)
 fi
 for pkg in "${want[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
