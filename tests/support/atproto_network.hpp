@@ -77,7 +77,8 @@ class atproto_network {
   const std::string& appview() const { return appview_; }
   const std::string& plc() const { return plc_; }
 
-  // Creates `handle` (it must end in ".test" and be new on this network) with a profile
+  // Creates `handle` (new on this network, one label of 3 to 18 letters, digits or hyphens
+  // before ".test", or the PDS answers InvalidHandle) with a profile
   // carrying `display_name` (empty: the handle's first label), a password and an app password.
   atproto_account account(const std::string& handle, const std::string& display_name = "");
   // Posts `text` as `as`, mentioning `mentions` (each must appear as "@handle" in the text),
