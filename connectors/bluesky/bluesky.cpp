@@ -82,8 +82,19 @@ xrpc_error error_of(const net::incoming_response& r) {
   return e;
 }
 
+// An app password the service will not take for this method (one made without access to
+// direct messages): "Bad token method", or "Bad token scope" from older PDSs.
+bool method_refused(const net::incoming_response& r) {
+  if (r.status != 400 && r.status != 401 && r.status != 403) return false;
+  const auto e = error_of(r);
+  return e.name == "InvalidToken" &&
+         (e.message == "Bad token method" || e.message == "Bad token scope");
+}
+
+// A token the server no longer takes (expired, revoked): refresh the session and ask again.
 bool token_refused(const net::incoming_response& r) {
   if (r.status != 400 && r.status != 401) return false;
+  if (method_refused(r)) return false;  // a new token would be refused the same
   const auto e = error_of(r);
   return e.name == "ExpiredToken" || e.name == "InvalidToken" || e.name == "AuthMissing";
 }
@@ -113,7 +124,8 @@ struct round_state {
     core::timestamp sent_at{};
   };
   std::vector<chat_message> chats;
-  std::map<std::string, std::pair<std::string, std::string>> members;  // convo -> handle, name
+  // Conversation -> its members other than the library: did -> (handle, display name).
+  std::map<std::string, std::map<std::string, std::pair<std::string, std::string>>> members;
   int chat_pages = 0;
 };
 
@@ -549,14 +561,20 @@ class bluesky_connector final : public connector {
 
   // A chat service that refuses this app password (one made without access to direct
   // messages) is reported once, and not asked again until a restart; it never holds up posts.
+  // Any other failure of the chat service skips direct messages for this round only.
   bool chat_refused(const core::result<net::incoming_response>& answer) {
-    if (!answer || (answer->status != 401 && answer->status != 403 && answer->status != 400)) {
-      return false;
+    if (answer && method_refused(*answer)) {
+      chat_allowed_ = false;
+      note_error("direct messages are not read: the chat service refused this app password (" +
+                 error_of(*answer).message + "); make one that may use direct messages");
+      return true;
     }
-    chat_allowed_ = false;
-    note_error("direct messages are not read: the chat service refused this app password (" +
-               error_of(*answer).message + "); make one that may use direct messages");
-    return true;
+    if (!answer || answer->status != 200) {
+      note_error("chat getLog: " + (answer ? error_of(*answer).message : answer.err().message) +
+                 "; direct messages are read again next round");
+      return true;
+    }
+    return false;
   }
 
   // chat.bsky.convo.getLog from the saved cursor: the messages others sent since.
@@ -584,6 +602,10 @@ class bluesky_connector final : public connector {
              const auto message = log.FindMember("message");
              if (message == log.MemberEnd() || !message->value.IsObject()) continue;
              const auto& m = message->value;
+             // A message deleted since: nothing to read.
+             if (json::string_member(m, "$type") == "chat.bsky.convo.defs#deletedMessageView") {
+               continue;
+             }
              round_state::chat_message c;
              c.convo = json::string_member(log, "convoId");
              c.id = json::string_member(m, "id");
@@ -625,9 +647,10 @@ class bluesky_connector final : public connector {
                const auto members = c->value.FindMember("members");
                if (members != c->value.MemberEnd() && members->value.IsArray()) {
                  for (const auto& m : members->value.GetArray()) {
-                   if (session_ && json::string_member(m, "did") == session_->did) continue;
-                   st->members[convo] = {std::string(json::string_member(m, "handle")),
-                                         std::string(json::string_member(m, "displayName"))};
+                   const std::string did(json::string_member(m, "did"));
+                   if (session_ && did == session_->did) continue;
+                   st->members[convo][did] = {std::string(json::string_member(m, "handle")),
+                                              std::string(json::string_member(m, "displayName"))};
                  }
                }
              }
@@ -667,7 +690,9 @@ class bluesky_connector final : public connector {
       (f.watched.empty() ? notified : watched) += 1;
       batch.push_back(message_of(f));
     }
-    for (const auto& c : st->chats) batch.push_back(chat_message_of(c, st->members[c.convo]));
+    for (const auto& c : st->chats) {
+      batch.push_back(chat_message_of(c, st->members[c.convo][c.sender_did]));
+    }
     const auto chats = static_cast<std::int64_t>(st->chats.size());
     st->round->deliver(std::move(batch), [this, st, notified, watched, chats](bool stored) {
       auto& round = *st->round;

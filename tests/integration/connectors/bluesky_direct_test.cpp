@@ -193,7 +193,7 @@ TEST_F(BlueskyDirectRefused, AnAppPasswordWithoutDirectMessagesIsReportedAndPost
 // A message deleted before the library read it is not a message to answer. DISABLED: the
 // connector imports the log's chat.bsky.convo.defs#deletedMessageView (no text) as "[An empty
 // message]"; chat_log() reads any logCreateMessage's message without looking at its $type.
-TEST(BlueskyDirectLog, DISABLED_ADeletedMessageIsNotImported) {
+TEST(BlueskyDirectLog, ADeletedMessageIsNotImported) {
   fake_bluesky_pds pds;
   pds.add_patron({"did:plc:bopatronofthelibrary2345", "bo.test", ""});
   const std::string convo = pds.add_convo("did:plc:bopatronofthelibrary2345");
@@ -215,7 +215,7 @@ TEST(BlueskyDirectLog, DISABLED_ADeletedMessageIsNotImported) {
 // round; direct messages are read again in the next. DISABLED: chat_refused() takes any 400
 // from getLog for a refusal of the app password, so direct messages stop until a restart and
 // /healthz says "the chat service refused this app password (Invalid cursor)".
-TEST_F(BlueskyDirect, DISABLED_AChatErrorNotAboutTheAppPasswordStopsOneRoundOnly) {
+TEST_F(BlueskyDirect, AChatErrorNotAboutTheAppPasswordStopsOneRoundOnly) {
   ASSERT_TRUE(pds_.wait_for_requests(get_log, 1));
   pds_.fail_next(get_log, 400, R"({"error":"InvalidRequest","message":"Invalid cursor"})");
   ASSERT_TRUE(pds_.wait_for_requests(get_log, 2));
