@@ -173,6 +173,7 @@ TEST_F(CheckConfig, TheShippedConfigsAreValid) {
   setenv("TELEGRAM_BOT_TOKEN", "123456789:AAHexampleTokenFromBotFather_0123456789", 1);
   setenv("TELEGRAM_WEBHOOK_SECRET", "a-webhook-secret_0123456789", 1);
   setenv("MASTODON_TOKEN", "aMastodonAccessToken_0123456789-abcdefghijk", 1);
+  setenv("BLUESKY_APP_PASSWORD", "abcd-efgh-ijkl-mnop", 1);
   for (const char* file : {"/deploy/demo.json", "/deploy/askdesk.example.jsonc"}) {
     const auto [code, output] =
         daemon_.run_cli({"check-config", ASKDESK_SOURCE_DIR + std::string(file)});
