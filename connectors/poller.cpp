@@ -208,6 +208,16 @@ void poller::poke() {
 
 connector_health poller::health() const { return state_->health; }
 
+connector_health poller::health(const connector_health& own) const {
+  auto h = state_->health;
+  if (own.last_success > h.last_success) h.last_success = own.last_success;
+  if (own.last_error_at > h.last_error_at) {
+    h.last_error_at = own.last_error_at;
+    h.last_error = own.last_error;
+  }
+  return h;
+}
+
 bool poller::round::stopped() const { return !state_->alive || !state_->started; }
 
 void poller::round::set_backlog(std::int64_t backlog) { state_->health.backlog = backlog; }

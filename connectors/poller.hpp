@@ -68,6 +68,9 @@ class poller {
 
   // The last success and error of its rounds; backlog as the last round reported it.
   connector_health health() const;
+  // The same merged with the connector's own (its sends, its webhooks): the later success and
+  // the later error of the two.
+  connector_health health(const connector_health& own) const;
 
  private:
   struct state;

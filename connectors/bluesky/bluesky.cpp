@@ -57,14 +57,6 @@ core::channel_traits bluesky_traits() {
   return t;
 }
 
-std::string escaped(std::string_view value) {
-  std::string form = net::encode_form({{"v", std::string(value)}}).substr(2);
-  for (std::size_t at = form.find('+'); at != std::string::npos; at = form.find('+', at)) {
-    form.replace(at, 1, "%20");
-  }
-  return form;
-}
-
 // An XRPC error body {"error": "ExpiredToken", "message": "..."}: its name and words.
 struct xrpc_error {
   std::string name;
@@ -221,15 +213,7 @@ class bluesky_connector final : public connector {
     });
   }
 
-  connector_health health() const override {
-    auto h = poller_.health();
-    if (health_.last_success > h.last_success) h.last_success = health_.last_success;
-    if (health_.last_error_at > h.last_error_at) {
-      h.last_error_at = health_.last_error_at;
-      h.last_error = health_.last_error;
-    }
-    return h;
-  }
+  connector_health health() const override { return poller_.health(health_); }
 
  private:
   void note_error(std::string message) {
@@ -245,6 +229,18 @@ class bluesky_connector final : public connector {
                             {"source", std::string(source)},
                             {"outcome", std::string(outcome)}},
                            static_cast<double>(n));
+  }
+
+  // How long a refused request should wait: until the rate limit's reset for a 429 (xrpc()
+  // read its RateLimit-* headers), else the caller's backoff.
+  std::chrono::milliseconds limit_wait(const net::incoming_response& r) {
+    return r.status == 429 ? window_.take(context_.clock().now()) : std::chrono::milliseconds(0);
+  }
+
+  send_result retry_later(const net::incoming_response& r, const xrpc_error& e) {
+    auto later = send_result::retry(e.message, std::to_string(r.status));
+    later.retry_after = limit_wait(r);
+    return later;
   }
 
   // ---- the session -------------------------------------------------------------------------
@@ -432,9 +428,7 @@ class bluesky_connector final : public connector {
       return true;
     }
     if (answer->status != 200) {
-      round.failed(what + ": " + error_of(*answer).message,
-                   rate_limit_wait(*answer, context_.clock().now(), std::chrono::hours(1))
-                       .value_or(std::chrono::milliseconds(0)));
+      round.failed(what + ": " + error_of(*answer).message, limit_wait(*answer));
       return true;
     }
     auto parsed = json::document::parse(answer->body);
@@ -449,7 +443,7 @@ class bluesky_connector final : public connector {
   void notifications(const std::shared_ptr<round_state>& st, const std::string& cursor) {
     std::string query = "limit=" + std::to_string(notifications_per_page) +
                         "&reasons=mention&reasons=reply&reasons=quote";
-    if (!cursor.empty()) query += "&cursor=" + escaped(cursor);
+    if (!cursor.empty()) query += "&cursor=" + net::percent_encode(cursor);
     xrpc("GET", "app.bsky.notification.listNotifications", query, "",
          [this, st](core::result<net::incoming_response> answer, std::chrono::milliseconds wait) {
            std::optional<json::document> doc;
@@ -520,7 +514,9 @@ class bluesky_connector final : public connector {
     const std::string keyword = settings_.watch_keywords[st->next_watch++];
     const std::string source = "keyword:" + keyword;
     xrpc("GET", "app.bsky.feed.searchPosts",
-         "q=" + escaped(keyword) + "&limit=" + std::to_string(search_page) + "&sort=latest", "",
+         "q=" + net::percent_encode(keyword) + "&limit=" + std::to_string(search_page) +
+             "&sort=latest",
+         "",
          [this, st, source](core::result<net::incoming_response> answer,
                             std::chrono::milliseconds wait) {
            // A search the server refuses is reported and skipped: it never holds up mentions.
@@ -580,7 +576,8 @@ class bluesky_connector final : public connector {
   // chat.bsky.convo.getLog from the saved cursor: the messages others sent since.
   void chat_log(const std::shared_ptr<round_state>& st) {
     const auto known = st->cursor.find("chat");
-    const std::string query = known == st->cursor.end() ? "" : "cursor=" + escaped(known->second);
+    const std::string query =
+        known == st->cursor.end() ? "" : "cursor=" + net::percent_encode(known->second);
     xrpc("GET", "chat.bsky.convo.getLog", query, "",
          [this, st](core::result<net::incoming_response> answer, std::chrono::milliseconds wait) {
            if (chat_refused(answer)) {
@@ -636,7 +633,7 @@ class bluesky_connector final : public connector {
     for (const auto& c : st->chats) {
       if (st->members.contains(c.convo)) continue;
       st->members[c.convo] = {};
-      xrpc("GET", "chat.bsky.convo.getConvo", "convoId=" + escaped(c.convo), "",
+      xrpc("GET", "chat.bsky.convo.getConvo", "convoId=" + net::percent_encode(c.convo), "",
            [this, st, convo = c.convo](core::result<net::incoming_response> answer,
                                        std::chrono::milliseconds wait) {
              std::optional<json::document> doc;
@@ -809,11 +806,7 @@ class bluesky_connector final : public connector {
            const auto e = error_of(*answer);
            note_error("sending a direct message: " + e.message);
            if (answer->status == 429 || answer->status >= 500) {
-             auto later = send_result::retry(e.message, std::to_string(answer->status));
-             later.retry_after =
-                 rate_limit_wait(*answer, context_.clock().now(), std::chrono::hours(1))
-                     .value_or(std::chrono::milliseconds(0));
-             finish(job, std::move(later));
+             finish(job, retry_later(*answer, e));
              return;
            }
            finish(job, send_result::permanent(e.message, e.name));
@@ -835,7 +828,7 @@ class bluesky_connector final : public connector {
 
   // Calls `absent(false)` when the record is not there; finishes the job otherwise.
   void look_up(const std::shared_ptr<send_job>& job, std::function<void(bool)> absent) {
-    const std::string query = "repo=" + escaped(session_->did) +
+    const std::string query = "repo=" + net::percent_encode(session_->did) +
                               "&collection=" + std::string(post_collection) + "&rkey=" + job->rkey;
     xrpc("GET", "com.atproto.repo.getRecord", query, "",
          [this, job, absent = std::move(absent)](core::result<net::incoming_response> answer,
@@ -925,11 +918,7 @@ class bluesky_connector final : public connector {
             const auto e = error_of(*answer);
             note_error("posting a reply: " + e.message);
             if (answer->status == 429 || answer->status == 401) {
-              auto later = send_result::retry(e.message, std::to_string(answer->status));
-              later.retry_after =
-                  rate_limit_wait(*answer, context_.clock().now(), std::chrono::hours(1))
-                      .value_or(std::chrono::milliseconds(0));
-              finish(job, std::move(later));
+              finish(job, retry_later(*answer, e));
               return;
             }
             finish(job, send_result::permanent(e.message, e.name));

@@ -44,15 +44,6 @@ core::channel_traits mastodon_traits() {
   return t;
 }
 
-// `value` for a URL's query or path (percent-encoded, spaces as %20).
-std::string escaped(std::string_view value) {
-  std::string form = net::encode_form({{"v", std::string(value)}}).substr(2);
-  for (std::size_t at = form.find('+'); at != std::string::npos; at = form.find('+', at)) {
-    form.replace(at, 1, "%20");
-  }
-  return form;
-}
-
 // One status found in a round, and why it was read.
 struct found {
   status s;
@@ -164,15 +155,7 @@ class mastodon_connector final : public connector {
         });
   }
 
-  connector_health health() const override {
-    auto h = poller_.health();
-    if (health_.last_success > h.last_success) h.last_success = health_.last_success;
-    if (health_.last_error_at > h.last_error_at) {
-      h.last_error_at = health_.last_error_at;
-      h.last_error = health_.last_error;
-    }
-    return h;
-  }
+  connector_health health() const override { return poller_.health(health_); }
 
  private:
   net::outgoing_request request(std::string_view path_and_query) const {
@@ -302,15 +285,16 @@ class mastodon_connector final : public connector {
     const std::string source = st->sources[st->next_source++];
     const auto known = st->cursor.find(source);
     const std::string since =
-        known == st->cursor.end() ? std::string() : "&min_id=" + escaped(known->second);
+        known == st->cursor.end() ? std::string() : "&min_id=" + net::percent_encode(known->second);
     const std::string limit = "limit=" + std::to_string(page_size);
     std::string path;
     if (source == "notifications") {
       path = "/api/v1/notifications?types[]=mention&include_filtered=true&" + limit + since;
     } else if (source.starts_with("hashtag:")) {
-      path = "/api/v1/timelines/tag/" + escaped(source.substr(8)) + "?" + limit + since;
+      path = "/api/v1/timelines/tag/" + net::percent_encode(source.substr(8)) + "?" + limit + since;
     } else {
-      path = "/api/v2/search?type=statuses&q=" + escaped(source.substr(8)) + "&" + limit + since;
+      path = "/api/v2/search?type=statuses&q=" + net::percent_encode(source.substr(8)) + "&" +
+             limit + since;
     }
     // A watch the server refuses (a token without read:search, an instance without search)
     // is reported and skipped; it never holds up the mentions.
@@ -380,7 +364,7 @@ class mastodon_connector final : public connector {
       return;
     }
     const std::size_t i = st->next_context++;
-    get(st, "/api/v1/statuses/" + escaped(st->statuses[i].s.id) + "/context", false,
+    get(st, "/api/v1/statuses/" + net::percent_encode(st->statuses[i].s.id) + "/context", false,
         [this, st, i](json::document context) {
           const auto& root = context.root();
           auto& f = st->statuses[i];

@@ -166,13 +166,7 @@ class twilio_connector final : public connector {
 
   connector_health health() const override {
     if (!settings_.poll) return health_;
-    auto h = poller_.health();
-    if (health_.last_success > h.last_success) h.last_success = health_.last_success;
-    if (health_.last_error_at > h.last_error_at) {
-      h.last_error_at = health_.last_error_at;
-      h.last_error = health_.last_error;
-    }
-    return h;
+    return poller_.health(health_);
   }
 
  private:

@@ -241,26 +241,27 @@ const std::string* form_value(const form_fields& form, std::string_view name) {
   return nullptr;
 }
 
-std::string encode_form(const form_fields& fields) {
+std::string percent_encode(std::string_view text) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
-  const auto encode = [&out](std::string_view text) {
-    for (const char c : text) {
-      const auto u = static_cast<unsigned char>(c);
-      if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-        out += c;
-      } else {
-        out += '%';
-        out += hex[u >> 4];
-        out += hex[u & 15];
-      }
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += hex[u >> 4];
+      out += hex[u & 15];
     }
-  };
+  }
+  return out;
+}
+
+std::string encode_form(const form_fields& fields) {
+  std::string out;
   for (const auto& [name, value] : fields) {
     if (!out.empty()) out += '&';
-    encode(name);
-    out += '=';
-    encode(value);
+    out += percent_encode(name) + "=" + percent_encode(value);
   }
   return out;
 }

@@ -158,6 +158,8 @@ using form_fields = std::vector<std::pair<std::string, std::string>>;
 std::optional<form_fields> parse_form(std::string_view body);
 // The first value of `name` in `form`, or nullptr.
 const std::string* form_value(const form_fields& form, std::string_view name);
+// `text` with every byte but letters, digits and -_.~ as %XX (a query value, a path segment).
+std::string percent_encode(std::string_view text);
 // The body for `fields`: unreserved characters as they are, the rest %XX (space too).
 std::string encode_form(const form_fields& fields);
 

@@ -66,15 +66,6 @@ std::vector<seen_reply> replies_in(const std::string& thread) {
   return out;
 }
 
-// Entries ever added to the inbound stream: messages made durable, applied or not.
-std::int64_t entries_added(redis_server& redis) {
-  const auto info = redis.command({"XINFO", "STREAM", "inbound"});
-  for (std::size_t i = 0; i + 1 < info.size(); i += 2) {
-    if (info[i].str() == "entries-added") return info[i + 1].integer();
-  }
-  return 0;
-}
-
 class Bluesky : public ::testing::Test {
  protected:
   Bluesky()
@@ -244,7 +235,7 @@ TEST_F(Bluesky, KillNineWhileMentionsArePendingLosesAndDoublesNothing) {
     first.process().signal(SIGCONT);
     // Killed while the batch is being made durable, before its mark is saved.
     const auto deadline = std::chrono::steady_clock::now() + seconds(60);
-    while (entries_added(redis) < 40 && std::chrono::steady_clock::now() < deadline) {
+    while (redis.entries_added("inbound") < 40 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     first.process().signal(SIGKILL);

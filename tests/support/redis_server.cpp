@@ -104,4 +104,13 @@ std::string redis_server::wait_for_string(const std::vector<std::string>& args,
   }
 }
 
+std::int64_t redis_server::entries_added(const std::string& stream) {
+  const auto info = command({"XINFO", "STREAM", stream});
+  if (!info.is_array()) return 0;
+  for (std::size_t i = 0; i + 1 < info.size(); i += 2) {
+    if (info[i].str() == "entries-added") return info[i + 1].integer();
+  }
+  return 0;
+}
+
 }  // namespace askdesk::testing

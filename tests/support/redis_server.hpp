@@ -36,6 +36,9 @@ class redis_server {
   // "" after that.
   std::string wait_for_string(const std::vector<std::string>& args,
                               std::chrono::milliseconds wait = std::chrono::seconds(10));
+  // Entries ever added to `stream` (XINFO STREAM's entries-added; 0 when it does not exist):
+  // for crash tests, the messages made durable, applied or not.
+  std::int64_t entries_added(const std::string& stream);
 
  private:
   void start();

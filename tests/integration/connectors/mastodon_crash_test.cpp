@@ -18,14 +18,6 @@ namespace {
 constexpr int mentions = 500;
 constexpr int authors = 25;
 
-std::int64_t entries_added(redis_server& redis) {
-  const auto info = redis.command({"XINFO", "STREAM", "inbound"});
-  for (std::size_t i = 0; i + 1 < info.size(); i += 2) {
-    if (info[i].str() == "entries-added") return info[i + 1].integer();
-  }
-  return 0;
-}
-
 std::int64_t messages_created(redis_server& redis) {
   const auto seq = redis.command({"GET", "seq:message"});
   return seq.is_string() ? std::stoll(seq.str()) : 0;
@@ -61,7 +53,8 @@ TEST(MastodonCrash, KillNineWhileMentionsArePendingLosesAndDoublesNothing) {
     for (int i = 1; i < mentions; ++i) mention(i);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     for (;;) {
-      if (entries_added(redis) > 150 || std::chrono::steady_clock::now() > deadline) break;
+      if (redis.entries_added("inbound") > 150 || std::chrono::steady_clock::now() > deadline)
+        break;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     first.process().signal(SIGKILL);

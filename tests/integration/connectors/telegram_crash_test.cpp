@@ -20,15 +20,6 @@ constexpr int updates = 1000;
 constexpr int patrons = 50;
 constexpr std::int64_t first_patron = 6100000000;  // ids past 32 bits
 
-// Entries ever added to the inbound stream: messages made durable, applied or not.
-std::int64_t entries_added(redis_server& redis) {
-  const auto info = redis.command({"XINFO", "STREAM", "inbound"});
-  for (std::size_t i = 0; i + 1 < info.size(); i += 2) {
-    if (info[i].str() == "entries-added") return info[i + 1].integer();
-  }
-  return 0;
-}
-
 std::int64_t messages_created(redis_server& redis) {
   const auto seq = redis.command({"GET", "seq:message"});
   return seq.is_string() ? std::stoll(seq.str()) : 0;
@@ -52,7 +43,7 @@ double crash_and_recover(fake_telegram& telegram, const std::string& config, int
     askdesk_daemon first(redis, config, {}, port);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     for (;;) {
-      const auto added = entries_added(redis);
+      const auto added = redis.entries_added("inbound");
       if ((added >= 250 && added % 100 != 0) || std::chrono::steady_clock::now() > deadline) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }

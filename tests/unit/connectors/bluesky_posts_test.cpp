@@ -8,6 +8,7 @@
 #include "daemon/config/config.hpp"
 #include "daemon/core/channel.hpp"
 #include "daemon/json/document.hpp"
+#include "tests/support/config_problems.hpp"
 
 namespace askdesk::connectors::bluesky {
 namespace {
@@ -131,24 +132,14 @@ TEST(BlueskySession, TheAccessTokensExpiryIsReadFromItsPayload) {
   EXPECT_FALSE(jwt_expiry("nodots"));
 }
 
-std::string config_problems(std::string_view connector) {
-  registry reg;
-  EXPECT_TRUE(register_builtin_connectors(reg));
-  json::problems out;
-  const auto env = json::no_environment();
-  const std::string text = R"({"connectors": [)" + std::string(connector) + "]}";
-  config::parse(
-      text, config::defaults{}, env, out,
-      [&](const config::daemon_config& c, json::problems& p) { reg.parse_all(c, env, p); });
-  return out.to_string();
-}
-
 TEST(BlueskyConfig, TheDocumentedBlockIsValidAndMistakesAreNamed) {
-  EXPECT_EQ(config_problems(R"({"id":"bluesky","type":"bluesky","service":"https://bsky.social",
+  EXPECT_EQ(testing::connector_problems(
+                R"({"id":"bluesky","type":"bluesky","service":"https://bsky.social",
     "identifier":"library.bsky.social","app_password":"abcd-efgh-ijkl-mnop","poll_seconds":30,
     "triage":true,"watch_keywords":["Riverside Library"]})"),
             "");
-  const auto text = config_problems(R"({"id":"b","type":"bluesky","service":"bsky.social",
+  const auto text =
+      testing::connector_problems(R"({"id":"b","type":"bluesky","service":"bsky.social",
     "identifier":"two words"})");
   EXPECT_NE(text.find("connectors[0].service: must be the PDS's base URL"), std::string::npos)
       << text;

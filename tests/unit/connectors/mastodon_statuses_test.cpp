@@ -8,6 +8,7 @@
 #include "daemon/config/config.hpp"
 #include "daemon/json/document.hpp"
 #include "daemon/net/curl_client.hpp"
+#include "tests/support/config_problems.hpp"
 
 namespace askdesk::connectors::mastodon {
 namespace {
@@ -110,25 +111,14 @@ TEST(RateWindow, NoRequestOnceNoneAreLeftUntilTheReset) {
   EXPECT_EQ(at.take(now), std::chrono::milliseconds(10000));
 }
 
-std::string config_problems(std::string_view connector) {
-  registry reg;
-  EXPECT_TRUE(register_builtin_connectors(reg));
-  json::problems out;
-  const auto env = json::no_environment();
-  const std::string text = R"({"connectors": [)" + std::string(connector) + "]}";
-  config::parse(
-      text, config::defaults{}, env, out,
-      [&](const config::daemon_config& c, json::problems& p) { reg.parse_all(c, env, p); });
-  return out.to_string();
-}
-
 TEST(MastodonConfig, TheDocumentedBlockIsValidAndMistakesAreNamed) {
-  EXPECT_EQ(config_problems(R"({"id":"mastodon","type":"mastodon",
+  EXPECT_EQ(testing::connector_problems(R"({"id":"mastodon","type":"mastodon",
     "instance":"https://mastodon.social","access_token":"abc123","mode":"poll",
     "poll_seconds":30,"triage":true,"watch_hashtags":["ourlibrary"],
     "watch_keywords":["Riverside Library"]})"),
             "");
-  const auto text = config_problems(R"({"id":"m","type":"mastodon","instance":"mastodon.social",
+  const auto text =
+      testing::connector_problems(R"({"id":"m","type":"mastodon","instance":"mastodon.social",
     "access_token":"a b","mode":"stream","watch_hashtags":["two words"]})");
   EXPECT_NE(text.find("connectors[0].instance: must be the server's base URL"), std::string::npos)
       << text;

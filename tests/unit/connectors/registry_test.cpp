@@ -3,20 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "daemon/config/config.hpp"
+#include "tests/support/config_problems.hpp"
 
 namespace askdesk::connectors {
 namespace {
-
-// Reads `text` as a daemon config with the built-in connectors' checks; the problems as text.
-std::string problems_of(std::string_view text) {
-  registry r;
-  EXPECT_TRUE(register_builtin_connectors(r));
-  json::problems out;
-  const auto env = json::no_environment();
-  config::parse(text, config::defaults{}, env, out,
-                [&](const config::daemon_config& c, json::problems& p) { r.parse_all(c, env, p); });
-  return out.to_string();
-}
 
 TEST(ConnectorRegistry, KnowsTheBuiltInTypes) {
   registry r;
@@ -46,7 +36,7 @@ TEST(ConnectorRegistry, RefusesTwoFactoriesForOneType) {
 }
 
 TEST(ConnectorRegistry, UnknownTypesAndBadSettingsAreReportedWithTheirPath) {
-  const std::string text = problems_of(R"({"connectors": [
+  const std::string text = testing::config_problems(R"({"connectors": [
     {"id": "web", "type": "webchat", "max_message_chars": 0, "colour": "red"},
     {"id": "bird", "type": "carrier-pigeon"}
   ]})");
@@ -59,7 +49,7 @@ TEST(ConnectorRegistry, UnknownTypesAndBadSettingsAreReportedWithTheirPath) {
 }
 
 TEST(ConnectorRegistry, AValidBlockHasNoProblems) {
-  EXPECT_EQ(problems_of(R"({"connectors": [{"id": "web", "type": "webchat",
+  EXPECT_EQ(testing::config_problems(R"({"connectors": [{"id": "web", "type": "webchat",
                                             "messages_per_minute": 10}]})"),
             "");
 }
@@ -71,11 +61,12 @@ namespace askdesk::connectors {
 namespace {
 
 TEST(ConnectorRegistry, TwilioSettingsAreChecked) {
-  const std::string ok = problems_of(R"({"connectors": [{"id": "sms", "type": "twilio",
+  const std::string ok = testing::config_problems(R"({"connectors": [{"id": "sms", "type": "twilio",
       "account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "t",
       "number": "+15550100199", "mode": "poll", "api_base": "http://127.0.0.1:9/"}]})");
   EXPECT_EQ(ok, "");
-  const std::string text = problems_of(R"({"connectors": [{"id": "sms", "type": "twilio",
+  const std::string text =
+      testing::config_problems(R"({"connectors": [{"id": "sms", "type": "twilio",
       "account_sid": "AC123", "number": "555-0100", "mode": "carrier-pigeon",
       "api_base": "ftp://example.org"}]})");
   for (const char* expected :

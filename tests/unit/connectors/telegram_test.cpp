@@ -8,6 +8,7 @@
 #include "daemon/config/config.hpp"
 #include "daemon/core/text.hpp"
 #include "daemon/json/document.hpp"
+#include "tests/support/config_problems.hpp"
 
 namespace askdesk::connectors::telegram {
 namespace {
@@ -222,19 +223,8 @@ TEST(TelegramPacer, OneMessageASecondPerChatAndThirtyASecondInAll) {
   EXPECT_EQ(p.reserve(2, t0 + std::chrono::seconds(5)), std::chrono::milliseconds(0));
 }
 
-std::string config_problems(std::string_view connector) {
-  registry r;
-  EXPECT_TRUE(register_builtin_connectors(r));
-  json::problems out;
-  const auto env = json::no_environment();
-  const std::string text = R"({"connectors": [)" + std::string(connector) + "]}";
-  config::parse(text, config::defaults{}, env, out,
-                [&](const config::daemon_config& c, json::problems& p) { r.parse_all(c, env, p); });
-  return out.to_string();
-}
-
 TEST(TelegramConfig, TheDocumentedBlockIsValid) {
-  EXPECT_EQ(config_problems(R"({"id": "telegram", "type": "telegram",
+  EXPECT_EQ(testing::connector_problems(R"({"id": "telegram", "type": "telegram",
     "token": "123456789:AAHfakeTokenForAskdeskTests_0123456789", "mode": "poll",
     "api_base": "https://api.telegram.org", "webhook_secret": "s3cret",
     "reopen_minutes": 1440})"),
@@ -242,12 +232,13 @@ TEST(TelegramConfig, TheDocumentedBlockIsValid) {
 }
 
 TEST(TelegramConfig, BadValuesAreNamedWithTheirPath) {
-  const auto text = config_problems(R"({"id": "tg", "type": "telegram", "token": "not-a-token",
+  const auto text =
+      testing::connector_problems(R"({"id": "tg", "type": "telegram", "token": "not-a-token",
     "mode": "push", "api_base": "ftp://x"})");
   EXPECT_NE(text.find("connectors[0].token: must be a Bot API token"), std::string::npos) << text;
   EXPECT_NE(text.find("connectors[0].mode: must be poll or webhook"), std::string::npos) << text;
   EXPECT_NE(text.find("connectors[0].api_base: must be an http"), std::string::npos) << text;
-  const auto webhook = config_problems(R"({"id": "tg", "type": "telegram",
+  const auto webhook = testing::connector_problems(R"({"id": "tg", "type": "telegram",
     "token": "1:abc", "mode": "webhook"})");
   EXPECT_NE(webhook.find("connectors[0].webhook_secret: webhook mode needs a secret"),
             std::string::npos)
