@@ -26,6 +26,9 @@ constexpr int notifications_per_page = 50;
 // reports what it could not read rather than never finishing.
 constexpr int max_pages = 200;
 constexpr int search_page = 25;
+// Notifications are read back to this long before the high-water mark, in case one was indexed
+// late; the posts already stored within it are remembered so they are not read twice.
+constexpr std::chrono::seconds lookback{120};
 // What a reply may take of the 300 graphemes for the "@handle " askdesk puts first when staff
 // did not mention the patron; a longer handle is checked when sending.
 constexpr std::size_t mention_reserve = 32;
@@ -140,10 +143,12 @@ class bluesky_connector final : public connector {
             [this](std::shared_ptr<poller::round> round) { poll(std::move(round)); }) {
     context.metrics().declare_counter(
         "askdesk_bluesky_posts_total",
-        "Bluesky posts read, by connector, source (notification, watch) and outcome (stored, "
-        "own: the library's, skipped: not a readable post).");
-    context.metrics().declare_counter("askdesk_bluesky_logins_total",
-                                      "Bluesky sessions created (createSession), by connector.");
+        "Bluesky posts and direct messages read, by connector, source (notification, watch, "
+        "direct) and outcome (stored, own: the library's, skipped: not a readable post).");
+    context.metrics().declare_counter(
+        "askdesk_bluesky_logins_total",
+        "Bluesky logins tried (createSession), by connector: one per start at most while the "
+        "session kept in Redis is good.");
   }
 
   const std::string& id() const override { return settings_.id; }
@@ -292,7 +297,7 @@ class bluesky_connector final : public connector {
     r.method = std::string(method);
     r.url = settings_.service + "/xrpc/" + std::string(nsid);
     if (!query.empty()) r.url += "?" + std::string(query);
-    r.timeout = std::chrono::seconds(20);
+    r.timeout = std::chrono::seconds(15);  // a send may need a refresh, a login and the post
     return r;
   }
 
@@ -441,8 +446,10 @@ class bluesky_connector final : public connector {
   }
 
   void notifications(const std::shared_ptr<round_state>& st, const std::string& cursor) {
+    // priority=false: every account's posts, also when the library's app shows only those of
+    // accounts it follows (a patron is rarely one).
     std::string query = "limit=" + std::to_string(notifications_per_page) +
-                        "&reasons=mention&reasons=reply&reasons=quote";
+                        "&reasons=mention&reasons=reply&reasons=quote&priority=false";
     if (!cursor.empty()) query += "&cursor=" + net::percent_encode(cursor);
     xrpc("GET", "app.bsky.notification.listNotifications", query, "",
          [this, st](core::result<net::incoming_response> answer, std::chrono::milliseconds wait) {
@@ -456,6 +463,8 @@ class bluesky_connector final : public connector {
            }
            const auto mark = st->cursor.find("notifications");
            const std::string high = mark == st->cursor.end() ? "" : mark->second;
+           const std::string low = high.empty() ? "" : before(high, lookback);
+           const auto recent = recent_of(st->cursor);
            bool reached = high.empty();  // a first start reads the newest page only
            std::int64_t own = 0, skipped = 0;
            for (const auto& item : list->value.GetArray()) {
@@ -464,10 +473,11 @@ class bluesky_connector final : public connector {
              if (st->newest_notification.empty() || indexed > st->newest_notification) {
                st->newest_notification = indexed;
              }
-             if (!high.empty() && indexed < high) {
+             if (!low.empty() && indexed < low) {
                reached = true;
                continue;
              }
+             if (recent.contains(std::string(json::string_member(item, "uri")))) continue;
              const std::string reason(item.IsObject() ? json::string_member(item, "reason") : "");
              if (reason != "mention" && reason != "reply" && reason != "quote") continue;
              std::string why;
@@ -496,10 +506,50 @@ class bluesky_connector final : public connector {
                         " pages since the last round; the older ones are not read");
            }
            if (!st->newest_notification.empty()) {
-             st->cursor["notifications"] = std::max(high, st->newest_notification);
+             const std::string mark_now = std::max(high, st->newest_notification);
+             st->cursor["notifications"] = mark_now;
+             st->cursor["recent"] = recent_after(st, recent, before(mark_now, lookback));
            }
            next_watch(st);
          });
+  }
+
+  // `mark` less `span`, in the AppView's ISO-8601 form ("" when `mark` is not a time).
+  static std::string before(const std::string& mark, std::chrono::seconds span) {
+    const auto t = core::parse_iso8601(mark);
+    return t ? core::format_iso8601(*t - span) : std::string();
+  }
+
+  // The posts stored within the lookback: "indexedAt uri" lines of the cursor's "recent".
+  static std::map<std::string, std::string> recent_of(const state_record& cursor) {
+    std::map<std::string, std::string> recent;  // uri -> indexedAt
+    const auto it = cursor.find("recent");
+    if (it == cursor.end()) return recent;
+    std::string_view rest = it->second;
+    while (!rest.empty()) {
+      const auto end = rest.find('\n');
+      const auto line = rest.substr(0, end);
+      if (const auto space = line.find(' '); space != std::string_view::npos) {
+        recent[std::string(line.substr(space + 1))] = std::string(line.substr(0, space));
+      }
+      if (end == std::string_view::npos) break;
+      rest.remove_prefix(end + 1);
+    }
+    return recent;
+  }
+
+  // What "recent" says after this round: the posts indexed from `low` on, old and new.
+  static std::string recent_after(const std::shared_ptr<round_state>& st,
+                                  std::map<std::string, std::string> recent,
+                                  const std::string& low) {
+    for (const auto& f : st->posts) {
+      if (f.watched.empty()) recent[f.p.uri] = f.p.indexed_at;
+    }
+    std::string out;
+    for (const auto& [uri, indexed] : recent) {
+      if (indexed >= low) out += indexed + " " + uri + "\n";
+    }
+    return out;
   }
 
   void next_watch(const std::shared_ptr<round_state>& st) {
@@ -636,9 +686,18 @@ class bluesky_connector final : public connector {
       xrpc("GET", "chat.bsky.convo.getConvo", "convoId=" + net::percent_encode(c.convo), "",
            [this, st, convo = c.convo](core::result<net::incoming_response> answer,
                                        std::chrono::milliseconds wait) {
-             std::optional<json::document> doc;
-             if (ended(st, "chat getConvo", answer, wait, doc)) return;
-             const auto& root = doc->root();
+             // Without its members the message is named by the sender's did.
+             auto parsed = answer && answer->status == 200
+                               ? json::document::parse(answer->body)
+                               : core::result<json::document>(core::error{"unavailable", ""});
+             if (!parsed) {
+               note_error("chat getConvo: " +
+                          (answer ? error_of(*answer).message : answer.err().message));
+               chat_members(st);
+               return;
+             }
+             (void)wait;
+             const auto& root = parsed->root();
              const auto c = root.FindMember("convo");
              if (c != root.MemberEnd() && c->value.IsObject()) {
                const auto members = c->value.FindMember("members");
@@ -701,9 +760,9 @@ class bluesky_connector final : public connector {
       count("watch", "stored", watched);
       count("direct", "stored", chats);
       if (notified + watched + chats > 0) health_.last_success = context_.clock().now();
-      round.save_cursor(st->cursor, [this, st] {
+      round.save_cursor(st->cursor, [this, st, notified] {
         // What is durable is seen: the library's Bluesky apps stop showing it as new.
-        if (!st->newest_notification.empty()) {
+        if (notified > 0) {
           json::writer w;
           w.start_object().field("seenAt", st->newest_notification).end_object();
           xrpc("POST", "app.bsky.notification.updateSeen", "", w.str(),
@@ -718,7 +777,9 @@ class bluesky_connector final : public connector {
     const post& p = f.p;
     core::inbound_message m;
     m.external_id = p.uri;
-    m.thread = p.root ? p.root->uri : p.uri;
+    // Every post names its conversation: a reply joins the one of its parent, else of its
+    // thread's root (the patron's own, when someone else wrote in between).
+    m.thread = p.uri;
     if (p.parent) m.references.push_back({"parent", p.parent->uri});
     if (p.root && (!p.parent || p.parent->uri != p.root->uri)) {
       m.references.push_back({"root", p.root->uri});
@@ -805,11 +866,18 @@ class bluesky_connector final : public connector {
            }
            const auto e = error_of(*answer);
            note_error("sending a direct message: " + e.message);
-           if (answer->status == 429 || answer->status >= 500) {
+           // Refused before it was read (too many, unavailable): later. Any other server
+           // failure may have come after the message was taken: not sent again.
+           if (answer->status == 429 || answer->status == 503) {
              finish(job, retry_later(*answer, e));
              return;
            }
-           finish(job, send_result::permanent(e.message, e.name));
+           finish(job, send_result::permanent(
+                           answer->status >= 500
+                               ? "the chat service may have taken the message before it failed (" +
+                                     e.message + "), so it is not sent again"
+                               : e.message,
+                           e.name));
          });
   }
 
@@ -970,6 +1038,10 @@ class bluesky_factory final : public connector_factory {
       }
     }
     s->language = block.string("language", "en");
+    if (s->language.empty() || s->language.size() > 35 ||
+        s->language.find_first_of(" ,;") != std::string::npos) {
+      out.add(block.child_path("language"), "must be a language tag like en or fr-CA");
+    }
     s->direct_messages = block.boolean("direct_messages", true);
     s->reopen_window =
         std::chrono::minutes(block.integer("reopen_minutes", 7 * 24 * 60, 0, 90 * 24 * 60));
@@ -979,7 +1051,7 @@ class bluesky_factory final : public connector_factory {
   lane_settings lane_defaults() const override {
     return {.concurrency = 4,
             .per_second = 1,
-            .send_timeout = std::chrono::seconds(30),
+            .send_timeout = std::chrono::seconds(60),
             .max_attempts = 10};
   }
 

@@ -27,7 +27,7 @@ std::string config_for(const atproto_network& net, const atproto_account& librar
   return R"({"teams": [{"id": "reference"}], "connectors": [{"id": "bluesky", "type": "bluesky",
     "service": ")" +
          net.pds() + R"(", "identifier": ")" + library.handle + R"(", "app_password": ")" +
-         library.app_password + R"(", "poll_seconds": 1)" + extra + "}]}";
+         library.app_password + R"(", "poll_seconds": 1, "direct_messages": false)" + extra + "}]}";
 }
 
 const rapidjson::Value* member(const rapidjson::Value& v, const char* key) {
@@ -65,6 +65,23 @@ std::vector<seen_reply> replies_in(const std::string& thread) {
   }
   return out;
 }
+
+// On a failure, what the daemon said: its /healthz and the end of its log (declared after the
+// daemon, so it speaks before the daemon stops).
+class on_failure_show {
+ public:
+  explicit on_failure_show(askdesk_daemon& daemon) : daemon_(daemon) {}
+  ~on_failure_show() {
+    if (!::testing::Test::HasFailure()) return;
+    const std::string log = daemon_.process().log();
+    std::cerr << "--- the daemon's /healthz: " << http_request("GET", daemon_.url("/healthz")).body
+              << "\n--- its log (end):\n"
+              << (log.size() > 6000 ? log.substr(log.size() - 6000) : log) << "\n";
+  }
+
+ private:
+  askdesk_daemon& daemon_;
+};
 
 class Bluesky : public ::testing::Test {
  protected:
@@ -104,6 +121,7 @@ class Bluesky : public ::testing::Test {
 TEST_F(Bluesky, AMentionReachesTheDeskAndTheReplyShowsInItsThreadWithThePatronMentioned) {
   redis_server redis;
   askdesk_daemon daemon(redis, config_for(net_, library_));
+  const on_failure_show show_daemon(daemon);
   staff_client ann(daemon, "ann", {"reference"});
   const auto question =
       net_.post(ada_.handle, "When do you open, @" + library_.handle + "? 📚", {library_.handle});
@@ -130,13 +148,21 @@ TEST_F(Bluesky, AMentionReachesTheDeskAndTheReplyShowsInItsThreadWithThePatronMe
 
   // Her answer to the library's reply (a notification of reason "reply", no mention)
   // continues the conversation.
-  net_.post(ada_.handle, "Thank you!", {}, seen[0].uri);
-  EXPECT_TRUE(ann.eventually(id, "Thank you!"));
+  const auto thanks = net_.post(ada_.handle, "Thank you!", {}, seen[0].uri);
+  net_.process();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const auto where = redis.command({"GET", "thread:bluesky:" + thanks.uri});
+        return where.is_string() && where.str() == id;
+      },
+      seconds(30)))
+      << net_.notifications(library_.handle);
 }
 
 TEST_F(Bluesky, ReplyingKeepsItsRecordKeySoAnAttemptThatLandedIsNotPostedAgain) {
   redis_server redis;
   askdesk_daemon daemon(redis, config_for(net_, library_, R"(, "triage": false)"));
+  const on_failure_show show_daemon(daemon);
   staff_client ann(daemon, "ann", {"reference"});
   const auto question =
       net_.post(ada_.handle, "@" + library_.handle + " is there wifi?", {library_.handle});
@@ -171,6 +197,7 @@ TEST_F(Bluesky, AThreadIsOneConversationAndTheSessionIsKeptAcrossPollsAndRestart
   std::string id;
   {
     askdesk_daemon daemon(redis, config_for(net_, library_), {}, port);
+    const on_failure_show show_daemon(daemon);
     id = redis.wait_for_string({"GET", "thread:bluesky:" + first.uri}, std::chrono::seconds(30));
     ASSERT_FALSE(id.empty());
     net_.post(ada_.handle, "@" + library_.handle + " two", {library_.handle}, first.uri);
@@ -184,6 +211,7 @@ TEST_F(Bluesky, AThreadIsOneConversationAndTheSessionIsKeptAcrossPollsAndRestart
     EXPECT_EQ(daemon.metric(R"(askdesk_bluesky_logins_total{connector="bluesky"})"), 1);
   }
   askdesk_daemon again(redis, config_for(net_, library_), {}, port);
+  const on_failure_show show_again(again);
   net_.post(ada_.handle, "@" + library_.handle + " three", {library_.handle}, first.uri);
   ASSERT_TRUE(wait_until(
       [&] {
@@ -198,6 +226,7 @@ TEST_F(Bluesky, WatchedKeywordsGoToTriageAndTheLibrarysOwnPostsNever) {
   const std::string keyword = "Riverside" + library_.handle.substr(0, library_.handle.find('.'));
   askdesk_daemon daemon(redis,
                         config_for(net_, library_, R"(, "watch_keywords": [")" + keyword + "\"]"));
+  const on_failure_show show_daemon(daemon);
   net_.post(library_.handle, "Story time at " + keyword + " today");
   const auto talk = net_.post(ada_.handle, "I love " + keyword + " so much");
   net_.process();
@@ -225,6 +254,7 @@ TEST_F(Bluesky, KillNineWhileMentionsArePendingLosesAndDoublesNothing) {
     // The first start reads the newest page only: one mention sets the mark.
     net_.post(ada_.handle, "@" + library_.handle + " first", {library_.handle});
     askdesk_daemon first(redis, config, {}, port);
+    const on_failure_show show_first(first);
     ASSERT_TRUE(wait_until([&] { return created() == 1; }, seconds(30)));
     first.process().signal(SIGSTOP);  // while the mentions are written
     for (int i = 0; i < mentions - 1; ++i) {
@@ -243,6 +273,7 @@ TEST_F(Bluesky, KillNineWhileMentionsArePendingLosesAndDoublesNothing) {
     at_kill = created();
   }
   askdesk_daemon second(redis, config, {}, port);
+  const on_failure_show show_second(second);
   EXPECT_TRUE(wait_until(
       [&] {
         return created() >= mentions && redis.command({"XLEN", "inbound"}).integer() == 0;

@@ -190,9 +190,8 @@ TEST_F(BlueskyDirectRefused, AnAppPasswordWithoutDirectMessagesIsReportedAndPost
   EXPECT_EQ(pds_.logins(), 1u);
 }
 
-// A message deleted before the library read it is not a message to answer. DISABLED: the
-// connector imports the log's chat.bsky.convo.defs#deletedMessageView (no text) as "[An empty
-// message]"; chat_log() reads any logCreateMessage's message without looking at its $type.
+// A message deleted before the library read it is not a message to answer: the log gives a
+// chat.bsky.convo.defs#deletedMessageView (no text), which the connector skips.
 TEST(BlueskyDirectLog, ADeletedMessageIsNotImported) {
   fake_bluesky_pds pds;
   pds.add_patron({"did:plc:bopatronofthelibrary2345", "bo.test", ""});
@@ -211,10 +210,8 @@ TEST(BlueskyDirectLog, ADeletedMessageIsNotImported) {
   EXPECT_EQ(daemon.metric(stored_directly), 1);
 }
 
-// A chat error that says nothing about the app password (here a 400 InvalidRequest) fails one
-// round; direct messages are read again in the next. DISABLED: chat_refused() takes any 400
-// from getLog for a refusal of the app password, so direct messages stop until a restart and
-// /healthz says "the chat service refused this app password (Invalid cursor)".
+// A chat error that says nothing about the app password (here a 400 InvalidRequest) skips
+// direct messages for one round; they are read again in the next.
 TEST_F(BlueskyDirect, AChatErrorNotAboutTheAppPasswordStopsOneRoundOnly) {
   ASSERT_TRUE(pds_.wait_for_requests(get_log, 1));
   pds_.fail_next(get_log, 400, R"({"error":"InvalidRequest","message":"Invalid cursor"})");
