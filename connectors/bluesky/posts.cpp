@@ -45,7 +45,7 @@ std::optional<strong_ref> ref_of(const rapidjson::Value* v) {
 void read_embed(const rapidjson::Value* embed, std::vector<core::attachment>& out) {
   if (!embed) return;
   const std::string type(json::string_member(*embed, "$type"));
-  if (type == "app.bsky.embed.recordWithMedia") {
+  if (type == "app.bsky.embed.recordWithMedia" || type == "app.bsky.embed.recordWithMedia#view") {
     read_embed(object_member(*embed, "media"), out);
     return;
   }
