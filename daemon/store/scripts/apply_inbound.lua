@@ -53,7 +53,7 @@ if sender_name ~= '' then
 end
 redis.call('HSET', 'patron:' .. patron, 'updated_at', now)
 if type(given) == 'table' then
-  for _, field in ipairs({'email', 'phone'}) do
+  for _, field in ipairs({'email', 'phone'}) do  -- the patron's own fields (lint: not a channel)
     if type(given[field]) == 'string' and given[field] ~= '' then
       redis.call('HSET', 'patron:' .. patron, field, given[field])
     end
