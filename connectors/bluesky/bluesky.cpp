@@ -8,6 +8,7 @@
 #include "connectors/bluesky/posts.hpp"
 #include "connectors/poller.hpp"
 #include "connectors/rate_window.hpp"
+#include "connectors/social_options.hpp"
 #include "daemon/core/auto_reply.hpp"
 #include "daemon/core/text.hpp"
 #include "daemon/json/document.hpp"
@@ -42,12 +43,9 @@ struct bluesky_settings final : connector_settings {
   std::string service;  // the PDS's base URL, no trailing '/'
   std::string identifier;
   std::string app_password;
-  std::chrono::seconds poll_every{30};
-  bool triage = true;
-  std::vector<std::string> watch_keywords;
+  social_options social;
   std::string language = "en";  // a reply's langs when the patron's post says none
   bool direct_messages = true;  // read and answer chat.bsky.convo messages when allowed
-  std::chrono::milliseconds reopen_window = std::chrono::hours(24 * 7);
 };
 
 core::channel_traits bluesky_traits() {
@@ -139,7 +137,7 @@ class bluesky_connector final : public connector {
             context,
             {.connector = settings.id,
              .lease = net::sha256_hex(settings.service + "\n" + settings.identifier).substr(0, 24),
-             .every = settings.poll_every},
+             .every = settings.social.poll_every},
             [this](std::shared_ptr<poller::round> round) { poll(std::move(round)); }) {
     context.metrics().declare_counter(
         "askdesk_bluesky_posts_total",
@@ -154,7 +152,9 @@ class bluesky_connector final : public connector {
   const std::string& id() const override { return settings_.id; }
   std::string_view type() const override { return "bluesky"; }
   const core::channel_traits& traits() const override { return traits_; }
-  std::chrono::milliseconds reopen_window() const override { return settings_.reopen_window; }
+  std::chrono::milliseconds reopen_window() const override {
+    return settings_.social.reopen_window;
+  }
 
   void start() override { poller_.start(); }
   void stop() override { poller_.stop(); }
@@ -553,7 +553,7 @@ class bluesky_connector final : public connector {
   }
 
   void next_watch(const std::shared_ptr<round_state>& st) {
-    if (st->next_watch == settings_.watch_keywords.size()) {
+    if (st->next_watch == settings_.social.watch_keywords.size()) {
       if (settings_.direct_messages && chat_allowed_) {
         chat_log(st);
       } else {
@@ -561,7 +561,7 @@ class bluesky_connector final : public connector {
       }
       return;
     }
-    const std::string keyword = settings_.watch_keywords[st->next_watch++];
+    const std::string keyword = settings_.social.watch_keywords[st->next_watch++];
     const std::string source = "keyword:" + keyword;
     xrpc("GET", "app.bsky.feed.searchPosts",
          "q=" + net::percent_encode(keyword) + "&limit=" + std::to_string(search_page) +
@@ -805,7 +805,8 @@ class bluesky_connector final : public connector {
     for (const auto& l : p.links) links += (links.empty() ? "" : " ") + l;
     if (!links.empty()) m.facts["links"] = std::string(core::truncate_utf8(links, 4000));
     if (!f.watched.empty()) m.facts["watched"] = f.watched;
-    if (!f.watched.empty() || settings_.triage) m.facts[std::string(core::fact_triage)] = "1";
+    if (!f.watched.empty() || settings_.social.triage)
+      m.facts[std::string(core::fact_triage)] = "1";
     const bluesky::strong_ref root = p.root.value_or(bluesky::strong_ref{p.uri, p.cid});
     m.reply_facts = {{"parent_uri", p.uri},   {"parent_cid", p.cid}, {"root_uri", root.uri},
                      {"root_cid", root.cid},  {"did", p.author_did}, {"handle", p.handle},
@@ -1029,22 +1030,13 @@ class bluesky_factory final : public connector_factory {
       }
     }
     if (auto password = block.required_string("app_password")) s->app_password = *password;
-    s->poll_every = std::chrono::seconds(block.integer("poll_seconds", 30, 1, 3600));
-    s->triage = block.boolean("triage", true);
-    s->watch_keywords = block.string_list("watch_keywords");
-    for (const auto& kw : s->watch_keywords) {
-      if (core::trim(kw).empty() || kw.size() > 200) {
-        out.add(block.child_path("watch_keywords"), "a keyword must be 1 to 200 characters");
-      }
-    }
+    s->social = read_social_options(block);
     s->language = block.string("language", "en");
     if (s->language.empty() || s->language.size() > 35 ||
         s->language.find_first_of(" ,;") != std::string::npos) {
       out.add(block.child_path("language"), "must be a language tag like en or fr-CA");
     }
     s->direct_messages = block.boolean("direct_messages", true);
-    s->reopen_window =
-        std::chrono::minutes(block.integer("reopen_minutes", 7 * 24 * 60, 0, 90 * 24 * 60));
     return s;
   }
 

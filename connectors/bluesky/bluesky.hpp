@@ -12,8 +12,8 @@
 // stored once). Watched keywords come from app.bsky.feed.searchPosts the same way. A post
 // becomes a message: its text with link facets in full, images and external links as
 // attachments, the author's handle and name, its uri and cid. Mentions and replies wait in
-// triage when "triage" is on; watched posts always do. Threading: one conversation per thread
-// root (reply.root, or the post itself).
+// triage when "triage" is on; watched posts always do. Threading: every post is a thread key;
+// a reply joins its parent's conversation, else its root's (reply.root).
 //
 // Outbound: com.atproto.repo.createRecord of an app.bsky.feed.post in reply to the patron's
 // latest post (root and parent strong references), with a mention facet for the patron, link

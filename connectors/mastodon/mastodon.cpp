@@ -5,6 +5,7 @@
 #include "connectors/mastodon/statuses.hpp"
 #include "connectors/poller.hpp"
 #include "connectors/rate_window.hpp"
+#include "connectors/social_options.hpp"
 #include "daemon/core/auto_reply.hpp"
 #include "daemon/core/text.hpp"
 #include "daemon/json/document.hpp"
@@ -27,11 +28,8 @@ constexpr std::size_t mention_reserve = 32;
 struct mastodon_settings final : connector_settings {
   std::string instance;  // base URL, no trailing '/'
   std::string access_token;
-  std::chrono::seconds poll_every{30};
-  bool triage = true;
+  social_options social;
   std::vector<std::string> watch_hashtags;
-  std::vector<std::string> watch_keywords;
-  std::chrono::milliseconds reopen_window = std::chrono::hours(24 * 7);
 };
 
 core::channel_traits mastodon_traits() {
@@ -75,7 +73,7 @@ class mastodon_connector final : public connector {
             {.connector = settings.id,
              .lease =
                  net::sha256_hex(settings.instance + "\n" + settings.access_token).substr(0, 24),
-             .every = settings.poll_every},
+             .every = settings.social.poll_every},
             [this](std::shared_ptr<poller::round> round) { poll(std::move(round)); }) {
     context.metrics().declare_counter(
         "askdesk_mastodon_statuses_total",
@@ -86,7 +84,9 @@ class mastodon_connector final : public connector {
   const std::string& id() const override { return settings_.id; }
   std::string_view type() const override { return "mastodon"; }
   const core::channel_traits& traits() const override { return traits_; }
-  std::chrono::milliseconds reopen_window() const override { return settings_.reopen_window; }
+  std::chrono::milliseconds reopen_window() const override {
+    return settings_.social.reopen_window;
+  }
 
   void start() override { poller_.start(); }
   void stop() override { poller_.stop(); }
@@ -244,7 +244,7 @@ class mastodon_connector final : public connector {
     st->round = std::move(round);
     st->sources.push_back("notifications");
     for (const auto& tag : settings_.watch_hashtags) st->sources.push_back("hashtag:" + tag);
-    for (const auto& kw : settings_.watch_keywords) st->sources.push_back("keyword:" + kw);
+    for (const auto& kw : settings_.social.watch_keywords) st->sources.push_back("keyword:" + kw);
     if (own_id_.empty()) {
       who_am_i(st);
     } else {
@@ -445,7 +445,7 @@ class mastodon_connector final : public connector {
     }
     if (!f.watched.empty()) m.facts["watched"] = f.watched;
     if (!direct) m.facts[std::string(core::fact_public)] = "1";
-    if (!f.watched.empty() || (settings_.triage && !direct)) {
+    if (!f.watched.empty() || (settings_.social.triage && !direct)) {
       m.facts[std::string(core::fact_triage)] = "1";
     }
     m.reply_facts = {{"in_reply_to_id", s.id}, {"visibility", s.visibility}};
@@ -495,8 +495,7 @@ class mastodon_factory final : public connector_factory {
       out.add(block.child_path("mode"),
               "must be poll (the streaming API is not supported yet), not '" + mode + "'");
     }
-    s->poll_every = std::chrono::seconds(block.integer("poll_seconds", 30, 1, 3600));
-    s->triage = block.boolean("triage", true);
+    s->social = read_social_options(block);
     s->watch_hashtags = block.string_list("watch_hashtags");
     for (auto& tag : s->watch_hashtags) {
       if (tag.starts_with('#')) tag.erase(0, 1);
@@ -505,14 +504,6 @@ class mastodon_factory final : public connector_factory {
                 "'" + tag + "' is not a hashtag (letters, digits and _, without spaces)");
       }
     }
-    s->watch_keywords = block.string_list("watch_keywords");
-    for (const auto& kw : s->watch_keywords) {
-      if (core::trim(kw).empty() || kw.size() > 200) {
-        out.add(block.child_path("watch_keywords"), "a keyword must be 1 to 200 characters");
-      }
-    }
-    s->reopen_window =
-        std::chrono::minutes(block.integer("reopen_minutes", 7 * 24 * 60, 0, 90 * 24 * 60));
     return s;
   }
 
