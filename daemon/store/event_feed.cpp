@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/store/inbound_store.hpp"
+#include "daemon/store/records.hpp"
 #include "daemon/store/streams.hpp"
 
 namespace askdesk::store {
@@ -16,9 +17,25 @@ constexpr std::string_view page = "1000";
 }  // namespace
 
 shared_event to_event(const stream_entry& entry) {
-  return std::make_shared<const event>(event{entry.id, entry.field("type"),
-                                             entry.field("conversation"), entry.field("team"),
-                                             entry.field("data"), nullptr});
+  auto e = std::make_shared<event>();
+  e->id = entry.id;
+  std::vector<field_pair> record;
+  record.reserve(entry.fields.size());
+  for (const auto& [k, v] : entry.fields) {
+    if (k == "type") {
+      e->type = v;
+    } else if (k == "conversation") {
+      e->conversation = v;
+    } else if (k == "team") {
+      e->team = v;
+    } else if (k == "data") {
+      e->data = v;  // a small event's JSON, written by its script
+    } else {
+      record.emplace_back(k, v);
+    }
+  }
+  if (e->data.empty()) e->data = record_json(record);
+  return e;
 }
 
 event_feed::event_feed(redis_connection& reader, redis_connection& commands)

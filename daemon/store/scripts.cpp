@@ -4,6 +4,7 @@
 
 #include "daemon/core/embedded.hpp"
 #include "daemon/store/inbound_store.hpp"
+#include "daemon/store/records.hpp"
 
 namespace askdesk {
 extern const embedded_file store_scripts[];
@@ -75,6 +76,7 @@ script_set::script_set(const config::redis_options& options) {
   std::string prelude(find_embedded(store_scripts, "prelude.lua"));
   replace_all(prelude, "@EVENTS_MAX_LENGTH@", std::to_string(options.events_max_length));
   replace_all(prelude, "@DEDUP_SECONDS@", std::to_string(options.dedup_days * 86400));
+  replace_all(prelude, "@RECORD_FIELDS@", record_fields_lua());
   for (std::size_t i = 0; i < count; ++i) {
     const std::string file = std::string(names[i]) + ".lua";
     const std::string_view body = find_embedded(store_scripts, file);
@@ -106,6 +108,11 @@ void run_json(redis_connection& redis, const script_set& scripts, script s,
               std::span<const std::string_view> args,
               std::function<void(core::result<std::string>)> handler) {
   run(redis, scripts, s, args, [handler = std::move(handler), s](reply r) {
+    if (r.is_array() && r.size() >= 2 && r[0].is_string() && r[0].str() == "ok" &&
+        r[1].is_array()) {
+      handler(record_json(r[1]));  // a record: the daemon writes its JSON
+      return;
+    }
     if (r.is_array() && r.size() >= 2 && r[0].is_string() && r[1].is_string()) {
       if (r[0].str() == "ok") {
         handler(std::move(r.elements()[1].take_str()));

@@ -32,5 +32,5 @@ if string.sub(period, 1, 5) == 'busy:' then
 end
 redis.call('HSET', key, field, period)
 local message, m = append_message(c, 'auto', '', '', text, preview, now)
-emit('message.created', id, c.team, {conversation = conversation_json(id), message = m})
+emit_record('message.created', id, c.team, with_message_fields(m, with_conversation(id)))
 return {'sent', message}

@@ -165,12 +165,12 @@ redis.call('ZADD', 'conversations', now, conversation)
 redis.call('HSET', dedup, 'conversation', conversation, 'message', message)
 redis.call('EXPIRE', dedup, DEDUP_SECONDS)
 
--- The conversation as JSON once, for both events.
-local summary = raw(encode(conversation_json(conversation)))
+-- The conversation read once, for both events.
+local r = with_conversation(conversation)
 if outcome == 'created' then
-  emit('conversation.created', conversation, team, {conversation = summary})
+  emit_record('conversation.created', conversation, team, r)
 elseif outcome == 'reopened' or resurfaced then
-  emit('conversation.updated', conversation, team, {conversation = summary})
+  emit_record('conversation.updated', conversation, team, r)
 end
-emit('message.created', conversation, team, {conversation = summary, message = message_json_of(fields)})
+emit_record('message.created', conversation, team, with_message_fields(fields, r))
 return {outcome, conversation, message, patron, team}

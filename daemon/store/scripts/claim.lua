@@ -12,6 +12,6 @@ if c.assignee ~= '' and c.assignee ~= user and not force then
 end
 if c.assignee ~= user then
   assign(c, user, now)
-  emit('conversation.updated', id, c.team, {conversation = conversation_json(id)})
+  emit_record('conversation.updated', id, c.team, with_conversation(id))
 end
-return ok({conversation = conversation_json(id)})
+return ok_record(with_conversation(id))

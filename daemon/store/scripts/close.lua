@@ -9,6 +9,6 @@ if c.status ~= 'closed' then
   redis.call('HSET', 'conversation:' .. id, 'status', 'closed', 'closed_at', now, 'closed_by', user)
   redis.call('ZREM', 'queue:' .. c.team, id)
   touch(id, now)
-  emit('conversation.updated', id, c.team, {conversation = conversation_json(id)})
+  emit_record('conversation.updated', id, c.team, with_conversation(id))
 end
-return ok({conversation = conversation_json(id)})
+return ok_record(with_conversation(id))

@@ -36,8 +36,8 @@ for i = 4, #ARGV do
         local c = redis.call('HGET', 'message:' .. m, 'conversation')
         if c then
           redis.call('HSET', 'message:' .. m, 'status', 'pending', 'status_at', now, 'error_code', '', 'error', '')
-          emit('message.updated', c, redis.call('HGET', 'conversation:' .. c, 'team'),
-            {conversation = conversation_json(c), message = message_json(m)})
+          emit_record('message.updated', c, redis.call('HGET', 'conversation:' .. c, 'team'),
+            with_message(m, with_conversation(c)))
         end
       end
       return ok({})

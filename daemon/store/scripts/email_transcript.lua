@@ -47,5 +47,5 @@ m.connector, m.status = mail, 'pending'
 redis.call('XADD', 'outbound:' .. mail, '*', 'message', message, 'conversation', id, 'connector', mail,
   'to', address, 'thread', '', 'patron_name', '', 'text', intro .. '\n\n' .. table.concat(lines, '\n'),
   'automatic', '0', 'facts', encode({subject = subject}))
-emit('message.created', id, c.team, {conversation = raw(encode(conversation_json(id))), message = m})
+emit_record('message.created', id, c.team, with_message_fields(m, with_conversation(id)))
 return ok({message = message})

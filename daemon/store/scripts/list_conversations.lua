@@ -31,7 +31,7 @@ local function matches(c)
   return true
 end
 
-local items = array()
+local items = {}
 local next_cursor = cjson.null
 if #sources > 0 then
   -- Queues are short: merge them by waiting time, then page.
@@ -45,7 +45,7 @@ if #sources > 0 then
   while position < #all and #items < limit do
     position = position + 1
     local c = hash('conversation:' .. all[position][1])
-    if matches(c) then items[#items + 1] = conversation_json(c.id) end
+    if matches(c) then items[#items + 1] = with_conversation(c.id) end
   end
   if position < #all then next_cursor = tostring(position) end
 else
@@ -59,7 +59,7 @@ else
     while position < #ids and #items < limit do
       position = position + 1
       local c = hash('conversation:' .. ids[position])
-      if matches(c) then items[#items + 1] = conversation_json(c.id) end
+      if matches(c) then items[#items + 1] = with_conversation(c.id) end
     end
     if position < #ids then next_cursor = tostring(position) end
   else
@@ -72,7 +72,7 @@ else
         scanned = scanned + 1
         local c = hash('conversation:' .. cid)
         if matches(c) then
-          items[#items + 1] = conversation_json(cid)
+          items[#items + 1] = with_conversation(cid)
           if #items >= limit then break end
         end
       end
@@ -81,4 +81,4 @@ else
     if position < redis.call('ZCARD', source) then next_cursor = tostring(position) end
   end
 end
-return ok({items = items, next_cursor = next_cursor})
+return ok_record({'cs.items', items, 'j.next_cursor', encode(next_cursor)})

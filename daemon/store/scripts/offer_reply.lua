@@ -13,12 +13,13 @@ if not mine or (tonumber(offer[2]) or 0) <= now or c.status ~= 'queued' then
 end
 if answer == 'accept' then
   assign(c, user, now)
-  emit('conversation.updated', id, c.team, {conversation = conversation_json(id)})
-  return ok({conversation = conversation_json(id)})
+  local r = with_conversation(id)
+  emit_record('conversation.updated', id, c.team, r)
+  return ok_record(r)
 end
 redis.call('SADD', 'conversation:' .. id .. ':declined', user)
 redis.call('SREM', 'offers:' .. user, id)
 local rest = string.sub(offer[1], 1, at) .. string.sub(offer[1], upto + 1)
 if rest == ',' then redis.call('DEL', 'offer:' .. id) else redis.call('HSET', 'offer:' .. id, 'to', rest) end
 emit('offer.ended', id, c.team, {conversation = id, to = array({user}), reason = 'declined'})
-return ok({conversation = conversation_json(id)})
+return ok_record(with_conversation(id))

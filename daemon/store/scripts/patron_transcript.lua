@@ -7,11 +7,13 @@ if not id then return ok({conversation = cjson.null, messages = array()}) end
 local c = redis.call('HMGET', 'conversation:' .. id, 'status')
 if not c[1] or c[1] == 'closed' then return ok({conversation = cjson.null, messages = array()}) end
 local after = tonumber(ARGV[3]) or 0
-local messages = array()
+local messages = {}
 for _, m in ipairs(redis.call('LRANGE', 'conversation:' .. id .. ':messages', 0, -1)) do
   if tonumber(m) > after then
-    local j = message_json(m)
-    if j.direction ~= 'note' then messages[#messages + 1] = j end
+    local fields = hash('message:' .. m)
+    if fields.id and fields.direction ~= 'note' then
+      messages[#messages + 1] = with_message_fields(fields)
+    end
   end
 end
-return ok({conversation = {id = id, status = c[1]}, messages = messages})
+return ok_record({'j.conversation', encode({id = id, status = c[1]}), 'ms.messages', messages})

@@ -33,8 +33,9 @@ end
 
 local _, m = append_message(c, kind, user, author_name, text, preview, now)
 
--- The conversation as JSON once, for the events and the answer.
-local summary = raw(encode(conversation_json(id)))
-if claimed then emit('conversation.updated', id, c.team, {conversation = summary}) end
-emit('message.created', id, c.team, {conversation = summary, message = m})
-return ok({message = m, conversation = summary})
+-- The conversation read once, for the events and the answer.
+local r = with_conversation(id)
+if claimed then emit_record('conversation.updated', id, c.team, r) end
+with_message_fields(m, r)
+emit_record('message.created', id, c.team, r)
+return ok_record(r)

@@ -133,43 +133,57 @@ local function opt(s)
   return s
 end
 
-local function conversation_json(id)
-  local c = hash('conversation:' .. id)
-  if not c.id then return nil end
-  local patron = redis.call('HMGET', 'patron:' .. c.patron, 'name')
+@RECORD_FIELDS@
+-- Records (daemon/store/records.hpp): what a script hands the daemon instead of JSON, a flat
+-- list of keys and values: c.<field> of the conversation, m.<field> of a message, j.<name> a
+-- JSON value, s.<name> a string. The daemon writes the JSON of events and answers.
+
+-- Appends key and value to record `r`; returns `r`.
+local function put(r, key, value)
+  r[#r + 1] = key
+  r[#r + 1] = value
+  return r
+end
+
+-- Appends the conversation's fields to record `r` (a new one when nil); nil when it does not
+-- exist.
+local function with_conversation(id, r)
+  local v = redis.call('HMGET', 'conversation:' .. id, unpack(CONVERSATION_FIELDS))
+  if not v[1] then return nil end
+  r = r or {}
+  local n = #r
+  for i = 1, #CONVERSATION_FIELDS do
+    r[n + 1] = CONVERSATION_FIELDS_KEY[CONVERSATION_FIELDS[i]]
+    r[n + 2] = v[i] or ''
+    n = n + 2
+  end
   local tags = redis.call('SMEMBERS', 'conversation:' .. id .. ':tags')
-  table.sort(tags)
-  return {
-    id = c.id, channel = c.channel, connector = c.connector, status = c.status,
-    team = c.team, topic = opt(c.topic), assignee = opt(c.assignee),
-    patron = {id = c.patron, name = opt(patron[1]), address = c.address},
-    created_at = iso(c.created_at), updated_at = iso(c.updated_at),
-    waiting_since = iso(c.waiting_since), closed_at = iso(c.closed_at),
-    messages = tonumber(c.messages) or 0, tags = array(tags),
-    last_message = {text = c.preview or '', direction = opt(c.last_direction), sent_at = iso(c.last_at)},
-    priority = tonumber(c.priority) or 0, after_hours = c.after_hours == '1',
-    topic_reason = (c.topic_source ~= nil and c.topic_source ~= '') and {source = c.topic_source,
-      confidence = tonumber(c.topic_confidence) or 0, why = c.topic_why or ''} or cjson.null,
-  }
+  if #tags > 0 then
+    table.sort(tags)
+    put(r, 'c.tags', encode(array(tags)))
+  end
+  return put(r, 'c.patron_name', redis.call('HGET', 'patron:' .. v[8], 'name') or '')
 end
 
--- A message's JSON from its hash's fields `m`.
-local function message_json_of(m)
-  return {
-    id = m.id, conversation = m.conversation, direction = m.direction, text = m.text,
-    channel = m.channel, sent_at = iso(m.sent_at), received_at = iso(m.received_at),
-    status = m.status, author = opt(m.author), author_name = opt(m.author_name),
-    sender = opt(m.sender), sender_name = opt(m.sender_name), external_id = opt(m.external_id),
-    attachments = raw(m.attachments ~= nil and m.attachments ~= '' and m.attachments or '[]'),
-    error = opt(m.error), error_code = opt(m.error_code),
-    facts = m.facts ~= nil and m.facts ~= '' and raw(m.facts) or nil, joined_by = opt(m.joined_by),
-  }
+-- Appends a message's fields `m` (a table, as stored in its hash) to record `r` (a new one
+-- when nil), under `prefix` ('m.' unless given).
+local function with_message_fields(m, r, prefix)
+  r = r or {}
+  for k, v in pairs(m) do
+    local key = MESSAGE_FIELDS_KEY[k]
+    if key then
+      if type(v) == 'number' then v = string.format('%d', v) end
+      put(r, prefix and (prefix .. k) or key, v)
+    end
+  end
+  return r
 end
 
-local function message_json(id)
+-- Appends message `id`'s fields to record `r`; nil when it does not exist.
+local function with_message(id, r, prefix)
   local m = hash('message:' .. id)
   if not m.id then return nil end
-  return message_json_of(m)
+  return with_message_fields(m, r, prefix)
 end
 
 -- HSET of every field of table `t` (string keys) on `key`.
@@ -182,8 +196,9 @@ local function hset_all(key, t)
   redis.call('HSET', key, unpack(flat))
 end
 
--- Scripts called by the API answer {'ok', JSON} or {error code, message}.
+-- Scripts called by the API answer {'ok', JSON}, {'ok', record} or {error code, message}.
 local function ok(value) return {'ok', encode(value)} end
+local function ok_record(r) return {'ok', r} end
 local function fail(code, message) return {code, message} end
 
 -- `scope` is '*' (supervisors and admins) or ',team,team,' (a staff member's teams).
@@ -219,10 +234,17 @@ local function touch(id, now)
   redis.call('ZADD', 'conversations', now, id)
 end
 
--- Appends an event that every dashboard sees; returns its id.
+-- Appends an event that every dashboard sees, its data a small Lua table (as JSON); returns
+-- its id.
 local function emit(type, conversation_id, team, data)
   return redis.call('XADD', 'events', 'MAXLEN', '~', EVENTS_MAX_LENGTH, '*',
     'type', type, 'conversation', conversation_id, 'team', team, 'data', encode(data))
+end
+
+-- The same with the data as record `r` (the daemon writes its JSON).
+local function emit_record(type, conversation_id, team, r)
+  return redis.call('XADD', 'events', 'MAXLEN', '~', EVENTS_MAX_LENGTH, '*',
+    'type', type, 'conversation', conversation_id, 'team', team, unpack(r))
 end
 
 -- Withdraws a conversation's offer, if it has one, telling the people it was offered to why
@@ -275,8 +297,8 @@ local function assign(c, user, now)
 end
 
 -- Adds a staff message ('out' reply, 'note' or 'auto') to conversation `c`; replies and
--- automatic messages are queued on their connector's lane `outbound:<connector>`. Returns the message id and
--- its JSON table (no need to read the hash back).
+-- automatic messages are queued on their connector's lane `outbound:<connector>`. Returns the
+-- message id and its fields (no need to read the hash back).
 local function append_message(c, kind, user, author_name, text, preview, now)
   local id = c.id
   local message = tostring(redis.call('INCR', 'seq:message'))
@@ -302,7 +324,7 @@ local function append_message(c, kind, user, author_name, text, preview, now)
       'connector', c.connector, 'to', c.address, 'thread', c.thread, 'patron_name', patron_name,
       'text', text, 'automatic', kind == 'auto' and '1' or '0', 'facts', reply_facts)
   end
-  return message, message_json_of(fields)
+  return message, fields
 end
 
 -- How far along a message is: a status never goes back to an earlier one.
@@ -320,8 +342,8 @@ local function record_delivery(id, status, code, why, now)
   end
   redis.call('HSET', 'message:' .. id, 'status', status, 'status_at', now, 'error_code', code,
     'error', why)
-  local team = redis.call('HGET', 'conversation:' .. m[1], 'team')
-  emit('message.updated', m[1], team, {conversation = conversation_json(m[1]), message = message_json(id)})
+  local r = with_message(id, with_conversation(m[1]))
+  emit_record('message.updated', m[1], redis.call('HGET', 'conversation:' .. m[1], 'team'), r)
   return 'applied'
 end
 

@@ -3,12 +3,11 @@
 local id, scope = ARGV[1], ARGV[2]
 local c, err = load_conversation(id, scope)
 if not c then return err end
-local result = conversation_json(id)
-local messages = array()
+local messages = {}
 for _, m in ipairs(redis.call('LRANGE', 'conversation:' .. id .. ':messages', 0, -1)) do
-  messages[#messages + 1] = message_json(m)
+  messages[#messages + 1] = with_message(m)
 end
-result.messages = messages
-result.message_count = #messages
-result.patron = patron_json(c.patron)
-return ok(result)
+local r = put(with_conversation(id), 'root', 'c')
+put(r, 'ms.messages', messages)
+put(r, 'j.message_count', tostring(#messages))
+return ok_record(put(r, 'j.patron', encode(patron_json(c.patron))))

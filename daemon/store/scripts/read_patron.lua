@@ -3,9 +3,11 @@
 -- ARGV: 1 patron id.
 local p = patron_json(ARGV[1])
 if not p then return fail('not_found', 'patron ' .. ARGV[1] .. ' does not exist') end
-local conversations = array()
+local r = {}
+for k, v in pairs(p) do put(r, 'j.' .. k, encode(v)) end
+local conversations = {}
 for _, c in ipairs(redis.call('ZREVRANGE', 'patron:' .. ARGV[1] .. ':conversations', 0, 199)) do
-  conversations[#conversations + 1] = conversation_json(c)
+  local item = with_conversation(c)
+  if item then conversations[#conversations + 1] = item end
 end
-p.conversations = conversations
-return ok(p)
+return ok_record(put(r, 'cs.conversations', conversations))

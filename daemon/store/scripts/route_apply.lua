@@ -20,8 +20,8 @@ for _, a in ipairs(cjson.decode(ARGV[2])) do
     redis.call('HSET', 'offer:' .. a.id, 'to', ',' .. table.concat(a.to, ',') .. ',',
       'expires', a.expires)
     for _, name in ipairs(a.to) do redis.call('SADD', 'offers:' .. name, a.id) end
-    emit('offer.created', a.id, c.team, {conversation = conversation_json(a.id),
-      to = array(a.to), expires = iso(a.expires)})
+    emit_record('offer.created', a.id, c.team, put(put(with_conversation(a.id), 'j.to',
+      encode(array(a.to))), 'j.expires', encode(iso(a.expires))))
     done = done + 1
   elseif a.kind == 'expire' and offered
       and tonumber(redis.call('HGET', 'offer:' .. a.id, 'expires')) <= now then
@@ -35,9 +35,9 @@ for _, a in ipairs(cjson.decode(ARGV[2])) do
   elseif a.kind == 'overflow' and waiting_here and a.to_team ~= c.team then
     -- The patron keeps their place (waiting_since); the new team's overflow clock starts now.
     move_to_team(c, a.to_team, now, tonumber(c.waiting_since) or now, 'overflow')
-    local data = {conversation = conversation_json(a.id)}
-    emit('conversation.updated', a.id, c.team, data)
-    emit('conversation.updated', a.id, a.to_team, data)
+    local r = with_conversation(a.id)
+    emit_record('conversation.updated', a.id, c.team, r)
+    emit_record('conversation.updated', a.id, a.to_team, r)
     done = done + 1
   elseif a.kind == 'requeue' and c.status == 'assigned' and c.assignee == a.user then
     redis.call('SREM', 'assigned:' .. a.user, a.id)
@@ -46,12 +46,12 @@ for _, a in ipairs(cjson.decode(ARGV[2])) do
       'waiting_since', now, 'team_since', now)
     redis.call('ZADD', 'queue:' .. c.team, now, a.id)
     touch(a.id, now)
-    emit('conversation.updated', a.id, c.team, {conversation = conversation_json(a.id),
-      requeued = {user = a.user, why = a.why}})
+    emit_record('conversation.updated', a.id, c.team, put(with_conversation(a.id), 'j.requeued',
+      encode({user = a.user, why = a.why})))
     done = done + 1
   elseif a.kind == 'priority' and c.status == 'queued' and (tonumber(c.priority) or 0) ~= a.priority then
     redis.call('HSET', 'conversation:' .. a.id, 'priority', a.priority)
-    emit('conversation.updated', a.id, c.team, {conversation = conversation_json(a.id)})
+    emit_record('conversation.updated', a.id, c.team, with_conversation(a.id))
     done = done + 1
   end
 end

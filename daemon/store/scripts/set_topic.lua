@@ -6,7 +6,7 @@
 local now, id, scope, topic, team, user = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local c, err = load_conversation(id, scope)
 if not c then return err end
-if c.topic == topic then return ok({conversation = conversation_json(id)}) end
+if c.topic == topic then return ok_record(with_conversation(id)) end
 
 -- What the patron wrote, up to a few messages: that is what the topic was about.
 local words, size = {}, 0
@@ -32,9 +32,9 @@ if moves then
 else
   touch(id, now)
 end
-local data = {conversation = conversation_json(id)}
+local r = with_conversation(id)
 -- The old team's dashboards learn it left, the new team's that it arrived.
-emit('conversation.updated', id, c.team, data)
-if moves then emit('conversation.updated', id, team, data) end
+emit_record('conversation.updated', id, c.team, r)
+if moves then emit_record('conversation.updated', id, team, r) end
 if example ~= '' then emit('topic.learned', id, moves and team or c.team, {example = example}) end
-return ok(data)
+return ok_record(r)

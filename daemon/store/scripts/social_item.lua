@@ -37,6 +37,6 @@ else
   redis.call('HSET', 'patron:' .. c.patron, 'muted', '1', 'muted_at', now, 'muted_by', user)
 end
 touch(id, now)
-local summary = conversation_json(id)
-emit('conversation.updated', id, c.team, {conversation = summary})
-return ok({conversation = summary})
+local r = with_conversation(id)
+emit_record('conversation.updated', id, c.team, r)
+return ok_record(r)

@@ -19,12 +19,13 @@ for _, t in ipairs(teams) do
   for i = 1, #flat, 2 do all[#all + 1] = {flat[i], tonumber(flat[i + 1])} end
 end
 table.sort(all, function(a, b) return a[2] > b[2] or (a[2] == b[2] and tonumber(a[1]) > tonumber(b[1])) end)
-local items = array()
+local items = {}
 for i = 1, math.min(limit, #all) do
-  local c = conversation_json(all[i][1])
-  if c then
-    local first = redis.call('LINDEX', 'conversation:' .. c.id .. ':messages', 0)
-    items[#items + 1] = {conversation = c, post = first and message_json(first) or cjson.null}
+  local r = with_conversation(all[i][1])
+  if r then
+    local first = redis.call('LINDEX', 'conversation:' .. all[i][1] .. ':messages', 0)
+    if not (first and with_message(first, r, 'post.')) then put(r, 'j.post', 'null') end
+    items[#items + 1] = r
   end
 end
-return ok({state = state, items = items})
+return ok_record({'s.state', state, 'rs.items', items})

@@ -15,6 +15,6 @@ for i = 5, #ARGV do
 end
 if changed > 0 then
   touch(id, now)
-  emit('conversation.updated', id, c.team, {conversation = conversation_json(id)})
+  emit_record('conversation.updated', id, c.team, with_conversation(id))
 end
-return ok({conversation = conversation_json(id)})
+return ok_record(with_conversation(id))

@@ -25,7 +25,7 @@ end
 
 if note ~= '' then
   local _, m = append_message(c, 'note', actor, actor_name, note, preview, now)
-  emit('message.created', id, from, {conversation = conversation_json(id), message = m})
+  emit_record('message.created', id, from, with_message_fields(m, with_conversation(id)))
 end
 if c.assignee ~= '' then redis.call('SREM', 'assigned:' .. c.assignee, id) end
 -- Into the team's queue as a new arrival; a named person then takes it from there.
@@ -36,7 +36,7 @@ if user ~= '' then
 else
   redis.call('HSET', 'conversation:' .. id, 'status', 'queued', 'assignee', '', 'waiting_since', now)
 end
-local data = {conversation = conversation_json(id)}
-emit('conversation.updated', id, from, data)
-if team ~= from then emit('conversation.updated', id, team, data) end
-return ok(data)
+local r = with_conversation(id)
+emit_record('conversation.updated', id, from, r)
+if team ~= from then emit_record('conversation.updated', id, team, r) end
+return ok_record(r)

@@ -4,6 +4,8 @@
 // it back) or mark it as abuse (its sender's later posts go straight to the abuse list).
 #include <gtest/gtest.h>
 
+#include "daemon/store/event_feed.hpp"
+#include "daemon/store/streams.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/wait.hpp"
 
@@ -101,13 +103,13 @@ TEST_F(SocialDesk, ADismissedItemComesBackWhenItsThreadSaysMore) {
   const auto events = redis_.command({"XREVRANGE", "events", "+", "-", "COUNT", "2"});
   bool updated = false;
   for (std::size_t i = 0; i < events.size(); ++i) {
-    const auto& fields = events[i][1];
-    std::string type, data;
-    for (std::size_t f = 0; f + 1 < fields.size(); f += 2) {
-      if (fields[f].str() == "type") type = fields[f + 1].str();
-      if (fields[f].str() == "data") data = fields[f + 1].str();
+    store::stream_entry entry{events[i][0].str(), {}};
+    for (std::size_t f = 0; f + 1 < events[i][1].size(); f += 2) {
+      entry.fields.emplace_back(events[i][1][f].str(), events[i][1][f + 1].str());
     }
-    if (type == "conversation.updated" && data.find(R"("status":"triage")") != std::string::npos) {
+    const auto e = store::to_event(entry);
+    if (e->type == "conversation.updated" &&
+        e->data.find(R"("status":"triage")") != std::string::npos) {
       updated = true;
     }
   }
