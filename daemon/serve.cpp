@@ -26,6 +26,7 @@
 #include "daemon/hub/lanes.hpp"
 #include "daemon/hub/router.hpp"
 #include "daemon/hub/status.hpp"
+#include "daemon/json/document.hpp"
 #include "daemon/json/writer.hpp"
 #include "daemon/net/api.hpp"
 #include "daemon/net/auth.hpp"
@@ -136,6 +137,14 @@ class daemon {
     auth_.add_routes(router_);
     net::add_api_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
     net::add_staff_socket(router_, {io_, *commands_, scripts_, events_, auth_, clock_});
+    // A password change, a disabled user, a logout or a revoked token anywhere: this
+    // daemon stops trusting what it remembers of that user's sessions and tokens.
+    events_.subscribe([this](const store::shared_event& e) {
+      if (e->type != "staff.changed") return;
+      if (auto doc = json::document::parse(e->data)) {
+        users_.forget_user(json::string_member(doc->root(), "user"));
+      }
+    });
     status_ = std::make_unique<hub::status>(
         hub::status_parts{io_, c, *commands_, metrics_, *server_, connectors_}, router_);
     if (auto loaded = files_.load(c.http.web_root); !loaded) {

@@ -148,7 +148,7 @@ void user_store::set_password(const std::string& name, const std::string& passwo
       return;
     }
     redis_.command({"HSET", "user:" + name, "password", password_hash}, [](reply) {});
-    const std::string_view args[] = {name};
+    const std::string_view args[] = {name, "all", ""};
     run(redis_, scripts_, script::end_sessions, args,
         expect_ok(done, "changing the password of " + name));
   });
@@ -161,7 +161,7 @@ void user_store::set_disabled(const std::string& name, bool disabled, done_handl
       return;
     }
     redis_.command({"HSET", "user:" + name, "disabled", disabled ? "1" : "0"}, [](reply) {});
-    const std::string_view args[] = {name};
+    const std::string_view args[] = {name, "all", ""};
     run(redis_, scripts_, script::end_sessions, args, expect_ok(done, "disabling " + name));
   });
 }
@@ -176,16 +176,24 @@ void user_store::create_session(const std::string& name, const std::string& dige
                  expect_ok(std::move(done), "creating a session"));
 }
 
+void user_store::forget_user(std::string_view name) {
+  std::erase_if(cache_, [&](const auto& e) { return e.second.who.who.name == name; });
+}
+
 void user_store::end_session(const std::string& digest, done_handler done) {
+  cache_.erase("s:" + digest);
   redis_.command(
       {"HGET", "session:" + digest, "user"}, [this, digest, done = std::move(done)](reply r) {
         if (r.failed()) {
           done(redis_error(r, "ending a session"));
           return;
         }
-        if (r.is_string())
-          redis_.command({"SREM", "user:" + r.str() + ":sessions", digest}, [](reply) {});
-        redis_.command({"DEL", "session:" + digest}, expect_ok(done, "ending a session"));
+        if (!r.is_string()) {
+          done(core::status{});  // already over
+          return;
+        }
+        const std::string_view args[] = {r.str(), "session", digest};
+        run(redis_, scripts_, script::end_sessions, args, expect_ok(done, "ending a session"));
       });
 }
 
@@ -206,39 +214,55 @@ void user_store::revoke_token(const std::string& digest, done_handler done) {
       done(core::error{"not_found", "no such token"});
       return;
     }
-    redis_.command({"SREM", "user:" + r.str() + ":tokens", digest}, [](reply) {});
-    redis_.command({"DEL", "token:" + digest}, expect_ok(done, "revoking a token"));
+    const std::string_view args[] = {r.str(), "token", digest};
+    run(redis_, scripts_, script::end_sessions, args, expect_ok(done, "revoking a token"));
   });
 }
 
 void user_store::authenticate(bool session, const std::string& digest,
                               std::chrono::seconds lifetime, handler<authenticated> done) {
+  const auto now = std::chrono::steady_clock::now();
+  std::string key = (session ? "s:" : "t:") + digest;
+  if (const auto at = cache_.find(key); at != cache_.end()) {
+    if (at->second.until > now) {
+      done(at->second.who);
+      return;
+    }
+    cache_.erase(at);
+  }
+  if (cache_.size() >= 10000)
+    std::erase_if(cache_, [&](const auto& e) { return e.second.until <= now; });
   const std::string ttl = std::to_string(lifetime.count());
   const std::string_view args[] = {session ? "session" : "token", digest, ttl};
-  run(redis_, scripts_, script::authenticate, args, [done = std::move(done)](reply r) {
-    if (r.is_array() && r.size() == 2 && r[0].str() == "unauthenticated") {
-      done(core::error{"unauthenticated", r[1].str()});
-      return;
-    }
-    if (!r.is_array() || r.size() != 3 || r[0].str() != "ok") {
-      done(redis_error(r, "checking a session"));
-      return;
-    }
-    auto doc = json::document::parse(r[1].str());
-    if (!doc) {
-      done(core::error{"redis", "checking a session: " + doc.err().message});
-      return;
-    }
-    const auto& root = doc->root();
-    const auto text = [&](const char* key) { return std::string(json::string_member(root, key)); };
-    authenticated a;
-    a.who.name = text("name");
-    a.who.display_name = text("display_name");
-    a.who.role = text("role");
-    a.who.teams = split_team_list(text("teams"));
-    a.csrf = r[2].str();
-    done(std::move(a));
-  });
+  run(redis_, scripts_, script::authenticate, args,
+      [this, key = std::move(key), done = std::move(done)](reply r) mutable {
+        if (r.is_array() && r.size() == 2 && r[0].str() == "unauthenticated") {
+          done(core::error{"unauthenticated", r[1].str()});
+          return;
+        }
+        if (!r.is_array() || r.size() != 3 || r[0].str() != "ok") {
+          done(redis_error(r, "checking a session"));
+          return;
+        }
+        auto doc = json::document::parse(r[1].str());
+        if (!doc) {
+          done(core::error{"redis", "checking a session: " + doc.err().message});
+          return;
+        }
+        const auto& root = doc->root();
+        const auto text = [&](const char* key) {
+          return std::string(json::string_member(root, key));
+        };
+        authenticated a;
+        a.who.name = text("name");
+        a.who.display_name = text("display_name");
+        a.who.role = text("role");
+        a.who.teams = split_team_list(text("teams"));
+        a.csrf = r[2].str();
+        cache_.insert_or_assign(std::move(key),
+                                cached{a, std::chrono::steady_clock::now() + cache_for});
+        done(std::move(a));
+      });
 }
 
 void user_store::login_attempts(const std::string& name, const std::string& address,

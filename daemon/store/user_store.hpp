@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "daemon/core/result.hpp"
@@ -67,8 +68,15 @@ class user_store {
   void revoke_token(const std::string& digest, done_handler done);
 
   // The user of a session (refreshing its lifetime) or a token; "unauthenticated" otherwise.
+  // An answer from Redis is trusted for `cache_for` without asking again (most API requests
+  // then cost no script); a logout here and forget_user() drop what they concern at once.
   void authenticate(bool session, const std::string& digest, std::chrono::seconds lifetime,
                     handler<authenticated> done);
+  static constexpr std::chrono::seconds cache_for{5};
+
+  // Drops what authenticate() remembers of `name`: the `staff.changed` event (a password
+  // change, a disabled user or a revoked token, on any daemon or from the command line).
+  void forget_user(std::string_view name);
 
   // Failed logins per user and per address within `window`; `fail` counts one more.
   void login_attempts(const std::string& name, const std::string& address,
@@ -77,8 +85,14 @@ class user_store {
  private:
   void exists(const std::string& name, std::function<void(core::status)> then);
 
+  struct cached {
+    authenticated who;
+    std::chrono::steady_clock::time_point until;
+  };
+
   redis_connection& redis_;
   const script_set& scripts_;
+  std::unordered_map<std::string, cached> cache_;  // "s:" or "t:" + digest
 };
 
 // ",a,b," for the Lua scripts' team checks.

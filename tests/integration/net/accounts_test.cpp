@@ -1,9 +1,11 @@
 // Staff accounts through the CLI and the login API against the real daemon and redis-server:
 // listing, changing a password (which ends the old sessions), refusing weak input, session
-// lifetime, and the Secure cookie behind a trusted TLS proxy.
+// lifetime (a session checked in Redis is trusted for a few seconds), and the Secure cookie behind
+// a trusted TLS proxy.
 #include <gtest/gtest.h>
 
 #include "tests/support/askdesk_daemon.hpp"
+#include "tests/support/wait.hpp"
 
 namespace askdesk::testing {
 namespace {
@@ -77,6 +79,26 @@ TEST_F(Accounts, ASessionLastsSessionHoursSinceItsLastUse) {
   EXPECT_EQ(daemon_.call(s, "GET", "/api/v1/me").status, 200);  // use renews it
   EXPECT_GT(redis_.command({"TTL", keys[0].str()}).integer(), 2 * 3600 - 60);
   redis_.command({"DEL", keys[0].str()});  // what expiry does
+  // The daemon trusts what it checked for a few seconds, then asks Redis again.
+  EXPECT_TRUE(wait_until([&] { return daemon_.call(s, "GET", "/api/v1/me").status == 401; },
+                         std::chrono::seconds(10)));
+}
+
+// How many scripts Redis ran so far.
+std::int64_t scripts_run(redis_server& redis) {
+  const std::string stats = redis.command({"INFO", "commandstats"}).str();
+  const auto at = stats.find("cmdstat_evalsha:calls=");
+  return at == std::string::npos ? 0 : std::stoll(stats.substr(at + 22));
+}
+
+TEST_F(Accounts, RequestsWithinAFewSecondsOfTheLastCheckRunNoScript) {
+  const auto s = daemon_.login("ann", "ann-password-1");
+  ASSERT_EQ(daemon_.call(s, "GET", "/api/v1/me").status, 200);
+  const auto before = scripts_run(redis_);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(daemon_.call(s, "GET", "/api/v1/me").status, 200);
+  EXPECT_EQ(scripts_run(redis_), before);
+  // A logout is not remembered past its own answer.
+  ASSERT_EQ(daemon_.call(s, "POST", "/api/v1/logout").status, 204);
   EXPECT_EQ(daemon_.call(s, "GET", "/api/v1/me").status, 401);
 }
 
