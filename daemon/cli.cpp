@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "connectors/registry.hpp"
+#include "daemon/store/keys.hpp"
 
 namespace askdesk::cli {
 
@@ -103,6 +104,9 @@ Usage:
       The user and token commands take --config FILE to find Redis (else as serve does).
   askdesk check-config FILE
       Checks FILE and prints every problem with its JSON path, or "ok".
+  askdesk keys
+      Prints every family of Redis keys askdesk writes: its pattern, type, whether it
+      holds patron text or identifiers, how long it lives, and what it holds.
   askdesk version
       Prints the version.
   askdesk help
@@ -168,6 +172,31 @@ std::optional<loaded_config> load_config(const std::string& path, const config::
     return std::nullopt;
   }
   return loaded_config{std::move(*c), std::move(registry), std::move(settings)};
+}
+
+int run_keys(const arguments& args) {
+  if (!args.positional.empty()) {
+    std::cerr << "usage: askdesk keys\n";
+    return 2;
+  }
+  std::size_t widths[3] = {7, 4, 11};
+  for (const auto& f : store::key_catalogue()) {
+    widths[0] = std::max(widths[0], f.pattern.size());
+    widths[1] = std::max(widths[1], f.type.size());
+  }
+  const auto row = [&](std::string_view a, std::string_view b, std::string_view c,
+                       std::string_view d, std::string_view e) {
+    std::cout << a << std::string(widths[0] + 2 - a.size(), ' ') << b
+              << std::string(widths[1] + 2 - b.size(), ' ') << c
+              << std::string(widths[2] + 2 - c.size(), ' ') << d << "\n"
+              << std::string(widths[0] + 2, ' ') << e << "\n";
+  };
+  row("PATTERN", "TYPE", "PATRON DATA", "RETENTION", "HOLDS (WRITTEN BY)");
+  for (const auto& f : store::key_catalogue()) {
+    row(f.pattern, f.type, store::name(f.data), f.retention,
+        std::string(f.holds) + " (" + std::string(f.owner) + ")");
+  }
+  return 0;
 }
 
 int run_check_config(const arguments& args) {

@@ -54,4 +54,7 @@ std::optional<loaded_config> load_config(
 
 int run_check_config(const arguments& args);
 
+// askdesk keys: the Redis key catalogue (store/keys.hpp).
+int run_keys(const arguments& args);
+
 }  // namespace askdesk::cli

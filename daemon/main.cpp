@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   }
   if (command == "serve") return run_serve(*args);
   if (command == "check-config") return cli::run_check_config(*args);
+  if (command == "keys") return cli::run_keys(*args);
   if (command == "user") return run_user(*args);
   if (command == "token") return run_token(*args);
   std::cerr << "askdesk: unknown command '" << command << "' (see askdesk help)\n";
