@@ -174,14 +174,14 @@ struct step_result {
   double rate, p50, p99, p999;
 };
 
-// Steps through `rates` while p99 stays under the bar (always up to 1,000/s, for the key).
+// Steps through `rates` while p99 stays under the bar (always up to 2,000/s, for the keys).
 std::vector<step_result> climb(patron_load& load, const std::vector<double>& rates,
                                double seconds) {
   std::vector<step_result> steps;
   for (const double rate : rates) {
     const percentiles p(load.step(rate, seconds));
     steps.push_back({rate, p.at(0.5), p.at(0.99), p.at(0.999)});
-    if (p.at(0.99) >= p99_bar_ms && rate >= 1000) break;
+    if (p.at(0.99) >= p99_bar_ms && rate >= 2000) break;
   }
   return steps;
 }
@@ -313,6 +313,7 @@ void chat(results& out, const options& o) {
   const double cpu0 = cpu_seconds(daemon_pid), redis_cpu0 = cpu_seconds(redis_pid),
                own_cpu0 = cpu_seconds();
   redis.command({"CONFIG", "RESETSTAT"});
+  start_script_timing(redis, 100000);
   const auto start = steady::now();
   const auto steps = climb(load, rates, seconds);
   const double wall = std::chrono::duration<double>(steady::now() - start).count();
@@ -322,6 +323,7 @@ void chat(results& out, const options& o) {
   double messages = 0;
   for (const auto& s : steps) messages += s.rate * seconds;
   const std::string redis_time = command_time(redis, messages);
+  const std::string scripts_time = script_time(redis, "apply_inbound");
   std::uint64_t refused = 0;
   loop.run([&] {
     for (auto& s : staff) refused += s->failed;
@@ -347,6 +349,8 @@ void chat(results& out, const options& o) {
           echo_limited && echo_best > 0 ? fixed(best / echo_best, 2) : "");
   if (const auto* s = at_rate(steps, 1000)) out.set("chat_p99_ms_at_1000", s->p99);
   if (const auto* e = at_rate(echo_steps, 1000)) out.set("chat_echo_p99_ms_at_1000", e->p99);
+  if (const auto* s = at_rate(steps, 2000)) out.set("chat_p99_ms_at_2000", s->p99);
+  if (const auto* e = at_rate(echo_steps, 2000)) out.set("chat_echo_p99_ms_at_2000", e->p99);
   out.set("chat_max_rate_p99_under_50ms", best);
   out.set("chat_echo_max_rate_p99_under_50ms", echo_best);
   out.note("chat: " + std::to_string(patron_count) + " patrons over " + std::to_string(team_count) +
@@ -356,6 +360,7 @@ void chat(results& out, const options& o) {
            fixed(daemon_cores, 2) + " cores, redis-server " + fixed(redis_cores, 2) +
            ", the load generator " + fixed(own_cores, 2) + "; " + std::to_string(refused) +
            " replies refused. Redis time per patron message: " + redis_time +
+           ". By script: " + scripts_time +
            ". The echo "
            "baseline is one hop, askdesk's round trip two (patron -> staff, staff -> patron) "
            "through Redis.");

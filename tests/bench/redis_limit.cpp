@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "daemon/store/scripts.hpp"
 #include "tests/bench/suite.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -193,6 +194,58 @@ redis_limit_result redis_limit(testing::redis_server& redis,
          fixed(r.xadd_unpipelined_per_s) + "/s one at a time.";
   r.how = how;
   return r;
+}
+
+void start_script_timing(testing::redis_server& redis, int kept) {
+  redis.command({"SLOWLOG", "RESET"});
+  redis.command({"CONFIG", "SET", "slowlog-max-len", std::to_string(kept)});
+  redis.command({"CONFIG", "SET", "slowlog-log-slower-than", "0"});
+}
+
+std::string script_time(testing::redis_server& redis, std::string_view per_message) {
+  redis.command({"CONFIG", "SET", "slowlog-log-slower-than", "10000"});
+  const auto log = redis.command({"SLOWLOG", "GET", "-1"});
+  redis.command({"SLOWLOG", "RESET"});
+  // The scripts' SHA-1s, as the daemon loads them (default Redis options, as the bench's).
+  const store::script_set scripts{config::redis_options{}};
+  std::map<std::string, std::string> names;
+  for (int s = 0; s < static_cast<int>(store::script::count_); ++s) {
+    names[scripts.sha1(static_cast<store::script>(s))] =
+        std::string(store::script_set::name(static_cast<store::script>(s)));
+  }
+  struct total {
+    double usec = 0;
+    double calls = 0;
+  };
+  std::map<std::string, total> by_name;
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    const auto& entry = log[i];
+    if (entry.size() < 4 || entry[3].size() < 2) continue;
+    std::string command = entry[3][0].str();
+    for (auto& ch : command) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (command == "evalsha") {
+      const auto it = names.find(entry[3][1].str());
+      command = it == names.end() ? "script " + entry[3][1].str().substr(0, 8) : it->second;
+    } else {
+      continue;  // the scripts are the question; the rest is in command_time
+    }
+    by_name[command].usec += static_cast<double>(entry[2].integer());
+    by_name[command].calls += 1;
+  }
+  const double messages =
+      by_name.count(std::string(per_message)) ? by_name[std::string(per_message)].calls : 0;
+  std::vector<std::pair<double, std::string>> rows;
+  for (const auto& [name, t] : by_name) {
+    const double per = messages > 0 ? t.usec / messages : 0;
+    rows.emplace_back(per, name + " " + fixed(t.usec / t.calls, 1) + " us x " +
+                               fixed(messages > 0 ? t.calls / messages : 0, 2) + " = " +
+                               fixed(per, 1) + " us");
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  std::string out;
+  for (std::size_t i = 0; i < rows.size() && i < 10; ++i) out += (i ? ", " : "") + rows[i].second;
+  return out + " (per patron message, from the last " + std::to_string(log.size()) +
+         " commands Redis ran)";
 }
 
 std::string command_time(testing::redis_server& redis, double messages) {

@@ -39,4 +39,11 @@ redis_limit_result redis_limit(testing::redis_server& redis,
 // command (a script's own commands are inside its evalsha), for the notes.
 std::string command_time(testing::redis_server& redis, double messages);
 
+// Per-script timings: start_script_timing() makes Redis log every command's duration
+// (SLOWLOG, its newest `kept`); script_time() then says, of what was logged, each script's
+// mean microseconds per call and calls per message (`messages` in the logged window is
+// estimated from the share of `per_message`, a script every message runs once).
+void start_script_timing(testing::redis_server& redis, int kept);
+std::string script_time(testing::redis_server& redis, std::string_view per_message);
+
 }  // namespace askdesk::bench
