@@ -50,7 +50,7 @@ class admin_session {
       : scripts_(loaded.config.redis),
         redis_(store::redis_connection::create(io_, {.endpoint = loaded.config.redis.endpoint,
                                                      .name = "admin",
-                                                     .scripts = scripts_.sources()})),
+                                                     .library = scripts_.library()})),
         users_(*redis_, scripts_),
         describe_(loaded.config.redis.endpoint.describe()) {
     spdlog::set_level(spdlog::level::warn);  // the command's own output is what matters

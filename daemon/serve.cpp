@@ -36,6 +36,7 @@
 #include "daemon/net/static_files.hpp"
 #include "daemon/net/worker.hpp"
 #include "daemon/store/event_feed.hpp"
+#include "daemon/store/migrate.hpp"
 #include "daemon/store/redis_connection.hpp"
 #include "daemon/store/scripts.hpp"
 #include "daemon/store/user_store.hpp"
@@ -57,7 +58,7 @@ store::redis_connection_options redis_options(const config::daemon_config& c,
   store::redis_connection_options o;
   o.endpoint = c.redis.endpoint;
   o.name = std::move(name);
-  o.scripts = scripts.sources();
+  o.library = scripts.library();
   return o;
 }
 
@@ -168,11 +169,9 @@ class daemon {
     events_reader_->start();
     events_.start();
     topics_.start();
-    hub_.start();
-    router_loop_.start();
-    lanes_.start();
     status_->start();
-    for (auto& c : connectors_) c->start();
+    // The data in this daemon's layout first (an upgrade moves it once), then the work.
+    migrate_then_start();
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
       if (!ec) shutdown(signal);
     });
@@ -210,8 +209,36 @@ class daemon {
     }
   }
 
+  void migrate_then_start() {
+    store::migrate(*commands_, scripts_, consumer_name(config_),
+                   [this](core::result<store::migration_outcome> m) {
+                     if (stopping_) return;
+                     if (!m || m->busy) {
+                       if (!m) spdlog::warn("redis: {}; trying again", m.err().message);
+                       if (m && m->busy)
+                         spdlog::info("redis: another daemon moves the data; waiting");
+                       migrate_timer_.expires_after(std::chrono::seconds(1));
+                       migrate_timer_.async_wait([this](const boost::system::error_code& ec) {
+                         if (!ec) migrate_then_start();
+                       });
+                       return;
+                     }
+                     if (m->migrated) {
+                       spdlog::info("redis: data moved to schema {} ({} keys)",
+                                    store::schema_version, m->moved);
+                     }
+                     hub_.start();
+                     router_loop_.start();
+                     lanes_.start();
+                     for (auto& c : connectors_) c->start();
+                     started_ = true;
+                   });
+  }
+
   void shutdown(int signal) {
     spdlog::info("received {}, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    stopping_ = true;
+    migrate_timer_.cancel();
     deadline_.expires_after(std::chrono::milliseconds(4500));
     deadline_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
@@ -267,6 +294,9 @@ class daemon {
   std::unique_ptr<hub::status> status_;
   asio::signal_set signals_;
   asio::steady_timer deadline_;
+  asio::steady_timer migrate_timer_{io_};
+  bool stopping_ = false;
+  bool started_ = false;  // the hub, router, lanes and connectors run
 };
 
 void setup_logging(const std::string& level) {

@@ -5,12 +5,18 @@
 // presence, which every channel may show).
 #include "daemon/hub/connector_host.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <charconv>
 
 #include "daemon/json/document.hpp"
 #include "daemon/net/timer.hpp"
+#include "daemon/store/calls.hpp"
 #include "daemon/store/event_feed.hpp"
 #include "daemon/store/inbound_store.hpp"
+#include "daemon/store/keys.hpp"
+#include "daemon/store/reads.hpp"
 
 namespace askdesk::hub {
 
@@ -48,11 +54,11 @@ connector_host::~connector_host() {
 }
 
 std::string connector_host::record_key(std::string_view name) const {
-  return type_ + ":" + id_ + ":" + std::string(name);
+  return store::keys::connector_record(type_, id_, name);
 }
 
 std::string connector_host::lease_key(std::string_view name) const {
-  return "lease:" + type_ + ":" + std::string(name);
+  return store::keys::connector_lease(type_, name);
 }
 
 void connector_host::add_webhook(std::string_view method, std::string_view path,
@@ -144,20 +150,55 @@ void connector_host::deliver_for(std::string_view channel, core::inbound_message
 
 void connector_host::report_delivery(connectors::delivery_report report,
                                      std::function<void(core::status)> done) {
-  const std::string now = std::to_string(core::to_millis(parts_.clock.now()));
-  const std::string_view args[] = {
-      now, id_, report.provider_id, report.status, report.error_code, report.error};
-  store::run(parts_.redis, parts_.scripts, store::script::delivery_status, args,
-             [done = std::move(done)](store::reply r) {
-               done(status_of(r, "recording a delivery status"));
-             });
+  report_delivery_once(std::move(report), std::move(done), 0);
+}
+
+// Which message the channel's id names is read first; delivery_status.lua checks it did not
+// change meanwhile (the lane may record it just then), else it is read again.
+void connector_host::report_delivery_once(connectors::delivery_report report,
+                                          std::function<void(core::status)> done, int tries) {
+  const std::string key = store::keys::provider(id_, report.provider_id);  // before `report` moves
+  parts_.redis.command({"GET", key}, [this, report = std::move(report), done = std::move(done),
+                                      tries](store::reply seen) mutable {
+    if (seen.failed()) {
+      done(status_of(seen, "recording a delivery status"));
+      return;
+    }
+    store::calls::delivery_status in{.now = std::to_string(core::to_millis(parts_.clock.now())),
+                                     .connector = id_,
+                                     .provider_id = report.provider_id,
+                                     .status = report.status,
+                                     .code = report.error_code,
+                                     .why = report.error,
+                                     .seen = seen.is_string() ? seen.str() : ""};
+    store::run(
+        parts_.redis, parts_.scripts, store::calls::make(in),
+        [this, report = std::move(report), done = std::move(done), tries](store::reply r) mutable {
+          if (r.is_array() && tries < 8) {  // {'stale'}
+            report_delivery_once(std::move(report), std::move(done), tries + 1);
+            return;
+          }
+          spdlog::debug("{}: delivery status {} of {}: {}", id_, report.status, report.provider_id,
+                        r.describe());
+          done(status_of(r, "recording a delivery status"));
+        });
+  });
 }
 
 void connector_host::report_typing(std::string_view thread, std::string_view name,
                                    std::function<void(core::status)> done) {
-  const std::string_view args[] = {"", id_, thread, "patron", name};
-  store::run(parts_.redis, parts_.scripts, store::script::typing, args,
-             [done = std::move(done)](store::reply r) { done(status_of(r, "typing")); });
+  parts_.redis.command(
+      {"GET", store::keys::thread(id_, thread)},
+      [this, name = std::string(name), done = std::move(done)](store::reply id) mutable {
+        if (!id.is_string()) {
+          done(id.failed() ? status_of(id, "typing") : core::status{});
+          return;
+        }
+        store::run(
+            parts_.redis, parts_.scripts,
+            store::calls::make(store::calls::typing{.id = id.str(), .who = "patron", .name = name}),
+            [done = std::move(done)](store::reply r) { done(status_of(r, "typing")); });
+      });
 }
 
 void connector_host::load(std::string_view name,
@@ -177,14 +218,17 @@ void connector_host::load(std::string_view name,
 void connector_host::save_record(std::string_view lease, std::string_view fence,
                                  std::string_view name, const connectors::state_record& fields,
                                  std::chrono::seconds ttl, std::function<void(core::status)> done) {
-  const std::string key = record_key(name);
-  const std::string seconds = std::to_string(ttl.count());
-  std::vector<std::string_view> args = {key, seconds, lease, holder_, fence};
+  store::calls::save_record in{.key = record_key(name),
+                               .ttl = std::to_string(ttl.count()),
+                               .lease = std::string(lease),
+                               .holder = holder_,
+                               .fence = std::string(fence),
+                               .fields = {}};
   for (const auto& [field, value] : fields) {
-    args.push_back(field);
-    args.push_back(value);
+    in.fields.push_back(field);
+    in.fields.push_back(value);
   }
-  store::run_json(parts_.redis, parts_.scripts, store::script::save_record, args,
+  store::run_json(parts_.redis, parts_.scripts, store::calls::make(in),
                   [done = std::move(done)](core::result<std::string> r) {
                     if (!r) {
                       done(r.err());
@@ -217,24 +261,26 @@ void connector_host::take_quota(std::string_view name, std::int64_t limit,
                                 std::chrono::milliseconds window,
                                 std::function<void(core::result<bool>)> done) {
   const std::string key = record_key("quota:" + std::string(name));
-  const std::string most = std::to_string(limit), ms = std::to_string(window.count());
-  const std::string_view args[] = {key, most, ms};
-  store::run(parts_.redis, parts_.scripts, store::script::take_quota, args,
-             [done = std::move(done), key](store::reply r) {
-               if (!r.is_integer()) {
-                 done(store::redis_error(r, "counting " + key));
-                 return;
-               }
-               done(r.integer() == 1);
-             });
+  store::run(
+      parts_.redis, parts_.scripts,
+      store::calls::make(store::calls::take_quota{
+          .key = key, .limit = std::to_string(limit), .window_ms = std::to_string(window.count())}),
+      [done = std::move(done), key](store::reply r) {
+        if (!r.is_integer()) {
+          done(store::redis_error(r, "counting " + key));
+          return;
+        }
+        done(r.integer() == 1);
+      });
 }
 
 void connector_host::lease(
     std::string_view name, std::chrono::milliseconds ttl,
     std::function<void(core::result<std::optional<connectors::lease_grant>>)> done) {
-  const std::string key = lease_key(name), ms = std::to_string(ttl.count());
-  const std::string_view args[] = {key, holder_, ms};
-  store::run(parts_.redis, parts_.scripts, store::script::lease, args,
+  const std::string key = lease_key(name);
+  store::run(parts_.redis, parts_.scripts,
+             store::calls::make(store::calls::lease{
+                 .key = key, .holder = holder_, .ms = std::to_string(ttl.count())}),
              [done = std::move(done), grant = std::string(name), key](store::reply r) {
                if (!r.is_integer()) {
                  done(store::redis_error(r, "taking the lease " + key));
@@ -270,14 +316,14 @@ void connector_host::unfollow(std::uint64_t subscription) {
 
 void connector_host::read_transcript(std::string_view thread, std::string_view after,
                                      std::function<void(core::result<std::string>)> done) {
-  const std::string_view args[] = {id_, thread, after};
-  store::run_json(parts_.redis, parts_.scripts, store::script::patron_transcript, args,
-                  std::move(done));
+  std::int64_t from = 0;
+  std::from_chars(after.data(), after.data() + after.size(), from);
+  store::reads::patron_transcript(parts_.redis, id_, std::string(thread), from, std::move(done));
 }
 
 void connector_host::team_available(std::string_view team,
                                     std::function<void(core::result<bool>)> done) {
-  const std::string key = "presence:" + std::string(team);
+  const std::string key = store::keys::presence(team);
   const std::string now = "(" + std::to_string(core::to_millis(parts_.clock.now()));
   parts_.redis.command({"ZCOUNT", key, now, "+inf"}, [done = std::move(done), key](store::reply r) {
     if (!r.is_integer()) {
@@ -297,19 +343,46 @@ void connector_host::send_transcript(transcript_request request,
     });
     return;
   }
-  const std::string now = std::to_string(core::to_millis(parts_.clock.now()));
-  const std::string per_hour = std::to_string(request.per_hour);
-  const std::string_view args[] = {
-      now,           id_,     request.thread, peer->id(), request.address, request.subject,
-      request.intro, per_hour};
-  store::run_json(parts_.redis, parts_.scripts, store::script::email_transcript, args,
-                  [done = std::move(done)](core::result<std::string> r) {
-                    if (!r) {
-                      done(r.err());
-                      return;
-                    }
-                    done({});
-                  });
+  // The patron's conversation on this thread, then the function on it as read.
+  const std::string thread = store::keys::thread(id_, request.thread);  // before `request` moves
+  parts_.redis.command(
+      {"GET", thread}, [this, request = std::move(request), mail = std::string(peer->id()),
+                        done = std::move(done)](store::reply id) mutable {
+        if (id.failed()) {
+          done(status_of(id, "sending a transcript"));
+          return;
+        }
+        if (!id.is_string()) {
+          done(core::error{"not_found", "there is no conversation to send yet"});
+          return;
+        }
+        const std::string conversation = id.str();
+        store::run_json_on_conversation(
+            parts_.redis, parts_.scripts, conversation,
+            {{"LRANGE", store::keys::conversation_messages(conversation), "0", "-1"},
+             {"INCR", store::keys::seq("message")}},
+            [now = std::to_string(core::to_millis(parts_.clock.now())), request, mail](
+                const store::conversation_state& s, const std::vector<store::reply>& extra) {
+              store::calls::email_transcript in{.now = now,
+                                                .state = s,
+                                                .mail = mail,
+                                                .address = request.address,
+                                                .subject = request.subject,
+                                                .intro = request.intro,
+                                                .most = std::to_string(request.per_hour),
+                                                .message = std::to_string(extra.at(1).integer()),
+                                                .messages = {}};
+              for (const auto& m : extra.at(0).elements()) in.messages.push_back(m.str());
+              return store::calls::make(in);
+            },
+            [done = std::move(done)](core::result<std::string> r) {
+              if (!r) {
+                done(r.err());
+                return;
+              }
+              done({});
+            });
+      });
 }
 
 }  // namespace askdesk::hub

@@ -108,6 +108,8 @@ class connector_host final : public connectors::connector_context {
   const std::string& id() const { return id_; }
 
  private:
+  void report_delivery_once(connectors::delivery_report report,
+                            std::function<void(core::status)> done, int tries);
   std::string record_key(std::string_view name) const;
   std::string lease_key(std::string_view name) const;
   const connectors::connector* connector_for(std::string_view channel) const;

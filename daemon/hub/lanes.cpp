@@ -17,7 +17,9 @@
 #include "daemon/core/backoff.hpp"
 #include "daemon/json/writer.hpp"
 #include "daemon/net/timer.hpp"
+#include "daemon/store/calls.hpp"
 #include "daemon/store/inbound_codec.hpp"
+#include "daemon/store/keys.hpp"
 #include "daemon/store/streams.hpp"
 
 namespace askdesk::hub {
@@ -53,8 +55,8 @@ class outbound_lanes::lane {
         options_(options),
         connector_(c),
         settings_(settings),
-        stream_("outbound:" + c.id()),
-        lease_key_("lease:lane:" + c.id()),
+        stream_(store::keys::outbound(c.id())),
+        lease_key_(store::keys::lane_lease(c.id())),
         wake_reader_(std::move(wake_reader)),
         renew_timer_(parts.io),
         pump_timer_(parts.io),
@@ -108,11 +110,13 @@ class outbound_lanes::lane {
   // ---- the lease
   void renew() {
     if (stopping_) return;
-    const std::string ms = std::to_string(options_.lease_ttl.count());
-    const std::string_view args[] = {lease_key_, options_.consumer, ms};
     const auto asked = std::chrono::steady_clock::now();
     store::run(
-        parts_.commands, parts_.scripts, store::script::lease, args, [this, asked](store::reply r) {
+        parts_.commands, parts_.scripts,
+        store::calls::make(store::calls::lease{.key = lease_key_,
+                                               .holder = options_.consumer,
+                                               .ms = std::to_string(options_.lease_ttl.count())}),
+        [this, asked](store::reply r) {
           if (stopping_) return;
           renew_timer_.after(options_.renew_every, [this] { renew(); });
           if (!r.is_integer()) {
@@ -205,8 +209,9 @@ class outbound_lanes::lane {
           const std::size_t claimed = args.size() - 5;
           args.push_back("JUSTID");
           const auto give_up = [this, done] {
-            const std::string_view lease_args[] = {lease_key_, options_.consumer, "0"};
-            store::run(parts_.commands, parts_.scripts, store::script::lease, lease_args,
+            store::run(parts_.commands, parts_.scripts,
+                       store::calls::make(store::calls::lease{
+                           .key = lease_key_, .holder = options_.consumer, .ms = "0"}),
                        [done](store::reply) { done(); });
           };
           if (claimed == 0) {
@@ -383,8 +388,11 @@ class outbound_lanes::lane {
     ++active_;
     set_gauge();
     const std::string entry_id = h.entry.id;
-    const std::string_view args[] = {stream_, group, options_.consumer, entry_id};
-    store::run(parts_.commands, parts_.scripts, store::script::own_entry, args,
+    store::run(parts_.commands, parts_.scripts,
+               store::calls::make(store::calls::own_entry{.connector = id(),
+                                                          .group = std::string(group),
+                                                          .consumer = options_.consumer,
+                                                          .entry = entry_id}),
                [this, conversation, entry_id](store::reply owned) {
                  if (owned.is_integer() && owned.integer() == 1 && held_ && !stopping_) {
                    attempt(conversation, entry_id);
@@ -480,20 +488,19 @@ class outbound_lanes::lane {
       w.end_object().end_object();
       letter = w.str();
     }
-    const std::string now = std::to_string(core::to_millis(parts_.clock.now()));
-    const std::string most = std::to_string(options_.max_dead);
-    const std::string_view args[] = {now,
-                                     stream_,
-                                     group,
-                                     entry_id,
-                                     h->entry.field("message"),
-                                     sent ? "sent" : "failed",
-                                     r.provider_id,
-                                     r.error_code,
-                                     r.error,
-                                     letter,
-                                     most};
-    store::run(parts_.commands, parts_.scripts, store::script::settle_outbound, args,
+    store::calls::settle_outbound in{.now = std::to_string(core::to_millis(parts_.clock.now())),
+                                     .connector = id(),
+                                     .group = std::string(group),
+                                     .entry = entry_id,
+                                     .conversation = h->entry.field("conversation"),
+                                     .message = h->entry.field("message"),
+                                     .status = sent ? "sent" : "failed",
+                                     .provider_id = r.provider_id,
+                                     .code = r.error_code,
+                                     .why = r.error,
+                                     .letter = letter,
+                                     .most = std::to_string(options_.max_dead)};
+    store::run(parts_.commands, parts_.scripts, store::calls::make(in),
                // `r` is copied: `args` views its strings until the command is written.
                [this, conversation, entry_id, r](store::reply done) mutable {
                  if (!done.is_integer()) {  // Redis away: the entry stays, settle again
@@ -642,17 +649,16 @@ void outbound_lanes::start() {
 // What an older release left on its single outbound stream goes to the lanes (once it is
 // empty, this is one EXISTS-like check per connection).
 void outbound_lanes::migrate() {
-  std::vector<std::string_view> args;
-  for (const auto& l : lanes_) args.push_back(l->id());
-  store::run(parts_.commands, parts_.scripts, store::script::migrate_outbound, args,
-             [](store::reply r) {
-               if (r.is_integer() && r.integer() > 0) {
-                 spdlog::info(
-                     "outbound: {} queued message(s) moved from the old outbound stream "
-                     "to their connectors' lanes",
-                     r.integer());
-               }
-             });
+  store::calls::migrate_outbound in;
+  for (const auto& l : lanes_) in.connectors.push_back(std::string(l->id()));
+  store::run(parts_.commands, parts_.scripts, store::calls::make(in), [](store::reply r) {
+    if (r.is_integer() && r.integer() > 0) {
+      spdlog::info(
+          "outbound: {} queued message(s) moved from the old outbound stream "
+          "to their connectors' lanes",
+          r.integer());
+    }
+  });
 }
 
 void outbound_lanes::stop(std::function<void()> done) {

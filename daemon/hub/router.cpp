@@ -11,6 +11,9 @@
 #include "daemon/core/routing.hpp"
 #include "daemon/json/document.hpp"
 #include "daemon/json/writer.hpp"
+#include "daemon/store/calls.hpp"
+#include "daemon/store/keys.hpp"
+#include "daemon/store/reads.hpp"
 #include "daemon/store/user_store.hpp"
 
 namespace askdesk::hub {
@@ -94,53 +97,87 @@ void router::pass() {
   running_ = true;
   soon_ = again_ = false;
   last_pass_ = std::chrono::steady_clock::now();
-  const auto now = core::to_millis(parts_.clock.now());
-  const std::string now_text = std::to_string(now);
-  const std::string lease = std::to_string(options_.lease.count());
-  const std::string most = std::to_string(options_.per_team);
   const bool with_held = last_pass_ - last_held_ >= options_.held_every;
-  std::vector<std::string_view> args = {now_text, options_.name, lease, most,
-                                        with_held ? "1" : "0"};
-  for (const auto& t : parts_.config.teams) args.push_back(t.id);
-  store::run(parts_.commands, parts_.scripts, store::script::route_snapshot, args,
-             [this, with_held, started = last_pass_](store::reply snapshot) {
-               if (stopped_) return;
-               if (!snapshot.is_string()) {  // another daemon routes, or Redis is away
-                 running_ = false;
-                 if (snapshot.failed() && snapshot.is_error()) {
-                   spdlog::error("routing: snapshot failed: {}", snapshot.str());
-                 }
-                 schedule(options_.every);
-                 return;
-               }
-               if (with_held) last_held_ = started;
-               parts_.metrics.add("askdesk_routing_passes_total", {});
-               const std::string actions = decide(snapshot.str());
-               if (actions == "[]") {
-                 finish();
-                 return;
-               }
-               const std::string now_text = std::to_string(core::to_millis(parts_.clock.now()));
-               const std::string_view apply_args[] = {now_text, actions};
-               store::run(parts_.commands, parts_.scripts, store::script::route_apply, apply_args,
-                          [this](store::reply done) {
-                            if (done.is_error()) {
-                              spdlog::error("routing: applying failed: {}", done.str());
-                            }
-                            finish();
-                          });
-             });
+  // Only the daemon holding the routing lease routes (taken or renewed here).
+  store::run(
+      parts_.commands, parts_.scripts,
+      store::calls::make(store::calls::lease{.key = std::string(store::keys::routing_lease),
+                                             .holder = options_.name,
+                                             .ms = std::to_string(options_.lease.count())}),
+      [this, with_held, started = last_pass_](store::reply held) {
+        if (stopped_) return;
+        if (!held.is_integer() || held.integer() <= 0) {  // another daemon routes, or Redis is away
+          running_ = false;
+          if (held.is_error()) spdlog::error("routing: lease failed: {}", held.str());
+          schedule(options_.every);
+          return;
+        }
+        std::vector<std::string> teams;
+        for (const auto& t : parts_.config.teams) teams.push_back(t.id);
+        store::reads::route_snapshot(
+            parts_.commands, core::to_millis(parts_.clock.now()), std::move(teams),
+            static_cast<std::size_t>(options_.per_team), with_held,
+            [this, with_held, started](core::result<std::string> snapshot) {
+              if (stopped_) return;
+              if (!snapshot) {
+                running_ = false;
+                spdlog::error("routing: snapshot failed: {}", snapshot.err().message);
+                schedule(options_.every);
+                return;
+              }
+              if (with_held) last_held_ = started;
+              parts_.metrics.add("askdesk_routing_passes_total", {});
+              auto [actions, keys] = decide(snapshot.value());
+              if (actions == "[]") {
+                finish();
+                return;
+              }
+              store::run(parts_.commands, parts_.scripts,
+                         store::calls::make(store::calls::route_apply{
+                             .now = std::to_string(core::to_millis(parts_.clock.now())),
+                             .actions = std::move(actions),
+                             .keys = std::move(keys)}),
+                         [this](store::reply done) {
+                           if (done.is_error()) {
+                             spdlog::error("routing: applying failed: {}", done.str());
+                           }
+                           finish();
+                         });
+            });
+      });
 }
 
-std::string router::decide(const std::string& snapshot_text) const {
+std::pair<std::string, std::vector<std::string>> router::decide(
+    const std::string& snapshot_text) const {
   rapidjson::Document snapshot;
   snapshot.Parse(snapshot_text.c_str(), snapshot_text.size());
   json::writer actions;
   actions.start_array();
+  // Each action's keys, in the order route_apply.lua reads them: the conversation's own,
+  // its team's queue, the queue it moves to, the holder's set, then the offer sets of the
+  // names the action lists ("to" of an offer, else "offered").
+  std::vector<std::string> keys;
+  const auto declare = [&keys](const std::string& id, const std::string& team,
+                               const std::string& to_team, const std::string& user,
+                               const std::vector<std::string>& names) {
+    keys.push_back(store::keys::conversation(id));
+    keys.push_back(store::keys::conversation_tags(id));
+    keys.push_back(store::keys::offer(id));
+    keys.push_back(store::keys::conversation_declined(id));
+    keys.push_back(store::keys::queue(team));
+    keys.push_back(store::keys::queue(to_team.empty() ? team : to_team));
+    keys.push_back(store::keys::assigned(user));
+    for (const auto& name : names) keys.push_back(store::keys::offers(name));
+  };
+  const auto list = [&actions](std::string_view key, const std::vector<std::string>& names) {
+    actions.key(key).start_array();
+    for (const auto& name : names) actions.string(name);
+    actions.end_array();
+  };
   if (snapshot.HasParseError() || !snapshot.IsObject()) {
     spdlog::error("routing: unreadable snapshot");
     actions.end_array();
-    return actions.str();
+    return {actions.str(), {}};
   }
   const auto& routing = parts_.config.routing;
   const auto now = parts_.clock.now();
@@ -189,12 +226,15 @@ std::string router::decide(const std::string& snapshot_text) const {
               " min";
       }
       if (why.empty()) continue;
+      const std::string id(json::string_member(c, "id")), team(json::string_member(c, "team"));
       actions.start_object()
           .field("kind", "requeue")
-          .field("id", json::string_member(c, "id"))
+          .field("id", id)
+          .field("team", team)
           .field("user", st.name)
           .field("why", why)
           .end_object();
+      declare(id, team, "", st.name, {});
     }
     index[st.name] = staff.size();
     staff.push_back(std::move(st));
@@ -210,7 +250,7 @@ std::string router::decide(const std::string& snapshot_text) const {
     const auto opening = config::opening_at(team, now);
     const core::timestamp opened = opening.since.value_or(core::timestamp{});
     std::vector<core::waiting_conversation> waiting;
-    std::vector<std::string> offered_to;  // parallel to `waiting`: a live offer's people
+    std::vector<std::vector<std::string>> offered;  // parallel to `waiting`: an offer's people
     std::map<std::string, std::size_t> position;
     for (const auto& c : q->value.GetArray()) {
       core::waiting_conversation w;
@@ -228,6 +268,7 @@ std::string router::decide(const std::string& snapshot_text) const {
             .field("id", w.id)
             .field("priority", std::int64_t{w.priority})
             .end_object();
+        declare(w.id, team.id, "", "", {});
       }
       if (routing.sticky_days > 0 && now - at(json::integer_member(c, "last_helped_at")) <
                                          std::chrono::days(routing.sticky_days)) {
@@ -235,10 +276,16 @@ std::string router::decide(const std::string& snapshot_text) const {
       }
       w.declined = strings_of(c, "declined");
       const std::string_view offer_to = json::string_member(c, "offer_to");
+      offered.push_back(store::split_team_list(offer_to));
       if (!offer_to.empty()) {
-        if (now < at(json::integer_member(c, "offer_expires")))
+        if (now < at(json::integer_member(c, "offer_expires"))) {
+          offered.pop_back();
           continue;  // a live offer: leave it be
-        actions.start_object().field("kind", "expire").field("id", w.id).end_object();
+        }
+        actions.start_object().field("kind", "expire").field("id", w.id);
+        list("offered", offered.back());
+        actions.end_object();
+        declare(w.id, team.id, "", "", offered.back());
         for (auto& name : store::split_team_list(offer_to)) {
           if (const auto it = index.find(name); it != index.end()) --staff[it->second].open;
           w.declined.push_back(std::move(name));
@@ -253,6 +300,9 @@ std::string router::decide(const std::string& snapshot_text) const {
         target && !config::opening_at(*target, now).open) {
       policy.overflow_team.clear();
     }
+    // Each waiting conversation's offered names, by id (ordering moves them).
+    std::map<std::string, std::vector<std::string>> offered_of;
+    for (std::size_t i = 0; i < waiting.size(); ++i) offered_of[waiting[i].id] = offered[i];
     core::order_queue(waiting);
     for (auto& w : waiting) {
       auto d = core::route(w, policy, staff, now);
@@ -266,6 +316,7 @@ std::string router::decide(const std::string& snapshot_text) const {
               .field("id", w.id)
               .field("team", team.id)
               .end_object();
+          declare(w.id, team.id, "", "", {});
         }
       }
       if (d.what == core::routing_decision::kind::overflow) {
@@ -273,8 +324,10 @@ std::string router::decide(const std::string& snapshot_text) const {
             .field("kind", "overflow")
             .field("id", w.id)
             .field("team", team.id)
-            .field("to_team", d.team)
-            .end_object();
+            .field("to_team", d.team);
+        list("offered", offered_of[w.id]);
+        actions.end_object();
+        declare(w.id, team.id, d.team, "", offered_of[w.id]);
       } else if (d.what == core::routing_decision::kind::offer) {
         actions.start_object()
             .field("kind", "offer")
@@ -289,11 +342,12 @@ std::string router::decide(const std::string& snapshot_text) const {
         actions.end_array()
             .field("expires", std::to_string(core::to_millis(d.offer_expires)))
             .end_object();
+        declare(w.id, team.id, "", "", d.to);
       }
     }
   }
   actions.end_array();
-  return actions.str();
+  return {actions.str(), std::move(keys)};
 }
 
 }  // namespace askdesk::hub

@@ -16,6 +16,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "daemon/config/config.hpp"
 #include "daemon/core/metrics.hpp"
@@ -67,7 +69,8 @@ class router {
   void pass();
   // After a pass: the next one when it is due.
   void finish();
-  std::string decide(const std::string& snapshot) const;
+  // The actions (JSON, route_apply.lua) and the keys they touch, in order.
+  std::pair<std::string, std::vector<std::string>> decide(const std::string& snapshot) const;
 
   router_parts parts_;
   router_options options_;

@@ -5,9 +5,13 @@
 
 #include "daemon/config/team_hours.hpp"
 #include "daemon/core/text.hpp"
+#include "daemon/json/document.hpp"
 #include "daemon/json/writer.hpp"
 #include "daemon/net/json_body.hpp"
+#include "daemon/store/calls.hpp"
 #include "daemon/store/conversation_store.hpp"
+#include "daemon/store/keys.hpp"
+#include "daemon/store/reads.hpp"
 #include "daemon/store/streams.hpp"
 
 namespace askdesk::net {
@@ -84,12 +88,29 @@ class routes : public std::enable_shared_from_this<routes> {
  private:
   using respond_ref = const respond_fn&;
 
-  // Runs a JSON script and answers its JSON with `status`, or its error.
-  void answer(store::script s, std::span<const std::string_view> args, int status,
-              respond_ref respond) {
-    store::run_json(p_.redis, p_.scripts, s, args, [status, respond](core::result<std::string> r) {
+  // Answers JSON with `status`, or the error.
+  static std::function<void(core::result<std::string>)> json_answer(int status,
+                                                                    respond_ref respond) {
+    return [status, respond](core::result<std::string> r) {
       respond(r ? http_response::json(status, std::move(r.value())) : http_response::from(r.err()));
-    });
+    };
+  }
+
+  // Runs a function on conversation `id` (store/calls.hpp: its state is read first, and again
+  // when it changed meanwhile) and answers its JSON with `status`, or its error. `extra`:
+  // commands read with the state, whose replies `build` gets.
+  void answer_on(const std::string& id, std::vector<std::vector<std::string>> extra,
+                 store::call_builder build, int status, respond_ref respond) {
+    store::run_json_on_conversation(p_.redis, p_.scripts, id, std::move(extra), std::move(build),
+                                    json_answer(status, respond));
+  }
+
+  // A new message id, read with the state (the function declares the message's key).
+  static std::vector<std::vector<std::string>> new_message() {
+    return {{"INCR", store::keys::seq("message")}};
+  }
+  static std::string id_of(const std::vector<store::reply>& extra, std::size_t i = 0) {
+    return std::to_string(extra.at(i).integer());
   }
 
   std::string now() const { return std::to_string(core::to_millis(p_.clock.now())); }
@@ -168,13 +189,13 @@ class routes : public std::enable_shared_from_this<routes> {
     const std::string at = now();
     for (std::size_t i = 0; i < g->teams.size(); ++i) {
       const std::string& id = g->teams[i]->id;
-      p_.redis.command({"ZCOUNT", "presence:" + id, "(" + at, "+inf"},
+      p_.redis.command({"ZCOUNT", store::keys::presence(id), "(" + at, "+inf"},
                        [g, i, finish](store::reply r) {
                          if (r.failed()) g->unavailable = true;
                          g->online[i] = r.is_integer() ? r.integer() : 0;
                          finish();
                        });
-      p_.redis.command({"ZCARD", "queue:" + id}, [g, i, finish](store::reply r) {
+      p_.redis.command({"ZCARD", store::keys::queue(id)}, [g, i, finish](store::reply r) {
         if (r.failed()) g->unavailable = true;
         g->waiting[i] = r.is_integer() ? r.integer() : 0;
         finish();
@@ -210,28 +231,29 @@ class routes : public std::enable_shared_from_this<routes> {
     for (const auto& t : p_.config.teams) {
       if (who.in_team(t.id)) visible.push_back(t.id);
     }
-    const std::string scope = who.scope();
-    const std::string limit_arg = std::to_string(limit);
-    const std::string teams = store::team_list(visible);
-    const std::string team = param("team"), channel = param("channel");
-    const std::string_view args[] = {scope,    status,    team,   channel,
-                                     assignee, limit_arg, cursor, teams};
-    answer(store::script::list_conversations, args, 200, respond);
+    store::reads::conversations(
+        p_.redis,
+        {.scope = who.scope(),
+         .status = status,
+         .team = param("team"),
+         .channel = param("channel"),
+         .assignee = assignee,
+         .limit = static_cast<std::size_t>(limit),
+         .cursor = cursor.empty() ? 0 : static_cast<std::size_t>(std::stoull(cursor)),
+         .teams = std::move(visible)},
+        json_answer(200, respond));
   }
 
   void read(const http_request&, const route_params& params, const principal& who,
             respond_ref respond) {
     if (bad_id(params, "conversation", respond)) return;
-    const std::string scope = who.scope();
-    const std::string_view args[] = {params.get("id"), scope};
-    answer(store::script::read_conversation, args, 200, respond);
+    store::reads::conversation(p_.redis, params.get("id"), who.scope(), json_answer(200, respond));
   }
 
   void patron(const http_request&, const route_params& params, const principal&,
               respond_ref respond) {
     if (bad_id(params, "patron", respond)) return;
-    const std::string_view args[] = {params.get("id")};
-    answer(store::script::read_patron, args, 200, respond);
+    store::reads::patron(p_.redis, params.get("id"), json_answer(200, respond));
   }
 
   void claim(const http_request& r, const route_params& params, const principal& who,
@@ -243,9 +265,13 @@ class routes : public std::enable_shared_from_this<routes> {
       if (!body) return;
       force = body->flag("force") && who.sees_every_team();
     }
-    const std::string at = now(), scope = who.scope();
-    const std::string_view args[] = {at, params.get("id"), who.user.name, scope, force ? "1" : "0"};
-    answer(store::script::claim, args, 200, respond);
+    answer_on(
+        params.get("id"), {},
+        [at = now(), who, force](const store::conversation_state& s, const auto&) {
+          return store::calls::make(store::calls::claim{
+              .now = at, .state = s, .user = who.user.name, .scope = who.scope(), .force = force});
+        },
+        200, respond);
   }
 
   const core::configured_channel* channel(std::string_view connector) const {
@@ -312,10 +338,65 @@ class routes : public std::enable_shared_from_this<routes> {
       respond(http_response::error(404, "not_found", "no dead letter '" + std::string(id) + "'"));
       return;
     }
-    const std::string at = now();
-    std::vector<std::string_view> args = {action, at, id};
-    for (const auto& c : p_.channels) args.push_back(c.id);
-    answer(store::script::dead_letters, args, 200, respond);
+    std::vector<std::string> lanes;
+    for (const auto& c : p_.channels) lanes.push_back(c.id);
+    if (action == "list") {
+      store::reads::dead_letters(p_.redis, std::move(lanes), json_answer(200, respond));
+      return;
+    }
+    // Find the letter (and what its retry must check) first, then act on it as read.
+    std::vector<std::vector<std::string>> lists;
+    for (const auto& c : lanes)
+      lists.push_back({"LRANGE", store::keys::outbound_dead(c), "0", "-1"});
+    store::pipeline(
+        p_.redis, std::move(lists),
+        [self = shared_from_this(), lanes, action = std::string(action), id = std::string(id),
+         respond](std::vector<store::reply> r) {
+          for (std::size_t lane = 0; lane < r.size(); ++lane) {
+            if (r[lane].failed()) {
+              respond(http_response::error(503, "unavailable", "Redis is unreachable"));
+              return;
+            }
+            for (const auto& letter : r[lane].elements()) {
+              auto doc = json::document::parse(letter.str());
+              if (!doc || json::string_member(doc->root(), "id") != id) continue;
+              self->act_on_letter(action, lanes[lane], letter.str(), doc->root(), respond);
+              return;
+            }
+          }
+          respond(http_response::error(404, "not_found", "there is no dead letter " + id));
+        });
+  }
+
+  void act_on_letter(const std::string& action, const std::string& connector,
+                     const std::string& letter, const rapidjson::Value& root, respond_ref respond) {
+    const auto entry = root.FindMember("entry");
+    if (entry == root.MemberEnd() || !entry->value.IsObject()) {
+      respond(http_response::error(500, "internal", "dead letter without its entry"));
+      return;
+    }
+    store::calls::dead_letter in{
+        .action = action,
+        .now = now(),
+        .connector = connector,
+        .letter = letter,
+        .conversation = std::string(json::string_member(entry->value, "conversation")),
+        .message = std::string(json::string_member(entry->value, "message")),
+        .channel = "",
+        .address = ""};
+    p_.redis.command({"HMGET", store::keys::conversation(in.conversation), "channel", "address"},
+                     [self = shared_from_this(), in, respond](store::reply c) mutable {
+                       if (c.failed()) {
+                         respond(http_response::error(503, "unavailable", "Redis is unreachable"));
+                         return;
+                       }
+                       if (c.size() == 2) {
+                         in.channel = c[0].is_string() ? c[0].str() : "";
+                         in.address = c[1].is_string() ? c[1].str() : "";
+                       }
+                       store::run_json(self->p_.redis, self->p_.scripts, store::calls::make(in),
+                                       json_answer(200, respond));
+                     });
   }
 
   void post(const http_request& r, const route_params& params, const principal& who,
@@ -333,7 +414,7 @@ class routes : public std::enable_shared_from_this<routes> {
       return;
     }
     // A reply is as long as its channel carries.
-    const std::string key = "conversation:" + params.get("id");
+    const std::string key = store::keys::conversation(params.get("id"));
     p_.redis.command(
         {"HGET", key, "connector"},
         [self = shared_from_this(), id = params.get("id"), who, kind = std::string(kind),
@@ -353,25 +434,31 @@ class routes : public std::enable_shared_from_this<routes> {
   // `c`: the conversation's channel when known, whose keywords an opt-out refusal names.
   void store_message(const std::string& id, const principal& who, std::string_view kind,
                      std::string text, const core::configured_channel* c, respond_ref respond) {
-    const std::string at = now(), scope = who.scope();
-    const std::string preview = core::preview(text, preview_bytes);
     const auto first = [](const std::vector<std::string>& words) {
       return words.empty() ? std::string() : words.front();
     };
-    const std::string opt_out = c ? first(c->traits->opt_out_keywords) : "";
-    const std::string opt_in = c ? first(c->traits->opt_in_keywords) : "";
-    const std::string_view args[] = {at,
-                                     id,
-                                     who.user.name,
-                                     who.user.shown_name(),
-                                     scope,
-                                     kind,
-                                     text,
-                                     preview,
-                                     who.sees_every_team() ? "1" : "0",
-                                     opt_out,
-                                     opt_in};
-    answer(store::script::post_message, args, 201, respond);
+    store::calls::post_message in{.now = now(),
+                                  .state = {},
+                                  .user = who.user.name,
+                                  .author_name = who.user.shown_name(),
+                                  .scope = who.scope(),
+                                  .kind = std::string(kind),
+                                  .text = std::move(text),
+                                  .preview = {},
+                                  .override_holder = who.sees_every_team(),
+                                  .opt_out = c ? first(c->traits->opt_out_keywords) : "",
+                                  .opt_in = c ? first(c->traits->opt_in_keywords) : "",
+                                  .message = {}};
+    in.preview = core::preview(in.text, preview_bytes);
+    answer_on(
+        id, new_message(),
+        [in = std::move(in)](const store::conversation_state& s, const auto& extra) {
+          auto call = in;
+          call.state = s;
+          call.message = id_of(extra);
+          return store::calls::make(call);
+        },
+        201, respond);
   }
 
   void reply(const http_request& r, const route_params& params, const principal& who,
@@ -386,9 +473,13 @@ class routes : public std::enable_shared_from_this<routes> {
   void close(const http_request&, const route_params& params, const principal& who,
              respond_ref respond) {
     if (bad_id(params, "conversation", respond)) return;
-    const std::string at = now(), scope = who.scope();
-    const std::string_view args[] = {at, params.get("id"), who.user.name, scope};
-    answer(store::script::close, args, 200, respond);
+    answer_on(
+        params.get("id"), {},
+        [at = now(), who](const store::conversation_state& s, const auto&) {
+          return store::calls::make(store::calls::close{
+              .now = at, .state = s, .user = who.user.name, .scope = who.scope()});
+        },
+        200, respond);
   }
 
   // Hands the conversation to a team's queue or to a person, with an optional internal note,
@@ -417,19 +508,26 @@ class routes : public std::enable_shared_from_this<routes> {
       return;
     }
     const std::string text = note.value().value_or("");
-    const std::string at = now(), scope = who.scope(), preview = core::preview(text, preview_bytes);
-    const std::string to_team = team.value().value_or(""), to_user = user.value().value_or("");
-    const std::string_view args[] = {at,
-                                     params.get("id"),
-                                     scope,
-                                     to_team,
-                                     to_user,
-                                     who.user.name,
-                                     who.user.shown_name(),
-                                     who.sees_every_team() ? "1" : "0",
-                                     text,
-                                     preview};
-    answer(store::script::transfer, args, 200, respond);
+    store::calls::transfer in{.now = now(),
+                              .state = {},
+                              .scope = who.scope(),
+                              .team = team.value().value_or(""),
+                              .user = user.value().value_or(""),
+                              .actor = who.user.name,
+                              .actor_name = who.user.shown_name(),
+                              .supervisor = who.sees_every_team(),
+                              .note = text,
+                              .preview = core::preview(text, preview_bytes),
+                              .message = {}};
+    answer_on(
+        params.get("id"), new_message(),
+        [in = std::move(in)](const store::conversation_state& s, const auto& extra) {
+          auto call = in;
+          call.state = s;
+          call.message = id_of(extra);
+          return store::calls::make(call);
+        },
+        200, respond);
   }
 
   // Offers (docs/api.md): accepting is an atomic claim only the people offered can make.
@@ -444,9 +542,17 @@ class routes : public std::enable_shared_from_this<routes> {
   void offer_reply(const http_request&, const route_params& params, const principal& who,
                    std::string_view answer_with, respond_ref respond) {
     if (bad_id(params, "conversation", respond)) return;
-    const std::string at = now(), scope = who.scope();
-    const std::string_view args[] = {at, params.get("id"), who.user.name, scope, answer_with};
-    answer(store::script::offer_reply, args, 200, respond);
+    answer_on(
+        params.get("id"), {},
+        [at = now(), who, answer = std::string(answer_with)](const store::conversation_state& s,
+                                                             const auto&) {
+          return store::calls::make(store::calls::offer_reply{.now = at,
+                                                              .state = s,
+                                                              .user = who.user.name,
+                                                              .scope = who.scope(),
+                                                              .answer = answer});
+        },
+        200, respond);
   }
 
   // The caller's presence, load and waiting offers.
@@ -462,9 +568,8 @@ class routes : public std::enable_shared_from_this<routes> {
         capacity = std::max(capacity, t.policy.capacity);
       }
     }
-    const std::string at = now(), room = std::to_string(capacity);
-    const std::string_view args[] = {at, who.user.name, room};
-    answer(store::script::read_staff, args, 200, respond);
+    store::reads::staff(p_.redis, core::to_millis(p_.clock.now()), who.user.name, capacity,
+                        json_answer(200, respond));
   }
 
   void set_presence(const http_request& r, const route_params&, const principal& who,
@@ -478,8 +583,9 @@ class routes : public std::enable_shared_from_this<routes> {
                                    "presence must be available, away or offline"));
       return;
     }
-    const std::string_view args[] = {who.user.name, presence.value()};
-    store::run(p_.redis, p_.scripts, store::script::set_presence, args,
+    store::run(p_.redis, p_.scripts,
+               store::calls::make(
+                   store::calls::set_presence{.user = who.user.name, .presence = presence.value()}),
                [self = shared_from_this(), who, respond](store::reply reply) {
                  if (reply.failed()) {
                    respond(http_response::error(503, "unavailable", "Redis is unreachable"));
@@ -518,11 +624,23 @@ class routes : public std::enable_shared_from_this<routes> {
                                    "topic '" + topic.value() + "' is not in the configuration"));
       return;
     }
-    const std::string at = now(), scope = who.scope();
-    const std::string kept = std::to_string(store::topic_examples_kept);
-    const std::string_view args[] = {at,      params.get("id"), scope, t->id,
-                                     t->team, who.user.name,    kept};
-    answer(store::script::set_topic, args, 200, respond);
+    const std::string id = params.get("id");
+    answer_on(
+        id, {{"LRANGE", store::keys::conversation_messages(id), "0", "19"}},
+        [at = now(), who, topic = t->id, team = t->team](const store::conversation_state& s,
+                                                         const auto& extra) {
+          store::calls::set_topic in{.now = at,
+                                     .state = s,
+                                     .scope = who.scope(),
+                                     .topic = topic,
+                                     .team = team,
+                                     .user = who.user.name,
+                                     .kept = std::to_string(store::topic_examples_kept),
+                                     .first_messages = {}};
+          for (const auto& m : extra.at(0).elements()) in.first_messages.push_back(m.str());
+          return store::calls::make(in);
+        },
+        200, respond);
   }
 
   void tags(const http_request& r, const route_params& params, const principal& who,
@@ -545,12 +663,14 @@ class routes : public std::enable_shared_from_this<routes> {
         }
       }
     }
-    const std::string at = now(), scope = who.scope();
-    const std::string adding = std::to_string(add->size());
-    std::vector<std::string_view> args = {at, params.get("id"), scope, adding};
-    args.insert(args.end(), add->begin(), add->end());
-    args.insert(args.end(), remove->begin(), remove->end());
-    answer(store::script::tag, args, 200, respond);
+    answer_on(
+        params.get("id"), {},
+        [at = now(), scope = who.scope(), add = add.value(), remove = remove.value()](
+            const store::conversation_state& s, const auto&) {
+          return store::calls::make(store::calls::tag{
+              .now = at, .state = s, .scope = scope, .add = add, .remove = remove});
+        },
+        200, respond);
   }
 
   // The social desk (docs/api.md, "Social items"): mentions and watched posts in triage.
@@ -572,19 +692,25 @@ class routes : public std::enable_shared_from_this<routes> {
     for (const auto& t : p_.config.teams) {
       if (who.in_team(t.id)) visible.push_back(t.id);
     }
-    const std::string scope = who.scope(), limit_arg = std::to_string(limit);
-    const std::string teams = store::team_list(visible);
-    const std::string team = r.query_param("team").value_or("");
-    const std::string_view args[] = {scope, state, team, limit_arg, teams};
-    answer(store::script::social_items, args, 200, respond);
+    store::reads::social_items(p_.redis, who.scope(), state, r.query_param("team").value_or(""),
+                               static_cast<std::size_t>(limit), std::move(visible),
+                               json_answer(200, respond));
   }
 
   void social_action(std::string_view action, const route_params& params, const principal& who,
                      respond_ref respond) {
     if (bad_id(params, "social item", respond)) return;
-    const std::string at = now(), scope = who.scope();
-    const std::string_view args[] = {at, params.get("id"), scope, action, who.user.name};
-    answer(store::script::social_item, args, 200, respond);
+    answer_on(
+        params.get("id"), {},
+        [at = now(), who, action = std::string(action)](const store::conversation_state& s,
+                                                        const auto&) {
+          return store::calls::make(store::calls::social_item{.now = at,
+                                                              .state = s,
+                                                              .scope = who.scope(),
+                                                              .action = action,
+                                                              .user = who.user.name});
+        },
+        200, respond);
   }
   void social_reply(const http_request&, const route_params& p, const principal& who,
                     respond_ref respond) {

@@ -8,6 +8,7 @@
 #include "daemon/json/writer.hpp"
 #include "daemon/net/crypto.hpp"
 #include "daemon/net/timer.hpp"
+#include "daemon/store/calls.hpp"
 #include "daemon/store/streams.hpp"
 
 namespace askdesk::net {
@@ -106,9 +107,14 @@ struct session : std::enable_shared_from_this<session> {
     const std::string at = std::to_string(now);
     const std::string expiry =
         std::to_string(now + std::chrono::milliseconds(presence_expiry).count());
-    std::vector<std::string_view> args = {at, expiry, member, op, who.user.name};
-    for (const auto& t : who.user.teams) args.push_back(t);
-    store::run(parts.redis, parts.scripts, store::script::presence, args, [](store::reply) {});
+    store::run(parts.redis, parts.scripts,
+               store::calls::make(store::calls::presence{.now = at,
+                                                         .expiry = expiry,
+                                                         .member = member,
+                                                         .op = std::string(op),
+                                                         .user = who.user.name,
+                                                         .teams = who.user.teams}),
+               [](store::reply) {});
     if (op == "leave") return;
     std::weak_ptr<session> weak = weak_from_this();
     presence_timer.after(presence_refresh, [weak] {
@@ -149,8 +155,10 @@ struct session : std::enable_shared_from_this<session> {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_typing < std::chrono::seconds(1)) return;  // at most one a second
     last_typing = now;
-    const std::string_view args[] = {id, "", "", "staff", who.user.shown_name()};
-    store::run(parts.redis, parts.scripts, store::script::typing, args, [](store::reply) {});
+    store::run(parts.redis, parts.scripts,
+               store::calls::make(
+                   store::calls::typing{.id = id, .who = "staff", .name = who.user.shown_name()}),
+               [](store::reply) {});
   }
 
   void close() {

@@ -1,5 +1,6 @@
 #include "daemon/store/inbound_store.hpp"
 
+#include "daemon/store/calls.hpp"
 #include "daemon/store/inbound_codec.hpp"
 
 namespace askdesk::store {
@@ -11,16 +12,12 @@ core::error redis_error(const reply& r, std::string_view doing) {
 }
 
 void inbound_store::append(const core::inbound_message& m, done_handler done) {
-  const auto fields = encode_inbound(m);
-  std::vector<std::string_view> args;
-  args.reserve(2 + fields.size() * 2);
-  args.push_back(m.connector);
-  args.push_back(m.external_id);
-  for (const auto& [key, value] : fields) {
-    args.push_back(key);
-    args.push_back(value);
+  calls::ingest in{.connector = m.connector, .external_id = m.external_id, .fields = {}};
+  for (auto& [key, value] : encode_inbound(m)) {
+    in.fields.push_back(std::move(key));
+    in.fields.push_back(std::move(value));
   }
-  run(redis_, scripts_, script::ingest, args,
+  run(redis_, scripts_, calls::make(in),
       [done = std::move(done),
        what = "storing message " + m.external_id + " from " + m.connector](reply r) {
         if (!r.is_array() || r.size() != 2 || !r[0].is_integer()) {

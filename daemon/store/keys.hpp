@@ -5,9 +5,10 @@
 // family listed here. Retention, erasure and reports start from this table: it is the
 // answer to "where does a patron's text live?".
 //
-// Patterns name their parts in braces: `conversation:{id}`; a part is one or more characters
-// other than ':', unless its name ends in '*' (`optout:{channel}:{address*}`). The families
-// are listed most specific first. Immutable; thread-safe.
+// Patterns name their parts in angle brackets: `patron:<id>`; a part is one or more characters
+// other than ':', unless its name ends in '*' (`optout:<channel>:<address*>`). Braces are
+// Redis hash tags: `conversation:{c:<id>}`. The families are listed most specific first.
+// Immutable; thread-safe.
 #pragma once
 
 #include <span>
@@ -37,24 +38,60 @@ std::span<const key_family> key_catalogue();
 // The first family whose pattern matches `key`, or nullptr.
 const key_family* family_of(std::string_view key);
 
-// The names of the keys shared across conversations that the daemon's C++ uses.
+// The key of each family, built in one place: the daemon declares every key a function
+// touches (FCALL's KEYS), so it names them all here. A conversation's own keys share the hash
+// tag {c:<id>}, so a Redis Cluster would keep them on one node.
 namespace keys {
 inline constexpr std::string_view inbound = "inbound";
 inline constexpr std::string_view inbound_dead = "inbound:dead";
 inline constexpr std::string_view events = "events";
+inline constexpr std::string_view conversations = "conversations";
+inline constexpr std::string_view users = "users";
 inline constexpr std::string_view topic_examples = "topic:examples";
-std::string outbound(std::string_view connector);    // a connector's outbound lane
-std::string lane_lease(std::string_view connector);  // who sends that lane
+inline constexpr std::string_view routing_lease = "lease:routing";
+inline constexpr std::string_view migration_lease = "lease:migration";
+inline constexpr std::string_view schema = "askdesk:schema";
+inline constexpr std::string_view old_outbound = "outbound";
+inline constexpr std::string_view old_outbound_retry = "outbound:retry";
+std::string conversation(std::string_view id);
+std::string conversation_messages(std::string_view id);
+std::string conversation_tags(std::string_view id);
+std::string conversation_declined(std::string_view id);
+std::string offer(std::string_view conversation);
+std::string message(std::string_view conversation, std::string_view id);
+std::string patron(std::string_view id);
+std::string patron_addresses(std::string_view id);
+std::string patron_conversations(std::string_view id);
+std::string address(std::string_view channel, std::string_view address);
+std::string optout(std::string_view channel, std::string_view address);
+std::string thread(std::string_view connector, std::string_view thread);
+std::string dedup(std::string_view connector, std::string_view external_id);
+std::string provider(std::string_view connector, std::string_view provider_id);
+std::string provider_early(std::string_view connector, std::string_view provider_id);
+std::string seq(std::string_view kind);                 // "conversation", "message", "patron"
+std::string outbound(std::string_view connector);       // a connector's outbound lane
+std::string outbound_dead(std::string_view connector);  // ... and its dead letters
+std::string lane_lease(std::string_view connector);     // who sends that lane
 std::string connector_lease(std::string_view type, std::string_view name);
+std::string fence(std::string_view lease);  // the lease's fence
 std::string connector_record(std::string_view type, std::string_view connector,
                              std::string_view name);
 std::string queue(std::string_view team);
+std::string social(std::string_view state, std::string_view team);  // new, dismissed, abuse
+std::string assigned(std::string_view user);
+std::string offers(std::string_view user);
+std::string staff(std::string_view user);
+std::string sockets(std::string_view user);
 std::string presence(std::string_view team);
 std::string user(std::string_view name);
 std::string user_sessions(std::string_view name);
 std::string user_tokens(std::string_view name);
 std::string session(std::string_view digest);
 std::string token(std::string_view digest);
+std::string login_failures_of_user(std::string_view name);
+std::string login_failures_from(std::string_view address);
+std::string transcripts_to(std::string_view address);
+std::string transcripts_this_hour(std::string_view connector);
 }  // namespace keys
 
 }  // namespace askdesk::store

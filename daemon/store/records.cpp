@@ -1,7 +1,9 @@
 #include "daemon/store/records.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <vector>
 
 #include "daemon/core/time.hpp"
@@ -100,7 +102,9 @@ bool has_member(const record_view* v, std::string_view name) {
 
 // Opens the conversation's object and writes its members, except those record `own` gives
 // itself (a conversation read whole: its messages, its patron in full).
-void write_conversation(json::writer& w, const section& c, const record_view* own = nullptr) {
+void write_conversation(json::writer& w, const section& c,
+                        const std::function<bool(std::string_view)>& replaced = {}) {
+  const auto own = [&](std::string_view name) { return replaced && replaced(name); };
   w.start_object()
       .field("id", c["id"])
       .field("channel", c["channel"])
@@ -109,7 +113,7 @@ void write_conversation(json::writer& w, const section& c, const record_view* ow
       .field("team", c["team"]);
   write_optional(w, "topic", c["topic"]);
   write_optional(w, "assignee", c["assignee"]);
-  if (!has_member(own, "patron")) {
+  if (!own("patron")) {
     w.key("patron").start_object().field("id", c["patron"]);
     write_optional(w, "name", c["patron_name"]);
     w.field("address", c["address"]).end_object();
@@ -118,7 +122,7 @@ void write_conversation(json::writer& w, const section& c, const record_view* ow
   write_time_field(w, "updated_at", c["updated_at"]);
   write_time_field(w, "waiting_since", c["waiting_since"]);
   write_time_field(w, "closed_at", c["closed_at"]);
-  if (!has_member(own, "messages")) {
+  if (!own("messages")) {
     w.key("messages");
     write_number(w, c["messages"]);
   }
@@ -197,7 +201,8 @@ void write_members(json::writer& w, const record_view& v) {
 void write_view(json::writer& w, const record_view& v) {
   const section conversation(v.pairs, "c.");
   if (section(v.pairs, "root").present()) {
-    write_conversation(w, conversation, &v);
+    write_conversation(w, conversation,
+                       [&v](std::string_view name) { return has_member(&v, name); });
     write_members(w, v);
     w.end_object();
     return;
@@ -229,6 +234,29 @@ void write_time(json::writer& w, std::string_view ms) {
     return;
   }
   w.string(core::format_iso8601(core::timestamp{std::chrono::milliseconds(n)}));
+}
+
+void write_conversation_json(json::writer& w, std::span<const field_pair> fields,
+                             std::string_view tags_json) {
+  write_conversation_json(w, fields, tags_json, {}, {});
+}
+
+void write_conversation_json(json::writer& w, std::span<const field_pair> fields,
+                             std::string_view tags_json,
+                             std::initializer_list<std::string_view> replaced,
+                             const std::function<void(json::writer&)>& more) {
+  std::vector<field_pair> all(fields.begin(), fields.end());
+  all.emplace_back("tags", tags_json);
+  const std::vector<std::string_view> names(replaced);
+  write_conversation(w, section(all, ""), [&names](std::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  });
+  if (more) more(w);
+  w.end_object();
+}
+
+void write_message_json(json::writer& w, std::span<const field_pair> fields) {
+  write_message(w, section(fields, ""));
 }
 
 std::string record_json(std::span<const field_pair> pairs) {

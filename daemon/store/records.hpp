@@ -4,8 +4,9 @@
 //
 // A record is a flat list of (key, value) pairs, the way a script returns it or an event
 // entry in the `events` stream carries it:
-//   c.<field>  a field of the conversation (conversation_fields), c.patron_name (the
-//              patron's name) and c.tags (a JSON array)    -> "conversation": {...}
+//   c.<field>  a field of the conversation (conversation_fields; patron_name is the
+//              patron's name as of their latest message) and c.tags (a JSON array)
+//                                                          -> "conversation": {...}
 //   m.<field>  a field of the message (message_fields)     -> "message": {...}
 //   post.<field> a message's fields                        -> "post": {...}
 //   j.<name>   a JSON value the script wrote               -> "<name>": value
@@ -17,6 +18,8 @@
 // docs/api.md describes the shapes. Pure functions; thread-safe.
 #pragma once
 
+#include <functional>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,9 +52,8 @@ inline constexpr std::string_view conversation_fields[] = {"id",
                                                            "after_hours",
                                                            "topic_source",
                                                            "topic_confidence",
-                                                           "topic_why"};
-
-static_assert(conversation_fields[7] == "patron");  // prelude.lua's with_conversation reads v[8]
+                                                           "topic_why",
+                                                           "patron_name"};
 
 // The fields of a message's hash that its JSON shows.
 inline constexpr std::string_view message_fields[] = {
@@ -65,6 +67,19 @@ using field_pair = std::pair<std::string_view, std::string_view>;
 // flat array whose values may be nested arrays: the lists).
 std::string record_json(std::span<const field_pair> pairs);
 std::string record_json(const reply& r);
+
+// A conversation's JSON from its hash's fields (name, value: as HGETALL gives them) and its
+// tags (a JSON array; "" for none), and a message's: the same shapes as in records.
+void write_conversation_json(json::writer& w, std::span<const field_pair> fields,
+                             std::string_view tags_json);
+void write_message_json(json::writer& w, std::span<const field_pair> fields);
+// The same with members of the caller's (written by `more`, inside the object) in place of
+// the conversation's own of the names `replaced` (a conversation read whole: its messages,
+// its patron in full).
+void write_conversation_json(json::writer& w, std::span<const field_pair> fields,
+                             std::string_view tags_json,
+                             std::initializer_list<std::string_view> replaced,
+                             const std::function<void(json::writer&)>& more);
 
 // Milliseconds since the epoch as "2026-11-22T09:30:00.250Z"; null for "" or not a number.
 void write_time(json::writer& w, std::string_view ms);

@@ -257,7 +257,8 @@ class hiredis_connection final : public redis_connection {
     });
   }
 
-  // AUTH, SELECT and SCRIPT LOAD, then PING; the connection is ready when all succeeded.
+  // AUTH, SELECT and FUNCTION LOAD, then PING; the connection is ready when all succeeded. The
+  // library's name carries a hash of its source: one already loaded is the same code.
   void handshake() {
     auto failed = std::make_shared<std::string>();
     const auto check = [this, failed](reply r) {
@@ -272,7 +273,12 @@ class hiredis_connection final : public redis_connection {
       }
     }
     if (e.db != 0) send_arguments({"SELECT", std::to_string(e.db)}, check);
-    for (const auto& script : options_.scripts) send_arguments({"SCRIPT", "LOAD", script}, check);
+    if (!options_.library.empty()) {
+      send_arguments({"FUNCTION", "LOAD", options_.library}, [check](reply r) {
+        if (r.is_error() && r.str().find("already exists") != std::string::npos) return;
+        check(std::move(r));
+      });
+    }
     send_arguments({"PING"}, [this, failed](reply r) {
       if (state_ != state::handshake) return;
       if (r.failed() || !failed->empty()) {

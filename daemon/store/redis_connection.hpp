@@ -2,7 +2,7 @@
 // with Asio watching its socket, so no Redis call ever blocks the I/O thread.
 //
 // The connection keeps itself up: it resolves the host asynchronously, connects, runs a
-// handshake (AUTH, SELECT, SCRIPT LOAD of the daemon's Lua scripts, PING) and only then
+// handshake (AUTH, SELECT, FUNCTION LOAD of the daemon's function library, PING) and only then
 // reports ready(). When Redis goes away it fails every pending command with an
 // `unavailable` reply, then reconnects with exponential backoff and jitter. A command sent
 // while it is not ready fails at once the same way: callers answer 503 or pause, they never
@@ -41,7 +41,7 @@ struct redis_connection_options {
   std::chrono::milliseconds reply_timeout{5000};
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
-  std::vector<std::string> scripts;  // Lua sources loaded on every connection before ready()
+  std::string library;  // a Redis Functions library loaded on every connection before ready()
 };
 
 class redis_connection {

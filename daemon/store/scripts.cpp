@@ -3,7 +3,7 @@
 #include <openssl/evp.h>
 
 #include "daemon/core/embedded.hpp"
-#include "daemon/store/inbound_store.hpp"
+#include "daemon/store/calls.hpp"
 #include "daemon/store/records.hpp"
 
 namespace askdesk {
@@ -14,41 +14,23 @@ namespace askdesk::store {
 
 namespace {
 
-constexpr std::string_view names[] = {"ingest",
-                                      "apply_inbound",
-                                      "authenticate",
-                                      "claim",
-                                      "post_message",
-                                      "close",
-                                      "tag",
-                                      "typing",
-                                      "presence",
-                                      "read_conversation",
-                                      "read_patron",
-                                      "list_conversations",
-                                      "patron_transcript",
-                                      "end_sessions",
-                                      "login_attempt",
-                                      "set_topic",
-                                      "set_presence",
-                                      "route_snapshot",
-                                      "route_apply",
-                                      "offer_reply",
-                                      "read_staff",
-                                      "transfer",
-                                      "acknowledge",
-                                      "delivery_status",
-                                      "lease",
-                                      "email_transcript",
-                                      "save_record",
-                                      "take_quota",
-                                      "settle_outbound",
-                                      "dead_letters",
-                                      "own_entry",
-                                      "migrate_outbound",
-                                      "social_items",
-                                      "social_item"};
+constexpr std::string_view names[] = {"ingest",          "apply_inbound", "claim",
+                                      "post_message",    "close",         "tag",
+                                      "presence",        "end_sessions",  "login_attempt",
+                                      "set_topic",       "set_presence",  "route_apply",
+                                      "offer_reply",     "transfer",      "acknowledge",
+                                      "delivery_status", "lease",         "email_transcript",
+                                      "save_record",     "take_quota",    "settle_outbound",
+                                      "dead_letters",    "own_entry",     "migrate_outbound",
+                                      "social_item",     "typing"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
+
+// The functions whose keys all share one hash slot; every other one spans slots, which a
+// Redis Cluster allows only with this flag (docs/redis.md says why they stay atomic).
+bool single_slot(script s) {
+  return s == script::set_presence || s == script::take_quota || s == script::own_entry ||
+         s == script::lease;
+}
 
 std::string sha1_hex(std::string_view text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -73,56 +55,30 @@ void replace_all(std::string& text, std::string_view from, std::string_view to) 
 }  // namespace
 
 script_set::script_set(const config::redis_options& options) {
-  std::string prelude(find_embedded(store_scripts, "prelude.lua"));
-  replace_all(prelude, "@EVENTS_MAX_LENGTH@", std::to_string(options.events_max_length));
-  replace_all(prelude, "@DEDUP_SECONDS@", std::to_string(options.dedup_days * 86400));
-  replace_all(prelude, "@RECORD_FIELDS@", record_fields_lua());
+  std::string code(find_embedded(store_scripts, "prelude.lua"));
+  replace_all(code, "@EVENTS_MAX_LENGTH@", std::to_string(options.events_max_length));
+  replace_all(code, "@DEDUP_SECONDS@", std::to_string(options.dedup_days * 86400));
+  replace_all(code, "@RECORD_FIELDS@", record_fields_lua());
+  // Each function registered under a placeholder, named once the whole source is known.
   for (std::size_t i = 0; i < count; ++i) {
-    const std::string file = std::string(names[i]) + ".lua";
-    const std::string_view body = find_embedded(store_scripts, file);
-    source_[i] = prelude + "\n" + std::string(body);
-    sha1_[i] = sha1_hex(source_[i]);
+    const auto s = static_cast<script>(i);
+    code += "\nredis.register_function{function_name = '@NAME@_" + std::string(names[i]) +
+            "', flags = {" + (single_slot(s) ? "" : "'allow-cross-slot-keys'") +
+            "}, callback = function(KEYS, ARGV)\n" + calls::describe(s).header() +
+            std::string(body(s)) + "\nend}\n";
+  }
+  library_name_ = "askdesk_" + sha1_hex(code).substr(0, 12);
+  replace_all(code, "@NAME@", library_name_);
+  library_ = "#!lua name=" + library_name_ + "\n" + code;
+  for (std::size_t i = 0; i < count; ++i) {
+    function_[i] = library_name_ + "_" + std::string(names[i]);
   }
 }
 
-std::vector<std::string> script_set::sources() const { return {source_.begin(), source_.end()}; }
+std::string_view script_set::body(script s) const {
+  return find_embedded(store_scripts, std::string(names[static_cast<std::size_t>(s)]) + ".lua");
+}
 
 std::string_view script_set::name(script s) { return names[static_cast<std::size_t>(s)]; }
-
-void run(redis_connection& redis, const script_set& scripts, script s,
-         std::span<const std::string_view> args, redis_connection::reply_handler handler) {
-  std::vector<std::string_view> argv;
-  argv.reserve(args.size() + 3);
-  argv.push_back("EVALSHA");
-  argv.push_back(scripts.sha1(s));
-  argv.push_back("0");
-  argv.insert(argv.end(), args.begin(), args.end());
-  redis.command(argv, std::move(handler));
-}
-
-}  // namespace askdesk::store
-
-namespace askdesk::store {
-
-void run_json(redis_connection& redis, const script_set& scripts, script s,
-              std::span<const std::string_view> args,
-              std::function<void(core::result<std::string>)> handler) {
-  run(redis, scripts, s, args, [handler = std::move(handler), s](reply r) {
-    if (r.is_array() && r.size() >= 2 && r[0].is_string() && r[0].str() == "ok" &&
-        r[1].is_array()) {
-      handler(record_json(r[1]));  // a record: the daemon writes its JSON
-      return;
-    }
-    if (r.is_array() && r.size() >= 2 && r[0].is_string() && r[1].is_string()) {
-      if (r[0].str() == "ok") {
-        handler(std::move(r.elements()[1].take_str()));
-      } else {
-        handler(core::error{r[0].str(), r[1].str()});
-      }
-      return;
-    }
-    handler(redis_error(r, std::string("running script ") + std::string(script_set::name(s))));
-  });
-}
 
 }  // namespace askdesk::store

@@ -1,7 +1,9 @@
 #include "daemon/store/user_store.hpp"
 
 #include "daemon/json/document.hpp"
+#include "daemon/store/calls.hpp"
 #include "daemon/store/inbound_store.hpp"
+#include "daemon/store/keys.hpp"
 
 namespace askdesk::store {
 
@@ -64,7 +66,7 @@ redis_connection::reply_handler expect_ok(std::function<void(core::status)> done
 
 void user_store::add(const user& u, done_handler done) {
   redis_.command(
-      {"HSETNX", "user:" + u.name, "name", u.name}, [this, u, done = std::move(done)](reply r) {
+      {"HSETNX", keys::user(u.name), "name", u.name}, [this, u, done = std::move(done)](reply r) {
         if (r.failed()) {
           done(redis_error(r, "adding user " + u.name));
           return;
@@ -74,15 +76,15 @@ void user_store::add(const user& u, done_handler done) {
           return;
         }
         redis_.command(
-            {"HSET", "user:" + u.name, "display_name", u.display_name, "role", u.role, "teams",
+            {"HSET", keys::user(u.name), "display_name", u.display_name, "role", u.role, "teams",
              team_list(u.teams), "disabled", u.disabled ? "1" : "0", "password", u.password_hash},
             [](reply) {});
-        redis_.command({"SADD", "users", u.name}, expect_ok(done, "adding user " + u.name));
+        redis_.command({"SADD", keys::users, u.name}, expect_ok(done, "adding user " + u.name));
       });
 }
 
 void user_store::get(const std::string& name, handler<std::optional<user>> done) {
-  redis_.command({"HGETALL", "user:" + name}, [name, done = std::move(done)](reply r) {
+  redis_.command({"HGETALL", keys::user(name)}, [name, done = std::move(done)](reply r) {
     if (r.failed()) {
       done(redis_error(r, "reading user " + name));
       return;
@@ -92,7 +94,7 @@ void user_store::get(const std::string& name, handler<std::optional<user>> done)
 }
 
 void user_store::list(handler<std::vector<user>> done) {
-  redis_.command({"SORT", "users", "ALPHA"}, [this, done = std::move(done)](reply names) {
+  redis_.command({"SORT", keys::users, "ALPHA"}, [this, done = std::move(done)](reply names) {
     if (names.failed()) {
       done(redis_error(names, "listing users"));
       return;
@@ -110,7 +112,7 @@ void user_store::list(handler<std::vector<user>> done) {
     }
     g->users.resize(names.size());
     for (std::size_t i = 0; i < names.size(); ++i) {
-      redis_.command({"HGETALL", "user:" + names[i].str()}, [g, i](reply r) {
+      redis_.command({"HGETALL", keys::user(names[i].str())}, [g, i](reply r) {
         if (r.failed() && !g->failed) {
           g->failed = true;
           g->done(redis_error(r, "listing users"));
@@ -129,7 +131,7 @@ void user_store::list(handler<std::vector<user>> done) {
 }
 
 void user_store::exists(const std::string& name, std::function<void(core::status)> then) {
-  redis_.command({"EXISTS", "user:" + name}, [name, then = std::move(then)](reply r) {
+  redis_.command({"EXISTS", keys::user(name)}, [name, then = std::move(then)](reply r) {
     if (r.failed()) {
       then(redis_error(r, "reading user " + name));
     } else if (r.integer() == 0) {
@@ -147,10 +149,8 @@ void user_store::set_password(const std::string& name, const std::string& passwo
       done(s);
       return;
     }
-    redis_.command({"HSET", "user:" + name, "password", password_hash}, [](reply) {});
-    const std::string_view args[] = {name, "all", ""};
-    run(redis_, scripts_, script::end_sessions, args,
-        expect_ok(done, "changing the password of " + name));
+    redis_.command({"HSET", keys::user(name), "password", password_hash}, [](reply) {});
+    end_all_sessions(name, expect_ok(done, "changing the password of " + name));
   });
 }
 
@@ -160,19 +160,18 @@ void user_store::set_disabled(const std::string& name, bool disabled, done_handl
       done(s);
       return;
     }
-    redis_.command({"HSET", "user:" + name, "disabled", disabled ? "1" : "0"}, [](reply) {});
-    const std::string_view args[] = {name, "all", ""};
-    run(redis_, scripts_, script::end_sessions, args, expect_ok(done, "disabling " + name));
+    redis_.command({"HSET", keys::user(name), "disabled", disabled ? "1" : "0"}, [](reply) {});
+    end_all_sessions(name, expect_ok(done, "disabling " + name));
   });
 }
 
 void user_store::create_session(const std::string& name, const std::string& digest,
                                 const std::string& csrf, std::chrono::seconds lifetime,
                                 done_handler done) {
-  const std::string key = "session:" + digest;
+  const std::string key = keys::session(digest);
   redis_.command({"HSET", key, "user", name, "csrf", csrf}, [](reply) {});
   redis_.command({"EXPIRE", key, std::to_string(lifetime.count())}, [](reply) {});
-  redis_.command({"SADD", "user:" + name + ":sessions", digest},
+  redis_.command({"SADD", keys::user_sessions(name), digest},
                  expect_ok(std::move(done), "creating a session"));
 }
 
@@ -182,30 +181,32 @@ void user_store::forget_user(std::string_view name) {
 
 void user_store::end_session(const std::string& digest, done_handler done) {
   cache_.erase("s:" + digest);
-  redis_.command(
-      {"HGET", "session:" + digest, "user"}, [this, digest, done = std::move(done)](reply r) {
-        if (r.failed()) {
-          done(redis_error(r, "ending a session"));
-          return;
-        }
-        if (!r.is_string()) {
-          done(core::status{});  // already over
-          return;
-        }
-        const std::string_view args[] = {r.str(), "session", digest};
-        run(redis_, scripts_, script::end_sessions, args, expect_ok(done, "ending a session"));
-      });
+  redis_.command({"HGET", keys::session(digest), "user"},
+                 [this, digest, done = std::move(done)](reply r) {
+                   if (r.failed()) {
+                     done(redis_error(r, "ending a session"));
+                     return;
+                   }
+                   if (!r.is_string()) {
+                     done(core::status{});  // already over
+                     return;
+                   }
+                   run(redis_, scripts_,
+                       calls::make(calls::end_sessions{
+                           .user = r.str(), .what = "session", .digest = digest, .sessions = {}}),
+                       expect_ok(done, "ending a session"));
+                 });
 }
 
 void user_store::create_token(const std::string& name, const std::string& digest,
                               done_handler done) {
-  redis_.command({"SET", "token:" + digest, name}, [](reply) {});
-  redis_.command({"SADD", "user:" + name + ":tokens", digest},
+  redis_.command({"SET", keys::token(digest), name}, [](reply) {});
+  redis_.command({"SADD", keys::user_tokens(name), digest},
                  expect_ok(std::move(done), "creating a token"));
 }
 
 void user_store::revoke_token(const std::string& digest, done_handler done) {
-  redis_.command({"GET", "token:" + digest}, [this, digest, done = std::move(done)](reply r) {
+  redis_.command({"GET", keys::token(digest)}, [this, digest, done = std::move(done)](reply r) {
     if (r.failed()) {
       done(redis_error(r, "revoking a token"));
       return;
@@ -214,8 +215,10 @@ void user_store::revoke_token(const std::string& digest, done_handler done) {
       done(core::error{"not_found", "no such token"});
       return;
     }
-    const std::string_view args[] = {r.str(), "token", digest};
-    run(redis_, scripts_, script::end_sessions, args, expect_ok(done, "revoking a token"));
+    run(redis_, scripts_,
+        calls::make(calls::end_sessions{
+            .user = r.str(), .what = "token", .digest = digest, .sessions = {}}),
+        expect_ok(done, "revoking a token"));
   });
 }
 
@@ -232,52 +235,94 @@ void user_store::authenticate(bool session, const std::string& digest,
   }
   if (cache_.size() >= 10000)
     std::erase_if(cache_, [&](const auto& e) { return e.second.until <= now; });
-  const std::string ttl = std::to_string(lifetime.count());
-  const std::string_view args[] = {session ? "session" : "token", digest, ttl};
-  run(redis_, scripts_, script::authenticate, args,
-      [this, key = std::move(key), done = std::move(done)](reply r) mutable {
-        if (r.is_array() && r.size() == 2 && r[0].str() == "unauthenticated") {
-          done(core::error{"unauthenticated", r[1].str()});
-          return;
-        }
-        if (!r.is_array() || r.size() != 3 || r[0].str() != "ok") {
-          done(redis_error(r, "checking a session"));
-          return;
-        }
-        auto doc = json::document::parse(r[1].str());
-        if (!doc) {
-          done(core::error{"redis", "checking a session: " + doc.err().message});
-          return;
-        }
-        const auto& root = doc->root();
-        const auto text = [&](const char* key) {
-          return std::string(json::string_member(root, key));
-        };
-        authenticated a;
-        a.who.name = text("name");
-        a.who.display_name = text("display_name");
-        a.who.role = text("role");
-        a.who.teams = split_team_list(text("teams"));
-        a.csrf = r[2].str();
-        cache_.insert_or_assign(std::move(key),
-                                cached{a, std::chrono::steady_clock::now() + cache_for});
-        done(std::move(a));
-      });
+  // The session (renewed: it lives session_hours after its last use) or the token, then its
+  // user; read in order, with no function: nothing changes but the session's expiry.
+  auto found = [this, key = std::move(key), done](std::string name, std::string csrf) {
+    redis_.command(
+        {"HMGET", keys::user(name), "name", "display_name", "role", "teams", "disabled"},
+        [this, key, name, csrf, done](reply u) {
+          if (u.failed() || u.size() != 5) {
+            done(redis_error(u, "checking a session"));
+            return;
+          }
+          if (!u[0].is_string() || u[4].str() == "1") {
+            done(core::error{"unauthenticated", "user " + name + " is disabled"});
+            return;
+          }
+          authenticated a;
+          a.who.name = u[0].str();
+          a.who.display_name = u[1].str();
+          a.who.role = u[2].str();
+          a.who.teams = split_team_list(u[3].str());
+          a.csrf = csrf;
+          cache_.insert_or_assign(key, cached{a, std::chrono::steady_clock::now() + cache_for});
+          done(std::move(a));
+        });
+  };
+  if (!session) {
+    redis_.command({"GET", keys::token(digest)}, [found, done](reply t) {
+      if (t.failed()) {
+        done(redis_error(t, "checking a token"));
+      } else if (!t.is_string()) {
+        done(core::error{"unauthenticated", "unknown or revoked API token"});
+      } else {
+        found(t.str(), "");
+      }
+    });
+    return;
+  }
+  const std::string at = keys::session(digest);
+  redis_.command({"HMGET", at, "user", "csrf"}, [found, done](reply s) {
+    if (s.failed() || s.size() != 2) {
+      done(redis_error(s, "checking a session"));
+    } else if (!s[0].is_string()) {
+      done(core::error{"unauthenticated", "not logged in, or the session expired"});
+    } else {
+      found(s[0].str(), s[1].str());
+    }
+  });
+  redis_.command({"EXPIRE", at, std::to_string(lifetime.count()), "XX"}, [](reply) {});
+}
+
+// Logs `name` out everywhere: every session as read now (end_sessions.lua checks the set
+// did not change meanwhile, else reads again).
+void user_store::end_all_sessions(const std::string& name, redis_connection::reply_handler done,
+                                  int tries) {
+  redis_.command({"SMEMBERS", keys::user_sessions(name)}, [this, name, done = std::move(done),
+                                                           tries](reply r) mutable {
+    if (r.failed()) {
+      done(std::move(r));
+      return;
+    }
+    calls::end_sessions in{.user = name, .what = "all", .digest = "", .sessions = {}};
+    for (const auto& d : r.elements()) in.sessions.push_back(d.str());
+    run(redis_, scripts_, calls::make(in),
+        [this, name, done = std::move(done), tries](reply ended) mutable {
+          if (ended.is_array() && tries < 8) {  // {'stale'}: a new session came
+            end_all_sessions(name, std::move(done), tries + 1);
+            return;
+          }
+          done(std::move(ended));
+        });
+  });
 }
 
 void user_store::login_attempts(const std::string& name, const std::string& address,
                                 std::chrono::seconds window, bool fail,
                                 handler<login_failures> done) {
-  const std::string seconds = std::to_string(window.count());
-  const std::string_view args[] = {name, address, seconds, fail ? "fail" : "check"};
-  run(redis_, scripts_, script::login_attempt, args, [done = std::move(done)](reply r) {
-    if (!r.is_array() || r.size() != 2) {
-      done(redis_error(r, "counting login attempts"));
-      return;
-    }
-    done(login_failures{r[0].integer(),
-                        std::chrono::seconds(std::max<std::int64_t>(r[1].integer(), 1))});
-  });
+  run(redis_, scripts_,
+      calls::make(calls::login_attempt{.user = name,
+                                       .address = address,
+                                       .window_seconds = std::to_string(window.count()),
+                                       .op = fail ? "fail" : "check"}),
+      [done = std::move(done)](reply r) {
+        if (!r.is_array() || r.size() != 2) {
+          done(redis_error(r, "counting login attempts"));
+          return;
+        }
+        done(login_failures{r[0].integer(),
+                            std::chrono::seconds(std::max<std::int64_t>(r[1].integer(), 1))});
+      });
 }
 
 }  // namespace askdesk::store

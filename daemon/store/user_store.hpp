@@ -84,6 +84,8 @@ class user_store {
 
  private:
   void exists(const std::string& name, std::function<void(core::status)> then);
+  void end_all_sessions(const std::string& name, redis_connection::reply_handler done,
+                        int tries = 0);
 
   struct cached {
     authenticated who;

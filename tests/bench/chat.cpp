@@ -360,7 +360,7 @@ void chat(results& out, const options& o) {
            fixed(daemon_cores, 2) + " cores, redis-server " + fixed(redis_cores, 2) +
            ", the load generator " + fixed(own_cores, 2) + "; " + std::to_string(refused) +
            " replies refused. Redis time per patron message: " + redis_time +
-           ". By script: " + scripts_time +
+           ". By function: " + scripts_time +
            ". The echo "
            "baseline is one hop, askdesk's round trip two (patron -> staff, staff -> patron) "
            "through Redis.");

@@ -7,68 +7,14 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "daemon/store/scripts.hpp"
 #include "tests/bench/suite.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/redis_monitor.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace askdesk::bench {
 
 namespace {
-
-// One line of MONITOR: `1763845500.123456 [0 127.0.0.1:5000] "EVALSHA" "ab\"c" ...`, each
-// argument quoted with C-like escapes. Commands that scripts ran (`[0 lua]`) are not sent by
-// anyone: nullopt.
-std::optional<command_line> parse_monitor_line(const std::string& line) {
-  const auto bracket = line.find("] ");
-  if (bracket == std::string::npos || line.compare(bracket - 3, 3, "lua") == 0) {
-    return std::nullopt;
-  }
-  command_line args;
-  std::size_t i = bracket + 2;
-  while (i < line.size()) {
-    if (line[i] != '"') {
-      ++i;
-      continue;
-    }
-    std::string arg;
-    for (++i; i < line.size() && line[i] != '"'; ++i) {
-      if (line[i] != '\\' || i + 1 >= line.size()) {
-        arg += line[i];
-        continue;
-      }
-      const char c = line[++i];
-      switch (c) {
-        case 'n':
-          arg += '\n';
-          break;
-        case 'r':
-          arg += '\r';
-          break;
-        case 't':
-          arg += '\t';
-          break;
-        case 'a':
-          arg += '\a';
-          break;
-        case 'b':
-          arg += '\b';
-          break;
-        case 'x':
-          arg += static_cast<char>(std::stoi(line.substr(i + 1, 2), nullptr, 16));
-          i += 2;
-          break;
-        default:
-          arg += c;
-      }
-    }
-    ++i;
-    args.push_back(std::move(arg));
-  }
-  if (args.empty()) return std::nullopt;
-  std::transform(args[0].begin(), args[0].end(), args[0].begin(), ::toupper);
-  return args;
-}
 
 // redis-benchmark repeating `command` pipelined; the requests per second it reports.
 double run_benchmark(int port, const command_line& command, int pipeline, int requests) {
@@ -116,10 +62,16 @@ double benchmark(int port, const command_line& command, int pipeline) {
   return requests <= 2 * probe ? rate : run_benchmark(port, command, pipeline, requests);
 }
 
-// The name a command is grouped by: scripts by their SHA1.
+// A function's name without its library's ("askdesk_<hash>_apply_inbound" -> "apply_inbound").
+std::string function_name(const std::string& full) {
+  const auto second = full.find('_', full.find('_') + 1);
+  return second == std::string::npos ? full : full.substr(second + 1);
+}
+
+// The name a command is grouped by: functions by their name.
 std::string kind_of(const command_line& c) {
-  if ((c[0] == "EVALSHA" || c[0] == "EVALSHA_RO") && c.size() > 1) {
-    return c[0] + " " + c[1].substr(0, 8);
+  if ((c[0] == "FCALL" || c[0] == "FCALL_RO") && c.size() > 1) {
+    return c[0] + " " + function_name(c[1]);
   }
   return c[0];
 }
@@ -130,32 +82,11 @@ bool costed_as_ping(const std::string& name) { return name == "XREADGROUP" || na
 
 std::vector<command_line> monitor(testing::redis_server& redis,
                                   std::chrono::milliseconds how_long) {
-  redisContext* c = redisConnect("127.0.0.1", redis.port());
-  if (!c || c->err) throw std::runtime_error("MONITOR: cannot connect to redis-server");
-  const timeval tick{0, 100'000};
-  redisSetTimeout(c, tick);
-  std::vector<command_line> seen;
-  if (auto* r = static_cast<redisReply*>(redisCommand(c, "MONITOR"))) freeReplyObject(r);
-  const auto deadline = steady::now() + how_long;
-  while (steady::now() < deadline) {
-    void* raw = nullptr;
-    if (redisGetReply(c, &raw) != REDIS_OK) {
-      if (c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        c->err = 0;  // nothing within the tick: the daemon is idle
-        continue;
-      }
-      break;
-    }
-    auto* r = static_cast<redisReply*>(raw);
-    if (r->type == REDIS_REPLY_STATUS) {
-      if (auto args = parse_monitor_line(std::string(r->str, r->len))) {
-        seen.push_back(std::move(*args));
-      }
-    }
-    freeReplyObject(r);
+  std::vector<command_line> sent;
+  for (auto& c : testing::monitor(redis, how_long)) {
+    if (!c.in_function) sent.push_back(std::move(c.args));
   }
-  redisFree(c);
-  return seen;
+  return sent;
 }
 
 redis_limit_result redis_limit(testing::redis_server& redis,
@@ -206,13 +137,6 @@ std::string script_time(testing::redis_server& redis, std::string_view per_messa
   redis.command({"CONFIG", "SET", "slowlog-log-slower-than", "10000"});
   const auto log = redis.command({"SLOWLOG", "GET", "-1"});
   redis.command({"SLOWLOG", "RESET"});
-  // The scripts' SHA-1s, as the daemon loads them (default Redis options, as the bench's).
-  const store::script_set scripts{config::redis_options{}};
-  std::map<std::string, std::string> names;
-  for (int s = 0; s < static_cast<int>(store::script::count_); ++s) {
-    names[scripts.sha1(static_cast<store::script>(s))] =
-        std::string(store::script_set::name(static_cast<store::script>(s)));
-  }
   struct total {
     double usec = 0;
     double calls = 0;
@@ -223,9 +147,8 @@ std::string script_time(testing::redis_server& redis, std::string_view per_messa
     if (entry.size() < 4 || entry[3].size() < 2) continue;
     std::string command = entry[3][0].str();
     for (auto& ch : command) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (command == "evalsha") {
-      const auto it = names.find(entry[3][1].str());
-      command = it == names.end() ? "script " + entry[3][1].str().substr(0, 8) : it->second;
+    if (command == "fcall") {
+      command = function_name(entry[3][1].str());
     } else {
       continue;  // the scripts are the question; the rest is in command_time
     }
@@ -265,7 +188,7 @@ std::string command_time(testing::redis_server& redis, double messages) {
   for (std::size_t i = 0; i < usec.size() && i < 8; ++i) {
     out += (i ? ", " : "") + usec[i].second + " " + fixed(usec[i].first, 1) + " us";
   }
-  return out + " (evalsha includes the commands its scripts ran)";
+  return out + " (fcall includes the commands its functions ran)";
 }
 
 }  // namespace askdesk::bench

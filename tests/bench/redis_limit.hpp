@@ -1,5 +1,5 @@
 // The Redis limit for askdesk's own commands. While the load runs, MONITOR records the
-// commands the daemon sends (its scripts with their real arguments); redis-benchmark then
+// commands the daemon sends (its functions with their real arguments); redis-benchmark then
 // runs each of them pipelined (-P 16) against the same redis-server, and the limit is the
 // message rate at which Redis would be busy all the time doing what one message cost:
 //   1 / sum over commands (calls per message / that command's benchmarked rate).
@@ -36,13 +36,13 @@ redis_limit_result redis_limit(testing::redis_server& redis,
                                const std::function<command_line(command_line)>& randomize);
 
 // Where Redis spent its time per message since the last CONFIG RESETSTAT: microseconds by
-// command (a script's own commands are inside its evalsha), for the notes.
+// command (a function's own commands are inside its fcall), for the notes.
 std::string command_time(testing::redis_server& redis, double messages);
 
-// Per-script timings: start_script_timing() makes Redis log every command's duration
-// (SLOWLOG, its newest `kept`); script_time() then says, of what was logged, each script's
+// Per-function timings: start_script_timing() makes Redis log every command's duration
+// (SLOWLOG, its newest `kept`); script_time() then says, of what was logged, each function's
 // mean microseconds per call and calls per message (`messages` in the logged window is
-// estimated from the share of `per_message`, a script every message runs once).
+// estimated from the share of `per_message`, a function every message runs once).
 void start_script_timing(testing::redis_server& redis, int kept);
 std::string script_time(testing::redis_server& redis, std::string_view per_message);
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "daemon/json/document.hpp"
+#include "daemon/store/keys.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/atproto_network.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -129,7 +130,7 @@ TEST_F(Bluesky, AMentionReachesTheDeskAndTheReplyShowsInItsThreadWithThePatronMe
       redis.wait_for_string({"GET", "thread:bluesky:" + question.uri}, std::chrono::seconds(30));
   ASSERT_FALSE(id.empty()) << http_request("GET", daemon.url("/healthz")).body << "\n"
                            << daemon.process().log().substr(0, 8000);
-  EXPECT_EQ(redis.command({"HGET", "conversation:" + id, "status"}).str(), "triage");
+  EXPECT_EQ(redis.command({"HGET", store::keys::conversation(id), "status"}).str(), "triage");
   const auto c = ann.read(id);
   EXPECT_EQ(json_at(c, "/messages/0/text"), "When do you open, @" + library_.handle + "? 📚") << c;
   EXPECT_EQ(json_at(c, "/messages/0/facts/did"), ada_.did) << c;
@@ -169,7 +170,7 @@ TEST_F(Bluesky, ReplyingKeepsItsRecordKeySoAnAttemptThatLandedIsNotPostedAgain) 
   const std::string id =
       redis.wait_for_string({"GET", "thread:bluesky:" + question.uri}, std::chrono::seconds(30));
   ASSERT_FALSE(id.empty());
-  EXPECT_EQ(redis.command({"HGET", "conversation:" + id, "status"}).str(), "queued");
+  EXPECT_EQ(redis.command({"HGET", store::keys::conversation(id), "status"}).str(), "queued");
   // An earlier attempt of the next reply landed under its key, and its answer was lost: the
   // library's reply is already on the PDS and its key is in Redis.
   const std::string next =
@@ -203,7 +204,7 @@ TEST_F(Bluesky, AThreadIsOneConversationAndTheSessionIsKeptAcrossPollsAndRestart
     net_.post(ada_.handle, "@" + library_.handle + " two", {library_.handle}, first.uri);
     ASSERT_TRUE(wait_until(
         [&] {
-          return redis.command({"HGET", "conversation:" + id, "messages"}).str() == "2";
+          return redis.command({"HGET", store::keys::conversation(id), "messages"}).str() == "2";
         },
         seconds(30)));
     ASSERT_TRUE(daemon.wait_for_metric(
@@ -215,7 +216,7 @@ TEST_F(Bluesky, AThreadIsOneConversationAndTheSessionIsKeptAcrossPollsAndRestart
   net_.post(ada_.handle, "@" + library_.handle + " three", {library_.handle}, first.uri);
   ASSERT_TRUE(wait_until(
       [&] {
-        return redis.command({"HGET", "conversation:" + id, "messages"}).str() == "3";
+        return redis.command({"HGET", store::keys::conversation(id), "messages"}).str() == "3";
       },
       seconds(30)));
   EXPECT_EQ(again.metric(R"(askdesk_bluesky_logins_total{connector="bluesky"})"), 0);
@@ -233,7 +234,7 @@ TEST_F(Bluesky, WatchedKeywordsGoToTriageAndTheLibrarysOwnPostsNever) {
   const std::string id =
       redis.wait_for_string({"GET", "thread:bluesky:" + talk.uri}, std::chrono::seconds(30));
   ASSERT_FALSE(id.empty());
-  EXPECT_EQ(redis.command({"HGET", "conversation:" + id, "status"}).str(), "triage");
+  EXPECT_EQ(redis.command({"HGET", store::keys::conversation(id), "status"}).str(), "triage");
   ASSERT_TRUE(daemon.wait_for_metric(
       R"(askdesk_bluesky_posts_total{connector="bluesky",source="watch",outcome="own"})", 1,
       seconds(30)));
@@ -246,10 +247,7 @@ TEST_F(Bluesky, KillNineWhileMentionsArePendingLosesAndDoublesNothing) {
   const int port = free_port();
   const std::string config = config_for(net_, library_, R"(, "triage": false)");
   std::int64_t at_kill = 0;
-  const auto created = [&] {
-    const auto seq = redis.command({"GET", "seq:message"});
-    return seq.is_string() ? std::stoll(seq.str()) : 0;
-  };
+  const auto created = [&] { return redis.messages_stored(); };
   {
     // The first start reads the newest page only: one mention sets the mark.
     net_.post(ada_.handle, "@" + library_.handle + " first", {library_.handle});
@@ -280,7 +278,7 @@ TEST_F(Bluesky, KillNineWhileMentionsArePendingLosesAndDoublesNothing) {
       },
       seconds(120)));
   EXPECT_EQ(created(), mentions);  // a second copy would have counted too
-  EXPECT_EQ(redis.command({"GET", "seq:conversation"}).str(), std::to_string(mentions));
+  EXPECT_EQ(redis.command({"ZCARD", "conversations"}).integer(), mentions);
   std::printf("# crash: %lld of %d stored before SIGKILL, all stored once after (%g read again)\n",
               static_cast<long long>(at_kill), mentions,
               second.metric(R"(askdesk_messages_duplicate_total{channel="bluesky"})"));

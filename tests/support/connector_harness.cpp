@@ -81,7 +81,7 @@ std::unique_ptr<store::redis_connection> connector_harness::connect(std::string 
   store::redis_connection_options o;
   o.endpoint = config_.redis.endpoint;
   o.name = std::move(name);
-  o.scripts = scripts_.sources();
+  o.library = scripts_.library();
   return store::redis_connection::create(io_, std::move(o));
 }
 

@@ -49,7 +49,7 @@ class connector_harness {
   core::metrics& metrics() { return metrics_; }
   const core::clock& clock() const { return clock_; }
   const store::script_set& scripts() const { return scripts_; }
-  std::string evalsha(store::script s) const { return scripts_.sha1(s); }
+  std::string fcall(store::script s) const { return scripts_.function(s); }
 
  private:
   class stream_sink;

@@ -1,5 +1,5 @@
 // A Redis connection that fails chosen commands, for deterministic crash-safety tests: the
-// Nth command whose first words match (a command name, or "EVALSHA" with a script's SHA-1)
+// Nth command whose first words match (a command name, or "FCALL" with a function's name)
 // either never reaches Redis (`before`: as if the connection dropped before it was written)
 // or runs and loses its answer (`after`: as if the connection dropped before the reply
 // came back). Either way the caller sees `unavailable`. Or an action runs just before the

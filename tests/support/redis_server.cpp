@@ -104,6 +104,10 @@ std::string redis_server::wait_for_string(const std::vector<std::string>& args,
   }
 }
 
+std::int64_t redis_server::messages_stored() {
+  return command({"EVAL", "return #redis.call('KEYS', 'message:*')", "0"}).integer();
+}
+
 std::int64_t redis_server::entries_added(const std::string& stream) {
   const auto info = command({"XINFO", "STREAM", stream});
   if (!info.is_array()) return 0;

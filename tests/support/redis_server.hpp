@@ -39,6 +39,9 @@ class redis_server {
   // Entries ever added to `stream` (XINFO STREAM's entries-added; 0 when it does not exist):
   // for crash tests, the messages made durable, applied or not.
   std::int64_t entries_added(const std::string& stream);
+  // Messages stored in conversations (their hashes): ids are taken before a message is
+  // stored, so the id counter may run ahead of them.
+  std::int64_t messages_stored();
 
  private:
   void start();

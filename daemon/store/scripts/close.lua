@@ -1,14 +1,14 @@
 -- close: ends a conversation. Closing a closed one changes nothing.
--- ARGV: 1 now ms, 2 conversation id, 3 user, 4 scope.
-local now, id, user, scope = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
-local c, err = load_conversation(id, scope)
+-- Keys and arguments: calls::close (calls.hpp).
+local now, id, user = tonumber(A.now), A.id, A.user
+local c, err = load_conversation(id, A.scope)
 if not c then return err end
 if c.status ~= 'closed' then
-  if c.assignee ~= '' then redis.call('SREM', 'assigned:' .. c.assignee, id) end
-  clear_offer(id, c.team, 'closed')
-  redis.call('HSET', 'conversation:' .. id, 'status', 'closed', 'closed_at', now, 'closed_by', user)
-  redis.call('ZREM', 'queue:' .. c.team, id)
-  touch(id, now)
-  emit_record('conversation.updated', id, c.team, with_conversation(id))
+  if c.assignee ~= '' then redis.call('SREM', K.holder, id) end
+  clear_offer(K.offer, K.offers, id, c.team, 'closed')
+  redis.call('HSET', K.conversation, 'status', 'closed', 'closed_at', now, 'closed_by', user)
+  redis.call('ZREM', K.queue, id)
+  touch(K.conversation, id, now)
+  emit_record('conversation.updated', id, c.team, with_conversation())
 end
-return ok_record(with_conversation(id))
+return ok_record(with_conversation())

@@ -1,22 +1,26 @@
 -- end_sessions: ends a user's access, and tells every daemon to forget what it remembers of
 -- them (the `staff.changed` event: user_store trusts a session or token for a few seconds).
--- ARGV: 1 user name, 2 what ends: 'all' (every session: a password change, a disabled
--- user), 'session' (one, ARGV[3] its digest: a logout) or 'token' (ARGV[3] its digest).
+-- A.what: 'all' (every session, K.all_sessions as the daemon read them: a password change, a
+-- disabled user), 'session' (K.session: a logout) or 'token' (K.token: a revoked token).
+-- Keys and arguments: calls::end_sessions (calls.hpp).
 -- Returns how many ended.
-local user, what, digest = ARGV[1], ARGV[2], ARGV[3]
+local user, what = A.user, A.what
 local ended = 0
 if what == 'all' then
-  local key = 'user:' .. user .. ':sessions'
-  local sessions = redis.call('SMEMBERS', key)
-  for _, d in ipairs(sessions) do redis.call('DEL', 'session:' .. d) end
-  redis.call('DEL', key)
-  ended = #sessions
+  local now_there = redis.call('SMEMBERS', K.sessions)
+  table.sort(now_there)
+  local read = {unpack(A.digests)}
+  table.sort(read)
+  if table.concat(now_there, ',') ~= table.concat(read, ',') then return STALE end
+  for _, key in ipairs(K.all_sessions) do redis.call('DEL', key) end
+  redis.call('DEL', K.sessions)
+  ended = #K.all_sessions
 elseif what == 'session' then
-  redis.call('SREM', 'user:' .. user .. ':sessions', digest)
-  ended = redis.call('DEL', 'session:' .. digest)
+  redis.call('SREM', K.sessions, A.digest)
+  ended = redis.call('DEL', K.session)
 else
-  redis.call('SREM', 'user:' .. user .. ':tokens', digest)
-  ended = redis.call('DEL', 'token:' .. digest)
+  redis.call('SREM', K.tokens, A.digest)
+  ended = redis.call('DEL', K.token)
 end
 emit('staff.changed', '', '', {user = user})
 return ended

@@ -1,25 +1,25 @@
--- presence: a staff dashboard socket joins, refreshes or leaves its teams' presence. Members
--- expire by themselves, so a daemon that dies does not leave staff online forever.
--- ARGV: 1 now ms, 2 expiry ms, 3 member (socket id), 4 'join', 'refresh' or 'leave', 5 user,
--- 6... teams. Emits presence.updated for each team whose number of staff online changed.
--- The user's own sockets say whether they have a dashboard open (routing reads them).
-local now, expiry, member, op, user = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
-local sockets = 'sockets:' .. user
-redis.call('ZREMRANGEBYSCORE', sockets, '-inf', now)
+-- presence: a staff dashboard socket joins, refreshes or leaves its teams' presence (A.op:
+-- 'join', 'refresh' or 'leave'; K.teams, the presence sets of A.team_ids). Members expire by
+-- themselves (A.expiry), so a daemon that dies does not leave staff online forever. Emits
+-- presence.updated for each team whose number of staff online changed. The user's own sockets
+-- (K.sockets) say whether they have a dashboard open (routing reads them).
+-- Keys and arguments: calls::presence (calls.hpp).
+local now, expiry, member, op = tonumber(A.now), tonumber(A.expiry), A.member, A.op
+redis.call('ZREMRANGEBYSCORE', K.sockets, '-inf', now)
 if op == 'leave' then
-  redis.call('ZREM', sockets, member)
-  if redis.call('ZCARD', sockets) == 0 then redis.call('HSET', 'staff:' .. user, 'left_at', now) end
+  redis.call('ZREM', K.sockets, member)
+  if redis.call('ZCARD', K.sockets) == 0 then redis.call('HSET', K.staff, 'left_at', now) end
 else
-  redis.call('ZADD', sockets, expiry, member)
+  redis.call('ZADD', K.sockets, expiry, member)
   -- Someone who never chose is available when they first open the dashboard.
-  redis.call('HSETNX', 'staff:' .. user, 'presence', 'available')
+  redis.call('HSETNX', K.staff, 'presence', 'available')
 end
-for i = 6, #ARGV do
-  local key = 'presence:' .. ARGV[i]
+for i, key in ipairs(K.teams) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
   local before = redis.call('ZCARD', key)
   if op == 'leave' then redis.call('ZREM', key, member) else redis.call('ZADD', key, expiry, member) end
   local after = redis.call('ZCARD', key)
-  if after ~= before then emit('presence.updated', '', ARGV[i], {team = ARGV[i], online = after}) end
+  local team = A.team_ids[i]
+  if after ~= before then emit('presence.updated', '', team, {team = team, online = after}) end
 end
 return 1

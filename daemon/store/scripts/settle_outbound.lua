@@ -4,32 +4,28 @@
 -- to staff, and the entry kept on the lane's dead-letter list for a supervisor to retry or
 -- discard). A delivery status the channel reported before we knew its id is applied now.
 -- Settling an entry already settled (the answer was lost, the lane asks again) changes
--- nothing.
--- ARGV: 1 now ms, 2 lane stream, 3 group, 4 entry id, 5 message id, 6 'sent' or 'failed',
--- 7 provider id, 8 error code, 9 error text, 10 dead letter JSON ('' for none), 11 most dead
--- letters kept.
+-- nothing. A.letter: the dead letter's JSON ('' for none); A.most: dead letters kept.
+-- Keys and arguments: calls::settle_outbound (calls.hpp); K.provider: the channel id's keys
+-- (the id and an early status), none without a provider id.
 -- Returns the lane's dead-letter count.
-local now, stream, group, entry, id = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local status, provider_id, code, why = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-local dead = stream .. ':dead'
-if redis.call('XACK', stream, group, entry) == 0 then return redis.call('LLEN', dead) end
-redis.call('XDEL', stream, entry)
-local m = redis.call('HMGET', 'message:' .. id, 'conversation', 'connector')
-if m[1] then
-  if provider_id ~= '' then
-    local key = 'provider:' .. m[2] .. ':' .. provider_id
-    redis.call('SET', key, id, 'EX', 30 * 86400)
-    redis.call('HSET', 'message:' .. id, 'provider_id', provider_id)
-    local early = redis.call('HMGET', key .. ':early', 'status', 'code', 'why')
-    redis.call('DEL', key .. ':early')
-    record_delivery(id, status, code, why, now)
-    if early[1] then record_delivery(id, early[1], early[2] or '', early[3] or '', now) end
+local now, status, code, why = tonumber(A.now), A.status, A.code, A.why
+if redis.call('XACK', K.stream, A.group, A.entry) == 0 then return redis.call('LLEN', K.dead) end
+redis.call('XDEL', K.stream, A.entry)
+if redis.call('EXISTS', K.message) == 1 then
+  if #K.provider == 2 then
+    local key, early_key = K.provider[1], K.provider[2]
+    redis.call('SET', key, A.conversation_id .. ':' .. A.message_id, 'EX', 30 * 86400)
+    redis.call('HSET', K.message, 'provider_id', A.provider_id)
+    local early = redis.call('HMGET', early_key, 'status', 'code', 'why')
+    redis.call('DEL', early_key)
+    record_delivery(status, code, why, now)
+    if early[1] then record_delivery(early[1], early[2] or '', early[3] or '', now) end
   else
-    record_delivery(id, status, code, why, now)
+    record_delivery(status, code, why, now)
   end
 end
-if ARGV[10] ~= '' then
-  redis.call('LPUSH', dead, ARGV[10])
-  redis.call('LTRIM', dead, 0, tonumber(ARGV[11]) - 1)
+if A.letter ~= '' then
+  redis.call('LPUSH', K.dead, A.letter)
+  redis.call('LTRIM', K.dead, 0, tonumber(A.most) - 1)
 end
-return redis.call('LLEN', dead)
+return redis.call('LLEN', K.dead)

@@ -1,6 +1,7 @@
--- take_quota: counts one use of a connector's quota (offline forms an hour); the window starts
--- at its first use.
--- ARGV: 1 key, 2 limit, 3 window ms. Returns 1 when within the quota, 0 when it is spent.
-local n = redis.call('INCR', ARGV[1])
-if n == 1 then redis.call('PEXPIRE', ARGV[1], ARGV[3]) end
-return n <= tonumber(ARGV[2]) and 1 or 0
+-- take_quota: counts one use of a connector's quota (offline forms an hour); the window
+-- (A.window ms) starts at its first use.
+-- Keys and arguments: calls::take_quota (calls.hpp).
+-- Returns 1 when within the quota (A.limit), 0 when it is spent.
+local n = redis.call('INCR', K.quota)
+if n == 1 then redis.call('PEXPIRE', K.quota, A.window) end
+return n <= tonumber(A.limit) and 1 or 0

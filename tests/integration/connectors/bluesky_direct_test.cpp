@@ -7,6 +7,7 @@
 // refused; an app password without access to direct messages is reported and posts still come.
 #include <gtest/gtest.h>
 
+#include "daemon/store/keys.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/fake_bluesky_pds.hpp"
 #include "tests/support/wait.hpp"
@@ -55,7 +56,7 @@ class BlueskyDirect : public ::testing::Test {
   }
 
   std::string status_of(const std::string& id) {
-    return redis_.command({"HGET", "conversation:" + id, "status"}).str();
+    return redis_.command({"HGET", store::keys::conversation(id), "status"}).str();
   }
 
   // Waits until a round has read the log past `rev` and saved that: the next round asks from

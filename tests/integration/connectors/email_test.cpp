@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "daemon/store/keys.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/mail_servers.hpp"
 #include "tests/support/ws_client.hpp"
@@ -197,15 +198,14 @@ TEST_F(Email, TheCorpusOfDifficultMessagesIsReadWithoutACrashOrALoss) {
   ++expected;
 
   for (int i = 0; i < 1200; ++i) {
-    if (redis_.command({"GET", "seq:message"}).is_string() &&
-        std::stoul(redis_.command({"GET", "seq:message"}).str()) >= expected &&
+    if (redis_.messages_stored() >= static_cast<std::int64_t>(expected) &&
         imap_.search("UNSEEN").empty()) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(imap_.search("UNSEEN").empty());
-  ASSERT_EQ(redis_.command({"GET", "seq:message"}).str(), std::to_string(expected));
+  ASSERT_EQ(redis_.messages_stored(), static_cast<std::int64_t>(expected));
   EXPECT_TRUE(daemon_.process().running());
   const auto big_id = conversation_of("big-1@example.org");
   EXPECT_NE(ann_.read(big_id).find("scan.tiff"), std::string::npos);
@@ -337,7 +337,7 @@ TEST(EmailMailbox, AMessageTooLargeToFetchIsShownByItsHeaders) {
   t.start(R"(, "max_message_mb": 1)");
   ASSERT_TRUE(t.cursor_reaches(1));
   ASSERT_TRUE(t.stored("large-1@example.org"));
-  const auto text = t.redis.command({"HGET", "message:1", "text"}).str();
+  const auto text = t.redis.command({"HGET", store::keys::message("1", "1"), "text"}).str();
   EXPECT_NE(text.find("larger than 1 MiB and was not fetched"), std::string::npos) << text;
   EXPECT_EQ(t.redis.command({"HGET", "patron:1", "name"}).str(), "Ida");
 }

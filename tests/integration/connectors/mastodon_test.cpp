@@ -5,6 +5,7 @@
 // library's own posts, watched hashtags, hostile content and malformed answers.
 #include <gtest/gtest.h>
 
+#include "daemon/store/keys.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/fake_mastodon.hpp"
 #include "tests/support/wait.hpp"
@@ -48,7 +49,7 @@ class Mastodon : public ::testing::Test {
   }
 
   std::string status_of(const std::string& id) {
-    return redis_.command({"HGET", "conversation:" + id, "status"}).str();
+    return redis_.command({"HGET", store::keys::conversation(id), "status"}).str();
   }
 
   // Every request answered so far stayed within the server's rate limits.
@@ -111,7 +112,7 @@ TEST_F(Mastodon, AThreadIsOneConversationAndADirectReplyInItIsAnother) {
   const std::string second = mention(ada_, "And a detail", "public", first);
   const std::string third = mention(ada_, "And another", "public", second);
   ASSERT_TRUE(ann_.eventually(id, "And another"));
-  EXPECT_EQ(redis_.command({"HGET", "conversation:" + id, "messages"}).str(), "3");
+  EXPECT_EQ(redis_.command({"HGET", store::keys::conversation(id), "messages"}).str(), "3");
   // The library answers; the patron's answer to that answer continues the same conversation.
   ASSERT_EQ(daemon_.call(sam_, "POST", "/api/v1/social/items/" + id + "/reply", "{}").status, 200);
   ASSERT_EQ(ann_.reply(id, "Here is the answer.").status, 201);

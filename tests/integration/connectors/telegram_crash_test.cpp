@@ -8,6 +8,7 @@
 #include <csignal>
 #include <thread>
 
+#include "daemon/store/keys.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/fake_telegram.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -20,10 +21,7 @@ constexpr int updates = 1000;
 constexpr int patrons = 50;
 constexpr std::int64_t first_patron = 6100000000;  // ids past 32 bits
 
-std::int64_t messages_created(redis_server& redis) {
-  const auto seq = redis.command({"GET", "seq:message"});
-  return seq.is_string() ? std::stoll(seq.str()) : 0;
-}
+std::int64_t messages_created(redis_server& redis) { return redis.messages_stored(); }
 
 void queue_updates(fake_telegram& telegram) {
   for (int i = 0; i < updates; ++i) {
@@ -44,7 +42,10 @@ double crash_and_recover(fake_telegram& telegram, const std::string& config, int
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     for (;;) {
       const auto added = redis.entries_added("inbound");
-      if ((added >= 250 && added % 100 != 0) || std::chrono::steady_clock::now() > deadline) break;
+      if ((added >= 250 && added % 100 != 0 && messages_created(redis) >= 200) ||
+          std::chrono::steady_clock::now() > deadline) {
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     first.process().signal(SIGKILL);
@@ -68,7 +69,8 @@ double crash_and_recover(fake_telegram& telegram, const std::string& config, int
     const auto id = redis.command({"GET", "thread:telegram:" + std::to_string(first_patron + p)});
     EXPECT_TRUE(id.is_string()) << p;
     if (!id.is_string()) continue;
-    stored += std::stoll(redis.command({"HGET", "conversation:" + id.str(), "messages"}).str());
+    stored +=
+        std::stoll(redis.command({"HGET", store::keys::conversation(id.str()), "messages"}).str());
   }
   EXPECT_EQ(stored, updates);  // every update once: none lost, none twice
   const double again = second.metric(R"(askdesk_messages_duplicate_total{channel="telegram"})");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/json/document.hpp"
+#include "daemon/store/keys.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/fake_telegram.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -170,7 +171,7 @@ TEST_F(Telegram, UnknownUpdatesAreSkippedAndTheOffsetMovesPastThem) {
   EXPECT_TRUE(telegram_.wait_until_confirmed());
   EXPECT_EQ(metric(R"(askdesk_telegram_updates_total{connector="telegram",outcome="skipped"})"), 3);
   ASSERT_TRUE(inbound_applied());
-  EXPECT_EQ(redis_.command({"GET", "seq:message"}).str(), "1");
+  EXPECT_EQ(redis_.messages_stored(), 1);
   EXPECT_FALSE(redis_.command({"EXISTS", "thread:telegram:99"}).integer());
 }
 
@@ -194,16 +195,17 @@ TEST_F(Telegram, ADeepLinkRoutesTheNextMessageAndIsNotShown) {
   telegram_.add_text(zoe, "Can you get me a book from another library?");
   const std::string id = conversation_of(zoe.id);
   ASSERT_TRUE(ann_.eventually(id, "another library"));
-  EXPECT_EQ(redis_.command({"HGET", "conversation:" + id, "team"}).str(), "ill");
-  EXPECT_EQ(redis_.command({"HGET", "conversation:" + id, "messages"}).str(), "1");
+  EXPECT_EQ(redis_.command({"HGET", store::keys::conversation(id), "team"}).str(), "ill");
+  EXPECT_EQ(redis_.command({"HGET", store::keys::conversation(id), "messages"}).str(), "1");
 
   telegram_.add_text(ada, "/start renewals");
   telegram_.add_text(ada, "Question about my card");
   const std::string other = conversation_of(ada.id);
   ASSERT_TRUE(ann_.eventually(other, "my card"));
-  EXPECT_EQ(redis_.command({"HGET", "conversation:" + other, "topic"}).str(), "renewals");
-  EXPECT_EQ(redis_.command({"HGET", "conversation:" + other, "topic_source"}).str(), "requested");
-  EXPECT_EQ(redis_.command({"HGET", "conversation:" + other, "messages"}).str(), "1");
+  EXPECT_EQ(redis_.command({"HGET", store::keys::conversation(other), "topic"}).str(), "renewals");
+  EXPECT_EQ(redis_.command({"HGET", store::keys::conversation(other), "topic_source"}).str(),
+            "requested");
+  EXPECT_EQ(redis_.command({"HGET", store::keys::conversation(other), "messages"}).str(), "1");
 }
 
 TEST_F(Telegram, StopOptsOutAndStartOptsBackIn) {
@@ -306,7 +308,7 @@ TEST_F(TelegramWebhook, AForgedSecretIsRefusedAndNothingIsStored) {
   EXPECT_EQ(post("not json", "s3cret-for_tests").status, 400);
   // Only now, after an accepted update was stored, is the absence of the others a fact.
   ASSERT_EQ(post(update(4, 4, "genuine"), "s3cret-for_tests").status, 200);
-  EXPECT_EQ(redis_.command({"GET", "seq:message"}).str(), "1");
+  ASSERT_TRUE(wait_until([&] { return redis_.messages_stored() == 1; }));
   for (int m = 1; m <= 3; ++m) {
     EXPECT_FALSE(
         redis_.command({"EXISTS", "dedup:telegram:5123456780:" + std::to_string(m)}).integer());

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "connectors/twilio/signature.hpp"
+#include "daemon/store/keys.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 
 namespace askdesk::testing {
@@ -76,20 +77,20 @@ TEST(TwilioCrash, KillNineWhileTextsArriveLosesAndDoublesNothing) {
     ASSERT_EQ(r.status, 200) << i << ": " << r.body;
   }
   for (int wait = 0; wait < 1500; ++wait) {
-    if (redis.command({"GET", "seq:message"}).str() == std::to_string(texts) &&
-        redis.command({"XLEN", "inbound"}).integer() == 0) {
+    if (redis.messages_stored() == texts && redis.command({"XLEN", "inbound"}).integer() == 0) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_EQ(redis.command({"GET", "seq:message"}).str(), std::to_string(texts));
+  EXPECT_EQ(redis.messages_stored(), texts);
   EXPECT_EQ(redis.command({"XLEN", "inbound"}).integer(), 0);
   EXPECT_EQ(redis.command({"XLEN", "inbound:dead"}).integer(), 0);
   std::int64_t stored = 0;
   for (int p = 0; p < 200; ++p) {
     const auto id = redis.command({"GET", "thread:sms:+1555010" + std::to_string(1000 + p)});
     ASSERT_TRUE(id.is_string()) << p;
-    stored += std::stoll(redis.command({"HGET", "conversation:" + id.str(), "messages"}).str());
+    stored +=
+        std::stoll(redis.command({"HGET", store::keys::conversation(id.str()), "messages"}).str());
   }
   EXPECT_EQ(stored, texts);  // every text once: none lost, none twice
   std::printf("# crash: %zu of %d acknowledged before SIGKILL, all %d stored once after\n",

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "connectors/twilio/signature.hpp"
+#include "daemon/store/keys.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/fake_twilio.hpp"
 #include "tests/support/wait.hpp"
@@ -94,7 +95,7 @@ TEST_F(Twilio, ASignedTextIsStoredOnceAndAnsweredWithEmptyTwiml) {
   ASSERT_TRUE(wait_until([&] { return metric(received) + metric(duplicate) >= 2; }));
   EXPECT_EQ(metric(duplicate), 1);
   ASSERT_TRUE(inbound_applied());
-  EXPECT_EQ(redis_.command({"HGET", "conversation:" + id, "messages"}).str(), "1");
+  EXPECT_EQ(redis_.command({"HGET", store::keys::conversation(id), "messages"}).str(), "1");
   const auto c = ann_.read(id);
   EXPECT_NE(c.find("Do you have wifi?"), std::string::npos);
   EXPECT_NE(c.find(R"("channel":"sms")"), std::string::npos);

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <thread>
 
+#include "daemon/store/keys.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/prosody_server.hpp"
 #include "tests/support/wait.hpp"
@@ -146,7 +147,7 @@ TEST_F(Xmpp, AnErrorStanzaAndABareReceiptStoreNothing) {
   ASSERT_TRUE(ann.eventually(id, "The real question"));
   // Everything before it was handled first, in order: none of it became a message.
   EXPECT_EQ(json_at(ann.read(id), "/messages/1/id"), "") << ann.read(id);
-  EXPECT_EQ(redis_.command({"GET", "seq:message"}).str(), "1");
+  EXPECT_EQ(redis_.messages_stored(), 1);
 }
 
 TEST_F(Xmpp, AMessageSentWhileAskdeskIsStoppedArrivesOnceAfterItStarts) {
@@ -171,7 +172,7 @@ TEST_F(Xmpp, AMessageSentWhileAskdeskIsStoppedArrivesOnceAfterItStarts) {
   staff_client bob(*daemon, "bob", {"reference"});
   patron->send_message(ask_, "And one more");
   ASSERT_TRUE(bob.eventually(id, "And one more"));
-  EXPECT_EQ(redis_.command({"GET", "seq:message"}).str(), "2");
+  EXPECT_EQ(redis_.messages_stored(), 2);
 }
 
 TEST_F(Xmpp, AskdeskSignsInAgainAfterProsodyRestarts) {
@@ -193,7 +194,7 @@ TEST_F(Xmpp, AskdeskSignsInAgainAfterProsodyRestarts) {
   const std::string id = conversation_of(ada_jid_);
   ASSERT_TRUE(ann.eventually(id, "Are you back?"));
   // None lost, none twice, in order.
-  EXPECT_EQ(redis_.command({"HGET", "conversation:" + id, "messages"}).str(), "21");
+  EXPECT_EQ(redis_.command({"HGET", store::keys::conversation(id), "messages"}).str(), "21");
   const std::string transcript = ann.read(id);
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(json_at(transcript, "/messages/" + std::to_string(i) + "/text"),
@@ -338,7 +339,7 @@ TEST(XmppCrash, KillNineWhileAPatronSends200MessagesLosesAndDoublesNone) {
     first_log = first.process().log();
   }
   // What the dead daemon had applied: a kill after all 200 would prove nothing.
-  before_crash = redis.command({"GET", "seq:message"}).str();
+  before_crash = std::to_string(redis.messages_stored());
   ASSERT_LT(std::stoi(before_crash), messages) << "the kill came too late to matter";
   // Restarted where it ran: it catches up from the archive after the last id it stored.
   askdesk_daemon second(redis, config, {}, port);
@@ -348,20 +349,20 @@ TEST(XmppCrash, KillNineWhileAPatronSends200MessagesLosesAndDoublesNone) {
   ASSERT_TRUE(wait_until(
       [&] {
         // Applied, and the hub done with every entry (it deletes one after applying it).
-        return redis.command({"HGET", "conversation:" + id, "messages"}).str() ==
+        return redis.command({"HGET", store::keys::conversation(id), "messages"}).str() ==
                    std::to_string(messages) &&
                redis.command({"XLEN", "inbound"}).integer() == 0;
       },
       std::chrono::seconds(60)))
-      << redis.command({"HGET", "conversation:" + id, "messages"}).str() << " stored, "
+      << redis.command({"HGET", store::keys::conversation(id), "messages"}).str() << " stored, "
       << before_crash << " before the crash; pages "
       << second.metric(R"(askdesk_xmpp_archive_pages_total{connector="xmpp"})") << ", received "
       << second.metric(received) << ", duplicates "
       << second.metric(R"(askdesk_messages_duplicate_total{channel="xmpp"})") << ", cursor "
       << redis.command({"HGET", "xmpp:xmpp:cursor", "after"}).str() << ", inbound "
       << redis.command({"XLEN", "inbound"}).integer() << ", dead "
-      << redis.command({"XLEN", "inbound:dead"}).integer() << ", seq "
-      << redis.command({"GET", "seq:message"}).str() << ", archived " <<
+      << redis.command({"XLEN", "inbound:dead"}).integer() << ", seq " << redis.messages_stored()
+      << ", archived " <<
       [&] {
         xmpp_patron ask("ask");
         EXPECT_TRUE(ask.connect(login_for(prosody, "ask", ask_password)));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/hub/lanes.hpp"
+#include "daemon/store/keys.hpp"
 #include "tests/support/connector_harness.hpp"
 #include "tests/support/fake_twilio.hpp"
 #include "tests/support/io.hpp"
@@ -41,7 +42,7 @@ TEST_F(FaultInjection, APollersCursorMovesOnlyOnceEveryMessageOfTheRoundIsDurabl
   twilio_.add_inbound("SM002", "+15550100142", library, "Second");
   twilio_.add_inbound("SM003", "+15550100143", library, "Third");
   // The second message's append never reaches Redis.
-  faulty_->fail({"EVALSHA", h_.evalsha(store::script::ingest)}, 2, faulty_redis::when::before);
+  faulty_->fail({"FCALL", h_.fcall(store::script::ingest)}, 2, faulty_redis::when::before);
   auto& sms = add_twilio(R"(, "mode": "poll", "poll_seconds": 1)");
   sms.start();
 
@@ -63,7 +64,7 @@ TEST_F(FaultInjection, APollerThatLostItsLeaseCannotMoveTheCursor) {
   auto& sms = add_twilio(R"(, "mode": "poll", "poll_seconds": 1)");
   // This daemon paused past its lease and another took it over, just before the cursor save.
   const std::string lease = "lease:twilio:" + account + ":" + library;
-  faulty_->before({"EVALSHA", h_.evalsha(store::script::save_record)}, 1, [&] {
+  faulty_->before({"FCALL", h_.fcall(store::script::save_record)}, 1, [&] {
     redis_.command({"SET", lease, "other:1", "PX", "60000"});
     redis_.command({"INCR", lease + ":fence"});
   });
@@ -78,10 +79,10 @@ TEST_F(FaultInjection, APollerThatLostItsLeaseCannotMoveTheCursor) {
 
 // An outbound entry as post_message queues it, for message 1 of conversation 1.
 void queue_reply(redis_server& redis) {
-  redis.command({"HSET", "conversation:1", "id", "1", "team", "reference", "status", "assigned",
-                 "connector", "sms", "channel", "sms", "patron", "1"});
-  redis.command({"HSET", "message:1", "id", "1", "conversation", "1", "connector", "sms",
-                 "direction", "out", "status", "pending", "text", "Hello"});
+  redis.command({"HSET", store::keys::conversation("1"), "id", "1", "team", "reference", "status",
+                 "assigned", "connector", "sms", "channel", "sms", "patron", "1"});
+  redis.command({"HSET", store::keys::message("1", "1"), "id", "1", "conversation", "1",
+                 "connector", "sms", "direction", "out", "status", "pending", "text", "Hello"});
   redis.command({"XADD",
                  "outbound:sms",
                  "*",
@@ -117,14 +118,14 @@ TEST_P(FaultInjectionLanes, AReplyWhoseOutcomeWasNotRecordedIsRecordedAgainNever
   lanes.add(sms, h_.lane("sms"));
   queue_reply(redis_);
   // Twilio takes the message; recording that fails once (never written, or its answer lost).
-  faulty_->fail({"EVALSHA", h_.evalsha(store::script::settle_outbound)}, 1, GetParam());
+  faulty_->fail({"FCALL", h_.fcall(store::script::settle_outbound)}, 1, GetParam());
   lanes.start();
 
   // The lane is done once it counted the send: only after Redis recorded it.
   ASSERT_TRUE(run_until(io_, [&] {
     return h_.metrics().value("askdesk_messages_sent_total", {{"connector", "sms"}}) >= 1;
   }));
-  EXPECT_EQ(redis_.command({"HGET", "message:1", "status"}).str(), "sent");
+  EXPECT_EQ(redis_.command({"HGET", store::keys::message("1", "1"), "status"}).str(), "sent");
   EXPECT_EQ(redis_.command({"XLEN", "outbound:sms"}).integer(), 0);
   EXPECT_EQ(h_.metrics().value("askdesk_outbound_waiting", {{"connector", "sms"}}), 0);
   EXPECT_EQ(faulty_->failed(), 1);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/hub/lanes.hpp"
+#include "daemon/store/keys.hpp"
 #include "tests/support/connector_harness.hpp"
 #include "tests/support/fake_twilio.hpp"
 #include "tests/support/io.hpp"
@@ -42,10 +43,11 @@ class Lane : public ::testing::Test {
   void queue(const std::string& conversation, const std::string& message, const std::string& text) {
     auto& redis = h_.redis();
     const std::string to = "+1555010" + std::string(4 - conversation.size(), '0') + conversation;
-    redis.command({"HSET", "conversation:" + conversation, "id", conversation, "team", "reference",
-                   "status", "assigned", "connector", "sms", "channel", "sms"});
-    redis.command({"HSET", "message:" + message, "id", message, "conversation", conversation,
-                   "connector", "sms", "direction", "out", "status", "pending", "text", text});
+    redis.command({"HSET", store::keys::conversation(conversation), "id", conversation, "team",
+                   "reference", "status", "assigned", "connector", "sms", "channel", "sms"});
+    redis.command({"HSET", store::keys::message(conversation, message), "id", message,
+                   "conversation", conversation, "connector", "sms", "direction", "out", "status",
+                   "pending", "text", text});
     redis.command({"XADD",       "outbound:sms", "*",   "message", message, "conversation",
                    conversation, "connector",    "sms", "to",      to,      "thread",
                    to,           "patron_name",  "",    "text",    text,    "automatic",

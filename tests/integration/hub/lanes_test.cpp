@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "connectors/twilio/signature.hpp"
+#include "daemon/store/keys.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/fake_twilio.hpp"
 #include "tests/support/ws_client.hpp"
@@ -122,8 +123,13 @@ TEST(Lanes, AMailServerThatNeverAnswersDoesNotHoldUpSms) {
   patron.send(R"({"type":"offline","text":"Do you keep the 1901 census?","reply_by":"email",)"
               R"("address":"ada@example.org","client_id":"f1"})");
   ASSERT_TRUE(patron.read_until(R"("channel":"email")"));
+  // Stored, then applied to its conversation: wait for the thread the mail starts.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return redis.command({"KEYS", "thread:mail:*"}).size() == 1;
+      },
+      std::chrono::seconds(10)));
   const auto threads = redis.command({"KEYS", "thread:mail:*"});
-  ASSERT_EQ(threads.size(), 1u);
   const std::string mailed = redis.wait_for_string({"GET", threads[0].str()});
   ASSERT_EQ(ann.reply(mailed, "Yes, on microfilm.").status, 201);
   ASSERT_TRUE(eventually([&] { return smtp.accepted() >= 1; }, std::chrono::seconds(10)));
@@ -234,11 +240,12 @@ TEST(Lanes, RepliesQueuedByAnOlderReleaseAreSentAfterTheUpgrade) {
   fake_twilio twilio;
   redis_server redis;
   // What the release before lanes left: one stream for every channel, and a retry schedule.
-  redis.command({"HSET", "conversation:1", "id", "1", "team", "reference", "status", "assigned",
-                 "connector", "sms", "channel", "sms"});
+  redis.command({"HSET", store::keys::conversation("1"), "id", "1", "team", "reference", "status",
+                 "assigned", "connector", "sms", "channel", "sms"});
   for (const std::string id : {"1", "2"}) {
-    redis.command({"HSET", "message:" + id, "id", id, "conversation", "1", "connector", "sms",
-                   "direction", "out", "status", "pending", "text", "old " + id});
+    redis.command({"HSET", store::keys::message("1", id), "id", id, "conversation", "1",
+                   "connector", "sms", "direction", "out", "status", "pending", "text",
+                   "old " + id});
   }
   redis.command(
       {"XADD",      "outbound", "*",     "message",      "1",      "conversation", "1",

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/store/event_feed.hpp"
+#include "daemon/store/keys.hpp"
 #include "daemon/store/streams.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/wait.hpp"
@@ -55,7 +56,7 @@ class SocialDesk : public ::testing::Test {
   }
 
   std::string status_of(const std::string& id) {
-    return redis_.command({"HGET", "conversation:" + id, "status"}).str();
+    return redis_.command({"HGET", store::keys::conversation(id), "status"}).str();
   }
 
   redis_server redis_;

@@ -109,21 +109,28 @@ TEST(RedisConnection, BlockingCommandsMayTakeTheirTime) {
   EXPECT_TRUE(got->is_nil());
 }
 
-TEST(RedisConnection, LoadsScriptsDuringTheHandshake) {
+TEST(RedisConnection, LoadsTheFunctionLibraryDuringTheHandshakeOnceForEveryConnection) {
   testing::redis_server redis;
   boost::asio::io_context io;
   config::redis_options settings;
   const script_set scripts(settings);
   auto o = options_for(redis.port());
-  o.scripts = scripts.sources();
+  o.library = scripts.library();
   auto c = redis_connection::create(io, o);
   c->start();
   ASSERT_TRUE(run_until(io, [&] { return c->ready(); }));
-  const auto exists = redis.command(
-      {"SCRIPT", "EXISTS", scripts.sha1(script::ingest), scripts.sha1(script::apply_inbound)});
-  ASSERT_EQ(exists.size(), 2u);
-  EXPECT_EQ(exists[0].integer(), 1);
-  EXPECT_EQ(exists[1].integer(), 1);
+  // A second connection finds the library there: the same code, still ready.
+  auto second = redis_connection::create(io, o);
+  second->start();
+  ASSERT_TRUE(run_until(io, [&] { return second->ready(); })) << second->last_error();
+  const auto listed = redis.command({"FUNCTION", "LIST", "LIBRARYNAME", scripts.library_name()});
+  ASSERT_EQ(listed.size(), 1u) << listed.describe();
+  std::size_t functions = 0;
+  const auto& library = listed[0];
+  for (std::size_t i = 0; i + 1 < library.size(); i += 2) {
+    if (library[i].str() == "functions") functions = library[i + 1].size();
+  }
+  EXPECT_EQ(functions, static_cast<std::size_t>(script::count_));
 }
 
 TEST(RedisConnection, AWrongPasswordIsReportedAndNeverReady) {
