@@ -170,8 +170,11 @@ class daemon {
     events_.start();
     topics_.start();
     status_->start();
-    // The data in this daemon's layout first (an upgrade moves it once), then the work.
-    migrate_then_start();
+    // The data in this daemon's layout first (an upgrade moves it once), then the work: as
+    // soon as Redis answers.
+    commands_->on_ready([this] {
+      if (!started_ && !migrating_) migrate_then_start();
+    });
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
       if (!ec) shutdown(signal);
     });
@@ -210,8 +213,10 @@ class daemon {
   }
 
   void migrate_then_start() {
+    migrating_ = true;
     store::migrate(*commands_, scripts_, consumer_name(config_),
                    [this](core::result<store::migration_outcome> m) {
+                     migrating_ = false;
                      if (stopping_) return;
                      if (!m || m->busy) {
                        if (!m) spdlog::warn("redis: {}; trying again", m.err().message);
@@ -219,7 +224,7 @@ class daemon {
                          spdlog::info("redis: another daemon moves the data; waiting");
                        migrate_timer_.expires_after(std::chrono::seconds(1));
                        migrate_timer_.async_wait([this](const boost::system::error_code& ec) {
-                         if (!ec) migrate_then_start();
+                         if (!ec && !started_ && !migrating_) migrate_then_start();
                        });
                        return;
                      }
@@ -296,6 +301,7 @@ class daemon {
   asio::steady_timer deadline_;
   asio::steady_timer migrate_timer_{io_};
   bool stopping_ = false;
+  bool migrating_ = false;
   bool started_ = false;  // the hub, router, lanes and connectors run
 };
 

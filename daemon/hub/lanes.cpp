@@ -636,10 +636,12 @@ void outbound_lanes::add(connectors::connector& c, const connectors::lane_settin
 
 void outbound_lanes::start() {
   for (auto& l : lanes_) l->start();
-  parts_.commands.on_ready([this] {
+  const auto on_ready = [this] {
     migrate();
     for (auto& l : lanes_) l->renew_now();
-  });
+  };
+  parts_.commands.on_ready(on_ready);
+  if (parts_.commands.ready()) on_ready();  // started once the data was migrated
   parts_.reader.on_ready([this] {
     if (!loop_->reading) read();
   });

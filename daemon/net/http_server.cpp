@@ -191,14 +191,24 @@ class websocket_session final : public session_base, public websocket_peer {
     read();
   }
 
+  // Between messages a socket waits with a small buffer (most sockets are idle most of the
+  // time, and a read in flight holds its buffer); a message longer than that is read on in
+  // larger pieces, and the buffer is freed once it was handled.
+  static constexpr std::size_t idle_read_bytes = 256, message_read_bytes = 4096;
+
   void read() {
-    ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read, self()));
+    ws_.async_read_some(buffer_, buffer_.size() == 0 ? idle_read_bytes : message_read_bytes,
+                        beast::bind_front_handler(&websocket_session::on_read, self()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec) {
       if (!quiet(ec)) spdlog::debug("websocket {} {}: read: {}", path_, remote_, ec.message());
       finish();
+      return;
+    }
+    if (!ws_.is_message_done()) {
+      read();
       return;
     }
     if (!ws_.got_text()) {
@@ -209,7 +219,7 @@ class websocket_session final : public session_base, public websocket_peer {
       handler_->on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
       buffer_.consume(buffer_.size());
     }
-    if (buffer_.capacity() > 4096) buffer_.shrink_to_fit();
+    buffer_.shrink_to_fit();
     read();
   }
 

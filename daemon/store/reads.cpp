@@ -613,7 +613,7 @@ struct snapshot {
 std::string text_of(const reply& r) { return r.is_string() ? r.str() : std::string(); }
 std::int64_t integer_of(const reply& r) { return r.as_integer().value_or(0); }
 
-void write_snapshot(const std::shared_ptr<snapshot>& s, const std::vector<std::string>& patrons) {
+void write_snapshot(const std::shared_ptr<snapshot>& s) {
   json::writer w;
   w.start_object().key("staff").start_array();
   std::size_t held_at = 0;
@@ -687,7 +687,6 @@ void write_snapshot(const std::shared_ptr<snapshot>& s, const std::vector<std::s
     w.end_array();
   }
   w.end_object().end_object();
-  (void)patrons;
   s->done(w.str());
 }
 
@@ -743,19 +742,17 @@ void route_snapshot(redis_connection& redis, std::int64_t now_ms, std::vector<st
           }
         }
       }
-      std::vector<std::string> patrons;
       for (std::size_t q = 0; q * 4 < s->queue_state.size(); ++q) {
         const reply& c = s->queue_state[q * 4];
         if (c.size() < 4 || text_of(c[3]) != "queued") continue;
-        patrons.push_back(text_of(c[2]));
         third.push_back({"HMGET", keys::patron(text_of(c[2])), "last_helper", "last_helped_at"});
       }
-      pipeline(s->redis, std::move(third), [s, patrons](std::vector<reply> r) {
+      pipeline(s->redis, std::move(third), [s](std::vector<reply> r) {
         if (const auto* bad = failure(r)) {
           return fail(s->done, *bad, "reading the routing snapshot");
         }
         s->last = std::move(r);
-        write_snapshot(s, patrons);
+        write_snapshot(s);
       });
     });
   });

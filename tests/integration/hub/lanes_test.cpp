@@ -239,13 +239,13 @@ TEST(Lanes, ASendThatFailedForGoodWaitsForASupervisorToRetryOrDiscardIt) {
 TEST(Lanes, RepliesQueuedByAnOlderReleaseAreSentAfterTheUpgrade) {
   fake_twilio twilio;
   redis_server redis;
-  // What the release before lanes left: one stream for every channel, and a retry schedule.
-  redis.command({"HSET", store::keys::conversation("1"), "id", "1", "team", "reference", "status",
-                 "assigned", "connector", "sms", "channel", "sms"});
+  // What the release before lanes left: one stream for every channel, and a retry schedule
+  // (and the key layout before schema 2, which the same start moves).
+  redis.command({"HSET", "conversation:1", "id", "1", "team", "reference", "status", "assigned",
+                 "connector", "sms", "channel", "sms"});
   for (const std::string id : {"1", "2"}) {
-    redis.command({"HSET", store::keys::message("1", id), "id", id, "conversation", "1",
-                   "connector", "sms", "direction", "out", "status", "pending", "text",
-                   "old " + id});
+    redis.command({"HSET", "message:" + id, "id", id, "conversation", "1", "connector", "sms",
+                   "direction", "out", "status", "pending", "text", "old " + id});
   }
   redis.command(
       {"XADD",      "outbound", "*",     "message",      "1",      "conversation", "1",
@@ -257,7 +257,7 @@ TEST(Lanes, RepliesQueuedByAnOlderReleaseAreSentAfterTheUpgrade) {
                  R"("facts","{}","attempt","1"])"});
   askdesk_daemon daemon(
       redis, R"({"teams": [{"id": "reference"}], "connectors": [)" + twilio_block(twilio) + "]}");
-  ASSERT_TRUE(twilio.wait_for(2));
+  ASSERT_TRUE(twilio.wait_for(2)) << daemon.process().log();
   EXPECT_EQ(twilio.requests()[0].field("Body"), "old 1");
   EXPECT_EQ(twilio.requests()[1].field("Body"), "old 2");
   EXPECT_EQ(redis.command({"EXISTS", "outbound"}).integer(), 0);
