@@ -146,8 +146,10 @@ class daemon {
         users_.forget_user(json::string_member(doc->root(), "user"));
       }
     });
-    status_ = std::make_unique<hub::status>(
-        hub::status_parts{io_, c, *commands_, metrics_, *server_, connectors_}, router_);
+    status_ =
+        std::make_unique<hub::status>(hub::status_parts{io_, c, *commands_, metrics_, *server_,
+                                                        connectors_, [this] { return started_; }},
+                                      router_);
     if (auto loaded = files_.load(c.http.web_root); !loaded) {
       spdlog::warn("web: {}; the dashboard and the widget are not served", loaded.err().message);
     }

@@ -299,7 +299,9 @@ std::uint64_t connector_host::follow(
     std::function<void(const connectors::conversation_event&)> handler) {
   const auto s =
       parts_.events.subscribe([this, handler = std::move(handler)](const store::shared_event& e) {
-        if (e->type != "presence.updated") {
+        if (!e->connector.empty()) {  // a record's: no JSON to read
+          if (e->connector != id_) return;
+        } else if (e->type != "presence.updated") {
           auto doc = json::document::parse(e->data);
           if (!doc || connector_of(doc->root()) != id_) return;
         }

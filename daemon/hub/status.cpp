@@ -68,6 +68,14 @@ void status::health(net::respond_fn respond) {
           .field("code", "unavailable")
           .field("message", "Redis does not answer: " + r.str())
           .end_object();
+    } else if (parts_.working && !parts_.working()) {
+      w.field("status", "starting").key("redis").start_object().field("ok", true).end_object();
+      w.key("error")
+          .start_object()
+          .field("code", "starting")
+          .field("message",
+                 "moving the data to this release's layout, or waiting for another daemon to")
+          .end_object();
     } else {
       w.field("status", "ok")
           .key("redis")
@@ -95,7 +103,8 @@ void status::health(net::respond_fn respond) {
     w.end_array();
     w.field("version", ASKDESK_VERSION).field("uptime_s", seconds_since(started_));
     w.end_object();
-    respond(net::http_response::json(r.failed() ? 503 : 200, w.str()));
+    const bool ok = !r.failed() && (!parts_.working || parts_.working());
+    respond(net::http_response::json(ok ? 200 : 503, w.str()));
   });
 }
 

@@ -7,11 +7,13 @@
 #include <memory>
 #include <vector>
 
+#include <functional>
 #include "connectors/connector.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/core/metrics.hpp"
 #include "daemon/net/http.hpp"
 #include "daemon/net/http_server.hpp"
+
 #include "daemon/net/timer.hpp"
 #include "daemon/store/redis_connection.hpp"
 
@@ -24,6 +26,9 @@ struct status_parts {
   core::metrics& metrics;
   const net::http_server& server;
   const std::vector<std::unique_ptr<connectors::connector>>& connectors;
+  // False until the daemon does its work (after moving an older data layout): /healthz
+  // answers 503 "starting" meanwhile.
+  std::function<bool()> working;
 };
 
 class status {

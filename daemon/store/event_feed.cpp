@@ -31,6 +31,7 @@ shared_event to_event(const stream_entry& entry) {
     } else if (k == "data") {
       e->data = v;  // a small event's JSON, written by its script
     } else {
+      if (k == "c.connector") e->connector = v;
       record.emplace_back(k, v);
     }
   }

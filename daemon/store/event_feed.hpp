@@ -26,7 +26,8 @@ struct event {
   std::string type;          // "message.created", ...
   std::string conversation;  // "" for team-wide events
   std::string team;
-  std::string data;  // JSON object
+  std::string connector;  // the conversation's connector, when the event carries it (records)
+  std::string data;       // JSON object
   // The frame sent to every dashboard, serialized once by the first that needs it.
   mutable std::shared_ptr<const std::string> staff_frame;
 };

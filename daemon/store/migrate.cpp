@@ -12,6 +12,8 @@ namespace askdesk::store {
 
 namespace {
 
+constexpr std::string_view lease_ms = "30000";
+
 bool digits(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
@@ -58,9 +60,17 @@ struct migration : std::enable_shared_from_this<migration> {
     });
   }
 
+  // The migration lease: held while moving (renewed with every batch, so a daemon stopped
+  // halfway lets another take over soon), given up at the end ("0").
+  call lease(std::string_view ms) const {
+    return calls::make(calls::lease{
+        .key = std::string(keys::migration_lease), .holder = holder, .ms = std::string(ms)});
+  }
+
   // Sends `commands` (renames: a key gone meanwhile is no error), then `next`.
   void write(std::vector<std::vector<std::string>> commands, std::function<void()> next) {
     moved += static_cast<std::int64_t>(commands.size());
+    run(redis, scripts, lease(lease_ms), [](reply) {});
     pipeline(redis, std::move(commands), [self = shared_from_this(), next](std::vector<reply> r) {
       for (const auto& one : r) {
         if (one.is_unavailable()) return self->fail(one, "migrating keys");
@@ -75,17 +85,14 @@ struct migration : std::enable_shared_from_this<migration> {
       if (r.is_string() && std::stoi(r.str()) >= schema_version) {
         return self->done(migration_outcome{.migrated = false, .busy = false, .moved = 0});
       }
-      run(self->redis, self->scripts,
-          calls::make(calls::lease{
-              .key = std::string(keys::migration_lease), .holder = self->holder, .ms = "600000"}),
-          [self](reply lease) {
-            if (!lease.is_integer()) return self->fail(lease, "taking the migration lease");
-            if (lease.integer() <= 0) {
-              return self->done(migration_outcome{.migrated = false, .busy = true, .moved = 0});
-            }
-            spdlog::info("redis: moving the data to schema {} (keys.hpp)", schema_version);
-            self->providers();
-          });
+      run(self->redis, self->scripts, self->lease(lease_ms), [self](reply lease) {
+        if (!lease.is_integer()) return self->fail(lease, "taking the migration lease");
+        if (lease.integer() <= 0) {
+          return self->done(migration_outcome{.migrated = false, .busy = true, .moved = 0});
+        }
+        spdlog::info("redis: moving the data to schema {} (keys.hpp)", schema_version);
+        self->providers();
+      });
     });
   }
 
@@ -197,13 +204,10 @@ struct migration : std::enable_shared_from_this<migration> {
   void finish() {
     write({{"SET", std::string(keys::schema), std::to_string(schema_version)}},
           [self = shared_from_this()] {
-            run(self->redis, self->scripts,
-                calls::make(calls::lease{
-                    .key = std::string(keys::migration_lease), .holder = self->holder, .ms = "0"}),
-                [self](reply) {
-                  self->done(
-                      migration_outcome{.migrated = true, .busy = false, .moved = self->moved - 1});
-                });
+            run(self->redis, self->scripts, self->lease("0"), [self](reply) {
+              self->done(
+                  migration_outcome{.migrated = true, .busy = false, .moved = self->moved - 1});
+            });
           });
   }
 };

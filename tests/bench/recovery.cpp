@@ -93,14 +93,15 @@ void recovery(results& out, const options& o) {
   testing::askdesk_daemon daemon(redis, config, {"--log-level", "warn"});
   const bool drained = wait_for(
       [&] {
-        return redis.command({"GET", "seq:message"}).str() == std::to_string(backlog) &&
+        return redis.messages_stored() == backlog &&
                redis.command({"XLEN", "inbound"}).integer() == 0;
       },
       std::chrono::seconds(300));
   const double drain_s = std::chrono::duration<double>(steady::now() - begin).count();
   if (!drained) {
     throw std::runtime_error("recovery: the backlog was not drained within 300 s (" +
-                             redis.command({"GET", "seq:message"}).str() + " applied)");
+                             std::to_string(redis.messages_stored()) +
+                             " applied); the daemon said:\n" + daemon.process().log());
   }
   out.set("start_to_healthy_ms", start.at(0.5) * 1000);
   out.set("backlog_drain_s", drain_s);
