@@ -519,12 +519,14 @@ class routes : public std::enable_shared_from_this<routes> {
                               .note = text,
                               .preview = core::preview(text, preview_bytes),
                               .message = {}};
+    // A note is a message: its id is taken with the state (none without a note).
+    auto extra = text.empty() ? std::vector<std::vector<std::string>>{} : new_message();
     answer_on(
-        params.get("id"), new_message(),
+        params.get("id"), std::move(extra),
         [in = std::move(in)](const store::conversation_state& s, const auto& extra) {
           auto call = in;
           call.state = s;
-          call.message = id_of(extra);
+          call.message = extra.empty() ? "" : id_of(extra);
           return store::calls::make(call);
         },
         200, respond);

@@ -11,9 +11,9 @@
 
 #include "daemon/net/http_server.hpp"
 
-#include <deque>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
@@ -233,7 +233,7 @@ class websocket_session final : public session_base, public websocket_peer {
   void on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
     queued_bytes_ -= queue_.front()->size();
-    queue_.pop_front();
+    queue_.erase(queue_.begin());
     if (ec) {
       if (!quiet(ec)) spdlog::debug("websocket {} {}: write: {}", path_, remote_, ec.message());
       queue_.clear();
@@ -265,7 +265,9 @@ class websocket_session final : public session_base, public websocket_peer {
   const websocket_limits limits_;
   const std::string path_;
   const std::string remote_;
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  // Frames waiting to be written: a vector, empty and unallocated while idle (a std::deque
+  // allocates half a kilobyte as soon as it exists, on every socket).
+  std::vector<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
   websocket::close_reason close_reason_;
   bool open_ = false;

@@ -93,11 +93,16 @@ void recovery(results& out, const options& o) {
   testing::askdesk_daemon daemon(redis, config, {"--log-level", "warn"});
   const bool drained = wait_for(
       [&] {
-        return redis.messages_stored() == backlog &&
-               redis.command({"XLEN", "inbound"}).integer() == 0;
+        // The hub deletes an entry once it is applied (counting the messages themselves
+        // here would make Redis walk every key, slowing what is measured).
+        return redis.command({"XLEN", "inbound"}).integer() == 0;
       },
       std::chrono::seconds(300));
   const double drain_s = std::chrono::duration<double>(steady::now() - begin).count();
+  if (drained && redis.messages_stored() != backlog) {
+    throw std::runtime_error("recovery: " + std::to_string(redis.messages_stored()) + " of " +
+                             std::to_string(backlog) + " messages stored");
+  }
   if (!drained) {
     throw std::runtime_error("recovery: the backlog was not drained within 300 s (" +
                              std::to_string(redis.messages_stored()) +

@@ -312,6 +312,7 @@ struct fake_telegram::state {
   // Answers `poll` now if it is still the one waiting (and, if `only_with_updates`, when an
   // update is pending). On the io thread.
   void answer_poll(const std::shared_ptr<long_poll>& poll, bool only_with_updates);
+  void answer_waiting_poll();
   // Ends a poll that lost its place with a 409. Outside the lock, on the io thread.
   static void end_poll(const std::shared_ptr<long_poll>& poll, std::string_view why);
 
@@ -847,6 +848,7 @@ void fake_telegram::fail_next(const std::string& method, int status, const std::
                               int retry_after) {
   std::lock_guard lock(state_->mutex);
   state_->answers[lower(method)].push_back(failure(status, description, retry_after));
+  if (lower(method) == "getupdates") state_->answer_waiting_poll();
 }
 
 void fake_telegram::answer_next_raw(const std::string& method, int status, const std::string& body,
@@ -857,6 +859,26 @@ void fake_telegram::answer_next_raw(const std::string& method, int status, const
   answer.body = body;
   std::lock_guard lock(state_->mutex);
   state_->answers[lower(method)].push_back(std::move(answer));
+  if (lower(method) == "getupdates") state_->answer_waiting_poll();
+}
+
+// A getUpdates answer queued while a long poll waits is that poll's answer, as the server's
+// next answer would be. Call with the mutex held.
+void fake_telegram::state::answer_waiting_poll() {
+  boost::asio::post(io, [this] {
+    std::unique_lock lock(mutex);
+    auto waiting = std::exchange(poll, nullptr);
+    auto queued = answers.find("getupdates");
+    if (!waiting || queued == answers.end() || queued->second.empty()) {
+      poll = waiting;
+      return;
+    }
+    auto answer = std::move(queued->second.front());
+    queued->second.pop_front();
+    lock.unlock();
+    waiting->timer.cancel();
+    waiting->respond(std::move(answer));
+  });
 }
 
 void fake_telegram::block(std::int64_t chat_id) {
