@@ -1,9 +1,10 @@
 // Every family of Redis keys askdesk writes: its pattern, what it holds, whether that is
 // patron text or patron identifiers, and how long it lives. One table, printed by
-// `askdesk keys` and documented in docs/redis.md; the C++ that names a shared key takes its
-// name from here, and a unit test checks that every key the Lua scripts build belongs to a
-// family listed here. Retention, erasure and reports start from this table: it is the
-// answer to "where does a patron's text live?".
+// `askdesk keys` and documented in docs/redis.md. Every key the daemon names is built by the
+// functions below (the functions of the Lua library build none: they receive them declared,
+// store/calls.hpp), and the unit tests check that each builder's keys belong to a family
+// here. Retention, erasure and reports start from this table: it is the answer to "where
+// does a patron's text live?".
 //
 // Patterns name their parts in angle brackets: `patron:<id>`; a part is one or more characters
 // other than ':', unless its name ends in '*' (`optout:<channel>:<address*>`). Braces are
