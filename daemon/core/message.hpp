@@ -28,6 +28,10 @@ struct thread_ref {
   std::string key;
 };
 
+// The patron's own contact fields a message may carry in its facts (a web form's reply
+// address), kept on the patron and shown with them: profile fields, not channels.
+inline constexpr std::string_view patron_contact_fields[] = {"email", "phone"};
+
 struct inbound_message {
   std::string connector;    // the connector instance id from config ("sms", "mail")
   std::string channel;      // the kind of channel: "webchat", "sms", "email", ...

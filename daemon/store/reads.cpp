@@ -4,6 +4,7 @@
 #include <charconv>
 #include <memory>
 
+#include "daemon/core/message.hpp"
 #include "daemon/json/writer.hpp"
 #include "daemon/store/calls.hpp"
 #include "daemon/store/inbound_store.hpp"
@@ -103,8 +104,7 @@ void write_patron_members(json::writer& w, const fields& p, const fields& addres
   };
   w.field("id", field(p, "id"));
   opt("name", field(p, "name"));
-  opt("email", field(p, "email"));  // the patron's own field (lint: not a channel)
-  opt("phone", field(p, "phone"));
+  for (std::string_view contact : core::patron_contact_fields) opt(contact, field(p, contact));
   w.key("created_at");
   write_time(w, field(p, "created_at"));
   w.key("addresses").start_array();

@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "daemon/core/message.hpp"
 #include "daemon/core/time.hpp"
 
 namespace askdesk::store {
@@ -284,6 +285,7 @@ std::string record_fields_lua() {
   };
   list("CONVERSATION_FIELDS", "c.", conversation_fields);
   list("MESSAGE_FIELDS", "m.", message_fields);
+  list("PATRON_CONTACT_FIELDS", "", core::patron_contact_fields);
   return out;
 }
 

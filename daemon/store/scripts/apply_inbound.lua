@@ -51,7 +51,7 @@ if A.sender_name ~= '' then
   if not form or current == '' then put(fields, 'name', A.sender_name) end
 end
 if type(given) == 'table' then
-  for _, field in ipairs({'email', 'phone'}) do  -- the patron's own fields (lint: not a channel)
+  for _, field in ipairs(PATRON_CONTACT_FIELDS) do
     if type(given[field]) == 'string' and given[field] ~= '' then put(fields, field, given[field]) end
   end
 end
