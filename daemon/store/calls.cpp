@@ -206,6 +206,7 @@ call make(const apply_inbound& in) {
       .arg("thread_seen", in.thread_seen)
       .arg("conversation", in.conversation)
       .arg("outcome", in.outcome)
+      .arg("its_team", in.its_team)
       .arg("message", in.message)
       .arg("joined_by", in.joined_by)
       .args("candidate_ids", in.candidates);

@@ -42,6 +42,9 @@ struct applying {
   std::string now, short_text, attachments, facts, reply_facts, sent_at, received_at, confidence;
   std::function<void(core::result<applied_message>)> done;
   std::string what;
+  conversation_store::thread_guesses& guesses;
+  std::string guess_key;  // connector, thread, channel, address
+  bool guessed = false;   // this try went by the guess
   int tries = 0;
 
   struct candidate {
@@ -54,6 +57,7 @@ void apply_once(std::shared_ptr<applying> a);
 void finish(const std::shared_ptr<applying>& a, reply r) {
   if (r.is_array() && r.size() >= 1 && r[0].is_string() && r[0].str() == "stale" &&
       ++a->tries < 8) {
+    if (a->guessed) a->guesses.erase(a->guess_key);  // the next try reads
     apply_once(a);
     return;
   }
@@ -70,6 +74,10 @@ void finish(const std::shared_ptr<applying>& a, reply r) {
   out.message = r[2].str();
   out.patron = r[3].str();
   out.team = r[4].str();
+  if (!a->guess_key.empty()) {
+    if (a->guesses.size() >= conversation_store::thread_guesses_kept) a->guesses.clear();
+    a->guesses[a->guess_key] = {out.patron, out.conversation, out.team};
+  }
   a->done(std::move(out));
 }
 
@@ -77,7 +85,64 @@ void call_function(const std::shared_ptr<applying>& a, calls::apply_inbound in) 
   run(a->redis, a->scripts, calls::make(in), [a](reply r) { finish(a, std::move(r)); });
 }
 
+// The arguments every try shares; what was read or guessed comes on top.
+calls::apply_inbound arguments(const applying& a) {
+  const auto& m = a.m;
+  return calls::apply_inbound{
+      .now = a.now,
+      .team = a.where.team,
+      .topic = a.where.topic,
+      .reopen_ms = std::to_string(a.where.reopen_window.count()),
+      .connector = m.connector,
+      .channel = m.channel,
+      .external_id = m.external_id,
+      .thread = m.thread,
+      .sender = m.sender_address,
+      .sender_name = m.sender_name,
+      .text = m.text,
+      .preview = a.short_text,
+      .attachments = a.attachments,
+      .facts = a.facts,
+      .sent_at = a.sent_at,
+      .received_at = a.received_at,
+      .topic_confidence = a.confidence,
+      .topic_source = a.where.topic_source,
+      .topic_why = a.where.topic_why,
+      .after_hours = a.where.after_hours ? "1" : "",
+      .consent = a.where.consent,
+      .reply_facts = a.reply_facts,
+  };
+}
+
+// The message continues the open conversation its thread went to last (as this daemon saw
+// it): no reads, only a new id. The function answers 'stale' when the guess is wrong.
+bool apply_guessed(const std::shared_ptr<applying>& a) {
+  a->guessed = false;
+  if (a->guess_key.empty()) return false;
+  const auto it = a->guesses.find(a->guess_key);
+  if (it == a->guesses.end()) return false;
+  auto in = arguments(*a);
+  in.patron = it->second.patron;
+  in.thread_seen = it->second.conversation;
+  in.candidates = {it->second.conversation};
+  in.conversation = it->second.conversation;
+  in.outcome = "continued";
+  in.its_team = it->second.team;
+  a->guessed = true;
+  a->redis.command({"INCR", keys::seq("message")}, [a, in = std::move(in)](reply id) mutable {
+    if (!id.is_integer()) {
+      a->done(redis_error(id, a->what));
+      return;
+    }
+    in.message = std::to_string(id.integer());
+    call_function(a, std::move(in));
+  });
+  return true;
+}
+
 void apply_once(std::shared_ptr<applying> a) {
+  if (a->tries == 0 && apply_guessed(a)) return;
+  a->guessed = false;
   const auto& m = a->m;
   std::vector<std::vector<std::string>> reads = {
       {"HMGET", keys::dedup(m.connector, m.external_id), "conversation", "message"},
@@ -118,30 +183,7 @@ void apply_once(std::shared_ptr<applying> a) {
                        });
       return;
     }
-    calls::apply_inbound in{
-        .now = a->now,
-        .team = a->where.team,
-        .topic = a->where.topic,
-        .reopen_ms = std::to_string(a->where.reopen_window.count()),
-        .connector = m.connector,
-        .channel = m.channel,
-        .external_id = m.external_id,
-        .thread = m.thread,
-        .sender = m.sender_address,
-        .sender_name = m.sender_name,
-        .text = m.text,
-        .preview = a->short_text,
-        .attachments = a->attachments,
-        .facts = a->facts,
-        .sent_at = a->sent_at,
-        .received_at = a->received_at,
-        .topic_confidence = a->confidence,
-        .topic_source = a->where.topic_source,
-        .topic_why = a->where.topic_why,
-        .after_hours = a->where.after_hours ? "1" : "",
-        .consent = a->where.consent,
-        .reply_facts = a->reply_facts,
-    };
+    auto in = arguments(*a);
     in.patron = text_of(r[1]);
     in.new_patron = in.patron.empty();
     in.thread_seen = text_of(r[2]);
@@ -245,6 +287,11 @@ void conversation_store::apply_inbound(const core::inbound_message& m, const pla
       .confidence = confidence,
       .done = std::move(done),
       .what = "applying message " + m.external_id + " from " + m.connector,
+      .guesses = guesses_,
+      // A message with references (email) may join another conversation than its thread's.
+      .guess_key = m.references.empty()
+                       ? m.connector + '\n' + m.thread + '\n' + m.channel + '\n' + m.sender_address
+                       : "",
   });
   apply_once(std::move(a));
 }

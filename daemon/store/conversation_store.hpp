@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <unordered_map>
 
 #include "daemon/core/message.hpp"
 #include "daemon/core/result.hpp"
@@ -61,7 +62,9 @@ class conversation_store {
       : redis_(redis), scripts_(scripts), clock_(clock) {}
 
   // Adds an inbound message to its conversation, creating patron and conversation as needed.
-  // Idempotent by (connector, external id).
+  // Idempotent by (connector, external id). A message on the thread whose conversation this
+  // daemon saw last costs a new id and the function; any other reads first what decides the
+  // function's keys (one more round trip).
   void apply_inbound(const core::inbound_message& m, const placement& where,
                      handler<applied_message> done);
 
@@ -72,10 +75,20 @@ class conversation_store {
   void acknowledge(const std::string& id, const std::string& period, const std::string& text,
                    handler<acknowledged> done);
 
+  // Where a thread's last message went: this daemon's guess, which apply_inbound.lua checks.
+  struct thread_guess {
+    std::string patron, conversation, team;
+  };
+  using thread_guesses = std::unordered_map<std::string, thread_guess>;
+  // How many threads are remembered; past it the memory starts again (a miss costs one round
+  // trip of reads, not a wrong answer).
+  static constexpr std::size_t thread_guesses_kept = 100'000;
+
  private:
   redis_connection& redis_;
   const script_set& scripts_;
   const core::clock& clock_;
+  thread_guesses guesses_;
 };
 
 }  // namespace askdesk::store

@@ -66,8 +66,9 @@ std::optional<monitored_command> parse_monitor_line(const std::string& line) {
 
 }  // namespace
 
-std::vector<monitored_command> monitor(redis_server& redis, std::chrono::milliseconds how_long,
-                                       const std::function<bool()>& until) {
+std::vector<monitored_command> monitor(
+    redis_server& redis, std::chrono::milliseconds how_long,
+    const std::function<bool(const std::vector<monitored_command>&)>& until) {
   redisContext* c = redisConnect("127.0.0.1", redis.port());
   if (!c || c->err) throw std::runtime_error("MONITOR: cannot connect to redis-server");
   const timeval tick{0, 100'000};
@@ -75,7 +76,7 @@ std::vector<monitored_command> monitor(redis_server& redis, std::chrono::millise
   std::vector<monitored_command> seen;
   if (auto* r = static_cast<redisReply*>(redisCommand(c, "MONITOR"))) freeReplyObject(r);
   const auto deadline = std::chrono::steady_clock::now() + how_long;
-  while (std::chrono::steady_clock::now() < deadline && !(until && until())) {
+  while (std::chrono::steady_clock::now() < deadline && !(until && until(seen))) {
     void* raw = nullptr;
     if (redisGetReply(c, &raw) != REDIS_OK) {
       if (c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -94,6 +95,12 @@ std::vector<monitored_command> monitor(redis_server& redis, std::chrono::millise
   }
   redisFree(c);
   return seen;
+}
+
+std::function<bool(const std::vector<monitored_command>&)> stopped_by(std::string marker) {
+  return [marker = std::move(marker)](const std::vector<monitored_command>& seen) {
+    return !seen.empty() && seen.back().args == std::vector<std::string>{"ECHO", marker};
+  };
 }
 
 }  // namespace askdesk::testing

@@ -17,8 +17,14 @@ struct monitored_command {
   std::vector<std::string> args;  // the command name upper-cased
 };
 
-// Records for `how_long`, or until `until()` is true (asked every 100 ms at least).
-std::vector<monitored_command> monitor(redis_server& redis, std::chrono::milliseconds how_long,
-                                       const std::function<bool()>& until = {});
+// Records for `how_long`, or until `until(what was seen so far)` is true (asked after each
+// command and every 100 ms). To stop after everything a test did: send `ECHO <marker>` last and
+// stop on seeing it (stopped_by()).
+std::vector<monitored_command> monitor(
+    redis_server& redis, std::chrono::milliseconds how_long,
+    const std::function<bool(const std::vector<monitored_command>&)>& until = {});
+
+// An `until` for monitor(): true once the last command seen is `ECHO marker`.
+std::function<bool(const std::vector<monitored_command>&)> stopped_by(std::string marker);
 
 }  // namespace askdesk::testing

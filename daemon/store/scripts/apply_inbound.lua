@@ -29,7 +29,8 @@ local outcome, its_team = 'created', nil
 for i, key in ipairs(K.candidates) do
   local o, t = usable(key)
   if o then
-    if A.candidate_ids[i] ~= A.conversation then return STALE end
+    -- Its team's lists are declared: a transfer since the read makes them others.
+    if A.candidate_ids[i] ~= A.conversation or t ~= A.its_team then return STALE end
     outcome, its_team = o, t
     break
   end

@@ -6,9 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <thread>
+
 #include "daemon/store/inbound_store.hpp"
 #include "tests/support/io.hpp"
+#include "tests/support/redis_monitor.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/wait.hpp"
 
 namespace askdesk::store {
 namespace {
@@ -25,6 +30,7 @@ class ConversationStore : public ::testing::Test {
     connection_ = redis_connection::create(io_, o);
     connection_->start();
     EXPECT_TRUE(run_until(io_, [&] { return connection_->ready(); }));
+    store_.emplace(*connection_, scripts_, clock_);
   }
 
   static core::inbound_message message(std::string external_id, std::string text) {
@@ -47,10 +53,11 @@ class ConversationStore : public ::testing::Test {
     return std::move(*got);
   }
 
-  core::result<applied_message> apply(const core::inbound_message& m) {
+  core::result<applied_message> apply(const core::inbound_message& m,
+                                      std::chrono::milliseconds reopen_window = {}) {
     std::optional<core::result<applied_message>> got;
-    conversation_store(*connection_, scripts_, clock_)
-        .apply_inbound(m, {.team = "reference"}, [&](auto r) { got = std::move(r); });
+    store_->apply_inbound(m, {.team = "reference", .reopen_window = reopen_window},
+                          [&](auto r) { got = std::move(r); });
     EXPECT_TRUE(run_until(io_, [&] { return got.has_value(); }));
     return std::move(*got);
   }
@@ -65,6 +72,7 @@ class ConversationStore : public ::testing::Test {
   core::fake_clock clock_{core::timestamp(std::chrono::milliseconds(1'790'000'000'000))};
   boost::asio::io_context io_;
   std::shared_ptr<redis_connection> connection_;
+  std::optional<conversation_store> store_;  // one, as in the daemon: it remembers threads
 };
 
 TEST_F(ConversationStore, IngestStoresAMessageOncePerConnectorAndExternalId) {
@@ -107,6 +115,59 @@ TEST_F(ConversationStore, TheNextMessageOfTheThreadContinuesItsConversation) {
   EXPECT_EQ(second.value().what, applied_message::outcome::continued);
   EXPECT_EQ(second.value().conversation, first.value().conversation);
   EXPECT_NE(second.value().message, first.value().message);
+}
+
+TEST_F(ConversationStore, AMessageOnTheThreadsLastConversationGoesStraightToTheFunction) {
+  ASSERT_TRUE(apply(message("SM1", "Can I renew my books online?")));
+  std::vector<testing::monitored_command> seen;
+  std::thread recording([&] {
+    seen = testing::monitor(redis_, std::chrono::seconds(30), testing::stopped_by("done"));
+  });
+  ASSERT_TRUE(testing::wait_until([&] {
+    return redis_.command({"CLIENT", "LIST"}).str().find("flags=O") != std::string::npos;
+  }));
+  auto second = apply(message("SM2", "And DVDs?"));
+  redis_.command({"ECHO", "done"});
+  recording.join();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second.value().what, applied_message::outcome::continued);
+  std::vector<std::string> sent;  // by the daemon, not by a function
+  for (const auto& c : seen) {
+    if (!c.in_function && c.args[0] != "CLIENT") sent.push_back(c.args[0]);
+  }
+  EXPECT_EQ(sent, (std::vector<std::string>{"INCR", "FCALL", "ECHO"}));
+}
+
+TEST_F(ConversationStore, AGuessThatNoLongerHoldsIsReadAgain) {
+  // The thread's conversation closed long ago: the next message starts another.
+  auto first = apply(message("SM1", "Can I renew my books online?"));
+  ASSERT_TRUE(first);
+  redis_.command({"HSET", keys::conversation(first.value().conversation), "status", "closed",
+                  "closed_at", "1"});
+  auto second = apply(message("SM2", "Another question"), std::chrono::minutes(10));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second.value().what, applied_message::outcome::created);
+  EXPECT_NE(second.value().conversation, first.value().conversation);
+
+  // A dismissed social item transferred to another team hears more: it comes back to that
+  // team's triage, not to the team this store last saw it in.
+  auto m = message("SM3", "@library more on this");
+  m.facts["triage"] = "1";
+  m.thread = m.sender_address = "+15550222";
+  auto item = apply(m);
+  ASSERT_TRUE(item);
+  const std::string id = item.value().conversation;
+  redis_.command({"HSET", keys::conversation(id), "status", "dismissed", "team", "ill"});
+  redis_.command({"ZREM", keys::social("new", "reference"), id});
+  redis_.command({"ZADD", keys::social("dismissed", "ill"), "1", id});
+  m.external_id = "SM4";
+  auto again = apply(m);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again.value().what, applied_message::outcome::continued);
+  EXPECT_EQ(again.value().team, "ill");
+  EXPECT_EQ(redis_.command({"ZSCORE", keys::social("new", "ill"), id}).is_string(), true);
+  EXPECT_EQ(redis_.command({"ZCARD", keys::social("new", "reference")}).integer(), 0);
+  EXPECT_EQ(redis_.command({"ZCARD", keys::social("dismissed", "ill")}).integer(), 0);
 }
 
 TEST_F(ConversationStore, WhileRedisIsDownBothStepsSayUnavailable) {

@@ -4,6 +4,8 @@
 // right after its FCALL, and Redis's own COMMAND GETKEYS says which of its arguments are keys.
 #include <gtest/gtest.h>
 
+#include "daemon/store/keys.hpp"
+
 #include <atomic>
 #include <set>
 #include <thread>
@@ -27,17 +29,18 @@ TEST(DeclaredKeys, EveryCommandAFunctionRunsTouchesOnlyTheKeysItDeclared) {
 
   // MONITOR in the background until the scenario is over (and on any failure).
   struct recording {
-    std::atomic<bool> done{false};
+    redis_server& redis;
     std::vector<monitored_command> seen;
     std::thread thread;
-    void stop() {
-      done = true;
-      if (thread.joinable()) thread.join();
+    void stop() {  // after every command sent before it
+      if (!thread.joinable()) return;
+      redis.command({"ECHO", "end of scenario"});
+      thread.join();
     }
     ~recording() { stop(); }
-  } r;
+  } r{redis};
   r.thread = std::thread(
-      [&] { r.seen = monitor(redis, std::chrono::seconds(60), [&] { return r.done.load(); }); });
+      [&] { r.seen = monitor(redis, std::chrono::seconds(60), stopped_by("end of scenario")); });
   ASSERT_TRUE(wait_until([&] {
     return redis.command({"CLIENT", "LIST"}).str().find("flags=O") != std::string::npos;
   }));
@@ -66,6 +69,13 @@ TEST(DeclaredKeys, EveryCommandAFunctionRunsTouchesOnlyTheKeysItDeclared) {
   EXPECT_EQ(
       daemon.call(sue, "POST", path + "/transfer", R"({"team":"ill","note":"For ILL"})").status,
       200);
+  // After the transfer the daemon's guess of the thread's team is wrong: read again.
+  const auto messages = store::keys::conversation_messages(id);
+  const auto before = redis.command({"LLEN", messages}).integer();
+  patron.send(R"({"type":"message","text":"Thanks!","client_id":"m2"})");
+  ASSERT_TRUE(wait_until([&] {
+    return redis.command({"LLEN", messages}).integer() == before + 1;
+  }));
   EXPECT_EQ(daemon.call(sue, "POST", path + "/close").status, 200);
   EXPECT_EQ(daemon.call(sue, "POST", "/api/v1/me/presence", R"({"presence":"away"})").status, 200);
   EXPECT_EQ(daemon.call(ann, "POST", "/api/v1/logout").status, 204);
