@@ -32,6 +32,7 @@
 #include "daemon/net/auth.hpp"
 #include "daemon/net/curl_client.hpp"
 #include "daemon/net/http_server.hpp"
+#include "daemon/net/reports.hpp"
 #include "daemon/net/staff_socket.hpp"
 #include "daemon/net/static_files.hpp"
 #include "daemon/net/worker.hpp"
@@ -137,6 +138,7 @@ class daemon {
     }
     auth_.add_routes(router_);
     net::add_api_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
+    net::add_report_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
     net::add_staff_socket(router_, {io_, *commands_, scripts_, events_, auth_, clock_});
     // A password change, a disabled user, a logout or a revoked token anywhere: this
     // daemon stops trusting what it remembers of that user's sessions and tokens.
@@ -152,6 +154,12 @@ class daemon {
                                       router_);
     if (auto loaded = files_.load(c.http.web_root); !loaded) {
       spdlog::warn("web: {}; the dashboard and the widget are not served", loaded.err().message);
+    }
+    if (auto chart = files_.add("vendor/chart.js", c.http.chart_js); !chart) {
+      spdlog::warn(
+          "web: {} (Debian: apt install libjs-chart.js); the Reports page shows its "
+          "numbers without charts",
+          chart.err().message);
     }
     add_web_routes();
   }
@@ -199,6 +207,14 @@ class daemon {
         [this](const net::http_request& r, const net::route_params&, net::respond_fn respond) {
           respond(files_.serve(r, "dashboard/index.html"));
         });
+    router_.add(
+        "GET", "/reports",
+        [this](const net::http_request& r, const net::route_params&, net::respond_fn respond) {
+          respond(files_.serve(r, "dashboard/reports.html"));
+        });
+    router_.add("GET", "/vendor/chart.js",
+                [this](const net::http_request& r, const net::route_params&,
+                       net::respond_fn respond) { respond(files_.serve(r, "vendor/chart.js")); });
     router_.add("GET", "/widget.js",
                 [this](const net::http_request& r, const net::route_params&,
                        net::respond_fn respond) { respond(files_.serve(r, "widget/widget.js")); });

@@ -31,6 +31,7 @@ build=(
 )
 run=(
   redis-server redis-tools          # the durable spine; redis-cli for the admin
+  libjs-chart.js                    # Chart.js, served for the Reports page's charts (http.chart_js)
 )
 test=(
   clang-format clang-tidy           # style and lint checks in test.sh

@@ -71,6 +71,7 @@ void read_http(json::object_reader& r, http_options& http, const defaults& fallb
   http.body_limit = static_cast<std::size_t>(
       r.integer("body_limit", static_cast<std::int64_t>(http.body_limit), 1024, 1 << 30));
   http.web_root = r.string("web_root", fallback.web_root);
+  http.chart_js = r.string("chart_js", http.chart_js);
   r.finish();
 }
 
@@ -148,6 +149,7 @@ void read_teams(json::object_reader& root, daemon_config& c) {
                    std::chrono::duration_cast<std::chrono::minutes>(policy.overflow_after).count(),
                    1, 24 * 60));
     read_team_hours(*r, team);
+    team.read_required = r->boolean("read_required", false);
     r->finish();
     c.teams.push_back(std::move(team));
   }

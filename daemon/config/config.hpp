@@ -49,6 +49,9 @@ struct http_options {
   std::vector<std::string> allowed_origins;
   std::size_t body_limit = 1024 * 1024;  // bytes; larger requests get 413
   std::string web_root;                  // folder with dashboard/ and widget/; default: built in
+  // Chart.js for the Reports page's charts (Debian's libjs-chart.js), served at
+  // /vendor/chart.js.
+  std::string chart_js = "/usr/share/javascript/chart.js/chart.min.js";
   // Whether a proxy in front sets X-Forwarded-Proto (then "https" there marks cookies Secure).
   bool trust_forwarded_proto = false;
 
@@ -88,6 +91,9 @@ struct team_options {
   // "busy_ack": the same while the team is open but nobody is available; {patron_name},
   // {team}. Default none.
   core::message_templates busy_ack;
+  // "read_required": staff must give a READ level (1-6) to close a conversation of this
+  // team. Default false: optional.
+  bool read_required = false;
 };
 
 // A topic and the rules that recognise it (daemon/core/topics.hpp says how they match).

@@ -112,6 +112,28 @@ std::vector<opening_hours::interval> opening_hours::openings_on(int day) const {
   return out;
 }
 
+std::chrono::milliseconds opening_hours::open_between(timestamp from, timestamp to) const {
+  using std::chrono::milliseconds;
+  if (to <= from) return milliseconds(0);
+  const auto day_of = [this](timestamp t) {
+    return static_cast<int>(date::floor<date::days>(tz_->to_local(t)).time_since_epoch().count());
+  };
+  // Yesterday's ranges may run past midnight; openings of neighbouring days may overlap, so
+  // each instant counts once (`counted` only moves forward).
+  milliseconds total(0);
+  timestamp counted = from;
+  for (int day = day_of(from) - 1; day <= day_of(to); ++day) {
+    for (const auto& o : openings_on(day)) {
+      const timestamp start = std::max(o.start, counted);
+      const timestamp end = std::min(o.end, to);
+      if (end <= start) continue;
+      total += std::chrono::duration_cast<milliseconds>(end - start);
+      counted = end;
+    }
+  }
+  return total;
+}
+
 opening_state opening_hours::at(timestamp t) const {
   const auto local_now = tz_->to_local(t);
   const int today = static_cast<int>(date::floor<date::days>(local_now).time_since_epoch().count());

@@ -87,6 +87,9 @@ class opening_hours {
 
   opening_state at(timestamp t) const;
   local_time_fields local(timestamp t) const;
+  // How much of [from, to) the team is open: a wait that starts at night counts from the
+  // opening. Zero when `to` is not after `from`.
+  std::chrono::milliseconds open_between(timestamp from, timestamp to) const;
 
  private:
   struct interval {

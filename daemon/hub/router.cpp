@@ -154,8 +154,8 @@ std::pair<std::string, std::vector<std::string>> router::decide(
   json::writer actions;
   actions.start_array();
   // Each action's keys, in the order route_apply.lua reads them: the conversation's own,
-  // its team's queue, the queue it moves to, the holder's set, then the offer sets of the
-  // names the action lists ("to" of an offer, else "offered").
+  // its team's queue, the queue it moves to, the holder's set, its facts, then the offer sets
+  // of the names the action lists ("to" of an offer, else "offered").
   std::vector<std::string> keys;
   const auto declare = [&keys](const std::string& id, const std::string& team,
                                const std::string& to_team, const std::string& user,
@@ -167,6 +167,7 @@ std::pair<std::string, std::vector<std::string>> router::decide(
     keys.push_back(store::keys::queue(team));
     keys.push_back(store::keys::queue(to_team.empty() ? team : to_team));
     keys.push_back(store::keys::assigned(user));
+    keys.push_back(store::keys::facts(id));
     for (const auto& name : names) keys.push_back(store::keys::offers(name));
   };
   const auto list = [&actions](std::string_view key, const std::vector<std::string>& names) {

@@ -43,16 +43,10 @@ class routes : public std::enable_shared_from_this<routes> {
   void add(http_router& router) {
     auto self = shared_from_this();
     const auto authed = [self](auto action) {
-      return [self, action](const http_request& r, const route_params& params, respond_fn respond) {
-        self->p_.auth.authenticate(r, [self, action, &r, params,
-                                       respond = std::move(respond)](core::result<principal> who) {
-          if (!who) {
-            respond(http_response::from(who.err()));
-            return;
-          }
-          (self.get()->*action)(r, params, who.value(), respond);
-        });
-      };
+      return authenticated(
+          self->p_.auth,
+          [self, action](const http_request& r, const route_params& params, const principal& who,
+                         respond_fn respond) { (self.get()->*action)(r, params, who, respond); });
     };
     router.add("GET", "/api/v1/teams", authed(&routes::teams));
     // Public, like the widget: whether a team is open and when it next opens.
@@ -176,6 +170,7 @@ class routes : public std::enable_shared_from_this<routes> {
             .field("online", g->online[i])
             .field("waiting", g->waiting[i])
             .field("open", config::opening_at(*g->teams[i], now).open)
+            .field("read_required", g->teams[i]->read_required)
             .end_object();
       }
       w.end_array().end_object();
@@ -470,14 +465,34 @@ class routes : public std::enable_shared_from_this<routes> {
     post(r, params, who, "note", respond);
   }
 
-  void close(const http_request&, const route_params& params, const principal& who,
+  // Closes it, with the READ level staff chose ({"read_level": 1-6}; a body is optional
+  // unless the conversation's team asks for the level: close.lua checks).
+  void close(const http_request& r, const route_params& params, const principal& who,
              respond_ref respond) {
     if (bad_id(params, "conversation", respond)) return;
+    std::optional<std::int64_t> level;
+    if (!r.body.empty()) {
+      auto body = body_of(r, respond);
+      if (!body) return;
+      auto given = body->optional_integer("read_level", 1, 6);
+      if (!given) {
+        respond(http_response::from(given.err()));
+        return;
+      }
+      level = given.value();
+    }
     answer_on(
         params.get("id"), {},
-        [at = now(), who](const store::conversation_state& s, const auto&) {
-          return store::calls::make(store::calls::close{
-              .now = at, .state = s, .user = who.user.name, .scope = who.scope()});
+        [at = now(), who, level, &config = p_.config](const store::conversation_state& s,
+                                                      const auto&) {
+          const auto* team = config.find_team(s.team);
+          return store::calls::make(
+              store::calls::close{.now = at,
+                                  .state = s,
+                                  .user = who.user.name,
+                                  .scope = who.scope(),
+                                  .read_level = level ? std::to_string(*level) : "",
+                                  .read_required = team && team->read_required});
         },
         200, respond);
   }

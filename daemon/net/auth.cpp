@@ -252,4 +252,18 @@ void auth_service::verify(std::string name, std::string password, std::string ad
       });
 }
 
+http_handler authenticated(auth_service& auth, authed_handler action) {
+  return [&auth, action = std::move(action)](const http_request& r, const route_params& params,
+                                             respond_fn respond) {
+    auth.authenticate(
+        r, [&r, params, action, respond = std::move(respond)](core::result<principal> who) {
+          if (!who) {
+            respond(http_response::from(who.err()));
+            return;
+          }
+          action(r, params, who.value(), respond);
+        });
+  };
+}
+
 }  // namespace askdesk::net

@@ -64,4 +64,10 @@ class auth_service {
   std::string dummy_hash_;  // checked for unknown users, so they take as long as known ones
 };
 
+// A route that authenticates its caller, then runs `action` with them; one who is not
+// signed in (or fails the CSRF and Origin checks) gets that error.
+using authed_handler =
+    std::function<void(const http_request&, const route_params&, const principal&, respond_fn)>;
+http_handler authenticated(auth_service& auth, authed_handler action);
+
 }  // namespace askdesk::net

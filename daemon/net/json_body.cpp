@@ -47,6 +47,18 @@ core::result<std::string> json_body::text(std::string_view key, std::size_t max_
   return std::move(**s);
 }
 
+core::result<std::optional<std::int64_t>> json_body::optional_integer(std::string_view key,
+                                                                      std::int64_t min,
+                                                                      std::int64_t max) const {
+  const auto* v = find(key);
+  if (!v || v->IsNull()) return std::optional<std::int64_t>();
+  if (!v->IsInt64() || v->GetInt64() < min || v->GetInt64() > max) {
+    return invalid(
+        key, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return std::optional<std::int64_t>(v->GetInt64());
+}
+
 bool json_body::flag(std::string_view key) const {
   const auto* v = find(key);
   return v && v->IsBool() && v->GetBool();

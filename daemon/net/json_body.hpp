@@ -26,6 +26,9 @@ class json_body {
   // nullopt when absent; an error when present but not a string within max_chars.
   core::result<std::optional<std::string>> optional_text(std::string_view key,
                                                          std::size_t max_chars) const;
+  // nullopt when absent or null; an error when present but not a whole number in [min, max].
+  core::result<std::optional<std::int64_t>> optional_integer(std::string_view key, std::int64_t min,
+                                                             std::int64_t max) const;
   bool flag(std::string_view key) const;  // true only for a JSON true
   // A list of strings; absent is empty.
   core::result<std::vector<std::string>> strings(std::string_view key) const;

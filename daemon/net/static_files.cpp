@@ -60,16 +60,23 @@ core::status static_files::load(const std::string& root) {
     if (!it->is_regular_file()) continue;
     const std::string name = it->path().filename().string();
     if (name.starts_with('.')) continue;
-    std::ifstream in(it->path(), std::ios::binary);
-    std::ostringstream body;
-    body << in.rdbuf();
-    if (!in) return core::error{"unavailable", "cannot read " + it->path().string()};
-    const std::string relative = fs::relative(it->path(), root).generic_string();
-    file f{std::string(content_type_for(name)), body.str(), {}};
-    f.etag = etag_of(f.body);
-    files_[relative] = std::move(f);
+    if (auto added = add(fs::relative(it->path(), root).generic_string(), it->path().string());
+        !added) {
+      return added;
+    }
   }
   if (ec) return core::error{"unavailable", "cannot list " + root + ": " + ec.message()};
+  return {};
+}
+
+core::status static_files::add(const std::string& relative, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream body;
+  body << in.rdbuf();
+  if (!in) return core::error{"unavailable", "cannot read " + path};
+  file f{std::string(content_type_for(fs::path(path).filename().string())), body.str(), {}};
+  f.etag = etag_of(f.body);
+  files_[relative] = std::move(f);
   return {};
 }
 

@@ -17,6 +17,8 @@ class static_files {
  public:
   // Reads every regular file under `root` (recursively). Fails naming the folder.
   core::status load(const std::string& root);
+  // Adds the file at `path` as `relative` (a library installed elsewhere). Fails naming it.
+  core::status add(const std::string& relative, const std::string& path);
 
   // The file at `relative` ("dashboard/app.js"), answered as a response; 404 when absent.
   http_response serve(const http_request& request, std::string_view relative) const;

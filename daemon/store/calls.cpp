@@ -117,6 +117,7 @@ call on(script s, const conversation_state& c) {
   for (const auto& name : c.offered()) offers.push_back(keys::offers(name));
   call out(s);
   out.key("conversation", keys::conversation(c.id))
+      .key("facts", keys::facts(c.id))
       .key("messages", keys::conversation_messages(c.id))
       .key("tags", keys::conversation_tags(c.id))
       .key("declined", keys::conversation_declined(c.id))
@@ -168,6 +169,8 @@ call make(const apply_inbound& in) {
       .key("optout", keys::optout(in.channel, in.sender))
       .key("thread", keys::thread(in.connector, in.thread))
       .key("conversation", keys::conversation(in.conversation))
+      .key("facts", keys::facts(in.conversation))
+      .key("facts_index", std::string(keys::facts_by_arrival))
       .key("messages", keys::conversation_messages(in.conversation))
       .key("declined", keys::conversation_declined(in.conversation))
       .key("tags", keys::conversation_tags(in.conversation))
@@ -241,7 +244,11 @@ call make(const post_message& in) {
 
 call make(const close& in) {
   call c = on(script::close, in.state);
-  c.arg("now", in.now).arg("user", in.user).arg("scope", in.scope);
+  c.arg("now", in.now)
+      .arg("user", in.user)
+      .arg("scope", in.scope)
+      .arg("read_level", in.read_level)
+      .arg("read_required", flag(in.read_required));
   return c;
 }
 

@@ -94,6 +94,8 @@ struct close {
   std::string now;
   conversation_state state;
   std::string user, scope;
+  std::string read_level;      // "1".."6", or "" for none
+  bool read_required = false;  // the conversation's team asks for one
 };
 struct tag {
   std::string now;

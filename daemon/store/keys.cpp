@@ -40,6 +40,13 @@ constexpr key_family catalogue[] = {
      "until it is assigned"},
     {"message:{c:<conversation>}:<id>", "hash", "scripts", "text, sender, attachments, status",
      text, "permanent"},
+    // What the reports count: facts, never a patron's name, address or words.
+    {"facts:{c:<conversation>}", "hash", "scripts",
+     "a conversation's facts: channel, team, topic, each wait's start, first staff member and "
+     "first human reply, handoffs, reopens, close, staff, tags, READ level",
+     none, "permanent (statistics)"},
+    {"facts:created", "zset", "apply_inbound", "conversations by arrival, for the reports", none,
+     "permanent (statistics)"},
     {"thread:<connector>:<thread*>", "string", "apply_inbound",
      "a channel thread's latest conversation (thread keys may be addresses)", identifiers,
      "permanent"},
@@ -179,6 +186,7 @@ std::string conversation_declined(std::string_view id) {
   return join({"conversation", tag(id), "declined"});
 }
 std::string offer(std::string_view conversation) { return join({"offer", tag(conversation)}); }
+std::string facts(std::string_view conversation) { return join({"facts", tag(conversation)}); }
 std::string message(std::string_view conversation, std::string_view id) {
   return join({"message", tag(conversation), id});
 }

@@ -54,7 +54,9 @@ inline constexpr std::string_view migration_lease = "lease:migration";
 inline constexpr std::string_view schema = "askdesk:schema";
 inline constexpr std::string_view old_outbound = "outbound";
 inline constexpr std::string_view old_outbound_retry = "outbound:retry";
+inline constexpr std::string_view facts_by_arrival = "facts:created";
 std::string conversation(std::string_view id);
+std::string facts(std::string_view conversation);  // its facts for the reports
 std::string conversation_messages(std::string_view id);
 std::string conversation_tags(std::string_view id);
 std::string conversation_declined(std::string_view id);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "daemon/store/calls.hpp"
@@ -197,6 +198,81 @@ struct migration : std::enable_shared_from_this<migration> {
             if (digits(id)) renames.push_back({"RENAME", k, keys::offer(id)});
           }
           self->write(std::move(renames), next);
+        },
+        [self = shared_from_this()] { self->facts(); });
+  }
+
+  // Schema 3: the reports read each conversation's facts; those of older conversations come
+  // from what their hash recorded (one wait, its first reply, the latest assignment).
+  void facts() {
+    scan(
+        "0", "conversation:{c:*}",
+        [self = shared_from_this()](std::vector<std::string> keys, auto next) {
+          std::vector<std::vector<std::string>> reads;
+          for (const auto& k : keys) {
+            reads.push_back({"HMGET", k, "id", "channel", "connector", "team", "topic", "status",
+                             "created_at", "closed_at", "first_response_at", "assigned_at",
+                             "assignee", "after_hours", "read_level"});
+            reads.push_back({"SMEMBERS", k + ":tags"});
+          }
+          pipeline(self->redis, std::move(reads), [self, next](std::vector<reply> r) {
+            std::vector<std::vector<std::string>> writes;
+            for (std::size_t at = 0; at + 1 < r.size(); at += 2) {
+              const reply& c = r[at];
+              if (c.failed()) return self->fail(c, "reading conversations to migrate");
+              if (c.size() != 13) continue;
+              const auto field = [&c](std::size_t i) { return c[i].is_string() ? c[i].str() : ""; };
+              const std::string id = field(0), created = field(6);
+              if (!digits(id) || !digits(created)) continue;
+              std::vector<std::string> hset = {"HSET",
+                                               keys::facts(id),
+                                               "id",
+                                               id,
+                                               "channel",
+                                               field(1),
+                                               "connector",
+                                               field(2),
+                                               "team",
+                                               field(3),
+                                               "topic",
+                                               field(4),
+                                               "status",
+                                               field(5) == "closed" ? "closed" : "open",
+                                               "created_at",
+                                               created,
+                                               "closed_at",
+                                               field(7),
+                                               "read_level",
+                                               field(12),
+                                               "waits",
+                                               "1",
+                                               "wait.1.start",
+                                               created,
+                                               "wait.1.team",
+                                               field(3),
+                                               "wait.1.after_hours",
+                                               field(11),
+                                               "staff",
+                                               field(10)};
+              for (const auto& [name, value] : {std::pair{"wait.1.replied", field(8)},
+                                                std::pair{"wait.1.assigned", field(9)}}) {
+                if (!value.empty()) {
+                  hset.push_back(name);
+                  hset.push_back(value);
+                }
+              }
+              std::vector<std::string> tags;
+              for (const auto& t : r[at + 1].elements()) tags.push_back(t.str());
+              std::sort(tags.begin(), tags.end());
+              std::string joined;
+              for (const auto& t : tags) joined += (joined.empty() ? "" : ",") + t;
+              hset.push_back("tags");
+              hset.push_back(joined);
+              writes.push_back(std::move(hset));
+              writes.push_back({"ZADD", std::string(keys::facts_by_arrival), created, id});
+            }
+            self->write(std::move(writes), next);
+          });
         },
         [self = shared_from_this()] { self->finish(); });
   }

@@ -3,7 +3,8 @@
 // keys under its hash tag ({c:<id>}: the conversation, its messages, tags, declined set and
 // offer), filed each message under its conversation, made a channel id's record name the
 // conversation as well as the message, and copied each patron's name into their
-// conversations. The schema version is kept in `askdesk:schema`.
+// conversations. Schema 3 wrote each conversation's facts for the reports (facts:{c:<id>},
+// from what its hash recorded). The schema version is kept in `askdesk:schema`.
 //
 // Renames are idempotent: a daemon killed halfway runs it again on its next start. One daemon
 // migrates (lease:migration); others wait for the version. Stop the older daemons first: one
@@ -18,7 +19,7 @@
 
 namespace askdesk::store {
 
-inline constexpr int schema_version = 2;
+inline constexpr int schema_version = 3;
 
 struct migration_outcome {
   bool migrated = false;   // this daemon moved the data now

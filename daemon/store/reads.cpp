@@ -758,4 +758,64 @@ void route_snapshot(redis_connection& redis, std::int64_t now_ms, std::vector<st
   });
 }
 
+namespace {
+
+struct facts_reading {
+  redis_connection& redis;
+  std::vector<std::string> ids;
+  std::size_t next = 0;
+  std::vector<core::conversation_facts> out;
+  std::function<void(core::result<std::vector<core::conversation_facts>>)> done;
+};
+
+// A batch of HGETALLs at a time: a year of a busy library's conversations is one read, not
+// one write of a hundred thousand commands.
+void read_facts_batch(const std::shared_ptr<facts_reading>& r) {
+  constexpr std::size_t batch = 2000;
+  if (r->next >= r->ids.size()) {
+    r->done(std::move(r->out));
+    return;
+  }
+  std::vector<std::vector<std::string>> commands;
+  for (; r->next < r->ids.size() && commands.size() < batch; ++r->next) {
+    commands.push_back({"HGETALL", keys::facts(r->ids[r->next])});
+  }
+  pipeline(r->redis, std::move(commands), [r](std::vector<reply> replies) {
+    std::vector<std::pair<std::string, std::string>> fields;
+    for (auto& one : replies) {
+      if (one.failed()) {
+        r->done(redis_error(one, "reading the reports' facts"));
+        return;
+      }
+      fields.clear();
+      auto& e = one.elements();
+      for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
+        fields.emplace_back(e[i].take_str(), e[i + 1].take_str());
+      }
+      if (auto f = core::facts_from_fields(fields)) r->out.push_back(std::move(*f));
+    }
+    read_facts_batch(r);
+  });
+}
+
+}  // namespace
+
+void conversation_facts(
+    redis_connection& redis, std::int64_t from_ms, std::int64_t to_ms,
+    std::function<void(core::result<std::vector<core::conversation_facts>>)> done) {
+  redis.command({"ZRANGEBYSCORE", std::string(keys::facts_by_arrival), std::to_string(from_ms),
+                 std::to_string(to_ms)},
+                [&redis, done = std::move(done)](reply ids) mutable {
+                  if (!ids.is_array()) {
+                    done(redis_error(ids, "reading the reports' conversations"));
+                    return;
+                  }
+                  auto r = std::make_shared<facts_reading>(
+                      facts_reading{.redis = redis, .ids = {}, .out = {}, .done = std::move(done)});
+                  for (auto& id : ids.elements()) r->ids.push_back(id.take_str());
+                  r->out.reserve(r->ids.size());
+                  read_facts_batch(r);
+                });
+}
+
 }  // namespace askdesk::store::reads

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/core/report.hpp"
 #include "daemon/core/result.hpp"
 #include "daemon/store/redis_connection.hpp"
 
@@ -51,6 +52,12 @@ void patron_transcript(redis_connection& redis, std::string connector, std::stri
 
 // Every lane's dead letters: {"dead_letters":[…]}.
 void dead_letters(redis_connection& redis, std::vector<std::string> connectors, json_handler done);
+
+// The reports: the facts of the conversations that arrived from `from_ms` to `to_ms`
+// (inclusive), in order of arrival, read in pipelined batches.
+void conversation_facts(
+    redis_connection& redis, std::int64_t from_ms, std::int64_t to_ms,
+    std::function<void(core::result<std::vector<core::conversation_facts>>)> done);
 
 }  // namespace askdesk::store::reads
 

@@ -136,6 +136,12 @@ void write_conversation(json::writer& w, const section& c,
   w.key("priority");
   write_number(w, c["priority"]);
   w.field("after_hours", c["after_hours"] == "1");
+  w.key("read_level");  // the READ scale, given on closing
+  if (c["read_level"].empty()) {
+    w.null();
+  } else {
+    write_number(w, c["read_level"]);
+  }
   w.key("topic_reason");
   if (c["topic_source"].empty()) {
     w.null();

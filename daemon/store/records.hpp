@@ -53,7 +53,8 @@ inline constexpr std::string_view conversation_fields[] = {"id",
                                                            "topic_source",
                                                            "topic_confidence",
                                                            "topic_why",
-                                                           "patron_name"};
+                                                           "patron_name",
+                                                           "read_level"};
 
 // The fields of a message's hash that its JSON shows.
 inline constexpr std::string_view message_fields[] = {

@@ -91,10 +91,15 @@ test('a patron asks, a librarian claims and answers, both reload, the librarian 
     assert.equal(await message(desk, 'out', answer).count(), 1, 'the reply shows once');
   });
 
-  await stack.step('the librarian closes; the widget shows the chat ended', async () => {
+  await stack.step('the librarian closes with a READ level; the widget shows the chat ended', async () => {
+    await desk.getByTestId('read-level').selectOption('2');
     await desk.getByTestId('close').click();
     await desk.locator('[data-testid="conversation-view"][data-status="closed"]').waitFor();
     await library.locator('[data-ended]').waitFor({ timeout: 5000 });
+    const id = await desk.getByTestId('conversation-view').getAttribute('data-conversation');
+    const level = await desk.evaluate(async (id) =>
+      (await (await fetch(`/api/v1/conversations/${id}`)).json()).read_level, id);
+    assert.equal(level, 2, 'the READ level chosen is stored with the conversation');
   });
 
   assert.deepEqual(staff.problems, [], 'no errors or CSP violations on the dashboard');

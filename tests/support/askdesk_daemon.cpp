@@ -11,6 +11,8 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/pointer.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "daemon/json/writer.hpp"
 
@@ -141,6 +143,19 @@ std::string json_at(const std::string& json, const std::string& pointer) {
   if (doc.HasParseError()) return "";
   const auto* v = rapidjson::Pointer(pointer.c_str()).Get(doc);
   return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : "";
+}
+
+std::string json_value_at(const std::string& json, const std::string& pointer) {
+  rapidjson::Document doc;
+  doc.Parse(json.c_str(), json.size());
+  if (doc.HasParseError()) return "";
+  const auto* v = rapidjson::Pointer(pointer.c_str()).Get(doc);
+  if (!v) return "";
+  if (v->IsString()) return std::string(v->GetString(), v->GetStringLength());
+  rapidjson::StringBuffer out;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(out);
+  v->Accept(writer);
+  return std::string(out.GetString(), out.GetSize());
 }
 
 std::string json_string(const std::string& json, const std::string& key) {

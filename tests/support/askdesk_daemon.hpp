@@ -89,6 +89,9 @@ std::string json_string(const std::string& json, const std::string& key);
 
 // The string at a JSON Pointer ("/items/0/id") in `json`; "" when absent or not a string.
 // For answers whose member order is not fixed (objects built by the Lua scripts).
+// Any value at `pointer` as JSON text (a string without its quotes: "3", "null", "true",
+// "ann"); "" when there is none.
+std::string json_value_at(const std::string& json, const std::string& pointer);
 std::string json_at(const std::string& json, const std::string& pointer);
 
 }  // namespace askdesk::testing

@@ -45,6 +45,7 @@ const id = (value) => encodeURIComponent(value);
 
 export const api = {
   me: () => call('GET', '/me'),
+  report: (kind, query) => call('GET', `/reports/${kind}?${new URLSearchParams(query)}`),
   login: (username, password) => call('POST', '/login', { username, password }),
   logout: () => call('POST', '/logout'),
   channels: () => call('GET', '/channels'),
@@ -57,7 +58,8 @@ export const api = {
     call('POST', `/conversations/${id(conversation)}/claim`, force ? { force: true } : {}),
   reply: (conversation, text) => call('POST', `/conversations/${id(conversation)}/messages`, { text }),
   note: (conversation, text) => call('POST', `/conversations/${id(conversation)}/notes`, { text }),
-  close: (conversation) => call('POST', `/conversations/${id(conversation)}/close`, {}),
+  close: (conversation, readLevel) => call('POST', `/conversations/${id(conversation)}/close`,
+    readLevel ? { read_level: readLevel } : {}),
   topics: () => call('GET', '/topics'),
   setTopic: (conversation, topic) => call('POST', `/conversations/${id(conversation)}/topic`, { topic }),
   accept: (conversation) => call('POST', `/conversations/${id(conversation)}/accept`, {}),

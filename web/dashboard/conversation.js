@@ -27,6 +27,15 @@ const socialStates = {
   dismissed: 'This post was dismissed: no answer needed. Reply to it to answer it after all.',
   abuse: 'This post was marked as abuse and its sender muted. Replying undoes that: the sender is unmuted.',
 };
+// The READ scale's levels (Reference Effort Assessment Data), short.
+const readLevels = [
+  'No special knowledge (directions, hours)',
+  'Some knowledge of resources',
+  'A reference source or search',
+  'Several sources or strategies',
+  'Substantial research, consultation',
+  'The most time and expertise',
+];
 const topicSources = { rule: 'by rule', classifier: 'guessed', default: 'default', staff: 'set by staff', requested: 'chosen by the patron' };
 
 // "guessed 82% · words: makerspace, open" — how the topic was decided.
@@ -93,6 +102,12 @@ export class ConversationView {
     this.summary = el('p', { class: 'summary' });
     this.claimButton = el('button', { type: 'button', 'data-testid': 'claim', text: 'Claim' });
     this.closeButton = el('button', { type: 'button', 'data-testid': 'close', text: 'Close conversation' });
+    // The READ scale: how much effort the question took, given on closing.
+    this.readLevel = el('select', { id: 'read-level', 'data-testid': 'read-level' },
+      [el('option', { value: '', text: '(not given)' }),
+        ...readLevels.map((text, i) => el('option', { value: String(i + 1), text: `${i + 1} · ${text}` }))]);
+    this.readRow = el('span', { class: 'read-level' }, [
+      el('label', { for: 'read-level', text: 'READ level' }), this.readLevel]);
     this.transferButton = el('button', { type: 'button', class: 'secondary', 'data-testid': 'transfer', text: 'Transfer…' });
     this.transferDialog = this.buildTransferDialog();
     this.topicSelect = el('select', { id: 'topic-select', 'data-testid': 'topic-select' },
@@ -141,7 +156,7 @@ export class ConversationView {
     }, [
       el('header', { class: 'conversation-head' }, [
         el('div', {}, [this.title, this.summary, this.topicRow]),
-        el('div', { class: 'actions' }, [this.claimButton, this.transferButton, this.closeButton]),
+        el('div', { class: 'actions' }, [this.claimButton, this.transferButton, this.readRow, this.closeButton]),
       ]),
       this.problem,
       this.transferDialog,
@@ -157,7 +172,8 @@ export class ConversationView {
 
     this.claimButton.addEventListener('click', () => this.act(() =>
       api.claim(this.id, this.conversation.status === 'assigned')));
-    this.closeButton.addEventListener('click', () => this.act(() => api.close(this.id)));
+    this.closeButton.addEventListener('click', () => this.act(() =>
+      api.close(this.id, this.readLevel.value ? Number(this.readLevel.value) : undefined)));
     this.socialReply.addEventListener('click', async () => {
       if (await this.act(() => api.socialReply(this.id))) this.focusReply();
     });
@@ -345,6 +361,9 @@ export class ConversationView {
     this.claimButton.hidden = !(c.status === 'queued' || (c.status === 'assigned' && !mine && mayForce));
     this.claimButton.textContent = c.status === 'queued' ? 'Claim' : 'Take over';
     this.closeButton.hidden = c.status === 'closed' || social;
+    this.readRow.hidden = this.closeButton.hidden;
+    const team = this.teams().find((t) => t.id === c.team);
+    this.readLevel.required = Boolean(team?.read_required);
     this.transferButton.hidden = c.status === 'closed' || social;
     this.replyForm.hidden = social || c.status === 'closed' || (c.status === 'assigned' && !mine && !mayForce);
     this.socialBar.hidden = !social;

@@ -83,6 +83,9 @@ if outcome == 'created' then
     'topic_source', A.topic_source, 'topic_confidence', A.topic_confidence,
     'topic_why', A.topic_why, 'after_hours', after_hours and '1' or '')
   redis.call('ZADD', K.patron_conversations, now, conversation)
+  facts_started(K.facts, K.facts_index, {id = conversation, channel = channel,
+    connector = connector, team = team, topic = A.topic}, now, after_hours)
+  if status ~= 'queued' then redis.call('HSET', K.facts, 'triage', '1') end
   if status == 'queued' then
     redis.call('ZADD', K.queue, now, conversation)
   else
@@ -97,6 +100,7 @@ elseif outcome == 'reopened' then
     'closed_at', '', 'waiting_since', now, 'team_since', now, 'after_hours', after_hours and '1' or '')
   redis.call('DEL', K.declined)
   redis.call('ZADD', K.queue, now, conversation)
+  facts_wait(K.facts, now, team, after_hours)
 else
   team = its_team
   -- A dismissed item that hears more is news again.

@@ -1,12 +1,22 @@
--- close: ends a conversation. Closing a closed one changes nothing.
+-- close: ends a conversation, with the READ level staff chose (A.read_level, '' for none;
+-- A.read_required: the team asks for one). Closing a closed one changes nothing.
 -- Keys and arguments: calls::close (calls.hpp).
 local now, id, user = tonumber(A.now), A.id, A.user
 local c, err = load_conversation(id, A.scope)
 if not c then return err end
+if c.status ~= 'closed' and A.read_level == '' and A.read_required == '1' then
+  return fail('invalid', 'team ' .. c.team .. ' asks for a READ level (1-6) on closing')
+end
 if c.status ~= 'closed' then
   if c.assignee ~= '' then redis.call('SREM', K.holder, id) end
   clear_offer(K.offer, K.offers, id, c.team, 'closed')
   redis.call('HSET', K.conversation, 'status', 'closed', 'closed_at', now, 'closed_by', user)
+  if A.read_level ~= '' then redis.call('HSET', K.conversation, 'read_level', A.read_level) end
+  if redis.call('EXISTS', K.facts) == 1 then
+    redis.call('HSET', K.facts, 'status', 'closed', 'closed_at', now, 'closed_by', user)
+    redis.call('HINCRBY', K.facts, 'closes', 1)
+    if A.read_level ~= '' then redis.call('HSET', K.facts, 'read_level', A.read_level) end
+  end
   redis.call('ZREM', K.queue, id)
   touch(K.conversation, id, now)
   emit_record('conversation.updated', id, c.team, with_conversation())

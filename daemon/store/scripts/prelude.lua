@@ -232,6 +232,42 @@ local function clear_offer(offer, offers_keys, id, team, reason)
   return people
 end
 
+-- A conversation's facts for the reports (a hash: `facts`, usually K.facts; store/report.hpp
+-- reads them): times, counts and names of staff, never a patron's name, address or words.
+-- Waits are numbered from 1: a reopened conversation starts wait n + 1, so it never stretches
+-- the first. wait.<n>.start, .team, .after_hours; .assigned and .staff: the first staff member
+-- on it; .replied: the first human reply (automatic messages are not replies).
+local function facts_wait(facts, now, team, after_hours)
+  local n = redis.call('HINCRBY', facts, 'waits', 1)
+  local w = 'wait.' .. n .. '.'
+  redis.call('HSET', facts, w .. 'start', now, w .. 'team', team,
+    w .. 'after_hours', after_hours and '1' or '', 'status', 'open')
+end
+local function facts_started(facts, index, c, now, after_hours)
+  redis.call('HSET', facts, 'id', c.id, 'channel', c.channel, 'connector', c.connector,
+    'team', c.team, 'topic', c.topic or '', 'created_at', now)
+  redis.call('ZADD', index, now, c.id)
+  facts_wait(facts, now, c.team, after_hours)
+end
+-- The current wait's `field` (assigned, replied), set once with who did it.
+local function facts_first(facts, field, user, now)
+  local n = redis.call('HGET', facts, 'waits')
+  if not n then return end
+  local w = 'wait.' .. n .. '.'
+  if redis.call('HSETNX', facts, w .. field, now) == 1 then
+    redis.call('HSET', facts, w .. field .. '_by', user)
+  end
+  local staff = redis.call('HGET', facts, 'staff') or ''
+  if user ~= '' and not string.find(',' .. staff .. ',', ',' .. user .. ',', 1, true) then
+    redis.call('HSET', facts, 'staff', staff == '' and user or (staff .. ',' .. user))
+  end
+end
+local function facts_moved(facts, team)
+  if redis.call('EXISTS', facts) == 0 then return end
+  redis.call('HINCRBY', facts, 'handoffs', 1)
+  redis.call('HSET', facts, 'team', team)
+end
+
 -- Moves waiting conversation `c` (the running function's) from its team's queue (K.queue) to
 -- `team`'s (K.to_queue) at `score` (its place there), withdrawing its offer (`reason`) and
 -- forgetting who declined it; the new team's overflow clock starts now. The caller tells
@@ -241,6 +277,7 @@ local function move_to_team(c, team, now, score, reason)
   redis.call('DEL', K.declined)
   redis.call('ZREM', K.queue, c.id)
   redis.call('HSET', K.conversation, 'team', team, 'team_since', now)
+  facts_moved(K.facts, team)
   redis.call('ZADD', K.to_queue, score, c.id)
   touch(K.conversation, c.id, now)
 end
@@ -263,6 +300,7 @@ local function assign(c, user, now, queue)
   redis.call('HSET', K.patron, 'last_helper', user, 'last_helped_at', now)
   if c.assignee ~= nil and c.assignee ~= '' then redis.call('SREM', K.holder, c.id) end
   redis.call('HSET', K.conversation, 'status', 'assigned', 'assignee', user, 'assigned_at', now)
+  facts_first(K.facts, 'assigned', user, now)
   redis.call('ZREM', queue or K.queue, c.id)
   redis.call('SADD', K.assigned, c.id)
   touch(K.conversation, c.id, now)
@@ -289,6 +327,7 @@ local function append_message(c, kind, user, author_name, text, preview, now)
     if c.first_response_at == nil or c.first_response_at == '' then
       redis.call('HSET', K.conversation, 'first_response_at', now)
     end
+    facts_first(K.facts, 'replied', user, now)
   end
   if kind ~= 'note' then
     redis.call('XADD', K.outbound, '*', 'message', message, 'conversation', id,

@@ -10,7 +10,8 @@
 --   {"kind":"priority","id":…,"priority":n}          its place in the queue changed
 -- Keys and arguments: calls::route_apply (calls.hpp). K.each holds, for each action in order,
 -- the conversation's hash, tags, offer and declined set, its team's queue, the queue it moves
--- to, the holder's set, then the offer sets of the names it offers to or was offered to.
+-- to, the holder's set, its facts, then the offer sets of the names it offers to or was
+-- offered to.
 -- Returns the number of actions carried out.
 local now = tonumber(A.now)
 local done, at = 0, 1
@@ -18,10 +19,11 @@ local done, at = 0, 1
 for _, a in ipairs(cjson.decode(A.actions)) do
   local ck, tk, offer, declined = K.each[at], K.each[at + 1], K.each[at + 2], K.each[at + 3]
   local queue, to_queue, holder = K.each[at + 4], K.each[at + 5], K.each[at + 6]
+  local facts = K.each[at + 7]
   local names = (a.kind == 'offer' and a.to) or a.offered or {}
   local offers_keys = {}
-  for i = 1, #names do offers_keys[i] = K.each[at + 6 + i] end
-  at = at + 7 + #names
+  for i = 1, #names do offers_keys[i] = K.each[at + 7 + i] end
+  at = at + 8 + #names
   local c = hash(ck)
   local waiting_here = c.status == 'queued' and (a.team == nil or a.team == c.team)
   local offer_to = redis.call('HGET', offer, 'to')
@@ -49,6 +51,7 @@ for _, a in ipairs(cjson.decode(A.actions)) do
     redis.call('DEL', declined)
     redis.call('ZREM', queue, a.id)
     redis.call('HSET', ck, 'team', a.to_team, 'team_since', now)
+    facts_moved(facts, a.to_team)
     redis.call('ZADD', to_queue, tonumber(c.waiting_since) or now, a.id)
     touch(ck, a.id, now)
     local r = record_of(ck, tk)

@@ -26,6 +26,7 @@ if #words > 0 then
     'text', table.concat(words, '\n'), 'topic', topic, 'conversation', id, 'by', user)
 end
 
+if redis.call('EXISTS', K.facts) == 1 then redis.call('HSET', K.facts, 'topic', topic) end
 redis.call('HSET', K.conversation, 'topic', topic, 'topic_source', 'staff',
   'topic_confidence', 1, 'topic_why', 'set by ' .. user)
 -- Only a waiting conversation moves; one somebody holds stays in their team.

@@ -56,7 +56,7 @@ TEST(Migrate, TheOlderLayoutIsMovedOnTheFirstStartAndReadsAsBefore) {
   redis.command({"HSET", "offer:7", "to", ",ann,", "expires", "1765000000000"});
 
   askdesk_daemon daemon(redis, R"({"teams": [{"id": "reference", "name": "Reference"}]})");
-  EXPECT_EQ(redis.wait_for_string({"GET", "askdesk:schema"}), "2");
+  EXPECT_EQ(redis.wait_for_string({"GET", "askdesk:schema"}), "3");
   EXPECT_EQ(redis
                 .command({"EXISTS", "conversation:7", "conversation:7:messages", "message:40",
                           "offer:7", "conversation:7:tags", "conversation:7:declined"})
@@ -76,6 +76,14 @@ TEST(Migrate, TheOlderLayoutIsMovedOnTheFirstStartAndReadsAsBefore) {
   EXPECT_EQ(json_at(c.body, "/patron/name"), "Zoë") << c.body;
   const auto list = daemon.call(sue, "GET", "/api/v1/conversations");
   EXPECT_EQ(json_at(list.body, "/items/0/patron/name"), "Zoë") << list.body;
+
+  // Its facts for the reports, from what its hash recorded.
+  const auto report =
+      daemon.call(sue, "GET", "/api/v1/reports/conversations?from=2025-12-06&to=2025-12-06");
+  ASSERT_EQ(report.status, 200) << report.body;
+  EXPECT_EQ(json_at(report.body, "/conversations/0/id"), "7") << report.body;
+  EXPECT_EQ(json_at(report.body, "/conversations/0/channel"), "sms");
+  EXPECT_EQ(json_at(report.body, "/conversations/0/tags/0"), "holds");
 }
 
 }  // namespace

@@ -201,5 +201,24 @@ TEST(LocalFormat, DayAndTimeInThePatronsLanguage) {
   EXPECT_EQ(format_day_and_time(tuesday, "not a language"), "Tuesday, November 24 at 9:00 AM");
 }
 
+TEST(Schedule, OpenTimeBetweenTwoInstantsCountsOnlyTheOpenings) {
+  const auto hours = office("America/Toronto");
+  using std::chrono::minutes;
+  // 02:00 to 09:05 local on a Tuesday: five minutes open.
+  EXPECT_EQ(hours.open_between(at("2026-03-03T07:00:00Z"), at("2026-03-03T14:05:00Z")), minutes(5));
+  // Within an opening: the wall clock.
+  EXPECT_EQ(hours.open_between(at("2026-03-03T15:00:00Z"), at("2026-03-03T15:02:00Z")), minutes(2));
+  // Friday 16:00 to Monday 10:00: one hour on Friday, one on Monday.
+  EXPECT_EQ(hours.open_between(at("2026-03-06T21:00:00Z"), at("2026-03-09T14:00:00Z")),
+            minutes(120));
+  EXPECT_EQ(hours.open_between(at("2026-03-09T14:00:00Z"), at("2026-03-06T21:00:00Z")), minutes(0));
+  // A range over midnight counts once.
+  opening_hours::week week;
+  for (auto& day : week) day = {range("22:00", "02:00")};
+  const opening_hours nights("UTC", week, {});
+  EXPECT_EQ(nights.open_between(at("2026-03-03T21:00:00Z"), at("2026-03-04T03:00:00Z")),
+            minutes(240));
+}
+
 }  // namespace
 }  // namespace askdesk::core
