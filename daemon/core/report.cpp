@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <map>
 
 namespace askdesk::core {
@@ -48,45 +49,63 @@ std::int64_t open_seconds(const opening_hours* hours, timestamp from, timestamp 
 
 }  // namespace
 
-std::optional<conversation_facts> facts_from_fields(
-    std::span<const std::pair<std::string, std::string>> fields) {
-  std::map<std::string_view, std::string_view> f;
-  for (const auto& [k, v] : fields) f.emplace(k, v);
-  const auto get = [&f](std::string_view k) -> std::string_view {
-    const auto it = f.find(k);
-    return it == f.end() ? std::string_view() : it->second;
+std::optional<conversation_facts> facts_from_values(
+    std::span<const std::string_view, report_field_count> v) {
+  enum : std::size_t {
+    id,
+    channel,
+    team,
+    topic,
+    created_at,
+    status,
+    closed_at,
+    triage,
+    read_level,
+    staff,
+    tags,
+    waits,
+    start,
+    wait_team,
+    after_hours,
+    assigned,
+    replied
   };
   conversation_facts out;
-  out.id = get("id");
-  const auto created = time_of(get("created_at"));
-  if (out.id.empty() || !created) return std::nullopt;
+  const auto created = time_of(v[created_at]);
+  if (v[id].empty() || !created) return std::nullopt;
+  out.id = v[id];
   out.created_at = *created;
-  out.channel = get("channel");
-  out.team = get("team");
-  out.topic = get("topic");
-  out.closed = get("status") == "closed";
-  out.closed_at = time_of(get("closed_at"));
-  out.triage = get("triage") == "1";
-  out.handoffs = static_cast<int>(integer_of(get("handoffs")).value_or(0));
-  if (const auto level = integer_of(get("read_level")); level && *level >= 1 && *level <= 6) {
+  out.channel = v[channel];
+  out.team = v[team];
+  out.topic = v[topic];
+  out.closed = v[status] == "closed";
+  out.closed_at = time_of(v[closed_at]);
+  out.triage = v[triage] == "1";
+  if (const auto level = integer_of(v[read_level]); level && *level >= 1 && *level <= 6) {
     out.read_level = static_cast<int>(*level);
   }
-  out.staff = split_commas(get("staff"));
-  out.tags = split_commas(get("tags"));
-  const auto waits = integer_of(get("waits")).value_or(0);
-  for (std::int64_t n = 1; n <= waits && n <= 10'000; ++n) {
-    const std::string w = "wait." + std::to_string(n) + ".";
-    conversation_facts::wait one;
-    const auto start = time_of(get(w + "start"));
-    if (!start) continue;
-    one.start = *start;
-    one.team = get(w + "team");
-    one.after_hours = get(w + "after_hours") == "1";
-    one.assigned = time_of(get(w + "assigned"));
-    one.replied = time_of(get(w + "replied"));
-    out.waits.push_back(std::move(one));
+  out.staff = split_commas(v[staff]);
+  out.tags = split_commas(v[tags]);
+  out.waits =
+      static_cast<int>(std::clamp<std::int64_t>(integer_of(v[waits]).value_or(0), 0, 1 << 20));
+  if (const auto first = time_of(v[start])) {
+    out.first_wait = conversation_facts::wait{.start = *first,
+                                              .team = std::string(v[wait_team]),
+                                              .after_hours = v[after_hours] == "1",
+                                              .assigned = time_of(v[assigned]),
+                                              .replied = time_of(v[replied])};
   }
   return out;
+}
+
+std::optional<conversation_facts> facts_from_fields(
+    std::span<const std::pair<std::string, std::string>> fields) {
+  std::array<std::string_view, report_field_count> values{};
+  for (const auto& [name, value] : fields) {
+    const auto* at = std::find(std::begin(report_fields), std::end(report_fields), name);
+    if (at != std::end(report_fields)) values[static_cast<std::size_t>(at - report_fields)] = value;
+  }
+  return facts_from_values(values);
 }
 
 report_row row_of(const conversation_facts& f, const calendar_lookup& calendar) {
@@ -99,9 +118,9 @@ report_row row_of(const conversation_facts& f, const calendar_lookup& calendar) 
   r.staff = f.staff;
   r.tags = f.tags;
   r.read_level = f.read_level;
-  r.reopened = f.waits.empty() ? 0 : static_cast<int>(f.waits.size()) - 1;
+  r.reopened = std::max(0, f.waits - 1);
 
-  const conversation_facts::wait* first = f.waits.empty() ? nullptr : &f.waits.front();
+  const conversation_facts::wait* first = f.first_wait ? &*f.first_wait : nullptr;
   const opening_hours* hours = calendar(first ? first->team : f.team);
   if (hours) {
     const auto t = hours->local(f.created_at);
@@ -129,7 +148,7 @@ report_row row_of(const conversation_facts& f, const calendar_lookup& calendar) 
     if (first->assigned) r.wait_seconds = open_seconds(hours, first->start, *first->assigned);
     r.answered = first->replied.has_value();
     // The first wait ended without a reply: the conversation closed (then maybe reopened).
-    r.missed = !r.answered && !f.triage && (f.closed || f.waits.size() > 1);
+    r.missed = !r.answered && !f.triage && (f.closed || f.waits > 1);
   }
   if (f.closed && f.closed_at && *f.closed_at >= f.created_at) {
     r.duration_seconds =

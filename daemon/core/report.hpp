@@ -20,6 +20,7 @@
 
 #include <array>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string>
@@ -32,7 +33,7 @@
 
 namespace askdesk::core {
 
-// One conversation's facts, as the scripts record them.
+// One conversation's facts, as the scripts record them (what the reports need of them).
 struct conversation_facts {
   struct wait {
     timestamp start{};
@@ -46,15 +47,38 @@ struct conversation_facts {
   bool closed = false;
   std::optional<timestamp> closed_at;
   bool triage = false;  // a social item: answered, dismissed or marked as abuse
-  int handoffs = 0;     // transfers and overflows to another team
   std::optional<int> read_level;
   std::vector<std::string> staff;  // who took or answered it, first first
   std::vector<std::string> tags;
-  std::vector<wait> waits;  // the first at creation, one more per reopening
+  std::optional<wait> first_wait;  // from the first message
+  int waits = 0;                   // 1, and one more per reopening
 };
 
-// The facts from a hash's (field, value) pairs; nullopt when they are not a conversation's
-// (no id or creation time).
+// The fields of the facts hash the reports read, in the order facts_from_values() takes them.
+inline constexpr std::string_view report_fields[] = {"id",
+                                                     "channel",
+                                                     "team",
+                                                     "topic",
+                                                     "created_at",
+                                                     "status",
+                                                     "closed_at",
+                                                     "triage",
+                                                     "read_level",
+                                                     "staff",
+                                                     "tags",
+                                                     "waits",
+                                                     "wait.1.start",
+                                                     "wait.1.team",
+                                                     "wait.1.after_hours",
+                                                     "wait.1.assigned",
+                                                     "wait.1.replied"};
+inline constexpr std::size_t report_field_count = std::size(report_fields);
+
+// The facts from their values in report_fields' order ("" for a field not set); nullopt when
+// they are not a conversation's (no id or creation time).
+std::optional<conversation_facts> facts_from_values(
+    std::span<const std::string_view, report_field_count> values);
+// The same from a hash's (field, value) pairs.
 std::optional<conversation_facts> facts_from_fields(
     std::span<const std::pair<std::string, std::string>> fields);
 

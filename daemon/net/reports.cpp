@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 
 #include "daemon/core/report.hpp"
@@ -88,17 +89,40 @@ std::pair<std::int64_t, std::int64_t> arrival_window(const report_query& q) {
 }
 
 using rows_handler = std::function<void(std::vector<core::report_row>)>;
+using shared_facts = std::shared_ptr<const core::result<std::vector<core::conversation_facts>>>;
+
+// What the report routes share: the API's parts, and the reads of facts under way, so that a
+// page's summary and heatmap, asked together for the same dates, wait on one read.
+struct report_state {
+  api_parts parts;
+  std::map<std::pair<std::int64_t, std::int64_t>, std::vector<std::function<void(shared_facts)>>>
+      reading;
+};
+
+void read_facts(report_state& state, std::pair<std::int64_t, std::int64_t> window,
+                std::function<void(shared_facts)> done) {
+  auto& waiting = state.reading[window];
+  waiting.push_back(std::move(done));
+  if (waiting.size() > 1) return;  // joins the read under way
+  store::reads::conversation_facts(
+      state.parts.redis, window.first, window.second,
+      [&state, window](core::result<std::vector<core::conversation_facts>> facts) {
+        auto shared = std::make_shared<const core::result<std::vector<core::conversation_facts>>>(
+            std::move(facts));
+        auto waiters = std::move(state.reading[window]);
+        state.reading.erase(window);
+        for (auto& w : waiters) w(shared);
+      });
+}
 
 // The rows of the range that the caller may see and the filters keep, in order of arrival.
-void load_rows(const api_parts& p, const principal& who, const report_query& q, respond_fn respond,
+void load_rows(report_state& state, const principal& who, const report_query& q, respond_fn respond,
                rows_handler done) {
-  const auto [from_ms, to_ms] = arrival_window(q);
-  store::reads::conversation_facts(
-      p.redis, from_ms, to_ms,
-      [&config = p.config, who, q, respond,
-       done = std::move(done)](core::result<std::vector<core::conversation_facts>> facts) {
-        if (!facts) {
-          respond(http_response::from(facts.err()));
+  read_facts(
+      state, arrival_window(q),
+      [&config = state.parts.config, who, q, respond, done = std::move(done)](shared_facts facts) {
+        if (!*facts) {
+          respond(http_response::from(facts->err()));
           return;
         }
         const core::calendar_lookup calendar = [&config](std::string_view team) {
@@ -106,7 +130,7 @@ void load_rows(const api_parts& p, const principal& who, const report_query& q, 
           return t && t->hours ? &*t->hours : nullptr;
         };
         std::vector<core::report_row> rows;
-        for (const auto& f : facts.value()) {
+        for (const auto& f : facts->value()) {
           if (!q.team.empty() && f.team != q.team) continue;
           if (!q.channel.empty() && f.channel != q.channel) continue;
           if (!who.sees_every_team() &&
@@ -327,15 +351,16 @@ http_response answer(report_kind kind, const report_query& q,
   return csv;
 }
 
-http_handler report_route(const api_parts& p, report_kind kind) {
-  return authenticated(p.auth, [p, kind](const http_request& r, const route_params&,
-                                         const principal& who, respond_fn respond) {
+http_handler report_route(const std::shared_ptr<report_state>& state, report_kind kind) {
+  return authenticated(state->parts.auth, [state, kind](const http_request& r, const route_params&,
+                                                        const principal& who, respond_fn respond) {
+    const auto& p = state->parts;
     auto q = parse_query(r, p.config, p.channels, p.clock.now());
     if (!q) {
       respond(http_response::from(q.err()));
       return;
     }
-    load_rows(p, who, q.value(), respond,
+    load_rows(*state, who, q.value(), respond,
               [query = q.value(), kind, respond](std::vector<core::report_row> rows) {
                 respond(answer(kind, query, rows));
               });
@@ -345,10 +370,11 @@ http_handler report_route(const api_parts& p, report_kind kind) {
 }  // namespace
 
 void add_report_routes(http_router& router, api_parts parts) {
-  router.add("GET", "/api/v1/reports/summary", report_route(parts, report_kind::summary));
+  auto state = std::make_shared<report_state>(report_state{.parts = parts, .reading = {}});
+  router.add("GET", "/api/v1/reports/summary", report_route(state, report_kind::summary));
   router.add("GET", "/api/v1/reports/conversations",
-             report_route(parts, report_kind::conversations));
-  router.add("GET", "/api/v1/reports/heatmap", report_route(parts, report_kind::heatmap));
+             report_route(state, report_kind::conversations));
+  router.add("GET", "/api/v1/reports/heatmap", report_route(state, report_kind::heatmap));
 }
 
 }  // namespace askdesk::net

@@ -768,31 +768,31 @@ struct facts_reading {
   std::function<void(core::result<std::vector<core::conversation_facts>>)> done;
 };
 
-// A batch of HGETALLs at a time: a year of a busy library's conversations is one read, not
-// one write of a hundred thousand commands.
+// A batch of conversations' facts at a time (the fields the reports read), pipelined: a year
+// of a busy library's conversations is fifty round trips.
 void read_facts_batch(const std::shared_ptr<facts_reading>& r) {
   constexpr std::size_t batch = 2000;
   if (r->next >= r->ids.size()) {
     r->done(std::move(r->out));
     return;
   }
+  // HMGETs pipelined: cheaper for Redis than one function reading a batch (measured).
   std::vector<std::vector<std::string>> commands;
   for (; r->next < r->ids.size() && commands.size() < batch; ++r->next) {
-    commands.push_back({"HGETALL", keys::facts(r->ids[r->next])});
+    std::vector<std::string> hmget = {"HMGET", keys::facts(r->ids[r->next])};
+    hmget.insert(hmget.end(), std::begin(core::report_fields), std::end(core::report_fields));
+    commands.push_back(std::move(hmget));
   }
   pipeline(r->redis, std::move(commands), [r](std::vector<reply> replies) {
-    std::vector<std::pair<std::string, std::string>> fields;
-    for (auto& one : replies) {
+    std::array<std::string_view, core::report_field_count> values{};
+    for (const auto& one : replies) {
       if (one.failed()) {
         r->done(redis_error(one, "reading the reports' facts"));
         return;
       }
-      fields.clear();
-      auto& e = one.elements();
-      for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
-        fields.emplace_back(e[i].take_str(), e[i + 1].take_str());
-      }
-      if (auto f = core::facts_from_fields(fields)) r->out.push_back(std::move(*f));
+      if (one.size() != values.size()) continue;
+      for (std::size_t i = 0; i < values.size(); ++i) values[i] = one[i].str();
+      if (auto f = core::facts_from_values(values)) r->out.push_back(std::move(*f));
     }
     read_facts_batch(r);
   });

@@ -1,7 +1,7 @@
 // askdesk_bench: the scenarios of tests/bench/run.sh, one after another, in a Release build.
 // Prints a table, and writes the numbers to bench-results.json (or --out FILE).
 //
-//   askdesk_bench [--only ingest,chat,connections,routing,recovery] [--seconds N] [--quick]
+//   askdesk_bench [--only ingest,chat,connections,routing,recovery,reports] [--seconds N] [--quick]
 //                 [--out FILE]
 #include <sys/resource.h>
 
@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   using namespace askdesk::bench;
   const std::vector<std::pair<std::string, void (*)(results&, const options&)>> scenarios = {
       {"ingest", ingest},   {"chat", chat},         {"connections", connections},
-      {"routing", routing}, {"recovery", recovery},
+      {"routing", routing}, {"recovery", recovery}, {"reports", reports},
   };
   options o;
   std::string only, out_file = "bench-results.json";
@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--quick") {
       o.quick = true;
     } else {
-      std::cerr << "usage: askdesk_bench [--only ingest,chat,connections,routing,recovery] "
+      std::cerr << "usage: askdesk_bench [--only ingest,chat,connections,routing,recovery,reports] "
                    "[--seconds N] [--quick] [--out FILE]\n";
       return 2;
     }

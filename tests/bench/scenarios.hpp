@@ -24,6 +24,9 @@ void connections(results& out, const options& o);
 void routing(results& out, const options& o);
 // Time to /healthz 200, and to drain an inbound backlog after a restart.
 void recovery(results& out, const options& o);
+// The Reports page's data over a year of 100,000 conversations; baseline: Redis handing
+// over their facts.
+void reports(results& out, const options& o);
 
 // The Twilio connector of the scenarios that send texts (its account, token and number are
 // ingest.cpp's).
