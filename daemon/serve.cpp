@@ -21,6 +21,7 @@
 
 #include "connectors/registry.hpp"
 #include "daemon/cli.hpp"
+#include "daemon/core/report.hpp"
 #include "daemon/hub/connector_host.hpp"
 #include "daemon/hub/hub.hpp"
 #include "daemon/hub/lanes.hpp"
@@ -136,6 +137,7 @@ class daemon {
       channels_.push_back({connector->id(), spec.type, &connector->traits()});
       connectors_.push_back(std::move(connector));
     }
+    measure_first_responses();
     auth_.add_routes(router_);
     net::add_api_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
     net::add_report_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
@@ -162,6 +164,30 @@ class daemon {
           chart.err().message);
     }
     add_web_routes();
+  }
+
+  // Histograms of waits and first responses (in the team's opening hours, as the reports
+  // count them), by team and channel, from what the functions measured.
+  void measure_first_responses() {
+    const std::vector<double> buckets = {10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 86400};
+    metrics_.declare_histogram("askdesk_wait_seconds",
+                               "Seconds from a patron's first message to the first staff member "
+                               "taking it, in the team's opening hours, by team and channel.",
+                               buckets);
+    metrics_.declare_histogram(
+        "askdesk_first_response_seconds",
+        "Seconds from a patron's first message to the first reply by a person (automatic "
+        "messages are not replies), in the team's opening hours, by team and channel.",
+        buckets);
+    scripts_.on_first([this](const store::first_fact& f) {
+      const auto* team = config_.find_team(f.team);
+      const auto seconds =
+          core::open_seconds(team && team->hours ? &*team->hours : nullptr,
+                             core::from_millis(f.start_ms), core::from_millis(f.at_ms));
+      metrics_.observe(
+          f.what == "replied" ? "askdesk_first_response_seconds" : "askdesk_wait_seconds",
+          {{"team", f.team}, {"channel", f.channel}}, static_cast<double>(seconds));
+    });
   }
 
   int run() {

@@ -40,14 +40,13 @@ std::int64_t seconds(std::chrono::milliseconds d) {
   return (d.count() + (d.count() >= 0 ? 500 : -500)) / 1000;
 }
 
-// [from, to) counted in the team's open time, or on the wall clock when it has no hours.
+}  // namespace
+
 std::int64_t open_seconds(const opening_hours* hours, timestamp from, timestamp to) {
   if (to <= from) return 0;
   return seconds(hours ? hours->open_between(from, to)
                        : std::chrono::duration_cast<std::chrono::milliseconds>(to - from));
 }
-
-}  // namespace
 
 std::optional<conversation_facts> facts_from_values(
     std::span<const std::string_view, report_field_count> v) {

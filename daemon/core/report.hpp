@@ -102,6 +102,10 @@ using calendar_lookup = std::function<const opening_hours*(std::string_view team
 
 report_row row_of(const conversation_facts& f, const calendar_lookup& calendar);
 
+// Whole seconds (to the nearest) of [from, to) that `hours` are open; the wall clock when
+// there are none. 0 when `to` is not after `from`.
+std::int64_t open_seconds(const opening_hours* hours, timestamp from, timestamp to);
+
 // The median of a sorted list (the mean of the two middle values when there are two) and
 // its 90th percentile (the smallest value at or above 90% of them: nearest rank); nullopt
 // for none.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <memory>
 
 #include "daemon/store/inbound_store.hpp"
@@ -44,7 +45,7 @@ std::vector<std::string> call::all_args() const {
 }
 
 std::string call::header() const {
-  std::string out = "K = setmetatable({";
+  std::string out = "FIRSTS = {}; K = setmetatable({";
   for (std::size_t i = 0; i < keys_.size(); ++i) {
     out += std::string(keys_[i].first) + " = KEYS[" + std::to_string(i + 1) + "], ";
   }
@@ -591,8 +592,37 @@ void run(redis_connection& redis, const script_set& scripts, const call& c,
 
 namespace {
 
-void answer_json(reply r, script s, const std::function<void(core::result<std::string>)>& handler) {
+// Tells the observer what the function measured (x.first members of its answer).
+void notice_firsts(const script_set& scripts, const reply& record) {
+  const auto& e = record.elements();
+  for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
+    if (!e[i].is_string() || e[i].str() != "x.first" || !e[i + 1].is_string()) continue;
+    // "<what>:<start>:<at>:<team>:<channel>"
+    std::vector<std::string_view> parts;
+    std::string_view rest = e[i + 1].str();
+    for (std::size_t colon; (colon = rest.find(':')) != std::string_view::npos;) {
+      parts.push_back(rest.substr(0, colon));
+      rest.remove_prefix(colon + 1);
+    }
+    parts.push_back(rest);
+    std::int64_t start = 0, at = 0;
+    if (parts.size() != 5 ||
+        std::from_chars(parts[1].begin(), parts[1].end(), start).ec != std::errc{} ||
+        std::from_chars(parts[2].begin(), parts[2].end(), at).ec != std::errc{}) {
+      continue;
+    }
+    scripts.noticed(first_fact{.what = std::string(parts[0]),
+                               .start_ms = start,
+                               .at_ms = at,
+                               .team = std::string(parts[3]),
+                               .channel = std::string(parts[4])});
+  }
+}
+
+void answer_json(reply r, script s, const script_set& scripts,
+                 const std::function<void(core::result<std::string>)>& handler) {
   if (r.is_array() && r.size() >= 2 && r[0].is_string() && r[0].str() == "ok" && r[1].is_array()) {
+    notice_firsts(scripts, r[1]);
     handler(record_json(r[1]));  // a record: the daemon writes its JSON
     return;
   }
@@ -675,8 +705,8 @@ void attempt(std::shared_ptr<conversation_run> run_state) {
 
 void run_json(redis_connection& redis, const script_set& scripts, const call& c,
               std::function<void(core::result<std::string>)> handler) {
-  run(redis, scripts, c, [handler = std::move(handler), s = c.which()](reply r) {
-    answer_json(std::move(r), s, handler);
+  run(redis, scripts, c, [handler = std::move(handler), s = c.which(), &scripts](reply r) {
+    answer_json(std::move(r), s, scripts, handler);
   });
 }
 
@@ -723,8 +753,8 @@ void run_json_on_conversation(redis_connection& redis, const script_set& scripts
     return c;
   };
   run_on_conversation(redis, scripts, std::move(id), std::move(extra), std::move(named),
-                      [handler = std::move(handler), which](reply r) {
-                        answer_json(std::move(r), *which, handler);
+                      [handler = std::move(handler), which, &scripts](reply r) {
+                        answer_json(std::move(r), *which, scripts, handler);
                       });
 }
 

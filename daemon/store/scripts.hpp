@@ -6,10 +6,13 @@
 // keys and arguments), and loaded as one Redis Functions library (FUNCTION LOAD) on every
 // connection during its handshake; calls then use FCALL (store/calls.hpp). The library's and
 // functions' names carry a hash of its source, so daemons of two versions can share one
-// Redis during an upgrade. Immutable after construction: thread-safe.
+// Redis during an upgrade. Immutable after construction (but for the one observer set at
+// start, before any call): thread-safe.
 #pragma once
 
 #include <array>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -47,9 +50,25 @@ enum class script {
   count_  // keep last
 };
 
+// What a function measured on the way: the first staff member on a wait ("assigned") or the
+// first reply by a person ("replied"), for the daemon's histograms.
+struct first_fact {
+  std::string what;                      // "assigned" or "replied"
+  std::int64_t start_ms = 0, at_ms = 0;  // the wait's start, the moment
+  std::string team, channel;             // the wait's team, the conversation's channel
+};
+
 class script_set {
  public:
   explicit script_set(const config::redis_options& options);
+
+  // Who hears of what functions measured (store/calls.cpp tells it). Set once, at start.
+  void on_first(std::function<void(const first_fact&)> observer) {
+    on_first_ = std::move(observer);
+  }
+  void noticed(const first_fact& f) const {
+    if (on_first_) on_first_(f);
+  }
 
   // The library's source, for FUNCTION LOAD (redis_connection_options::library).
   const std::string& library() const { return library_; }
@@ -65,6 +84,7 @@ class script_set {
   static constexpr std::size_t count = static_cast<std::size_t>(script::count_);
   std::string library_, library_name_;
   std::array<std::string, count> function_;
+  std::function<void(const first_fact&)> on_first_;
 };
 
 }  // namespace askdesk::store

@@ -18,6 +18,10 @@ local DEDUP_SECONDS = @DEDUP_SECONDS@
 -- The running function's keys and arguments by name (set by its first line); reading a name
 -- it did not declare is an error, not a nil that would build a wrong key.
 local K, A = {}, {}
+-- What the running function measured for the daemon's metrics: each first staff member on a
+-- wait and each first reply ("<assigned|replied>:<wait start>:<at>:<team>:<channel>"); its
+-- answer carries them as x.first (store/calls.cpp hands them to the metrics).
+local FIRSTS = {}
 local DECLARED = {__index = function(_, name) error('askdesk: ' .. name .. ' was not declared', 2) end}
 -- `n` items of `list` from `from` (a list of keys or arguments; unpack has a size limit).
 local function slice(list, from, n)
@@ -146,7 +150,10 @@ end
 
 -- Scripts called by the API answer {'ok', JSON}, {'ok', record} or {error code, message}.
 local function ok(value) return {'ok', encode(value)} end
-local function ok_record(r) return {'ok', r} end
+local function ok_record(r)
+  for _, f in ipairs(FIRSTS) do put(r, 'x.first', f) end
+  return {'ok', r}
+end
 local function fail(code, message) return {code, message} end
 local STALE = {'stale', 'what the daemon read changed: it reads again'}
 
@@ -256,6 +263,8 @@ local function facts_first(facts, field, user, now)
   local w = 'wait.' .. n .. '.'
   if redis.call('HSETNX', facts, w .. field, now) == 1 then
     redis.call('HSET', facts, w .. field .. '_by', user)
+    local f = redis.call('HMGET', facts, w .. 'start', w .. 'team', 'channel')
+    FIRSTS[#FIRSTS + 1] = table.concat({field, f[1] or '', now, f[2] or '', f[3] or ''}, ':')
   end
   local staff = redis.call('HGET', facts, 'staff') or ''
   if user ~= '' and not string.find(',' .. staff .. ',', ',' .. user .. ',', 1, true) then

@@ -197,6 +197,18 @@ TEST_F(Reports, WaitsCountOpeningHoursAndTheSummaryAgreesWithTheCsv) {
   EXPECT_EQ(json_value_at(own.body, "/conversations/1/id"), quick);
   EXPECT_EQ(json_value_at(own.body, "/conversations/2/id"), "");
 
+  // The same first responses in Prometheus's histograms, by team and channel.
+  EXPECT_EQ(
+      daemon_->metric(R"(askdesk_first_response_seconds_count{team="reference",channel="sms"})"),
+      2);
+  EXPECT_EQ(daemon_->metric(
+                R"(askdesk_first_response_seconds_bucket{team="reference",channel="sms",le="60"})"),
+            1);
+  EXPECT_GE(
+      daemon_->metric(R"(askdesk_first_response_seconds_sum{team="reference",channel="sms"})"),
+      300);
+  EXPECT_EQ(daemon_->metric(R"(askdesk_wait_seconds_count{team="reference",channel="sms"})"), 2);
+
   // No patron data anywhere.
   const auto json = as(*sue_, "GET", "/api/v1/reports/conversations?" + range);
   for (const auto* body : {&summary.body, &csv.body, &heatmap.body, &json.body, &own.body}) {

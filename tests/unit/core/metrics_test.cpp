@@ -36,4 +36,24 @@ TEST(Metrics, LabelValuesAreEscaped) {
 }
 
 }  // namespace
+TEST(Metrics, HistogramsCountEachBucketCumulativelyWithSumAndCount) {
+  metrics m;
+  m.declare_histogram("askdesk_wait_seconds", "How long patrons waited.", {10, 60});
+  m.observe("askdesk_wait_seconds", {{"team", "reference"}}, 5);
+  m.observe("askdesk_wait_seconds", {{"team", "reference"}}, 10);  // a bound is inside
+  m.observe("askdesk_wait_seconds", {{"team", "reference"}}, 300);
+  const std::string text = m.render();
+  EXPECT_NE(text.find("# TYPE askdesk_wait_seconds histogram\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("askdesk_wait_seconds_bucket{team=\"reference\",le=\"10\"} 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("askdesk_wait_seconds_bucket{team=\"reference\",le=\"60\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("askdesk_wait_seconds_bucket{team=\"reference\",le=\"+Inf\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("askdesk_wait_seconds_sum{team=\"reference\"} 315\n"), std::string::npos);
+  EXPECT_NE(text.find("askdesk_wait_seconds_count{team=\"reference\"} 3\n"), std::string::npos);
+  EXPECT_THROW(m.observe("askdesk_nothing", {}, 1), std::logic_error);
+}
+
 }  // namespace askdesk::core
