@@ -94,6 +94,12 @@ struct team_options {
   // "read_required": staff must give a READ level (1-6) to close a conversation of this
   // team. Default false: optional.
   bool read_required = false;
+  // "csat": {"channels": [...], "question": {"en": "..."}}: on closing, patrons on these
+  // channels are asked once how satisfied they were (1-5), in the team's language. Default:
+  // webchat, sms, xmpp and telegram (not email, nor public social posts), with an English
+  // and a French question; "channels": [] asks nobody.
+  std::vector<std::string> csat_channels;
+  core::message_templates csat_question;  // under "*", by language
 };
 
 // A topic and the rules that recognise it (daemon/core/topics.hpp says how they match).

@@ -1,5 +1,6 @@
 #include "daemon/config/team_hours.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "daemon/core/local_format.hpp"
@@ -201,6 +202,50 @@ void read_team_hours(json::object_reader& r, team_options& team) {
   if (const auto* v = r.raw("busy_ack")) {
     team.busy_ack = read_templates(*v, r.child_path("busy_ack"), out, r.env(), busy_values);
   }
+}
+
+void read_team_csat(json::object_reader& r, team_options& team) {
+  team.csat_channels = {"webchat", "sms", "xmpp", "telegram"};
+  team.csat_question = {
+      {"*",
+       {{"en",
+         "Thank you for contacting {team}. How satisfied are you with the help you got? "
+         "Reply with a number from 1 (not at all) to 5 (very), and a comment if you like."},
+        {"fr",
+         "Merci d'avoir contacté {team}. Êtes-vous satisfait de l'aide reçue ? Répondez "
+         "par un chiffre de 1 (pas du tout) à 5 (tout à fait), avec un commentaire si "
+         "vous le souhaitez."}}}};
+  auto block = r.object("csat");
+  if (!block) return;
+  if (block->has("channels")) {
+    team.csat_channels = block->string_list("channels");
+    for (std::size_t i = 0; i < team.csat_channels.size(); ++i) {
+      if (!is_valid_id(team.csat_channels[i])) {
+        r.out().add(json::index_path(block->child_path("channels"), i),
+                    "must be a channel name (webchat, sms, ...)");
+      }
+    }
+  }
+  if (const auto* question = block->raw("question")) {
+    static constexpr std::string_view values[] = {"team"};
+    rapidjson::Document wrapped;  // the languages under "*", as the other templates
+    wrapped.SetObject();
+    rapidjson::Value copy(*question, wrapped.GetAllocator());
+    wrapped.AddMember("*", copy, wrapped.GetAllocator());
+    team.csat_question =
+        read_templates(wrapped, block->child_path("question"), r.out(), r.env(), values);
+  }
+  block->finish();
+}
+
+std::optional<std::string> csat_question(const team_options& team, std::string_view channel) {
+  if (std::find(team.csat_channels.begin(), team.csat_channels.end(), channel) ==
+      team.csat_channels.end()) {
+    return std::nullopt;
+  }
+  const auto chosen = core::choose_template(team.csat_question, channel, "", team.language);
+  if (!chosen) return std::nullopt;
+  return core::fill_template(chosen->text, {{"team", team.name}});
 }
 
 core::opening_state opening_at(const team_options& team, core::timestamp now) {

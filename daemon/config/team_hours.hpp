@@ -1,5 +1,5 @@
 // A team's opening hours and automatic-message templates: reads them from its config block
-// ("timezone", "hours", "exceptions", "language", "auto_ack", "busy_ack"; called by
+// ("timezone", "hours", "exceptions", "language", "auto_ack", "busy_ack", "csat"; called by
 // read_teams for each team), and says whether the team is open and what patrons are shown
 // about it (the API, the widget, the hub, the router).
 #pragma once
@@ -13,8 +13,15 @@ namespace askdesk::config {
 // dates, unknown placeholders).
 void read_team_hours(json::object_reader& r, team_options& team);
 
+// The team's "csat" block (team_options::csat_channels, csat_question), or the defaults.
+void read_team_csat(json::object_reader& r, team_options& team);
+
 // The templates a team has when its block names no "auto_ack".
 core::message_templates default_auto_ack();
+
+// The satisfaction question for a conversation of `team` on `channel`, in the team's
+// language; nullopt when the team does not ask on that channel.
+std::optional<std::string> csat_question(const team_options& team, std::string_view channel);
 
 // The team's state at `now`; a team without hours is always open.
 core::opening_state opening_at(const team_options& team, core::timestamp now);

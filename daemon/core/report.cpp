@@ -42,6 +42,32 @@ std::int64_t seconds(std::chrono::milliseconds d) {
 
 }  // namespace
 
+std::optional<csat_answer> csat_answer_of(std::string_view text) {
+  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
+  if (text.empty() || text.front() < '1' || text.front() > '5') return std::nullopt;
+  if (text.size() > 1 && text[1] >= '0' && text[1] <= '9') return std::nullopt;
+  csat_answer a{.score = text.front() - '0', .comment = {}};
+  text.remove_prefix(1);
+  // The comment, after what separates it from the score ("4 - ", "4: ", "4/5 "); a digit
+  // followed by words ("2 books on hold") is a question, not a score.
+  const bool out_of_five = text.starts_with("/5");
+  if (out_of_five) text.remove_prefix(2);
+  std::string_view rest = text;
+  while (!rest.empty() && blank(rest.front())) rest.remove_prefix(1);
+  if (!out_of_five && !rest.empty() &&
+      std::string_view("-:,.;!").find(rest.front()) == std::string_view::npos) {
+    return std::nullopt;
+  }
+  while (!text.empty() && (blank(text.front()) || std::string_view("-:,.;!").find(text.front()) !=
+                                                      std::string_view::npos)) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
+  a.comment = std::string(text);
+  return a;
+}
+
 std::int64_t open_seconds(const opening_hours* hours, timestamp from, timestamp to) {
   if (to <= from) return 0;
   return seconds(hours ? hours->open_between(from, to)
@@ -67,8 +93,10 @@ std::optional<conversation_facts> facts_from_values(
     wait_team,
     after_hours,
     assigned,
-    replied
+    replied,
+    csat
   };
+  static_assert(csat + 1 == report_field_count, "one name per field of report_fields");
   conversation_facts out;
   const auto created = time_of(v[created_at]);
   if (v[id].empty() || !created) return std::nullopt;
@@ -82,6 +110,9 @@ std::optional<conversation_facts> facts_from_values(
   out.triage = v[triage] == "1";
   if (const auto level = integer_of(v[read_level]); level && *level >= 1 && *level <= 6) {
     out.read_level = static_cast<int>(*level);
+  }
+  if (const auto score = integer_of(v[csat]); score && *score >= 1 && *score <= 5) {
+    out.csat = static_cast<int>(*score);
   }
   out.staff = split_commas(v[staff]);
   out.tags = split_commas(v[tags]);
@@ -117,6 +148,7 @@ report_row row_of(const conversation_facts& f, const calendar_lookup& calendar) 
   r.staff = f.staff;
   r.tags = f.tags;
   r.read_level = f.read_level;
+  r.csat = f.csat;
   r.reopened = std::max(0, f.waits - 1);
 
   const conversation_facts::wait* first = f.first_wait ? &*f.first_wait : nullptr;

@@ -48,6 +48,7 @@ struct conversation_facts {
   std::optional<timestamp> closed_at;
   bool triage = false;  // a social item: answered, dismissed or marked as abuse
   std::optional<int> read_level;
+  std::optional<int> csat;         // the patron's satisfaction, 1-5
   std::vector<std::string> staff;  // who took or answered it, first first
   std::vector<std::string> tags;
   std::optional<wait> first_wait;  // from the first message
@@ -71,7 +72,8 @@ inline constexpr std::string_view report_fields[] = {"id",
                                                      "wait.1.team",
                                                      "wait.1.after_hours",
                                                      "wait.1.assigned",
-                                                     "wait.1.replied"};
+                                                     "wait.1.replied",
+                                                     "csat"};
 inline constexpr std::size_t report_field_count = std::size(report_fields);
 
 // The facts from their values in report_fields' order ("" for a field not set); nullopt when
@@ -101,6 +103,15 @@ struct report_row {
 using calendar_lookup = std::function<const opening_hours*(std::string_view team)>;
 
 report_row row_of(const conversation_facts& f, const calendar_lookup& calendar);
+
+// A patron's answer to the satisfaction question: a text that starts with a digit from 1 to 5
+// (not followed by another digit), and what follows it as their comment ("4 - very kind" ->
+// 4, "very kind"); nullopt for anything else ("10 books", "Hello").
+struct csat_answer {
+  int score = 0;
+  std::string comment;
+};
+std::optional<csat_answer> csat_answer_of(std::string_view text);
 
 // Whole seconds (to the nearest) of [from, to) that `hours` are open; the wall clock when
 // there are none. 0 when `to` is not after `from`.

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/config/team_hours.hpp"
+#include "daemon/core/auto_reply.hpp"
 #include "daemon/hub/after_hours.hpp"
 #include "daemon/net/timer.hpp"
 #include "daemon/store/inbound_codec.hpp"
@@ -122,6 +123,7 @@ store::placement hub::place(const core::inbound_message& m) const {
     p.after_hours = !config::opening_at(*team, m.received_at).open;
   }
   p.consent = consent_of(m);
+  p.automated = core::automated_sender(m).has_value();
   return p;
 }
 
@@ -189,7 +191,8 @@ void hub::process(std::vector<store::stream_entry> entries,
 void hub::acknowledge(const core::inbound_message& m, const store::applied_message& a, bool fresh,
                       std::function<void(bool unavailable)> done) {
   const auto* team = parts_.config.find_team(a.team);
-  if (!team) {
+  // A satisfaction score for a closed conversation is no question to acknowledge.
+  if (!team || a.what == store::applied_message::outcome::rated) {
     done(false);
     return;
   }

@@ -60,6 +60,7 @@ class routes : public std::enable_shared_from_this<routes> {
     router.add("POST", "/api/v1/conversations/{id}/messages", authed(&routes::reply));
     router.add("POST", "/api/v1/conversations/{id}/notes", authed(&routes::note));
     router.add("POST", "/api/v1/conversations/{id}/close", authed(&routes::close));
+    router.add("POST", "/api/v1/conversations/{id}/csat", authed(&routes::csat));
     router.add("POST", "/api/v1/conversations/{id}/tags", authed(&routes::tags));
     router.add("POST", "/api/v1/conversations/{id}/topic", authed(&routes::set_topic));
     router.add("GET", "/api/v1/topics", authed(&routes::topics));
@@ -482,17 +483,48 @@ class routes : public std::enable_shared_from_this<routes> {
       level = given.value();
     }
     answer_on(
-        params.get("id"), {},
+        params.get("id"), new_message(),
         [at = now(), who, level, &config = p_.config](const store::conversation_state& s,
-                                                      const auto&) {
+                                                      const std::vector<store::reply>& extra) {
           const auto* team = config.find_team(s.team);
+          const auto question = team ? config::csat_question(*team, s.channel) : std::nullopt;
           return store::calls::make(
               store::calls::close{.now = at,
                                   .state = s,
                                   .user = who.user.name,
                                   .scope = who.scope(),
                                   .read_level = level ? std::to_string(*level) : "",
-                                  .read_required = team && team->read_required});
+                                  .read_required = team && team->read_required,
+                                  .csat_question = question.value_or(""),
+                                  .message = id_of(extra)});
+        },
+        200, respond);
+  }
+
+  // A satisfaction score (1-5) and comment for the conversation, from an integration's own
+  // survey; once per conversation (409 after).
+  void csat(const http_request& r, const route_params& params, const principal& who,
+            respond_ref respond) {
+    if (bad_id(params, "conversation", respond)) return;
+    auto body = body_of(r, respond);
+    if (!body) return;
+    auto score = body->optional_integer("score", 1, 5);
+    auto comment = body->optional_text("comment", max_note_chars);
+    if (!score || !score.value()) {
+      respond(http_response::from(score ? core::error{"invalid", "score: required (1 to 5)"}
+                                        : score.err()));
+      return;
+    }
+    if (!comment) {
+      respond(http_response::from(comment.err()));
+      return;
+    }
+    answer_on(
+        params.get("id"), {},
+        [at = now(), who, score = std::to_string(*score.value()),
+         text = comment.value().value_or("")](const store::conversation_state& s, const auto&) {
+          return store::calls::make(store::calls::rate{
+              .now = at, .state = s, .scope = who.scope(), .score = score, .comment = text});
         },
         200, respond);
   }

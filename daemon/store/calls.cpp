@@ -211,6 +211,9 @@ call make(const apply_inbound& in) {
       .arg("conversation", in.conversation)
       .arg("outcome", in.outcome)
       .arg("its_team", in.its_team)
+      .arg("automated", in.automated)
+      .arg("csat_score", in.csat_score)
+      .arg("csat_comment", in.csat_comment)
       .arg("message", in.message)
       .arg("joined_by", in.joined_by)
       .args("candidate_ids", in.candidates);
@@ -249,7 +252,16 @@ call make(const close& in) {
       .arg("user", in.user)
       .arg("scope", in.scope)
       .arg("read_level", in.read_level)
-      .arg("read_required", flag(in.read_required));
+      .arg("read_required", flag(in.read_required))
+      .arg("csat_question", in.csat_question)
+      .arg("message", in.message);
+  c.key("message", keys::message(in.state.id, in.message));
+  return c;
+}
+
+call make(const rate& in) {
+  call c = on(script::rate, in.state);
+  c.arg("now", in.now).arg("scope", in.scope).arg("score", in.score).arg("comment", in.comment);
   return c;
 }
 
@@ -567,6 +579,8 @@ call describe(script s) {
       return make(route_apply{});
     case script::typing:
       return make(typing{});
+    case script::rate:
+      return make(rate{});
     case script::count_:
       break;
   }

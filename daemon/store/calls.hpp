@@ -96,6 +96,14 @@ struct close {
   std::string user, scope;
   std::string read_level;      // "1".."6", or "" for none
   bool read_required = false;  // the conversation's team asks for one
+  std::string csat_question;   // asked on the patron's channel on closing, or ""
+  std::string message;         // the question's message id (taken before the call)
+};
+// rate: a satisfaction score (1-5) and comment given for the conversation, once.
+struct rate {
+  std::string now;
+  conversation_state state;
+  std::string scope, score, comment;
 };
 struct tag {
   std::string now;
@@ -194,15 +202,17 @@ struct apply_inbound {
   std::string now, team, topic, reopen_ms, connector, channel, external_id, thread, sender,
       sender_name, text, preview, attachments, facts, sent_at, received_at, topic_confidence,
       topic_source, topic_why, after_hours, consent, reply_facts;
-  std::string joined_by;  // the reference that chose the conversation ("" for none)
-  std::string patron;     // the address's patron, as read, or a new id
+  std::string automated;                 // "1": an automated sender
+  std::string csat_score, csat_comment;  // the text read as a satisfaction score, or ""
+  std::string joined_by;                 // the reference that chose the conversation ("" for none)
+  std::string patron;                    // the address's patron, as read, or a new id
   bool new_patron = false;
   std::string thread_seen;              // the thread key's value as read ("" for none)
   std::vector<std::string> candidates;  // conversations the references and the thread name
   std::string conversation;             // the chosen candidate, or a new id
-  std::string outcome;                  // what the daemon expects: created, continued, reopened
-  std::string its_team;                 // the chosen conversation's team (continued, reopened)
-  std::string message;                  // the new message's id
+  std::string outcome;   // what the daemon expects: created, continued, reopened, rated
+  std::string its_team;  // the chosen conversation's team (continued, reopened)
+  std::string message;   // the new message's id
 };
 
 call make(const ingest&);
@@ -210,6 +220,7 @@ call make(const apply_inbound&);
 call make(const claim&);
 call make(const post_message&);
 call make(const close&);
+call make(const rate&);
 call make(const tag&);
 call make(const transfer&);
 call make(const set_topic&);

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "daemon/core/report.hpp"
 #include "daemon/core/text.hpp"
 #include "daemon/store/calls.hpp"
 #include "daemon/store/inbound_codec.hpp"
@@ -40,6 +41,7 @@ struct applying {
   core::inbound_message m;
   placement where;
   std::string now, short_text, attachments, facts, reply_facts, sent_at, received_at, confidence;
+  std::optional<core::csat_answer> csat;  // the text read as a satisfaction score
   std::function<void(core::result<applied_message>)> done;
   std::string what;
   conversation_store::thread_guesses& guesses;
@@ -69,6 +71,7 @@ void finish(const std::shared_ptr<applying>& a, reply r) {
   const std::string& outcome = r[0].str();
   out.what = outcome == "created"    ? applied_message::outcome::created
              : outcome == "reopened" ? applied_message::outcome::reopened
+             : outcome == "rated"    ? applied_message::outcome::rated
                                      : applied_message::outcome::continued;
   out.conversation = r[1].str();
   out.message = r[2].str();
@@ -111,6 +114,9 @@ calls::apply_inbound arguments(const applying& a) {
       .after_hours = a.where.after_hours ? "1" : "",
       .consent = a.where.consent,
       .reply_facts = a.reply_facts,
+      .automated = a.where.automated ? "1" : "",
+      .csat_score = a.csat ? std::to_string(a.csat->score) : "",
+      .csat_comment = a.csat ? a.csat->comment : "",
   };
 }
 
@@ -200,7 +206,7 @@ void apply_once(std::shared_ptr<applying> a) {
     std::vector<std::vector<std::string>> more;
     for (const auto& c : candidates) {
       more.push_back({"HMGET", keys::conversation(c.id), "status", "closed_at", "patron",
-                      "connector", "team"});
+                      "connector", "team", "csat_asked_at", "csat"});
     }
     more.push_back({"INCR", keys::seq("message")});  // not for a duplicate
     const std::size_t message_at = more.size() - 1;
@@ -221,18 +227,21 @@ void apply_once(std::shared_ptr<applying> a) {
           in.message = std::to_string(b[message_at].integer());
           if (in.new_patron) in.patron = std::to_string(b[new_patron_at].integer());
           // The first candidate that is this patron's on this connector, open or closed
-          // within the reopen window (apply_inbound.lua checks the same).
+          // within the reopen window, or closed and asking for a satisfaction score this
+          // message gives (apply_inbound.lua checks the same).
           const auto now = std::stoll(a->now);
           const auto window = a->where.reopen_window.count();
           for (std::size_t i = 0; i < candidates.size() && in.outcome.empty(); ++i) {
             const reply& c = b[i];
-            if (c.size() != 5 || text_of(c[2]) != in.patron || text_of(c[3]) != a->m.connector) {
+            if (c.size() != 7 || text_of(c[2]) != in.patron || text_of(c[3]) != a->m.connector) {
               continue;
             }
             const std::string status = text_of(c[0]);
             std::int64_t closed_at = 0;
             if (const auto v = c[1].as_integer()) closed_at = *v;
-            if (status != "closed") {
+            if (status == "closed" && a->csat && !text_of(c[5]).empty() && text_of(c[6]).empty()) {
+              in.outcome = "rated";  // the answer to its satisfaction question
+            } else if (status != "closed") {
               in.outcome = "continued";
             } else if (window > 0 && now - closed_at <= window) {
               in.outcome = "reopened";
@@ -285,6 +294,7 @@ void conversation_store::apply_inbound(const core::inbound_message& m, const pla
       .sent_at = std::to_string(core::to_millis(m.sent_at)),
       .received_at = std::to_string(core::to_millis(m.received_at)),
       .confidence = confidence,
+      .csat = core::csat_answer_of(m.text),
       .done = std::move(done),
       .what = "applying message " + m.external_id + " from " + m.connector,
       .guesses = guesses_,

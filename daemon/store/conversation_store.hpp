@@ -31,13 +31,17 @@ struct placement {
   // The patron's consent on this channel that the message changes: "out" (SMS STOP), "in"
   // (START) or "".
   std::string consent;
+  // The sender is automated (an auto-reply, a list): its conversation is never asked for a
+  // satisfaction score.
+  bool automated = false;
 };
 
 // How many staff topic corrections `topic:examples` keeps (the oldest go first).
 inline constexpr std::int64_t topic_examples_kept = 50000;
 
 struct applied_message {
-  enum class outcome { created, continued, reopened, duplicate };
+  // rated: the patron answered the satisfaction question of their closed conversation.
+  enum class outcome { created, continued, reopened, rated, duplicate };
   outcome what = outcome::created;
   std::string conversation;
   std::string message;

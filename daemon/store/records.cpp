@@ -136,6 +136,15 @@ void write_conversation(json::writer& w, const section& c,
   w.key("priority");
   write_number(w, c["priority"]);
   w.field("after_hours", c["after_hours"] == "1");
+  w.key("csat");  // the patron's satisfaction, asked on closing
+  if (c["csat"].empty()) {
+    w.null();
+  } else {
+    w.start_object().key("score");
+    write_number(w, c["csat"]);
+    write_optional(w, "comment", c["csat_comment"]);
+    w.end_object();
+  }
   w.key("read_level");  // the READ scale, given on closing
   if (c["read_level"].empty()) {
     w.null();

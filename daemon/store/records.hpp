@@ -54,7 +54,9 @@ inline constexpr std::string_view conversation_fields[] = {"id",
                                                            "topic_confidence",
                                                            "topic_why",
                                                            "patron_name",
-                                                           "read_level"};
+                                                           "read_level",
+                                                           "csat",
+                                                           "csat_comment"};
 
 // The fields of a message's hash that its JSON shows.
 inline constexpr std::string_view message_fields[] = {

@@ -22,7 +22,7 @@ constexpr std::string_view names[] = {"ingest",          "apply_inbound", "claim
                                       "delivery_status", "lease",         "email_transcript",
                                       "save_record",     "take_quota",    "settle_outbound",
                                       "dead_letters",    "own_entry",     "migrate_outbound",
-                                      "social_item",     "typing"};
+                                      "social_item",     "typing",        "rate"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 // The functions whose keys all share one hash slot; every other one spans slots, which a

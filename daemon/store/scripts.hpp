@@ -47,6 +47,7 @@ enum class script {
   migrate_outbound,
   social_item,
   typing,
+  rate,
   count_  // keep last
 };
 

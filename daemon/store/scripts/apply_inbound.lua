@@ -7,7 +7,9 @@
 -- Keys and arguments: calls::apply_inbound (calls.hpp). A candidate continues while it is
 -- open or closed within A.reopen_ms, and only when it is this patron's on this connector.
 -- Returns {outcome, conversation id, message id, patron id, team}, outcome one of
--- "created" (a new conversation), "continued" or "reopened".
+-- "created" (a new conversation), "continued", "reopened" or "rated" (the patron answered the
+-- satisfaction question of their closed conversation: A.csat_score, A.csat_comment; it stays
+-- closed).
 local now, team, reopen_ms = tonumber(A.now), A.team, tonumber(A.reopen_ms)
 local connector, channel, sender = A.connector, A.channel, A.sender
 local after_hours, consent = A.after_hours == '1', A.consent
@@ -19,8 +21,13 @@ if (redis.call('GET', K.thread) or '') ~= A.thread_seen then return STALE end
 
 -- The first usable candidate, as the daemon chose it.
 local function usable(key)
-  local state = redis.call('HMGET', key, 'status', 'closed_at', 'patron', 'connector', 'team')
+  local state = redis.call('HMGET', key, 'status', 'closed_at', 'patron', 'connector', 'team',
+    'csat_asked_at', 'csat')
   if state[3] ~= patron or state[4] ~= connector then return nil end
+  -- The answer to the satisfaction question it asked on closing (once).
+  if state[1] == 'closed' and A.csat_score ~= '' and (state[6] or '') ~= '' and not state[7] then
+    return 'rated', state[5]
+  end
   if state[1] ~= 'closed' then return 'continued', state[5] end
   if reopen_ms > 0 and now - (tonumber(state[2]) or 0) <= reopen_ms then return 'reopened', state[5] end
   return nil
@@ -101,6 +108,11 @@ elseif outcome == 'reopened' then
   redis.call('DEL', K.declined)
   redis.call('ZADD', K.queue, now, conversation)
   facts_wait(K.facts, now, team, after_hours)
+elseif outcome == 'rated' then
+  team = its_team
+  redis.call('HSET', K.conversation, 'csat', A.csat_score, 'csat_comment', A.csat_comment,
+    'csat_at', now)
+  if redis.call('EXISTS', K.facts) == 1 then redis.call('HSET', K.facts, 'csat', A.csat_score) end
 else
   team = its_team
   -- A dismissed item that hears more is news again.
@@ -127,6 +139,7 @@ redis.call('HINCRBY', K.conversation, 'messages', 1)
 local update = {'updated_at', now, 'last_in_at', now, 'last_at', A.sent_at, 'last_direction', 'in',
   'preview', A.preview, 'patron_name', patron_name}
 if A.reply_facts ~= '' then put(update, 'reply_facts', A.reply_facts) end
+if A.automated == '1' then put(update, 'automated', '1') end
 redis.call('HSET', K.conversation, unpack(update))
 redis.call('ZADD', K.conversations, now, conversation)
 redis.call('HSET', K.dedup, 'conversation', conversation, 'message', message)
@@ -136,7 +149,7 @@ redis.call('EXPIRE', K.dedup, DEDUP_SECONDS)
 local r = with_conversation()
 if outcome == 'created' then
   emit_record('conversation.created', conversation, team, r)
-elseif outcome == 'reopened' or resurfaced then
+elseif outcome == 'reopened' or outcome == 'rated' or resurfaced then
   emit_record('conversation.updated', conversation, team, r)
 end
 emit_record('message.created', conversation, team, with_message_fields(m, r))

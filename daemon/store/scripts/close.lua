@@ -1,5 +1,7 @@
 -- close: ends a conversation, with the READ level staff chose (A.read_level, '' for none;
--- A.read_required: the team asks for one). Closing a closed one changes nothing.
+-- A.read_required: the team asks for one), and asks the patron how satisfied they were
+-- (A.csat_question, '' when the team does not ask on this channel; message A.message).
+-- Closing a closed one changes nothing.
 -- Keys and arguments: calls::close (calls.hpp).
 local now, id, user = tonumber(A.now), A.id, A.user
 local c, err = load_conversation(id, A.scope)
@@ -20,5 +22,15 @@ if c.status ~= 'closed' then
   redis.call('ZREM', K.queue, id)
   touch(K.conversation, id, now)
   emit_record('conversation.updated', id, c.team, with_conversation())
+  -- How satisfied was the patron? Asked once, on their channel; never an automated sender,
+  -- a patron who opted out or one marked as abuse.
+  if A.csat_question ~= '' and c.automated ~= '1' and (c.csat_asked_at or '') == ''
+      and c.status ~= 'abuse' and not redis.call('GET', K.optout)
+      and redis.call('HGET', K.patron, 'muted') ~= '1' then
+    local _, m = append_message(c, 'auto', '', '', A.csat_question, A.csat_question, now)
+    redis.call('HSET', K.conversation, 'csat_asked_at', now)
+    if redis.call('EXISTS', K.facts) == 1 then redis.call('HSET', K.facts, 'csat_asked', '1') end
+    emit_record('message.created', id, c.team, with_message_fields(m, with_conversation()))
+  end
 end
 return ok_record(with_conversation())

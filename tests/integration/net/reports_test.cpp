@@ -50,11 +50,13 @@ class Reports : public ::testing::Test {
   }
 
   // A patron's text; returns its conversation once the hub applied it.
-  std::string texts(const std::string& from, const std::string& id, const std::string& text) {
-    const auto r = http_request("POST", daemon_->url("/webhooks/replay/texts"),
-                                R"({"id":")" + id + R"(","from":")" + from +
-                                    R"(","name":"Ada Lovelace","text":")" + text + "\"}",
-                                {"Authorization: Bearer text-token-0123456789"});
+  std::string texts(const std::string& from, const std::string& id, const std::string& text,
+                    const std::string& extra = "") {
+    const auto r =
+        http_request("POST", daemon_->url("/webhooks/replay/texts"),
+                     R"({"id":")" + id + R"(","from":")" + from +
+                         R"(","name":"Ada Lovelace","text":")" + text + "\"" + extra + "}",
+                     {"Authorization: Bearer text-token-0123456789"});
     EXPECT_EQ(r.status, 200) << r.body;
     std::string conversation;
     EXPECT_TRUE(wait_until([&] {
@@ -216,6 +218,66 @@ TEST_F(Reports, WaitsCountOpeningHoursAndTheSummaryAgreesWithTheCsv) {
       EXPECT_EQ(body->find(secret), std::string::npos) << secret << " in " << *body;
     }
   }
+}
+
+TEST_F(Reports, PatronsAreAskedOnceOnTheirChannelAndTheirDigitIsTheirScore) {
+  start(at_0905);
+  const std::string id = texts("+15550100004", "t4", "Do you have a scanner?");
+  const std::string path = "/api/v1/conversations/" + id;
+  ASSERT_EQ(as(*ann_, "POST", path + "/messages", R"({"text":"Yes, on the second floor."})").status,
+            201);
+  ASSERT_EQ(as(*ann_, "POST", path + "/close").status, 200);
+  // The question, as an automatic message on the patron's channel, once.
+  std::string transcript = as(*sue_, "GET", path).body;
+  EXPECT_NE(transcript.find("How satisfied are you"), std::string::npos) << transcript;
+  EXPECT_EQ(as(*ann_, "POST", path + "/close").status, 200);  // closed already: not again
+  transcript = as(*sue_, "GET", path).body;
+  EXPECT_EQ(transcript.find("How satisfied are you"), transcript.rfind("How satisfied are you"));
+
+  // The answer: a score and a comment, and the conversation stays closed.
+  const auto conversations = redis_.command({"GET", "seq:conversation"}).str();
+  texts("+15550100004", "t5", "4 - very kind, thanks");
+  ASSERT_TRUE(
+      wait_until([&] { return json_value_at(as(*sue_, "GET", path).body, "/csat/score") == "4"; }));
+  const auto rated = as(*sue_, "GET", path).body;
+  EXPECT_EQ(json_value_at(rated, "/csat/comment"), "very kind, thanks") << rated;
+  EXPECT_EQ(json_value_at(rated, "/status"), "closed");
+  EXPECT_NE(rated.find("4 - very kind"), std::string::npos);  // in the transcript
+  EXPECT_EQ(redis_.command({"GET", "seq:conversation"}).str(), conversations);
+
+  // The next message is a question again, in a new conversation.
+  texts("+15550100004", "t6", "5 more questions about scanning");
+  EXPECT_TRUE(wait_until(
+      [&] { return redis_.command({"GET", "thread:texts:+15550100004"}).str() != id; }));
+
+  const auto summary = as(*sue_, "GET", "/api/v1/reports/summary?from=2026-03-03&to=2026-03-03");
+  EXPECT_EQ(json_value_at(summary.body, "/csat/count"), "1") << summary.body;
+  EXPECT_EQ(json_value_at(summary.body, "/csat/average"), "4.0");
+  EXPECT_EQ(json_value_at(summary.body, "/csat/distribution/4"), "1");
+  const auto csv =
+      as(*sue_, "GET", "/api/v1/reports/conversations?format=csv&from=2026-03-03&to=2026-03-03");
+  EXPECT_EQ(csv.body.find("very kind"), std::string::npos);  // comments are not statistics
+
+  // An automated sender is never asked.
+  const std::string robot = texts("+15550100005", "t7", "I am away until Monday",
+                                  R"(,"headers":{"Auto-Submitted":"auto-replied"})");
+  ASSERT_EQ(as(*sue_, "POST", "/api/v1/conversations/" + robot + "/close").status, 200);
+  EXPECT_EQ(as(*sue_, "GET", "/api/v1/conversations/" + robot).body.find("How satisfied"),
+            std::string::npos);
+}
+
+TEST_F(Reports, AnIntegrationMayRecordAScoreOnce) {
+  const std::string id = texts("+15550100006", "t8", "Hello?");
+  const std::string path = "/api/v1/conversations/" + id + "/csat";
+  for (const char* bad : {R"({})", R"({"score":0})", R"({"score":6})", R"({"score":"5"})",
+                          R"({"score":5,"comment":7})"}) {
+    EXPECT_EQ(as(*sue_, "POST", path, bad).status, 400) << bad;
+  }
+  const auto rated = as(*sue_, "POST", path, R"({"score":5,"comment":"Great"})");
+  ASSERT_EQ(rated.status, 200) << rated.body;
+  EXPECT_EQ(json_value_at(rated.body, "/conversation/csat/score"), "5") << rated.body;
+  EXPECT_EQ(as(*sue_, "POST", path, R"({"score":1})").status, 409);
+  EXPECT_EQ(as(*sue_, "POST", "/api/v1/conversations/999/csat", R"({"score":1})").status, 404);
 }
 
 TEST_F(Reports, BadQueriesAreRefusedWithTheReason) {

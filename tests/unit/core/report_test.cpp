@@ -207,5 +207,22 @@ TEST(Report, VolumeByDayAndEachStaffMembersShare) {
   EXPECT_EQ(staff[1].first_response.median, 40);
 }
 
+TEST(Report, ASatisfactionAnswerIsADigitFromOneToFiveAndAComment) {
+  const auto plain = csat_answer_of(" 4 ");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->score, 4);
+  EXPECT_EQ(plain->comment, "");
+  const auto commented = csat_answer_of("5 - so kind, thank you!");
+  ASSERT_TRUE(commented);
+  EXPECT_EQ(commented->score, 5);
+  EXPECT_EQ(commented->comment, "so kind, thank you!");
+  EXPECT_EQ(csat_answer_of("3/5: slow")->comment, "slow");
+  EXPECT_EQ(csat_answer_of("4/5 quick and kind")->comment, "quick and kind");
+  for (const char* not_one :
+       {"", "Hello", "0", "6", "10 books please", "42", "-3", "2 books on hold, renew them?"}) {
+    EXPECT_FALSE(csat_answer_of(not_one)) << not_one;
+  }
+}
+
 }  // namespace
 }  // namespace askdesk::core
