@@ -61,6 +61,12 @@ void write_patron_message(json::writer& w, const rapidjson::Value& m, std::strin
   } else {
     w.field("author", author);
   }
+  // The satisfaction question askdesk asks on closing: the widget offers 1-5 as buttons.
+  if (const auto facts = m.FindMember("facts");
+      facts != m.MemberEnd() && facts->value.IsObject() &&
+      string_member(facts->value, "csat_question") == "1") {
+    w.field("asks_rating", true);
+  }
   w.end_object();
 }
 

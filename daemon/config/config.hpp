@@ -71,6 +71,9 @@ struct auth_options {
   std::int64_t login_window_minutes = 15;  // ... within this window
 };
 
+// The satisfaction question of a team whose config names none (config/team_hours.cpp).
+core::message_templates default_csat_question();
+
 struct team_options {
   std::string id;    // [a-z0-9][a-z0-9_-]*, used in URLs and the widget's data-team
   std::string name;  // shown to staff and patrons; default: the id
@@ -98,8 +101,8 @@ struct team_options {
   // channels are asked once how satisfied they were (1-5), in the team's language. Default:
   // webchat, sms, xmpp and telegram (not email, nor public social posts), with an English
   // and a French question; "channels": [] asks nobody.
-  std::vector<std::string> csat_channels;
-  core::message_templates csat_question;  // under "*", by language
+  std::vector<std::string> csat_channels = {"webchat", "sms", "xmpp", "telegram"};
+  core::message_templates csat_question = default_csat_question();  // under "*", by language
 };
 
 // A topic and the rules that recognise it (daemon/core/topics.hpp says how they match).

@@ -204,17 +204,18 @@ void read_team_hours(json::object_reader& r, team_options& team) {
   }
 }
 
+core::message_templates default_csat_question() {
+  return {{"*",
+           {{"en",
+             "Thank you for contacting {team}. How satisfied are you with the help you got? "
+             "Reply with a number from 1 (not at all) to 5 (very), and a comment if you like."},
+            {"fr",
+             "Merci d'avoir contacté {team}. Êtes-vous satisfait de l'aide reçue ? Répondez "
+             "par un chiffre de 1 (pas du tout) à 5 (tout à fait), avec un commentaire si "
+             "vous le souhaitez."}}}};
+}
+
 void read_team_csat(json::object_reader& r, team_options& team) {
-  team.csat_channels = {"webchat", "sms", "xmpp", "telegram"};
-  team.csat_question = {
-      {"*",
-       {{"en",
-         "Thank you for contacting {team}. How satisfied are you with the help you got? "
-         "Reply with a number from 1 (not at all) to 5 (very), and a comment if you like."},
-        {"fr",
-         "Merci d'avoir contacté {team}. Êtes-vous satisfait de l'aide reçue ? Répondez "
-         "par un chiffre de 1 (pas du tout) à 5 (tout à fait), avec un commentaire si "
-         "vous le souhaitez."}}}};
   auto block = r.object("csat");
   if (!block) return;
   if (block->has("channels")) {

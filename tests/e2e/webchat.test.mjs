@@ -3,7 +3,7 @@
 // Run by ctest (label e2e) or directly: node --test tests/e2e/
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessibilityProblems, startStack } from './harness.mjs';
+import { accessibilityProblems, startStack, waitFor } from './harness.mjs';
 
 const question = 'Can I renew my books online?';
 const answer = 'Yes: sign in at catalog.example.org and choose Renew.';
@@ -100,6 +100,25 @@ test('a patron asks, a librarian claims and answers, both reload, the librarian 
     const level = await desk.evaluate(async (id) =>
       (await (await fetch(`/api/v1/conversations/${id}`)).json()).read_level, id);
     assert.equal(level, 2, 'the READ level chosen is stored with the conversation');
+  });
+
+  await stack.step('the patron is asked once how satisfied they were and rates 4 with a comment', async () => {
+    const form = library.getByTestId('askdesk-rating');
+    await form.waitFor({ timeout: 10000 });
+    assert.equal(await form.count(), 1);
+    await library.getByTestId('askdesk-rating-4').check();
+    await library.getByTestId('askdesk-rating-comment').fill('Very helpful');
+    await library.getByTestId('askdesk-rating-send').click();
+    await library.getByTestId('askdesk-rated').waitFor();
+    const id = await desk.getByTestId('conversation-view').getAttribute('data-conversation');
+    await waitFor('the score on the conversation', async () => {
+      const c = await desk.evaluate(async (id) => (await fetch(`/api/v1/conversations/${id}`)).json(), id);
+      return c.csat?.score === 4 && c.csat?.comment === 'Very helpful' && c.status === 'closed';
+    });
+    await library.reload();
+    await openWidget(library);
+    await library.getByTestId('askdesk-rated').or(library.locator('[data-ended]')).first().waitFor();
+    assert.equal(await library.getByTestId('askdesk-rating').count(), 0, 'not asked again after a reload');
   });
 
   assert.deepEqual(staff.problems, [], 'no errors or CSP violations on the dashboard');

@@ -30,15 +30,22 @@ export class RoutingPanel {
     clearInterval(this.ticker);
   }
 
-  // Reads the state again (after load, and when something of ours changed); calls that come
-  // while one is under way share it.
+  // Reads the state again (after load, and when something of ours changed). A call that
+  // comes while a read is under way reads once more after it: that read may have started
+  // before the change that asked.
   refresh() {
-    if (!this.refreshing) {
-      this.refreshing = api.myRouting()
-        .then((state) => this.show(state))
-        .catch(() => {})
-        .finally(() => { this.refreshing = null; });
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
     }
+    this.again = false;
+    this.refreshing = api.myRouting()
+      .then((state) => this.show(state))
+      .catch(() => {})
+      .finally(() => {
+        this.refreshing = null;
+        if (this.again) this.refresh();
+      });
     return this.refreshing;
   }
 

@@ -30,11 +30,12 @@
         email: typeof saved.email === 'string' ? saved.email : '',
         open: saved.open === true,
         ended: saved.ended === true,
+        rated: typeof saved.rated === 'string' ? saved.rated : '',
         messages: Array.isArray(saved.messages) ? saved.messages : [],
         pending: Array.isArray(saved.pending) ? saved.pending : [],
       };
     } catch {
-      return { token: '', name: '', email: '', open: false, ended: false, messages: [], pending: [] };
+      return { token: '', name: '', email: '', open: false, ended: false, rated: '', messages: [], pending: [] };
     }
   }
 
@@ -179,7 +180,41 @@
       ]),
       el('p', { class: 'text', text: m.text }),
     ]);
+    if (m.asks_rating && state.rated !== m.id) node.append(ratingForm(m.id));
     return node;
+  }
+
+  // The satisfaction question's answer: 1 to 5 and a comment, sent as the patron's message
+  // ("4" or "4 - comment"), which askdesk keeps as their score.
+  function ratingForm(id) {
+    const choices = [1, 2, 3, 4, 5].map((n) => {
+      const radio = el('input', {
+        type: 'radio', name: `askdesk-rating-${id}`, id: `askdesk-rating-${id}-${n}`, value: String(n),
+        'data-testid': `askdesk-rating-${n}`,
+      });
+      return el('span', { class: 'choice' }, [radio, el('label', { for: radio.id, text: String(n) })]);
+    });
+    const comment = el('input', {
+      id: `askdesk-rating-comment-${id}`, 'data-testid': 'askdesk-rating-comment', maxlength: '1000', autocomplete: 'off',
+    });
+    const rating = el('form', { class: 'rating', 'data-testid': 'askdesk-rating', novalidate: true }, [
+      el('fieldset', {}, [el('legend', { text: 'Your rating, from 1 (not at all) to 5 (very satisfied)' }), ...choices]),
+      el('label', { for: comment.id, text: 'A comment (optional)' }), comment,
+      el('button', { type: 'submit', class: 'send', 'data-testid': 'askdesk-rating-send', text: 'Send rating' }),
+    ]);
+    rating.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const chosen = rating.querySelector('input[type="radio"]:checked');
+      if (!chosen) {
+        showError('Please choose a number from 1 to 5.');
+        return;
+      }
+      const words = comment.value.trim();
+      state.rated = id;
+      rating.replaceWith(el('p', { class: 'rated', 'data-testid': 'askdesk-rated', role: 'status', text: 'Thank you for your rating.' }));
+      sendText(words ? `${chosen.value} - ${words}` : chosen.value);
+    });
+    return rating;
   }
 
   function endedNode() {
@@ -421,7 +456,7 @@
     if (!m || typeof m.id !== 'string' || state.messages.some((x) => x.id === m.id)) return;
     const kept = {
       id: m.id, direction: m.direction, text: String(m.text || ''), sent_at: m.sent_at,
-      author: m.author || null, client_id: m.client_id || null,
+      author: m.author || null, client_id: m.client_id || null, asks_rating: m.asks_rating === true,
     };
     if (m.direction === 'in') state.ended = false;
     state.messages.push(kept);
@@ -506,14 +541,18 @@
       return;
     }
     showError('');
+    input.value = '';
+    lastTyping = 0;  // the next keystroke starts a new reply: say so at once
+    sendText(text);
+  }
+
+  function sendText(text) {
     sendProfileIfChanged();
     const pending = { direction: 'in', text, client_id: newClientId() };
     state.pending.push(pending);
     save();
     log.append(messageNode(pending));
     scrollDown();
-    input.value = '';
-    lastTyping = 0;  // the next keystroke starts a new reply: say so at once
     transmit({ type: 'message', text, client_id: pending.client_id });
     if (!socket) connect();
   }

@@ -28,6 +28,9 @@ if c.status ~= 'closed' then
       and c.status ~= 'abuse' and not redis.call('GET', K.optout)
       and redis.call('HGET', K.patron, 'muted') ~= '1' then
     local _, m = append_message(c, 'auto', '', '', A.csat_question, A.csat_question, now)
+    -- Marked, so that a widget can offer the five numbers as buttons.
+    m.facts = '{"csat_question":"1"}'
+    redis.call('HSET', K.message, 'facts', m.facts)
     redis.call('HSET', K.conversation, 'csat_asked_at', now)
     if redis.call('EXISTS', K.facts) == 1 then redis.call('HSET', K.facts, 'csat_asked', '1') end
     emit_record('message.created', id, c.team, with_message_fields(m, with_conversation()))

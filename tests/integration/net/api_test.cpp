@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "tests/support/askdesk_daemon.hpp"
+#include "tests/support/wait.hpp"
 #include "tests/support/ws_client.hpp"
 
 namespace askdesk::testing {
@@ -242,6 +243,22 @@ TEST_F(Api, ThePatronRecordShowsConversationsOnEveryChannel) {
   EXPECT_EQ(p.status, 200);
   EXPECT_NE(p.body.find(R"("channel":"webchat")"), std::string::npos);
   EXPECT_NE(p.body.find(R"("name":"Ada")"), std::string::npos);
+}
+
+TEST_F(Api, ClosingAsksTheWidgetPatronForARatingWhichTheirAnswerGives) {
+  const std::string id = patron_writes("Can I renew online?");
+  ASSERT_FALSE(id.empty());
+  const std::string path = "/api/v1/conversations/" + id;
+  ASSERT_EQ(daemon_->call(sue(), "POST", path + "/messages", R"({"text":"Yes."})").status, 201);
+  const auto closed = daemon_->call(sue(), "POST", path + "/close");
+  ASSERT_EQ(closed.status, 200) << closed.body;
+  const auto asked = patron_->read_until("asks_rating");
+  ASSERT_TRUE(asked) << daemon_->call(sue(), "GET", path).body;
+  EXPECT_NE(asked->find("How satisfied"), std::string::npos) << *asked;
+  patron_->send(R"({"type":"message","text":"5 - thank you","client_id":"m2"})");
+  ASSERT_TRUE(wait_until([&] {
+    return daemon_->call(sue(), "GET", path).body.find(R"("csat":{"score":5)") != std::string::npos;
+  })) << daemon_->call(sue(), "GET", path).body;
 }
 
 }  // namespace

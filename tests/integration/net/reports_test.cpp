@@ -247,8 +247,9 @@ TEST_F(Reports, PatronsAreAskedOnceOnTheirChannelAndTheirDigitIsTheirScore) {
 
   // The next message is a question again, in a new conversation.
   texts("+15550100004", "t6", "5 more questions about scanning");
-  EXPECT_TRUE(wait_until(
-      [&] { return redis_.command({"GET", "thread:texts:+15550100004"}).str() != id; }));
+  EXPECT_TRUE(wait_until([&] {
+    return redis_.command({"GET", "thread:texts:+15550100004"}).str() != id;
+  }));
 
   const auto summary = as(*sue_, "GET", "/api/v1/reports/summary?from=2026-03-03&to=2026-03-03");
   EXPECT_EQ(json_value_at(summary.body, "/csat/count"), "1") << summary.body;

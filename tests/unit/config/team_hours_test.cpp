@@ -106,5 +106,27 @@ TEST(TeamHours, TemplatesAreChecked) {
                  "teams[0].language: must be a language tag");
 }
 
+TEST(TeamHours, TheSatisfactionQuestionIsAskedOnTheConfiguredChannelsInTheTeamsLanguage) {
+  const auto defaults_only = team_with(R"("name": "Reference", "language": "fr")");
+  ASSERT_TRUE(defaults_only.config) << defaults_only.problems;
+  const auto& team = defaults_only.config->teams.front();
+  EXPECT_NE(csat_question(team, "sms").value_or("").find("Merci d'avoir contacté Reference"),
+            std::string::npos);
+  EXPECT_FALSE(csat_question(team, "email"));  // off for email by default
+
+  const auto p = team_with(R"("name": "Reference",
+    "csat": {"channels": ["email"], "question": {"en": "How did {team} do? 1-5"}})");
+  ASSERT_TRUE(p.config) << p.problems;
+  EXPECT_EQ(csat_question(p.config->teams.front(), "email"), "How did Reference do? 1-5");
+  EXPECT_FALSE(csat_question(p.config->teams.front(), "sms"));
+  const auto none = team_with(R"("csat": {"channels": []})");
+  ASSERT_TRUE(none.config);
+  EXPECT_FALSE(csat_question(none.config->teams.front(), "webchat"));
+
+  expect_problem(R"("csat": {"channels": ["Web Chat"]})", "teams[0].csat.channels[0]");
+  expect_problem(R"("csat": {"question": {"en": "Rate {patron_name}"}})", "patron_name");
+  expect_problem(R"("csat": {"chanels": []})", "chanels");
+}
+
 }  // namespace
 }  // namespace askdesk::config
