@@ -168,11 +168,17 @@ function start(user) {
     if (view.id) view.open(view.id);
   }
 
-  // Keeps the newer of two versions of a conversation.
+  // What I hold counts against my capacity.
+  const holds = (c) => Boolean(c) && c.assignee === user.name && c.status !== 'closed';
+
+  // Keeps the newer of two versions of a conversation, whether an event or an action's answer
+  // brought it first; when what I hold changed (taken, closed, handed on), my capacity
+  // indicator follows.
   function upsert(c) {
     const known = conversations.get(c.id);
     if (known && c.updated_at < known.updated_at) return;
     conversations.set(c.id, c);
+    if (holds(known) !== holds(c)) routing.refresh();
     draw();
   }
 
@@ -184,10 +190,6 @@ function start(user) {
       case 'message.created':
       case 'message.updated':
         if (data.conversation) {
-          const before = conversations.get(data.conversation.id);
-          // What I hold changed (taken, closed, handed on): my capacity indicator follows.
-          const holds = (c) => Boolean(c) && c.assignee === user.name && c.status !== 'closed';
-          if (holds(before) !== holds(data.conversation)) routing.refresh();
           const isNew = frame.event === 'conversation.created' && !conversations.has(data.conversation.id);
           upsert(data.conversation);
           view.onConversation(data.conversation);

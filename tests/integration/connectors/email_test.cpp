@@ -14,6 +14,7 @@
 #include "daemon/store/keys.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/mail_servers.hpp"
+#include "tests/support/wait.hpp"
 #include "tests/support/ws_client.hpp"
 
 namespace askdesk::testing {
@@ -337,7 +338,12 @@ TEST(EmailMailbox, AMessageTooLargeToFetchIsShownByItsHeaders) {
   t.start(R"(, "max_message_mb": 1)");
   ASSERT_TRUE(t.cursor_reaches(1));
   ASSERT_TRUE(t.stored("large-1@example.org"));
-  const auto text = t.redis.command({"HGET", store::keys::message("1", "1"), "text"}).str();
+  // Stored is not yet applied: wait for the message itself.
+  std::string text;
+  ASSERT_TRUE(wait_until([&] {
+    text = t.redis.command({"HGET", store::keys::message("1", "1"), "text"}).str();
+    return !text.empty();
+  }));
   EXPECT_NE(text.find("larger than 1 MiB and was not fetched"), std::string::npos) << text;
   EXPECT_EQ(t.redis.command({"HGET", "patron:1", "name"}).str(), "Ida");
 }
