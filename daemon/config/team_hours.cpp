@@ -309,10 +309,7 @@ void write_opening(json::writer& w, const team_options& team, core::timestamp no
   for (const auto& [date, ranges] : team.hours->exceptions()) {
     const std::chrono::sys_days day{date};
     if (day < first || day > first + std::chrono::days(60)) continue;
-    char text[16];
-    std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
-                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
-    w.start_object().field("date", text).key("hours");
+    w.start_object().field("date", core::format_date(date)).key("hours");
     write_ranges(w, ranges);
     w.end_object();
   }

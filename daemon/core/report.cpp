@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <iterator>
 #include <map>
 
@@ -155,18 +154,12 @@ report_row row_of(const conversation_facts& f, const calendar_lookup& calendar) 
   const opening_hours* hours = calendar(first ? first->team : f.team);
   if (hours) {
     const auto t = hours->local(f.created_at);
-    char date[16];
-    std::snprintf(date, sizeof date, "%04d-%02u-%02u", t.year, t.month, t.day);
-    r.local_date = date;
+    r.local_date = format_date(std::chrono::year(t.year) / t.month / t.day);
     r.weekday = static_cast<int>((t.weekday + 6) % 7);
     r.hour = t.hour;
   } else {
     const auto day = std::chrono::floor<std::chrono::days>(f.created_at);
-    const std::chrono::year_month_day ymd{day};
-    char date[16];
-    std::snprintf(date, sizeof date, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-    r.local_date = date;
+    r.local_date = format_date(std::chrono::year_month_day{day});
     r.weekday = static_cast<int>((std::chrono::weekday(day).c_encoding() + 6) % 7);
     r.hour = static_cast<int>(
         std::chrono::duration_cast<std::chrono::hours>(f.created_at - day).count());

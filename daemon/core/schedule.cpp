@@ -65,6 +65,13 @@ std::optional<std::string> find_overlap(std::vector<daily_range> ranges) {
   return std::nullopt;
 }
 
+std::string format_date(std::chrono::year_month_day date) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return text;
+}
+
 std::optional<std::chrono::year_month_day> parse_date(std::string_view text) {
   int c = 0, y = 0, m = 0, d = 0;
   if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !two_digits(text, 0, c) ||

@@ -50,6 +50,8 @@ std::string to_string(const daily_range& r);
 std::optional<std::string> find_overlap(std::vector<daily_range> ranges);
 // "2026-12-25" -> that date; nullopt unless a real date in that exact form.
 std::optional<std::chrono::year_month_day> parse_date(std::string_view text);
+// That date -> "2026-12-25".
+std::string format_date(std::chrono::year_month_day date);
 // Whether the tz database knows `name` ("America/Toronto").
 bool is_known_zone(std::string_view name);
 

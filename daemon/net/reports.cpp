@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <map>
 #include <memory>
 
@@ -20,13 +19,6 @@ struct report_query {
   std::string team, channel;
   std::string format = "json";
 };
-
-std::string date_text(std::chrono::year_month_day d) {
-  char out[16];
-  std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(d.year()),
-                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return out;
-}
 
 bool is_word(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -58,8 +50,8 @@ core::result<report_query> parse_query(const http_request& r, const config::daem
   if (days > max_report_days) {
     return invalid("a report covers at most " + std::to_string(max_report_days) + " days");
   }
-  q.from = date_text(from);
-  q.to = date_text(to);
+  q.from = core::format_date(from);
+  q.to = core::format_date(to);
   q.team = r.query_param("team").value_or("");
   if (!q.team.empty() && !config.find_team(q.team)) {
     return invalid("team: no team '" + q.team + "' in the configuration");

@@ -43,7 +43,7 @@ constexpr key_family catalogue[] = {
     // What the reports count: facts, never a patron's name, address or words.
     {"facts:{c:<conversation>}", "hash", "scripts",
      "a conversation's facts: channel, team, topic, each wait's start, first staff member and "
-     "first human reply, handoffs, reopens, close, staff, tags, READ level",
+     "first human reply, handoffs, reopens, close, staff, tags, READ level, satisfaction score",
      none, "permanent (statistics)"},
     {"facts:created", "zset", "apply_inbound", "conversations by arrival, for the reports", none,
      "permanent (statistics)"},

@@ -242,8 +242,9 @@ end
 -- A conversation's facts for the reports (a hash: `facts`, usually K.facts; store/report.hpp
 -- reads them): times, counts and names of staff, never a patron's name, address or words.
 -- Waits are numbered from 1: a reopened conversation starts wait n + 1, so it never stretches
--- the first. wait.<n>.start, .team, .after_hours; .assigned and .staff: the first staff member
--- on it; .replied: the first human reply (automatic messages are not replies).
+-- the first. wait.<n>.start, .team, .after_hours; .assigned (and .assigned_by): the first
+-- staff member on it; .replied (and .replied_by): the first human reply (automatic messages
+-- are not replies). `staff` lists everyone who took or answered it.
 local function facts_wait(facts, now, team, after_hours)
   local n = redis.call('HINCRBY', facts, 'waits', 1)
   local w = 'wait.' .. n .. '.'
