@@ -4,16 +4,15 @@
 // every 5 s) to the counters the other parts keep. Single-threaded.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
-#include <functional>
 #include "connectors/connector.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/core/metrics.hpp"
 #include "daemon/net/http.hpp"
 #include "daemon/net/http_server.hpp"
-
 #include "daemon/net/timer.hpp"
 #include "daemon/store/redis_connection.hpp"
 

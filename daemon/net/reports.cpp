@@ -20,12 +20,6 @@ struct report_query {
   std::string format = "json";
 };
 
-bool is_word(std::string_view s) {
-  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
-}
-
 core::result<report_query> parse_query(const http_request& r, const config::daemon_config& config,
                                        const std::vector<core::configured_channel>& channels,
                                        core::timestamp now) {
@@ -59,7 +53,6 @@ core::result<report_query> parse_query(const http_request& r, const config::daem
   q.channel = r.query_param("channel").value_or("");
   if (!q.channel.empty()) {
     const bool known =
-        is_word(q.channel) &&
         std::any_of(channels.begin(), channels.end(), [&](const core::configured_channel& c) {
           return c.traits && c.traits->channel == q.channel;
         });

@@ -123,7 +123,6 @@ calls::apply_inbound arguments(const applying& a) {
 // The message continues the open conversation its thread went to last (as this daemon saw
 // it): no reads, only a new id. The function answers 'stale' when the guess is wrong.
 bool apply_guessed(const std::shared_ptr<applying>& a) {
-  a->guessed = false;
   if (a->guess_key.empty()) return false;
   const auto it = a->guesses.find(a->guess_key);
   if (it == a->guesses.end()) return false;

@@ -16,7 +16,6 @@ if c.status ~= 'closed' then
   if A.read_level ~= '' then redis.call('HSET', K.conversation, 'read_level', A.read_level) end
   if redis.call('EXISTS', K.facts) == 1 then
     redis.call('HSET', K.facts, 'status', 'closed', 'closed_at', now, 'closed_by', user)
-    redis.call('HINCRBY', K.facts, 'closes', 1)
     if A.read_level ~= '' then redis.call('HSET', K.facts, 'read_level', A.read_level) end
   end
   redis.call('ZREM', K.queue, id)
@@ -32,7 +31,6 @@ if c.status ~= 'closed' then
     m.facts = '{"csat_question":"1"}'
     redis.call('HSET', K.message, 'facts', m.facts)
     redis.call('HSET', K.conversation, 'csat_asked_at', now)
-    if redis.call('EXISTS', K.facts) == 1 then redis.call('HSET', K.facts, 'csat_asked', '1') end
     emit_record('message.created', id, c.team, with_message_fields(m, with_conversation()))
   end
 end
