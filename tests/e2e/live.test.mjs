@@ -137,3 +137,80 @@ test('notes stay internal, tags stick, typing shows both ways, long messages are
     assert.equal(await finn.getByTestId('askdesk-launcher').textContent(), 'Hide the chat');
   });
 });
+
+test('an event updates only the item it is about: the other items, the focus and the reader stay', async () => {
+  const desk = await signIn(await stack.newContext());
+  const item = (text) => desk.getByTestId('queue-item').filter({ hasText: text });
+  const fay = await widgetOn(await stack.newContext(), stack.url, 'Fay');
+  const gus = await widgetOn(await stack.newContext(), stack.url, 'Gus');
+  await stack.step('two patrons wait; the librarian is on the second', async () => {
+    await say(fay, 'Where are the atlases kept?');
+    await item('atlases').waitFor();
+    await say(gus, 'Can I print in colour?');
+    await item('colour').waitFor();
+    // Each item's node gets a mark that a node made again would not have, and the queue's
+    // changes are recorded from here on.
+    await desk.evaluate(() => {
+      for (const li of document.querySelectorAll('[data-testid="queue-item"]')) li.keyedMark = li.dataset.conversation;
+      window.touched = new Set();
+      const itemOf = (n) => (n.nodeType === 1 ? n : n.parentElement)?.closest('[data-testid="queue-item"]');
+      new MutationObserver((records) => {
+        for (const r of records) {
+          const target = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+          if (target.closest('.wait')) continue;  // the wait times move with the clock
+          const item = itemOf(r.target);
+          if (item) window.touched.add(item.dataset.conversation);
+          else if (target.closest('h3')) window.touched.add('count');
+          else if (r.type !== 'childList') window.touched.add('other');
+          else {
+            for (const n of [...r.addedNodes, ...r.removedNodes]) {
+              window.touched.add(n.matches?.('[data-testid="queue-item"]') ? n.dataset.conversation : 'other');
+            }
+          }
+        }
+      }).observe(document.querySelector('[data-ref="queues"]'), { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    await item('colour').locator('button').focus();
+  });
+  const ids = await desk.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-testid="queue-item"]')]
+    .map((li) => [li.querySelector('.last').textContent, li.dataset.conversation])));
+  const fayId = ids['Where are the atlases kept?'];
+  const gusId = ids['Can I print in colour?'];
+  await stack.step('the first patron writes again and a third one arrives', async () => {
+    await say(fay, 'Especially historical ones.');
+    await item('historical').waitFor();
+    const hal = await widgetOn(await stack.newContext(), stack.url, 'Hal');
+    await say(hal, 'Is there a quiet room?');
+    await item('quiet room').waitFor();
+  });
+  await stack.step('only those two items changed; the focus never moved', async () => {
+    const state = await desk.evaluate(([fayId, gusId]) => {
+      const node = (id) => document.querySelector(`[data-testid="queue-item"][data-conversation="${id}"]`);
+      return {
+        fayKept: node(fayId).keyedMark === fayId,
+        gusKept: node(gusId).keyedMark === gusId,
+        focus: document.activeElement.closest('[data-testid="queue-item"]')?.dataset.conversation,
+        touched: [...window.touched],
+      };
+    }, [fayId, gusId]);
+    assert.ok(state.fayKept, 'the updated item is the same node, updated in place');
+    assert.ok(state.gusKept, 'an item no event was about is untouched');
+    assert.equal(state.focus, gusId);
+    assert.ok(!state.touched.includes(gusId), `touched: ${state.touched}`);
+    assert.ok(!state.touched.includes('other'), `touched: ${state.touched}`);
+    assert.ok(state.touched.includes(fayId));
+  });
+  await stack.step('an item that leaves hands the focus to its neighbour', async () => {
+    const answer = await desk.evaluate(async (id) => {
+      const me = await (await fetch('/api/v1/me')).json();
+      const r = await fetch(`/api/v1/conversations/${id}/claim`, {
+        method: 'POST', headers: { 'X-CSRF-Token': me.csrf_token, 'Content-Type': 'application/json' }, body: '{}',
+      });
+      return r.status;
+    }, gusId);
+    assert.equal(answer, 200);
+    await item('colour').waitFor({ state: 'detached' });
+    await desk.waitForFunction(() => document.activeElement.closest('[data-testid="queue-item"]'));
+    assert.notEqual(await desk.evaluate(() => document.activeElement.closest('li').dataset.conversation), gusId);
+  });
+});

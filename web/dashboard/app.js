@@ -5,6 +5,7 @@ import { ConversationView } from './conversation.js';
 import { channelName, channelsLoaded, setChannels } from './channels.js';
 import { DeadLetterPanel } from './deadletters.js';
 import { el, patronName, refs, waited } from './dom.js';
+import { KeyedList } from './keyed.js';
 import { LiveConnection } from './live.js';
 import { RoutingPanel } from './routing.js';
 import { SocialPanel } from './social.js';
@@ -134,7 +135,7 @@ function start(user) {
     ready = false;
     try {
       // The channels once: without them names are raw and the server alone checks lengths.
-      const [everyTeam, topicList, queued, mine, channelList] = await Promise.all([
+      const [everyTeam, topicList, queued, held, channelList] = await Promise.all([
         api.allTeams(),
         api.topics(),
         allConversations({ status: 'queued' }),
@@ -147,7 +148,7 @@ function start(user) {
       teams.clear();
       for (const t of allTeams) if (seesTeam(t.id)) teams.set(t.id, t);
       conversations.clear();
-      for (const c of [...queued, ...mine]) conversations.set(c.id, c);
+      for (const c of [...queued, ...held]) conversations.set(c.id, c);
     } catch (err) {
       if (err.status === 401) {
         live.stop();
@@ -161,10 +162,10 @@ function start(user) {
     deadLetters?.refresh();
     social.refresh();
     ready = true;
+    showAll();
     const waiting = early;
     early = [];
     for (const frame of waiting) apply(frame);
-    draw();
     if (view.id) view.open(view.id);
   }
 
@@ -179,7 +180,7 @@ function start(user) {
     if (known && c.updated_at < known.updated_at) return;
     conversations.set(c.id, c);
     if (holds(known) !== holds(c)) routing.refresh();
-    draw();
+    if (ready) place(c);
   }
 
   function apply(frame) {
@@ -208,9 +209,10 @@ function start(user) {
         view.onTyping(frame.conversation, data.who, data.name);
         break;
       case 'presence.updated': {
-        const team = teams.get(frame.team || data.team);
+        const id = frame.team || data.team;
+        const team = teams.get(id);
         if (team && typeof data.online === 'number') team.online = data.online;
-        draw();
+        if (queues.has(id)) headCount(id);
         break;
       }
       default:
@@ -219,57 +221,139 @@ function start(user) {
   }
 
   // ---- the lists ----------------------------------------------------------------------------
+  // Keyed (keyed.js): an event updates, moves or removes the one item it is about.
 
-  function item(c, testid) {
-    const current = view.id === c.id;
-    const last = c.last_message ? c.last_message.text : '';
-    const button = el('button', { type: 'button', 'aria-current': current ? 'true' : false }, [
-      el('span', { class: 'name', text: patronName(c) }),
-      el('span', { class: 'wait', 'data-since': c.status === 'queued' ? c.waiting_since || c.created_at : false }),
-      el('span', { class: 'last', text: last }),
-      el('span', { class: 'channel', text: [c.topic, channelName(c)].filter(Boolean).join(' · ') }),
-      c.after_hours ? el('span', { class: 'after-hours', 'data-testid': 'after-hours', text: 'after hours' }) : null,
-    ]);
-    button.addEventListener('click', () => open(c.id));
-    return el('li', { 'data-testid': testid, 'data-conversation': c.id }, [button]);
+  // Queue order as the router offers it: what arrived after hours first (in arrival order),
+  // then priority (routing.priorities), then the longest wait; the id breaks ties.
+  const since = (c) => c.waiting_since || c.created_at;
+  const byId = (a, b) => Number(BigInt(a.id) - BigInt(b.id));
+  const queueOrder = (a, b) => Number(Boolean(b.after_hours)) - Number(Boolean(a.after_hours))
+    || (a.after_hours ? since(a).localeCompare(since(b)) : 0)
+    || (b.priority || 0) - (a.priority || 0)
+    || since(a).localeCompare(since(b))
+    || byId(a, b);
+  const newestFirst = (a, b) => b.updated_at.localeCompare(a.updated_at) || byId(a, b);
+
+  function itemList(container, testid, compare, onFocusLost) {
+    return new KeyedList(container, {
+      key: (c) => c.id,
+      compare,
+      onFocusLost,
+      create(c) {
+        const button = el('button', { type: 'button' }, [
+          el('span', { class: 'name' }), el('span', { class: 'wait' }), el('span', { class: 'last' }),
+          el('span', { class: 'channel' }),
+          el('span', { class: 'after-hours', 'data-testid': 'after-hours', text: 'after hours' }),
+        ]);
+        button.addEventListener('click', () => open(c.id));
+        return el('li', { 'data-testid': testid, 'data-conversation': c.id }, [button]);
+      },
+      update(node, c) {
+        const [name, wait, last, channel, afterHours] = node.firstChild.children;
+        name.textContent = patronName(c);
+        last.textContent = c.last_message ? c.last_message.text : '';
+        channel.textContent = [c.topic, channelName(c)].filter(Boolean).join(' · ');
+        afterHours.hidden = !c.after_hours;
+        if (c.status === 'queued') {
+          wait.dataset.since = since(c);
+          wait.textContent = `waiting ${waited(wait.dataset.since)}`;
+        } else {
+          delete wait.dataset.since;
+          wait.textContent = '';
+        }
+        node.firstChild.setAttribute('aria-current', String(view.id === c.id));
+      },
+    });
   }
 
-  function draw() {
-    // A list item keeps the focus across the redraw (not the conversation view, which has
-    // data-conversation too: the focus stays where it is there).
-    const focused = document.activeElement?.closest('li[data-conversation]')?.dataset.conversation;
-    const all = [...conversations.values()];
-    const queues = [];
-    let waitingTotal = 0;
-    for (const team of teams.values()) {
-      // Queue order as the router offers it: what arrived after hours first (in arrival
-      // order), then priority (routing.priorities), then the longest wait.
-      const since = (c) => c.waiting_since || c.created_at;
-      const queued = all.filter((c) => c.status === 'queued' && c.team === team.id)
-        .sort((a, b) => Number(Boolean(b.after_hours)) - Number(Boolean(a.after_hours))
-          || (a.after_hours ? since(a).localeCompare(since(b)) : 0)
-          || (b.priority || 0) - (a.priority || 0)
-          || since(a).localeCompare(since(b)));
-      waitingTotal += queued.length;
-      const titleId = `queue-${team.id}`;
-      queues.push(el('section', { class: 'queue', 'data-testid': 'queue', 'data-team': team.id, 'aria-labelledby': titleId }, [
-        el('h3', { id: titleId }, [
-          el('span', { text: team.name || team.id }),
-          el('span', { class: 'count', text: ` ${queued.length} waiting · ${team.online ?? 0} online${team.open === false ? ' · closed' : ''}` }),
-        ]),
-        queued.length
-          ? el('ul', { class: 'items' }, queued.map((c) => item(c, 'queue-item')))
-          : el('p', { class: 'empty', text: 'Nobody is waiting.' }),
-      ]));
+  const queues = new Map();  // team id → {section, count, list, empty}
+  const mine = itemList(ui.mine, 'mine-item', newestFirst, () => ui['mine-title'].focus());
+  const shownIn = new Map();  // conversation id → the KeyedList that shows it
+
+  // One section per team this user sees, made again only when the teams themselves changed.
+  function buildQueues() {
+    const ids = [...teams.keys()];
+    if (ids.join() === [...queues.keys()].join()) return;
+    queues.clear();
+    shownIn.clear();
+    mine.replace([]);
+    const sections = ids.map((id) => {
+      const titleId = `queue-${id}`;
+      const title = el('h3', { id: titleId, tabindex: '-1' });
+      const count = el('span', { class: 'count' });
+      title.append(el('span', { text: teams.get(id).name || id }), count);
+      const items = el('ul', { class: 'items' });
+      const empty = el('p', { class: 'empty', text: 'Nobody is waiting.' });
+      const list = itemList(items, 'queue-item', queueOrder, () => title.focus());
+      queues.set(id, { count, list, empty });
+      return el('section', { class: 'queue', 'data-testid': 'queue', 'data-team': id, 'aria-labelledby': titleId },
+        [title, items, empty]);
+    });
+    ui.queues.replaceChildren(...sections);
+  }
+
+  // The list a conversation belongs in now: its team's queue, mine, or none.
+  function listFor(c) {
+    if (c.status === 'queued') return queues.get(c.team)?.list || null;
+    if (c.status === 'assigned' && c.assignee === user.name) return mine;
+    return null;
+  }
+
+  // Shows `c` where it belongs now (taking it from where it was), and the counts that moved.
+  function place(c) {
+    const from = shownIn.get(c.id) || null;
+    const to = listFor(c);
+    if (from && from !== to) from.delete(c.id);
+    if (to) {
+      to.set(c);
+      shownIn.set(c.id, to);
+    } else {
+      shownIn.delete(c.id);
     }
-    ui.queues.replaceChildren(...queues);
-    const mine = all.filter((c) => c.status === 'assigned' && c.assignee === user.name)
-      .sort((a, b) => b.updated_at.localeCompare(a.updated_at));
-    ui.mine.replaceChildren(...mine.map((c) => item(c, 'mine-item')));
-    ui['mine-empty'].hidden = mine.length > 0;
-    tick();
+    if (from !== to) counted();
+  }
+
+  function headCount(id) {
+    const q = queues.get(id);
+    const team = teams.get(id);
+    const text = ` ${q.list.size} waiting · ${team.online ?? 0} online${team.open === false ? ' · closed' : ''}`;
+    if (q.count.textContent !== text) q.count.textContent = text;
+    if (q.empty.hidden !== q.list.size > 0) q.empty.hidden = q.list.size > 0;
+  }
+
+  function counted() {
+    let waitingTotal = 0;
+    for (const [id, q] of queues) {
+      headCount(id);
+      waitingTotal += q.list.size;
+    }
+    ui['mine-empty'].hidden = mine.size > 0;
     document.title = waitingTotal ? `(${waitingTotal}) askdesk` : 'askdesk';
-    if (focused) shell.querySelector(`li[data-conversation="${CSS.escape(focused)}"] button`)?.focus();
+  }
+
+  // Marks the item of the conversation shown in the view (aria-current).
+  let marked = null;
+  function markCurrent() {
+    for (const id of [marked, view.id]) {
+      shownIn.get(id)?.node(id)?.firstChild.setAttribute('aria-current', String(view.id === id));
+    }
+    marked = view.id;
+  }
+
+  function showAll() {
+    buildQueues();
+    const lists = new Map([[mine, []]]);
+    for (const q of queues.values()) lists.set(q.list, []);
+    shownIn.clear();
+    for (const c of conversations.values()) {
+      const list = listFor(c);
+      if (!list) continue;
+      lists.get(list).push(c);
+      shownIn.set(c.id, list);
+    }
+    for (const [list, items] of lists) list.replace(items);
+    counted();
+    markCurrent();
   }
 
   // Wait times move on their own.
@@ -281,7 +365,8 @@ function start(user) {
     }
     const now = Date.now();
     for (const node of shell.querySelectorAll('.wait[data-since]')) {
-      node.textContent = `waiting ${waited(node.dataset.since, now)}`;
+      const text = `waiting ${waited(node.dataset.since, now)}`;
+      if (node.textContent !== text) node.textContent = text;
     }
     ticks += 1;
     if (ticks % 4 === 0) {
@@ -294,15 +379,13 @@ function start(user) {
   // that died) send no event: look once a minute.
   async function refreshTeams() {
     try {
-      let changed = false;
       for (const t of (await api.teams()).items) {
         const team = teams.get(t.id);
         if (team && (team.open !== t.open || team.online !== t.online)) {
           Object.assign(team, t);
-          changed = true;
+          if (queues.has(t.id)) headCount(t.id);
         }
       }
-      if (changed) draw();
     } catch {
       // The connection indicator already says when the daemon is away.
     }
@@ -312,7 +395,7 @@ function start(user) {
   // `toReply`: the focus goes to the reply box once the conversation is shown.
   function open(id, { toReply = false } = {}) {
     view.open(id).then(() => {
-      draw();
+      markCurrent();
       if (toReply && view.id === id) view.focusReply();
     });
   }

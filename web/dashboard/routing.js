@@ -4,6 +4,7 @@
 import { api } from './api.js';
 import { channelName } from './channels.js';
 import { el, patronName } from './dom.js';
+import { KeyedList } from './keyed.js';
 
 export class RoutingPanel {
   // `ui` holds the template's presence, capacity, offers and offers-section elements.
@@ -13,7 +14,14 @@ export class RoutingPanel {
     this.onAccepted = onAccepted;
     this.onOffer = onOffer;
     this.onProblem = onProblem;
-    this.offers = new Map();  // conversation id -> {conversation, expires (ms)}
+    // {id, conversation, expires (ms)}, soonest to end first.
+    this.offers = new KeyedList(ui.offers, {
+      key: (o) => o.id,
+      compare: (a, b) => a.expires - b.expires || Number(BigInt(a.id) - BigInt(b.id)),
+      create: (o) => this.item(o.id),
+      update: (node, o) => this.fill(node, o),
+      onFocusLost: () => ui.presence.focus(),
+    });
     this.refreshing = null;
     ui.presence.addEventListener('change', async () => {
       try {
@@ -54,10 +62,9 @@ export class RoutingPanel {
     this.ui.capacity.textContent = state.capacity
       ? `${state.open} of ${state.capacity} open` : `${state.open} open`;
     this.ui.capacity.dataset.full = String(state.capacity > 0 && state.open >= state.capacity);
-    this.offers.clear();
-    for (const o of state.offers) {
-      this.offers.set(o.conversation.id, { conversation: o.conversation, expires: Date.parse(o.expires) });
-    }
+    this.offers.replace(state.offers.map((o) => ({
+      id: o.conversation.id, conversation: o.conversation, expires: Date.parse(o.expires),
+    })));
     this.draw();
   }
 
@@ -66,7 +73,8 @@ export class RoutingPanel {
     const data = frame.data || {};
     const forMe = Array.isArray(data.to) && data.to.includes(this.user.name);
     if (frame.event === 'offer.created' && forMe && data.conversation) {
-      this.offers.set(data.conversation.id, { conversation: data.conversation, expires: Date.parse(data.expires) });
+      const c = data.conversation;
+      this.offers.set({ id: c.id, conversation: c, expires: Date.parse(data.expires) });
       this.draw();
       this.onOffer(data.conversation);
     } else if (frame.event === 'offer.ended' && forMe) {
@@ -78,41 +86,37 @@ export class RoutingPanel {
     }
   }
 
-  // Rebuilds the list when offers came or went; otherwise only the seconds left change, so a
-  // click on Accept is never lost to a redraw.
+  // Counts down the seconds left and drops the offers that ended; the items themselves are
+  // keyed, so a click on Accept is never lost to a redraw.
   draw() {
     if (!this.ui.offers.isConnected) {
       this.stop();  // signed out
       return;
     }
     const now = Date.now();
-    for (const [id, offer] of this.offers) {
-      if (offer.expires <= now) this.offers.delete(id);
+    for (const offer of this.offers.items()) {
+      if (offer.expires <= now) this.offers.delete(offer.id);
+      else this.offers.node(offer.id).querySelector('.wait').textContent = `${Math.ceil((offer.expires - now) / 1000)} s left`;
     }
-    const shown = [...this.ui.offers.children].map((n) => n.dataset.conversation);
-    if (shown.join() !== [...this.offers.keys()].join()) {
-      this.ui.offers.replaceChildren(...[...this.offers].map(([id, offer]) => this.item(id, offer)));
-      this.ui['offers-section'].hidden = this.offers.size === 0;
-    }
-    for (const node of this.ui.offers.children) {
-      const offer = this.offers.get(node.dataset.conversation);
-      node.querySelector('.wait').textContent = `${Math.ceil((offer.expires - now) / 1000)} s left`;
-    }
+    this.ui['offers-section'].hidden = this.offers.size === 0;
   }
 
-  item(id, offer) {
-    const c = offer.conversation;
+  item(id) {
     const accept = el('button', { type: 'button', 'data-testid': 'offer-accept', text: 'Accept' });
     const decline = el('button', { type: 'button', class: 'secondary', 'data-testid': 'offer-decline', text: 'Decline' });
     accept.addEventListener('click', () => this.answer(id, 'accept'));
     decline.addEventListener('click', () => this.answer(id, 'decline'));
     return el('li', { class: 'offer', 'data-testid': 'offer', 'data-conversation': id }, [
-      el('span', { class: 'name', text: patronName(c) }),
-      el('span', { class: 'wait' }),
-      el('span', { class: 'last', text: c.last_message ? c.last_message.text : '' }),
-      el('span', { class: 'channel', text: [c.topic, channelName(c)].filter(Boolean).join(' · ') }),
-      el('span', { class: 'actions' }, [accept, decline]),
+      el('span', { class: 'name' }), el('span', { class: 'wait' }), el('span', { class: 'last' }),
+      el('span', { class: 'channel' }), el('span', { class: 'actions' }, [accept, decline]),
     ]);
+  }
+
+  fill(node, { conversation: c }) {
+    const [name, , last, channel] = node.children;
+    name.textContent = patronName(c);
+    last.textContent = c.last_message ? c.last_message.text : '';
+    channel.textContent = [c.topic, channelName(c)].filter(Boolean).join(' · ');
   }
 
   async answer(id, verb) {
