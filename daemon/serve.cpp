@@ -32,6 +32,7 @@
 #include "daemon/net/api.hpp"
 #include "daemon/net/auth.hpp"
 #include "daemon/net/curl_client.hpp"
+#include "daemon/net/desk.hpp"
 #include "daemon/net/http_server.hpp"
 #include "daemon/net/reports.hpp"
 #include "daemon/net/staff_socket.hpp"
@@ -141,6 +142,7 @@ class daemon {
     auth_.add_routes(router_);
     net::add_api_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
     net::add_report_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
+    net::add_desk_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
     net::add_staff_socket(router_, {io_, *commands_, scripts_, events_, auth_, clock_});
     // A password change, a disabled user, a logout or a revoked token anywhere: this
     // daemon stops trusting what it remembers of that user's sessions and tokens.
@@ -237,6 +239,11 @@ class daemon {
         "GET", "/reports",
         [this](const net::http_request& r, const net::route_params&, net::respond_fn respond) {
           respond(files_.serve(r, "dashboard/reports.html"));
+        });
+    router_.add(
+        "GET", "/supervisor",
+        [this](const net::http_request& r, const net::route_params&, net::respond_fn respond) {
+          respond(files_.serve(r, "dashboard/supervisor.html"));
         });
     router_.add("GET", "/vendor/chart.js",
                 [this](const net::http_request& r, const net::route_params&,

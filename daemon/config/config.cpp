@@ -150,6 +150,8 @@ void read_teams(json::object_reader& root, daemon_config& c) {
                    1, 24 * 60));
     read_team_hours(*r, team);
     team.read_required = r->boolean("read_required", false);
+    team.wait_alert = std::chrono::minutes(
+        r->integer("wait_alert_minutes", team.wait_alert.count(), 1, 7 * 24 * 60));
     read_team_csat(*r, team);
     r->finish();
     c.teams.push_back(std::move(team));

@@ -5,6 +5,7 @@
 // factories (connectors/registry.hpp), so this file only checks their `id` and `type`.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -97,6 +98,9 @@ struct team_options {
   // "read_required": staff must give a READ level (1-6) to close a conversation of this
   // team. Default false: optional.
   bool read_required = false;
+  // "wait_alert_minutes": on the supervisor's live view, a conversation waiting longer than
+  // this is highlighted and counted. Default 5.
+  std::chrono::minutes wait_alert{5};
   // "csat": {"channels": [...], "question": {"en": "..."}}: on closing, patrons on these
   // channels are asked once how satisfied they were (1-5), in the team's language. Default:
   // webchat, sms, xmpp and telegram (not email, nor public social posts), with an English

@@ -377,13 +377,17 @@ call make(const presence& in) {
       .arg("expiry", in.expiry)
       .arg("member", in.member)
       .arg("op", in.op)
+      .arg("user", in.user)
       .args("team_ids", in.teams);
   return c;
 }
 
 call make(const set_presence& in) {
   call c(script::set_presence);
-  c.key("staff", keys::staff(in.user)).arg("presence", in.presence);
+  c.key("staff", keys::staff(in.user))
+      .key("events", std::string(keys::events))
+      .arg("user", in.user)
+      .arg("presence", in.presence);
   return c;
 }
 

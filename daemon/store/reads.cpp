@@ -10,6 +10,7 @@
 #include "daemon/store/inbound_store.hpp"
 #include "daemon/store/keys.hpp"
 #include "daemon/store/records.hpp"
+#include "daemon/store/user_store.hpp"
 
 namespace askdesk::store::reads {
 
@@ -754,6 +755,84 @@ void route_snapshot(redis_connection& redis, std::int64_t now_ms, std::vector<st
         s->last = std::move(r);
         write_snapshot(s);
       });
+    });
+  });
+}
+
+namespace {
+
+struct desk_reading {
+  redis_connection& redis;
+  std::int64_t now;
+  std::vector<std::string> teams;
+  std::function<void(core::result<desk_state>)> done;
+  desk_state out;
+  std::vector<std::vector<std::string>> queued;  // per team: the first ids of its queue
+};
+
+core::error desk_failure(const reply& r) { return redis_error(r, "reading the desk"); }
+
+}  // namespace
+
+// Three round trips: the users and the queues; each user's state and each waiting
+// conversation's start; nothing more.
+void desk(redis_connection& redis, std::int64_t now_ms, std::vector<std::string> teams,
+          std::function<void(core::result<desk_state>)> done) {
+  auto d = std::make_shared<desk_reading>(
+      desk_reading{redis, now_ms, std::move(teams), std::move(done), {}, {}});
+  const std::string after = "(" + std::to_string(now_ms);
+  std::vector<std::vector<std::string>> first = {{"SMEMBERS", std::string(keys::users)}};
+  for (const auto& t : d->teams) {
+    first.push_back({"ZCARD", keys::queue(t)});
+    first.push_back({"ZRANGE", keys::queue(t), "0", std::to_string(desk_queue_most - 1)});
+    first.push_back({"ZCOUNT", keys::presence(t), after, "+inf"});
+  }
+  pipeline(redis, std::move(first), [d, after](std::vector<reply> r) {
+    if (const auto* bad = failure(r)) return d->done(desk_failure(*bad));
+    for (const auto& u : r[0].elements()) d->out.staff.push_back({.name = u.str()});
+    std::sort(d->out.staff.begin(), d->out.staff.end(),
+              [](const desk_member& a, const desk_member& b) { return a.name < b.name; });
+    std::vector<std::vector<std::string>> second;
+    for (const auto& m : d->out.staff) {
+      second.push_back({"HMGET", keys::user(m.name), "display_name", "role", "teams", "disabled"});
+      second.push_back({"HGET", keys::staff(m.name), "presence"});
+      second.push_back({"ZCOUNT", keys::sockets(m.name), after, "+inf"});
+      second.push_back({"SCARD", keys::assigned(m.name)});
+    }
+    for (std::size_t t = 0; t < d->teams.size(); ++t) {
+      desk_queue q{.waiting = r[1 + t * 3].integer(), .online = r[3 + t * 3].integer()};
+      std::vector<std::string> ids;
+      for (const auto& id : r[2 + t * 3].elements()) {
+        ids.push_back(id.str());
+        second.push_back({"HGET", keys::conversation(id.str()), "waiting_since"});
+      }
+      d->out.queues.push_back(std::move(q));
+      d->queued.push_back(std::move(ids));
+    }
+    pipeline(d->redis, std::move(second), [d](std::vector<reply> r) {
+      if (const auto* bad = failure(r)) return d->done(desk_failure(*bad));
+      std::size_t at = 0;
+      for (auto& m : d->out.staff) {
+        const reply& user = r[at];
+        const auto field = [&](std::size_t i) {
+          return i < user.size() ? text_of(user[i]) : std::string();
+        };
+        m.display_name = field(0);
+        m.role = field(1);
+        m.teams = split_team_list(field(2));
+        m.disabled = field(3) == "1";
+        m.presence = text_of(r[at + 1]);
+        m.dashboards = integer_of(r[at + 2]);
+        m.holds = integer_of(r[at + 3]);
+        at += 4;
+      }
+      for (std::size_t t = 0; t < d->queued.size(); ++t) {
+        for (std::size_t i = 0; i < d->queued[t].size(); ++i) {
+          const std::string since = text_of(r[at++]);
+          d->out.queues[t].waiting_since.push_back(since.empty() ? d->now : number(since));
+        }
+      }
+      d->done(std::move(d->out));
     });
   });
 }

@@ -59,6 +59,28 @@ void conversation_facts(
     redis_connection& redis, std::int64_t from_ms, std::int64_t to_ms,
     std::function<void(core::result<std::vector<core::conversation_facts>>)> done);
 
+// The supervisor's live view (GET /api/v1/desk): every user's state and load, and each of
+// `teams`' queue and staff online, as the store holds them now.
+struct desk_member {
+  std::string name, display_name, role, presence;  // presence "" when never chosen
+  std::vector<std::string> teams;
+  std::int64_t dashboards = 0;  // open now
+  std::int64_t holds = 0;       // conversations assigned to them
+  bool disabled = false;
+};
+struct desk_queue {
+  std::int64_t waiting = 0;                 // conversations in the queue
+  std::int64_t online = 0;                  // the team's staff with a dashboard open
+  std::vector<std::int64_t> waiting_since;  // ms, of the first desk_queue_most in the queue
+};
+inline constexpr std::size_t desk_queue_most = 5000;
+struct desk_state {
+  std::vector<desk_member> staff;  // by name
+  std::vector<desk_queue> queues;  // as `teams`
+};
+void desk(redis_connection& redis, std::int64_t now_ms, std::vector<std::string> teams,
+          std::function<void(core::result<desk_state>)> done);
+
 }  // namespace askdesk::store::reads
 
 namespace askdesk::store::reads {

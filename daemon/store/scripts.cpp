@@ -28,8 +28,7 @@ static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 // The functions whose keys all share one hash slot; every other one spans slots, which a
 // Redis Cluster allows only with this flag (docs/redis.md says why they stay atomic).
 bool single_slot(script s) {
-  return s == script::set_presence || s == script::take_quota || s == script::own_entry ||
-         s == script::lease;
+  return s == script::take_quota || s == script::own_entry || s == script::lease;
 }
 
 std::string sha1_hex(std::string_view text) {

@@ -77,15 +77,15 @@ export async function startStack({ config, serveArgs = [] } = {}) {
     configArgs.push('--config', join(dir, 'askdesk.json'));
   }
   // One `askdesk serve` on `port`; several can share the Redis, as in production.
-  async function launch(port) {
+  async function launch(port, args = serveArgs) {
     const url = `http://127.0.0.1:${port}`;
-    const child = start(binary, ['serve', '--listen', `127.0.0.1:${port}`, ...configArgs, ...serveArgs],
+    const child = start(binary, ['serve', '--listen', `127.0.0.1:${port}`, ...configArgs, ...args],
       { env });
     await waitFor('askdesk /healthz', async () => (await fetch(`${url}/healthz`)).ok)
       .catch((e) => { throw new Error(`${e.message}\n${child.output()}`); });
     const daemon = { url, port, child };
     daemon.stop = () => stopChild(daemon.child);
-    daemon.start = async () => { daemon.child = (await launch(port)).child; };
+    daemon.start = async () => { daemon.child = (await launch(port, args)).child; };
     return daemon;
   }
   const daemons = [await launch(await freePort())];
@@ -101,9 +101,10 @@ export async function startStack({ config, serveArgs = [] } = {}) {
     redisPort,
     daemon: daemons[0],
     log: () => daemons.map((d) => d.child.output()).join('\n'),
-    // Another daemon on the same Redis, stopped with the stack.
-    async secondDaemon() {
-      const d = await launch(await freePort());
+    // Another daemon on the same Redis, stopped with the stack; `serveArgs` replace the
+    // stack's (a daemon whose clock runs behind, for instance).
+    async secondDaemon({ serveArgs: args = serveArgs } = {}) {
+      const d = await launch(await freePort(), args);
       daemons.push(d);
       return d;
     },
@@ -113,10 +114,11 @@ export async function startStack({ config, serveArgs = [] } = {}) {
       for (const t of teams) args.push('--team', t);
       execFileSync(binary, args, { env, input: `${password}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
     },
-    // Opens the dashboard in `context` and signs in; with `live`, waits until it says Live.
-    async signIn(context, name, password, { live = true } = {}) {
+    // Opens the dashboard in `context` and signs in (on the daemon at `at`); with `live`,
+    // waits until it says Live.
+    async signIn(context, name, password, { live = true, at = url } = {}) {
       const page = await context.newPage();
-      await page.goto(`${url}/`);
+      await page.goto(`${at}/`);
       await page.getByTestId('login-username').fill(name);
       await page.getByTestId('login-password').fill(password);
       await page.getByTestId('login-submit').click();

@@ -66,6 +66,8 @@ export const api = {
   decline: (conversation) => call('POST', `/conversations/${id(conversation)}/decline`, {}),
   transfer: (conversation, body) => call('POST', `/conversations/${id(conversation)}/transfer`, body),
   myRouting: () => call('GET', '/me/routing'),
+  // The supervisor's live view: every team's queue and staff (supervisors and admins).
+  desk: () => call('GET', '/desk'),
   setPresence: (presence) => call('POST', '/me/presence', { presence }),
   tags: (conversation, add, remove) =>
     call('POST', `/conversations/${id(conversation)}/tags`, { add, remove }),

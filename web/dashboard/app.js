@@ -4,7 +4,7 @@ import { allConversations, api } from './api.js';
 import { ConversationView } from './conversation.js';
 import { channelName, channelsLoaded, setChannels } from './channels.js';
 import { DeadLetterPanel } from './deadletters.js';
-import { el, patronName, refs, waited } from './dom.js';
+import { el, patronName, queueOrder, refs, waited, waitingSince } from './dom.js';
 import { KeyedList } from './keyed.js';
 import { LiveConnection } from './live.js';
 import { RoutingPanel } from './routing.js';
@@ -62,6 +62,7 @@ function start(user) {
   const ui = refs(shell);
   const connection = shell.querySelector('[data-testid="connection"]');
   ui.who.textContent = `${user.display_name || user.name} (${user.role})`;
+  ui['supervisor-link'].hidden = user.role === 'staff';
 
   const teams = new Map();  // id → {id, name, online, waiting}
   let topics = [];  // [{id, team}] from the configuration
@@ -223,16 +224,7 @@ function start(user) {
   // ---- the lists ----------------------------------------------------------------------------
   // Keyed (keyed.js): an event updates, moves or removes the one item it is about.
 
-  // Queue order as the router offers it: what arrived after hours first (in arrival order),
-  // then priority (routing.priorities), then the longest wait; the id breaks ties.
-  const since = (c) => c.waiting_since || c.created_at;
-  const byId = (a, b) => Number(BigInt(a.id) - BigInt(b.id));
-  const queueOrder = (a, b) => Number(Boolean(b.after_hours)) - Number(Boolean(a.after_hours))
-    || (a.after_hours ? since(a).localeCompare(since(b)) : 0)
-    || (b.priority || 0) - (a.priority || 0)
-    || since(a).localeCompare(since(b))
-    || byId(a, b);
-  const newestFirst = (a, b) => b.updated_at.localeCompare(a.updated_at) || byId(a, b);
+  const newestFirst = (a, b) => b.updated_at.localeCompare(a.updated_at) || Number(BigInt(a.id) - BigInt(b.id));
 
   function itemList(container, testid, compare, onFocusLost) {
     return new KeyedList(container, {
@@ -255,7 +247,7 @@ function start(user) {
         channel.textContent = [c.topic, channelName(c)].filter(Boolean).join(' · ');
         afterHours.hidden = !c.after_hours;
         if (c.status === 'queued') {
-          wait.dataset.since = since(c);
+          wait.dataset.since = waitingSince(c);
           wait.textContent = `waiting ${waited(wait.dataset.since)}`;
         } else {
           delete wait.dataset.since;

@@ -50,8 +50,10 @@ export class ConversationView {
   // `container` is the <main> to draw in; `user` the signed-in user; `live` the staff socket
   // (for typing); `onChanged(conversation)` keeps the lists in step; `onOpen(id)` opens another.
   // `topics()` gives the configured topics ([{id, team}]) for the topic chooser.
-  // `teams()` every team, for the transfer dialog.
-  constructor(container, { user, live, topics, teams, onChanged, onOpen }) {
+  // `teams()` every team, for the transfer dialog; `people()` the user names it suggests.
+  // `watch`: the supervisor's read-only view: no reply, claim or close, no typing sent; notes
+  // and reassigning (the transfer dialog) only.
+  constructor(container, { user, live, topics, teams, onChanged, onOpen, people = () => [], watch = false }) {
     this.container = container;
     this.user = user;
     this.topics = topics;
@@ -59,6 +61,8 @@ export class ConversationView {
     this.live = live;
     this.onChanged = onChanged;
     this.onOpen = onOpen;
+    this.people = people;
+    this.watch = watch;
     this.id = null;
     this.conversation = null;
     this.messages = new Map();
@@ -141,12 +145,14 @@ export class ConversationView {
     this.replyLength = el('p', { id: 'reply-length', class: 'hint length', 'data-testid': 'reply-length', hidden: true });
     this.replyForm = el('form', { class: 'reply', novalidate: true }, [
       this.replyLabel, this.replyAudience, this.replyInput, this.replyLength,
-      el('p', { id: 'reply-hint', class: 'hint', text: 'Enter sends, Shift+Enter starts a new line. Internal notes are never sent to the patron.' }),
+      el('p', { id: 'reply-hint', class: 'hint', text: this.watch
+        ? 'Enter saves the note, Shift+Enter starts a new line. Internal notes are never sent to the patron.'
+        : 'Enter sends, Shift+Enter starts a new line. Internal notes are never sent to the patron.' }),
       el('div', { class: 'actions' }, [this.replySend, noteSend]),
     ]);
     this.tagList = el('ul', { class: 'tags', 'aria-label': 'Tags' });
     const tagInput = el('input', { id: 'tag-input', 'data-testid': 'tag-input', maxlength: '40', autocomplete: 'off' });
-    const tagForm = el('form', { class: 'tag-form', novalidate: true }, [
+    const tagForm = el('form', { class: 'tag-form', novalidate: true, hidden: this.watch }, [
       el('label', { for: 'tag-input', text: 'Add a tag' }), tagInput,
       el('button', { type: 'submit', class: 'secondary', text: 'Add' }),
     ]);
@@ -180,7 +186,7 @@ export class ConversationView {
     this.transferButton.addEventListener('click', () => this.transferDialog.showModal());
     this.replyForm.addEventListener('submit', (e) => {
       e.preventDefault();
-      this.post('reply');
+      this.post(this.watch ? 'note' : 'reply');
     });
     noteSend.addEventListener('click', () => this.post('note'));
     this.topicSelect.addEventListener('change', () => {
@@ -190,13 +196,13 @@ export class ConversationView {
     this.replyInput.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
-        this.post('reply');
+        this.post(this.watch ? 'note' : 'reply');
       }
     });
     this.replyInput.addEventListener('input', () => {
       this.measureReply();
       const now = Date.now();
-      if (this.replyInput.value && now - this.lastTyping >= typingEvery) {
+      if (!this.watch && this.replyInput.value && now - this.lastTyping >= typingEvery) {
         this.lastTyping = now;
         this.live.send({ type: 'typing', conversation: this.id });
       }
@@ -217,14 +223,20 @@ export class ConversationView {
     const team = el('select', { id: 'transfer-team', 'data-testid': 'transfer-team' }, [
       el('option', { value: '', text: '(keep the team)' }),
       ...this.teams().map((t) => el('option', { value: t.id, text: t.name || t.id }))]);
-    const person = el('input', { id: 'transfer-user', 'data-testid': 'transfer-user', autocomplete: 'off', maxlength: '64' });
+    const people = this.people();
+    const person = el('input', {
+      id: 'transfer-user', 'data-testid': 'transfer-user', autocomplete: 'off', maxlength: '64',
+      list: people.length ? 'transfer-people' : false,
+    });
+    const suggestions = el('datalist', { id: 'transfer-people' },
+      people.map((p) => el('option', { value: p.name, text: p.display_name || p.name })));
     const note = el('textarea', { id: 'transfer-note', 'data-testid': 'transfer-note', rows: '3' });
     const problem = el('p', { class: 'error', role: 'alert', hidden: true });
     const cancel = el('button', { type: 'button', class: 'secondary', text: 'Cancel' });
     const form = el('form', { method: 'dialog', novalidate: true }, [
       el('h3', { id: 'transfer-title', text: 'Transfer the conversation' }),
       el('label', { for: 'transfer-team', text: 'To the queue of' }), team,
-      el('label', { for: 'transfer-user', text: 'Or to a person (user name)' }), person,
+      el('label', { for: 'transfer-user', text: 'Or to a person (user name)' }), person, suggestions,
       el('label', { for: 'transfer-note', text: 'Note for them (internal)' }), note,
       problem,
       el('div', { class: 'actions' }, [
@@ -360,15 +372,20 @@ export class ConversationView {
     const social = Object.hasOwn(socialStates, c.status);
     this.claimButton.hidden = !(c.status === 'queued' || (c.status === 'assigned' && !mine && mayForce));
     this.claimButton.textContent = c.status === 'queued' ? 'Claim' : 'Take over';
-    this.closeButton.hidden = c.status === 'closed' || social;
+    this.closeButton.hidden = c.status === 'closed' || social || this.watch;
+    if (this.watch) this.claimButton.hidden = true;
     this.readRow.hidden = this.closeButton.hidden;
     const team = this.teams().find((t) => t.id === c.team);
     this.readLevel.required = Boolean(team?.read_required);
     this.transferButton.hidden = c.status === 'closed' || social;
-    this.replyForm.hidden = social || c.status === 'closed' || (c.status === 'assigned' && !mine && !mayForce);
+    this.transferButton.textContent = this.watch ? 'Reassign…' : 'Transfer…';
+    this.replyForm.hidden = c.status === 'closed'
+      || (!this.watch && (social || (c.status === 'assigned' && !mine && !mayForce)));
+    this.replySend.hidden = this.watch;
+    this.topicSelect.disabled = this.watch;
     this.socialBar.hidden = !social;
     this.socialState.textContent = social ? socialStates[c.status] : '';
-    this.replyLabel.textContent = `Reply to ${name}`;
+    this.replyLabel.textContent = this.watch ? 'Internal note' : `Reply to ${name}`;
     this.showAudience();
     this.measureReply();
     this.topicSelect.value = c.topic || '';
@@ -384,6 +401,7 @@ export class ConversationView {
   // Shows the reply's length against its channel's limit; over it, the reply cannot be sent
   // (a note still can).
   measureReply() {
+    if (this.watch) return;  // notes have their own limit, checked on saving
     const { text, over } = lengthHint(this.replyInput.value.trim(), lengthRule(this.conversation));
     this.replyLength.textContent = text;
     this.replyLength.hidden = !text;

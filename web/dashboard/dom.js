@@ -52,3 +52,16 @@ export function patronName(conversation) {
   const anonymous = addressIsPersonal(conversation) ? p.address : 'Anonymous visitor';
   return p.name || p.email || anonymous || 'Patron';
 }
+
+// When a waiting conversation started waiting.
+export const waitingSince = (c) => c.waiting_since || c.created_at;
+
+// Queue order as the router offers it: what arrived after hours first (in arrival order),
+// then priority (routing.priorities), then the longest wait; the id breaks ties.
+export function queueOrder(a, b) {
+  return Number(Boolean(b.after_hours)) - Number(Boolean(a.after_hours))
+    || (a.after_hours ? waitingSince(a).localeCompare(waitingSince(b)) : 0)
+    || (b.priority || 0) - (a.priority || 0)
+    || waitingSince(a).localeCompare(waitingSince(b))
+    || Number(BigInt(a.id) - BigInt(b.id));
+}

@@ -263,3 +263,50 @@ TEST_F(Api, ClosingAsksTheWidgetPatronForARatingWhichTheirAnswerGives) {
 
 }  // namespace
 }  // namespace askdesk::testing
+
+namespace askdesk::testing {
+namespace {
+
+// The supervisor's live view: each team's queue against its wait alert, its staff with their
+// presence and load; staff.updated on the staff socket when someone's state changes.
+TEST_F(Api, TheLiveDeskShowsEachTeamsQueueAndStaffToSupervisorsOnly) {
+  const std::string id = patron_writes("Where is my hold?", "reference");
+  auto desk = daemon_->call(sue(), "GET", "/api/v1/desk");
+  ASSERT_EQ(desk.status, 200) << desk.body;
+  EXPECT_EQ(json_value_at(desk.body, "/teams/0/id"), "reference");
+  EXPECT_EQ(json_value_at(desk.body, "/teams/0/waiting"), "1");
+  EXPECT_EQ(json_value_at(desk.body, "/teams/0/wait_alert_seconds"), "300");
+  EXPECT_EQ(json_value_at(desk.body, "/teams/0/over_alert"), "0");
+  EXPECT_NE(json_value_at(desk.body, "/teams/0/longest_wait_seconds"), "null");
+  EXPECT_EQ(json_value_at(desk.body, "/teams/1/longest_wait_seconds"), "null");
+  // Ann in reference, Carl in circulation, Sue (no team) in neither.
+  EXPECT_EQ(json_value_at(desk.body, "/teams/0/staff/0/name"), "ann");
+  EXPECT_EQ(json_value_at(desk.body, "/teams/0/staff/0/presence"), "offline");
+  EXPECT_EQ(json_value_at(desk.body, "/teams/0/staff/1/name"), "");
+  EXPECT_EQ(json_value_at(desk.body, "/teams/1/staff/0/name"), "carl");
+
+  const auto ann = daemon_->login("ann", "ann-password-1");
+  EXPECT_EQ(daemon_->call(ann, "GET", "/api/v1/desk").status, 403);
+  ws_client watcher(daemon_->port(), "/ws/staff", daemon_->origin(), sue().cookie);
+  ASSERT_TRUE(watcher.read_until("hello"));
+  {
+    ws_client dashboard(daemon_->port(), "/ws/staff", daemon_->origin(), ann.cookie);
+    ASSERT_TRUE(dashboard.read_until("hello"));
+    EXPECT_TRUE(watcher.read_until(R"("event":"staff.updated")"));
+    ASSERT_EQ(daemon_->call(ann, "POST", "/api/v1/conversations/" + id + "/claim").status, 200);
+    ASSERT_EQ(daemon_->call(ann, "POST", "/api/v1/me/presence", R"({"presence":"away"})").status,
+              200);
+    EXPECT_TRUE(watcher.read_until(R"("presence":"away")"));
+    desk = daemon_->call(sue(), "GET", "/api/v1/desk");
+    EXPECT_EQ(json_value_at(desk.body, "/teams/0/waiting"), "0");
+    EXPECT_EQ(json_value_at(desk.body, "/teams/0/staff/0/presence"), "away");
+    EXPECT_EQ(json_value_at(desk.body, "/teams/0/staff/0/dashboards"), "1");
+    EXPECT_EQ(json_value_at(desk.body, "/teams/0/staff/0/open"), "1");
+    EXPECT_EQ(json_value_at(desk.body, "/teams/0/staff/0/capacity"), "3");
+  }
+  // Her last dashboard closed: the supervisors hear of it.
+  EXPECT_TRUE(watcher.read_until(R"("dashboards":0)"));
+}
+
+}  // namespace
+}  // namespace askdesk::testing

@@ -205,7 +205,8 @@ TEST(Config, BadTopicRulesAndRoutingAreReportedWithTheirPaths) {
 TEST(Config, TeamsCarryTheirRoutingPolicyAndRoutingItsRules) {
   const auto p = parse_with(R"({
     "teams": [{"id": "reference", "mode": "least-busy", "capacity": 4, "offer_timeout_seconds": 20,
-               "overflow_team": "circulation", "overflow_after_minutes": 3},
+               "overflow_team": "circulation", "overflow_after_minutes": 3,
+               "wait_alert_minutes": 10},
               {"id": "circulation"}],
     "routing": {"sticky_days": 7, "away_after_seconds": 60, "unanswered_minutes": 15,
                 "priorities": [{"channel": "sms", "priority": 10}, {"tag": "urgent", "priority": 100}]}
@@ -219,6 +220,8 @@ TEST(Config, TeamsCarryTheirRoutingPolicyAndRoutingItsRules) {
   EXPECT_EQ(policy.overflow_team, "circulation");
   EXPECT_EQ(policy.overflow_after, std::chrono::minutes(3));
   EXPECT_EQ(p.config->teams[1].policy.mode, core::team_mode::broadcast);
+  EXPECT_EQ(p.config->teams[0].wait_alert, std::chrono::minutes(10));
+  EXPECT_EQ(p.config->teams[1].wait_alert, std::chrono::minutes(5));
   const auto& routing = p.config->routing;
   EXPECT_EQ(routing.sticky_days, 7);
   EXPECT_EQ(routing.away_after_seconds, 60);
@@ -230,7 +233,8 @@ TEST(Config, TeamsCarryTheirRoutingPolicyAndRoutingItsRules) {
 
 TEST(Config, BadTeamPoliciesAreReportedWithTheirPaths) {
   const auto p = parse_with(R"({
-    "teams": [{"id": "reference", "mode": "lottery", "capacity": 0, "overflow_team": "reference"},
+    "teams": [{"id": "reference", "mode": "lottery", "capacity": 0, "overflow_team": "reference",
+               "wait_alert_minutes": 0},
               {"id": "kids", "overflow_team": "adults"}],
     "routing": {"priorities": [{"channel": "sms"}, {"priority": 5, "colour": "red"}]}
   })");
@@ -238,6 +242,7 @@ TEST(Config, BadTeamPoliciesAreReportedWithTheirPaths) {
   for (const char* expected :
        {"teams[0].mode: must be broadcast, least-busy or round-robin, not 'lottery'",
         "teams[0].capacity: must be between 1 and 100",
+        "teams[0].wait_alert_minutes: must be between 1 and 10080",
         "teams[0].overflow_team: a team cannot overflow to itself",
         "teams[1].overflow_team: no team with id 'adults'",
         "routing.priorities[0].priority: required", "routing.priorities[1].colour: unknown key"}) {
