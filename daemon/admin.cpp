@@ -13,6 +13,8 @@
 
 #include "daemon/cli.hpp"
 #include "daemon/net/crypto.hpp"
+#include "daemon/net/privacy.hpp"
+#include "daemon/store/privacy.hpp"
 #include "daemon/store/redis_connection.hpp"
 #include "daemon/store/scripts.hpp"
 #include "daemon/store/user_store.hpp"
@@ -56,6 +58,9 @@ class admin_session {
     spdlog::set_level(spdlog::level::warn);  // the command's own output is what matters
   }
 
+  store::redis_connection& redis() { return *redis_; }
+  const store::script_set& scripts() const { return scripts_; }
+
   // Runs `work` once Redis is ready; fails after a few seconds without it.
   int run(std::function<void(store::user_store&, std::function<void(int)>)> work) {
     int exit_code = 1;
@@ -71,7 +76,7 @@ class admin_session {
       work(users_, finish);
     });
     redis_->start();
-    io_.run_for(std::chrono::seconds(30));
+    io_.run_for(std::chrono::minutes(10));  // a purge of years of conversations takes a while
     if (!started) {
       std::cerr << "askdesk: cannot reach Redis at " << describe_ << ": " << redis_->last_error()
                 << "\n";
@@ -251,6 +256,71 @@ int run_token(const cli::arguments& args) {
         });
   }
   return usage_error("askdesk token create --user NAME | askdesk token revoke TOKEN");
+}
+
+// `askdesk privacy purge [--dry-run] [--as-of TIME]`: the scheduled purge, on demand.
+int run_privacy(const cli::arguments& args) {
+  const auto& p = args.positional;
+  constexpr std::string_view usage =
+      "askdesk privacy purge [--dry-run] [--as-of TIME] --config FILE";
+  if (p.size() != 1 || p[0] != "purge") return usage_error(usage);
+  auto loaded = cli::load_config(args.option("--config"));
+  if (!loaded) return 2;
+  auto now = core::wall_clock().now();
+  if (const std::string as_of = args.option("--as-of"); !as_of.empty()) {
+    const auto at = core::parse_iso8601(as_of);
+    if (!at) {
+      std::cerr << "askdesk: --as-of must be an RFC 3339 time, like 2027-01-31T00:00:00Z\n";
+      return 2;
+    }
+    now = *at;
+  }
+  const bool dry = args.has_flag("--dry-run");
+  admin_session session(*loaded);
+  const auto policy = net::retention_of(loaded->config);
+  return session.run(
+      [&session, policy, dry, now](store::user_store&, std::function<void(int)> done) {
+        store::privacy::purge(session.redis(), session.scripts(), core::to_millis(now), policy, dry,
+                              [done](core::result<store::privacy::report> r) {
+                                if (!r) return done(fail(r.err()));
+                                std::cout << r.value().text();
+                                done(0);
+                              });
+      });
+}
+
+// `askdesk patron erase ID` and `askdesk patron export ID`: a patron's request, from the
+// shell (as POST /api/v1/patrons/{id}/erase and GET …/export).
+int run_patron(const cli::arguments& args) {
+  const auto& p = args.positional;
+  constexpr std::string_view usage = "askdesk patron erase|export ID --config FILE";
+  if (p.size() != 2 || (p[0] != "erase" && p[0] != "export")) return usage_error(usage);
+  const std::string id = p[1];
+  if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) {
+    return usage_error(usage);
+  }
+  auto loaded = cli::load_config(args.option("--config"));
+  if (!loaded) return 2;
+  admin_session session(*loaded);
+  if (p[0] == "export") {
+    return session.run([&session, id](store::user_store&, std::function<void(int)> done) {
+      store::privacy::export_patron(session.redis(), id, [done](core::result<std::string> r) {
+        if (!r) return done(fail(r.err()));
+        std::cout << r.value() << "\n";
+        done(0);
+      });
+    });
+  }
+  const auto policy = net::retention_of(loaded->config);
+  return session.run([&session, id, policy](store::user_store&, std::function<void(int)> done) {
+    store::privacy::erase(session.redis(), session.scripts(),
+                          core::to_millis(core::wall_clock().now()), id, policy,
+                          [done](core::result<store::privacy::report> r) {
+                            if (!r) return done(fail(r.err()));
+                            std::cout << r.value().text();
+                            done(0);
+                          });
+  });
 }
 
 }  // namespace askdesk

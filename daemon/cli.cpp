@@ -14,9 +14,10 @@ namespace askdesk::cli {
 namespace {
 
 // Options that take a value; every other --option is a flag from this list.
-const std::vector<std::string> valued = {"--config", "--log-level", "--listen", "--role",
-                                         "--team",   "--user",      "--name",   "--clock-start"};
-const std::vector<std::string> known_flags = {"--password-stdin", "--help"};
+const std::vector<std::string> valued = {"--config", "--log-level",   "--listen",
+                                         "--role",   "--team",        "--user",
+                                         "--name",   "--clock-start", "--as-of"};
+const std::vector<std::string> known_flags = {"--password-stdin", "--help", "--dry-run"};
 
 std::string executable_dir() {
   std::error_code ec;
@@ -107,6 +108,15 @@ Usage:
   askdesk keys
       Prints every family of Redis keys askdesk writes: its pattern, type, whether it
       holds patron text or identifiers, how long it lives, and what it holds.
+  askdesk privacy purge [--dry-run] [--as-of TIME]
+      Redacts what is past the config's privacy retention now (as the daemons do every
+      privacy.purge_minutes) and prints what it removed by key family; --dry-run prints
+      what it would remove; --as-of purges as if it were TIME (RFC 3339).
+  askdesk patron erase ID | export ID
+      A patron's request: erase removes their identifiers and everything they wrote now,
+      keeping the statistics (their conversations must be closed); export prints
+      everything held about them as JSON. The privacy and patron commands take --config
+      FILE like the user commands; docs/privacy.md says what is kept and for how long.
   askdesk version
       Prints the version.
   askdesk help

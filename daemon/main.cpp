@@ -8,6 +8,8 @@ namespace askdesk {
 int run_serve(const cli::arguments& args);
 int run_user(const cli::arguments& args);
 int run_token(const cli::arguments& args);
+int run_privacy(const cli::arguments& args);
+int run_patron(const cli::arguments& args);
 }  // namespace askdesk
 
 int main(int argc, char** argv) {
@@ -31,6 +33,8 @@ int main(int argc, char** argv) {
   if (command == "keys") return cli::run_keys(*args);
   if (command == "user") return run_user(*args);
   if (command == "token") return run_token(*args);
+  if (command == "privacy") return run_privacy(*args);
+  if (command == "patron") return run_patron(*args);
   std::cerr << "askdesk: unknown command '" << command << "' (see askdesk help)\n";
   return 2;
 }

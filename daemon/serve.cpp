@@ -25,6 +25,7 @@
 #include "daemon/hub/connector_host.hpp"
 #include "daemon/hub/hub.hpp"
 #include "daemon/hub/lanes.hpp"
+#include "daemon/hub/privacy_keeper.hpp"
 #include "daemon/hub/router.hpp"
 #include "daemon/hub/status.hpp"
 #include "daemon/json/document.hpp"
@@ -34,6 +35,7 @@
 #include "daemon/net/curl_client.hpp"
 #include "daemon/net/desk.hpp"
 #include "daemon/net/http_server.hpp"
+#include "daemon/net/privacy.hpp"
 #include "daemon/net/reports.hpp"
 #include "daemon/net/staff_socket.hpp"
 #include "daemon/net/static_files.hpp"
@@ -102,6 +104,7 @@ class daemon {
                      hub::router_options{.name = consumer_name(c)}),
         lanes_({io_, *commands_, *outbound_reader_, scripts_, metrics_, clock_},
                hub::lanes_options{.consumer = consumer_name(c)}),
+        privacy_(io_, c, *commands_, scripts_, clock_, consumer_name(c)),
         host_parts_{io_,
                     c,
                     clock_,
@@ -143,6 +146,7 @@ class daemon {
     net::add_api_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
     net::add_report_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
     net::add_desk_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
+    net::add_privacy_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
     net::add_staff_socket(router_, {io_, *commands_, scripts_, events_, auth_, clock_});
     // A password change, a disabled user, a logout or a revoked token anywhere: this
     // daemon stops trusting what it remembers of that user's sessions and tokens.
@@ -286,6 +290,7 @@ class daemon {
                      hub_.start();
                      router_loop_.start();
                      lanes_.start();
+                     privacy_.start();
                      for (auto& c : connectors_) c->start();
                      started_ = true;
                    });
@@ -304,6 +309,7 @@ class daemon {
     for (auto& c : connectors_) c->stop();
     status_->stop();
     router_loop_.stop();
+    privacy_.stop();
     topics_.stop();
     events_.stop();
     events_reader_->stop();
@@ -342,6 +348,7 @@ class daemon {
   hub::hub hub_;
   hub::router router_loop_;
   hub::outbound_lanes lanes_;
+  hub::privacy_keeper privacy_;
   hub::host_parts host_parts_;
   std::vector<std::unique_ptr<hub::connector_host>> hosts_;  // one per connector, outlives it
   std::vector<std::unique_ptr<connectors::connector>> connectors_;

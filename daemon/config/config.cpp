@@ -281,6 +281,43 @@ void read_routing(json::object_reader& r, daemon_config& c, const defaults& fall
   r.finish();
 }
 
+void read_privacy(json::object_reader& r, privacy_options& p) {
+  constexpr std::int64_t most_days = 3650;
+  p.transcript_days =
+      static_cast<int>(r.integer("transcript_days", p.transcript_days, 0, most_days));
+  p.identifier_days =
+      static_cast<int>(r.integer("identifier_days", p.identifier_days, 0, most_days));
+  p.ip = r.string("ip", p.ip);
+  if (p.ip != "none" && p.ip != "subnet" && p.ip != "full") {
+    r.out().add(r.child_path("ip"), "must be none, subnet or full, not '" + p.ip + "'");
+  }
+  p.audit_days = static_cast<int>(r.integer("audit_days", p.audit_days, 1, most_days));
+  p.aof_rewrite = r.boolean("aof_rewrite", p.aof_rewrite);
+  p.purge_minutes = static_cast<int>(r.integer("purge_minutes", p.purge_minutes, 1, 24 * 60));
+  if (auto channels = r.object("channels")) {
+    if (const auto* all = r.raw("channels")) {
+      for (auto m = all->MemberBegin(); m != all->MemberEnd(); ++m) {
+        const std::string channel(m->name.GetString(), m->name.GetStringLength());
+        auto c = channels->object(channel);
+        if (!c) continue;
+        if (!is_valid_id(channel)) {
+          r.out().add(channels->child_path(channel), "must be a channel name (sms, email, ...)");
+        }
+        auto& policy = p.channels[channel];
+        if (auto days = c->optional_integer("transcript_days", 0, most_days)) {
+          policy.transcript_days = static_cast<int>(*days);
+        }
+        if (auto days = c->optional_integer("identifier_days", 0, most_days)) {
+          policy.identifier_days = static_cast<int>(*days);
+        }
+        c->finish();
+      }
+    }
+    channels->finish();
+  }
+  r.finish();
+}
+
 void read_connectors(json::object_reader& root, daemon_config& c) {
   const auto* connectors = root.array("connectors");
   if (!connectors) return;
@@ -437,6 +474,18 @@ const topic_options* daemon_config::find_topic(std::string_view id) const {
   return nullptr;
 }
 
+int privacy_options::transcript_days_of(std::string_view channel) const {
+  const auto it = channels.find(std::string(channel));
+  return it != channels.end() && it->second.transcript_days ? *it->second.transcript_days
+                                                            : transcript_days;
+}
+
+int privacy_options::identifier_days_of(std::string_view channel) const {
+  const auto it = channels.find(std::string(channel));
+  return it != channels.end() && it->second.identifier_days ? *it->second.identifier_days
+                                                            : identifier_days;
+}
+
 bool is_valid_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
@@ -508,6 +557,7 @@ std::optional<daemon_config> parse(std::string_view text, const defaults& fallba
   read_teams(*root, c);
   read_topics(*root, c);
   if (auto routing = root->object("routing")) read_routing(*routing, c, fallback);
+  if (auto privacy = root->object("privacy")) read_privacy(*privacy, c.privacy);
   read_connectors(*root, c);  // without the key, the built-in web chat stays
   root->finish();
   finish_defaults(c, fallback);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -138,6 +139,31 @@ struct connector_spec {
   const rapidjson::Value* json = nullptr;  // the whole block, owned by daemon_config
 };
 
+// "privacy": what askdesk keeps of patrons, and for how long (docs/privacy.md). On from the
+// first start: the defaults are a library's usual month.
+struct privacy_options {
+  // Days after a conversation closes that what the patron wrote is kept (messages, their
+  // attachments' names, the preview, email subjects, the satisfaction comment); then the
+  // conversation is redacted and its facts stay for the reports.
+  int transcript_days = 30;
+  // Days after a patron last wrote that their identifiers are kept (name, email, phone, their
+  // address on each channel), once none of their conversations is open.
+  int identifier_days = 30;
+  // "none", "subnet" or "full": what may be kept of patrons' network addresses. askdesk keeps
+  // none of them today in any mode (the web chat limits by session, not address).
+  std::string ip = "none";
+  int audit_days = 365;     // how long the staff access audit is kept
+  bool aof_rewrite = true;  // rewrite Redis's append-only file after removing patron data
+  int purge_minutes = 60;   // how often a daemon purges (one at a time)
+  struct channel_policy {
+    std::optional<int> transcript_days, identifier_days;
+  };
+  std::map<std::string, channel_policy> channels;  // by channel: shorter (or longer) windows
+
+  int transcript_days_of(std::string_view channel) const;
+  int identifier_days_of(std::string_view channel) const;
+};
+
 struct daemon_config {
   std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
   http_options http;
@@ -146,6 +172,7 @@ struct daemon_config {
   std::vector<team_options> teams;    // default: one team, "reference"
   std::vector<topic_options> topics;  // default: none
   routing_options routing;
+  privacy_options privacy;
   std::vector<connector_spec> connectors;          // default: web chat
   std::string source;                              // the file it came from, or "" for built-in
   std::shared_ptr<const json::document> document;  // keeps connector blocks alive

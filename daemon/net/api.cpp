@@ -8,6 +8,7 @@
 #include "daemon/json/document.hpp"
 #include "daemon/json/writer.hpp"
 #include "daemon/net/json_body.hpp"
+#include "daemon/net/privacy.hpp"
 #include "daemon/store/calls.hpp"
 #include "daemon/store/conversation_store.hpp"
 #include "daemon/store/keys.hpp"
@@ -240,15 +241,18 @@ class routes : public std::enable_shared_from_this<routes> {
         json_answer(200, respond));
   }
 
-  void read(const http_request&, const route_params& params, const principal& who,
+  // Reading a conversation or a patron's record is written in the access audit.
+  void read(const http_request& r, const route_params& params, const principal& who,
             respond_ref respond) {
     if (bad_id(params, "conversation", respond)) return;
+    record_access(p_, who, "open_conversation", params.get("id"), r);
     store::reads::conversation(p_.redis, params.get("id"), who.scope(), json_answer(200, respond));
   }
 
-  void patron(const http_request&, const route_params& params, const principal&,
+  void patron(const http_request& r, const route_params& params, const principal& who,
               respond_ref respond) {
     if (bad_id(params, "patron", respond)) return;
+    record_access(p_, who, "open_patron", params.get("id"), r);
     store::reads::patron(p_.redis, params.get("id"), json_answer(200, respond));
   }
 

@@ -265,6 +265,65 @@ call make(const rate& in) {
   return c;
 }
 
+call make(const redact_conversation& in) {
+  std::vector<std::string> messages;
+  for (const auto& m : in.messages) messages.push_back(keys::message(in.id, m));
+  call c(script::redact_conversation);
+  c.key("conversation", keys::conversation(in.id))
+      .key("messages", keys::conversation_messages(in.id))
+      .keys("thread", in.thread.empty()
+                          ? std::vector<std::string>{}
+                          : std::vector<std::string>{keys::thread(in.connector, in.thread)})
+      .keys("message_keys", std::move(messages));
+  c.arg("id", in.id).arg("now", in.now).arg("thread", in.thread);
+  return c;
+}
+
+// Each address "channel:address" names its address key; opt-outs and emailed-transcript
+// counters go with it.
+call make(const redact_patron& in) {
+  std::vector<std::string> address_keys, others;
+  for (const auto& a : in.addresses) {
+    const auto colon = a.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string channel = a.substr(0, colon), address = a.substr(colon + 1);
+    address_keys.push_back(keys::address(channel, address));
+    others.push_back(keys::optout(channel, address));
+    others.push_back(keys::transcripts_to(address));
+  }
+  call c(script::redact_patron);
+  c.key("patron", keys::patron(in.id))
+      .key("addresses", keys::patron_addresses(in.id))
+      .keys("address_keys", std::move(address_keys))
+      .keys("others", std::move(others));
+  c.arg("id", in.id).arg("now", in.now).args("fields", in.addresses);
+  return c;
+}
+
+call make(const swap_stream& in) {
+  call c(script::swap_stream);
+  c.key("stream", in.stream).key("copy", in.copy).arg("after", in.after);
+  return c;
+}
+
+call make(const compact_stream& in) {
+  call c(script::compact_stream);
+  c.key("stream", in.stream);
+  return c;
+}
+
+call make(const audit& in) {
+  call c(script::audit);
+  c.key("audit", std::string(keys::audit));
+  c.arg("now", in.now)
+      .arg("user", in.user)
+      .arg("action", in.action)
+      .arg("target", in.target)
+      .arg("address", in.address)
+      .arg("keep_ms", std::to_string(in.keep_ms));
+  return c;
+}
+
 call make(const tag& in) {
   call c = on(script::tag, in.state);
   c.arg("now", in.now).arg("scope", in.scope).args("add", in.add).args("remove", in.remove);
@@ -585,6 +644,16 @@ call describe(script s) {
       return make(typing{});
     case script::rate:
       return make(rate{});
+    case script::redact_conversation:
+      return make(redact_conversation{});
+    case script::redact_patron:
+      return make(redact_patron{});
+    case script::swap_stream:
+      return make(swap_stream{});
+    case script::compact_stream:
+      return make(compact_stream{});
+    case script::audit:
+      return make(audit{});
     case script::count_:
       break;
   }

@@ -191,6 +191,25 @@ struct migrate_outbound {
 struct typing {
   std::string id, who, name;  // the conversation, 'patron' or 'staff', the name shown
 };
+// Privacy (store/privacy.hpp): what a purge or an erasure removes, as read just before.
+struct redact_conversation {
+  std::string id, now, connector, thread;  // thread as the conversation holds it ("" none)
+  std::vector<std::string> messages;       // its message ids, as its list holds them
+};
+struct redact_patron {
+  std::string id, now;
+  std::vector<std::string> addresses;  // "channel:address", as their addresses hash holds them
+};
+struct swap_stream {
+  std::string stream, copy, after;  // the copy holds the kept entries up to `after`
+};
+struct compact_stream {
+  std::string stream;
+};
+struct audit {
+  std::string now, user, action, target, address;
+  std::int64_t keep_ms = 0;  // entries older than this go
+};
 struct route_apply {
   std::string now, actions;       // JSON (router.cpp)
   std::vector<std::string> keys;  // each action's keys, in order (router.cpp)
@@ -242,6 +261,11 @@ call make(const own_entry&);
 call make(const migrate_outbound&);
 call make(const route_apply&);
 call make(const typing&);
+call make(const redact_conversation&);
+call make(const redact_patron&);
+call make(const swap_stream&);
+call make(const compact_stream&);
+call make(const audit&);
 
 // The call of `s` with empty inputs: its names, for the library's headers and the tests.
 call describe(script s);

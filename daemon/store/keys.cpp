@@ -8,23 +8,29 @@ using enum patron_data;
 
 // Keep in step with prelude.lua's key layout and docs/redis.md (the test checks the scripts).
 constexpr key_family catalogue[] = {
+    // A stream being rebuilt without erased patron text (privacy), for seconds.
+    {"<stream*>:copy", "stream", "privacy (swap_stream)",
+     "the kept entries of a stream being rebuilt", text, "until it replaces the stream"},
     // Streams and lists shared by every conversation.
     {"inbound", "stream", "connectors (ingest), hub", "messages received, until applied", text,
      "until the hub applies the entry (then deleted)"},
     {"inbound:dead", "stream", "hub", "inbound entries that could not be applied", text,
-     "the newest 10,000"},
+     "the newest 10,000, at most privacy.transcript_days"},
     {"events", "stream", "every script", "what dashboards are told, with message text", text,
-     "trimmed to redis.events_max_length entries"},
+     "trimmed to redis.events_max_length entries; a redacted conversation's go at the purge"},
+    {"audit", "stream", "API (audit)",
+     "staff access to patron records: who, what, which id, when, from where", none,
+     "privacy.audit_days"},
     {"outbound:<connector>", "stream", "scripts (replies), outbound lanes",
      "replies waiting to be sent: address, text", text, "until sent or failed"},
     {"outbound:<connector>:dead", "list", "outbound lanes", "sends that failed for good", text,
-     "the newest 1,000 per lane"},
+     "the newest 1,000 per lane; a redacted conversation's go at the purge"},
     {"outbound", "stream", "older versions", "the one outbound stream before per-connector lanes",
      text, "moved onto the lanes on start (migrate_outbound)"},
     {"outbound:retry", "zset", "older versions", "the old retry schedule", text,
      "moved onto the lanes on start (migrate_outbound)"},
     {"topic:examples", "stream", "set_topic", "patrons' words with the topic staff chose", text,
-     "the newest 50,000"},
+     "the newest 50,000; a redacted conversation's go at the purge"},
     {"dedup:<connector>:<external id*>", "hash", "ingest, apply_inbound",
      "the entry, conversation and message of a channel's message id", none, "redis.dedup_days"},
     {"seq:<kind>", "string", "scripts", "id counters (conversation, message, patron)", none,
@@ -33,13 +39,14 @@ constexpr key_family catalogue[] = {
     {"conversation:{c:<id>}", "hash", "scripts",
      "status, team, assignee, times, the patron's address, the last message's preview, reply "
      "facts",
-     text, "permanent"},
-    {"conversation:{c:<id>}:messages", "list", "scripts", "its message ids", none, "permanent"},
+     text, "permanent; its patron text until privacy.transcript_days after it closed"},
+    {"conversation:{c:<id>}:messages", "list", "scripts", "its message ids", none,
+     "as its messages"},
     {"conversation:{c:<id>}:tags", "set", "tag", "its tags", none, "permanent"},
     {"conversation:{c:<id>}:declined", "set", "routing", "staff who declined it", none,
      "until it is assigned"},
     {"message:{c:<conversation>}:<id>", "hash", "scripts", "text, sender, attachments, status",
-     text, "permanent"},
+     text, "privacy.transcript_days after its conversation closed"},
     // What the reports count: facts, never a patron's name, address or words.
     {"facts:{c:<conversation>}", "hash", "scripts",
      "a conversation's facts: channel, team, topic, each wait's start, first staff member and "
@@ -49,7 +56,7 @@ constexpr key_family catalogue[] = {
      "permanent (statistics)"},
     {"thread:<connector>:<thread*>", "string", "apply_inbound",
      "a channel thread's latest conversation (thread keys may be addresses)", identifiers,
-     "permanent"},
+     "as that conversation's text"},
     {"provider:<connector>:<provider id>", "string", "settle_outbound",
      "the conversation and message (\"<conversation>:<message>\") of a channel's message id", none,
      "30 days"},
@@ -57,15 +64,16 @@ constexpr key_family catalogue[] = {
      "a delivery status that came before the send was recorded", none, "1 day"},
     // Patrons.
     {"patron:<id>", "hash", "apply_inbound, routing",
-     "name, email, phone, who helped last, muted, last acknowledgements", identifiers, "permanent"},
+     "name, email, phone, who helped last, muted, last acknowledgements", identifiers,
+     "permanent; its identifiers until privacy.identifier_days after they last wrote"},
     {"patron:<id>:addresses", "hash", "apply_inbound", "channel:address -> last seen", identifiers,
-     "permanent"},
+     "privacy.identifier_days after they last wrote"},
     {"patron:<id>:conversations", "zset", "apply_inbound", "their conversations", none,
      "permanent"},
     {"address:<channel>:<address*>", "string", "apply_inbound", "the patron of an address",
-     identifiers, "permanent"},
+     identifiers, "as the patron's identifiers"},
     {"optout:<channel>:<address*>", "string", "apply_inbound", "when the patron opted out",
-     identifiers, "until they opt in"},
+     identifiers, "until they opt in, or their identifiers go"},
     {"transcripts:to:<address*>", "string", "email_transcript", "transcripts emailed to an address",
      identifiers, "1 day"},
     {"transcripts:hour:<connector>", "string", "email_transcript",
@@ -201,6 +209,7 @@ std::string address(std::string_view channel, std::string_view address) {
 std::string optout(std::string_view channel, std::string_view address) {
   return join({"optout", channel, address});
 }
+std::string stream_copy(std::string_view stream) { return join({stream, "copy"}); }
 std::string thread(std::string_view connector, std::string_view thread) {
   return join({"thread", connector, thread});
 }

@@ -55,6 +55,9 @@ inline constexpr std::string_view schema = "askdesk:schema";
 inline constexpr std::string_view old_outbound = "outbound";
 inline constexpr std::string_view old_outbound_retry = "outbound:retry";
 inline constexpr std::string_view facts_by_arrival = "facts:created";
+inline constexpr std::string_view audit = "audit";
+inline constexpr std::string_view privacy_lease = "lease:privacy";
+std::string stream_copy(std::string_view stream);  // a stream being rebuilt (privacy)
 std::string conversation(std::string_view id);
 std::string facts(std::string_view conversation);  // its facts for the reports
 std::string conversation_messages(std::string_view id);

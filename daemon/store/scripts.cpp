@@ -14,15 +14,38 @@ namespace askdesk::store {
 
 namespace {
 
-constexpr std::string_view names[] = {"ingest",          "apply_inbound", "claim",
-                                      "post_message",    "close",         "tag",
-                                      "presence",        "end_sessions",  "login_attempt",
-                                      "set_topic",       "set_presence",  "route_apply",
-                                      "offer_reply",     "transfer",      "acknowledge",
-                                      "delivery_status", "lease",         "email_transcript",
-                                      "save_record",     "take_quota",    "settle_outbound",
-                                      "dead_letters",    "own_entry",     "migrate_outbound",
-                                      "social_item",     "typing",        "rate"};
+constexpr std::string_view names[] = {"ingest",
+                                      "apply_inbound",
+                                      "claim",
+                                      "post_message",
+                                      "close",
+                                      "tag",
+                                      "presence",
+                                      "end_sessions",
+                                      "login_attempt",
+                                      "set_topic",
+                                      "set_presence",
+                                      "route_apply",
+                                      "offer_reply",
+                                      "transfer",
+                                      "acknowledge",
+                                      "delivery_status",
+                                      "lease",
+                                      "email_transcript",
+                                      "save_record",
+                                      "take_quota",
+                                      "settle_outbound",
+                                      "dead_letters",
+                                      "own_entry",
+                                      "migrate_outbound",
+                                      "social_item",
+                                      "typing",
+                                      "rate",
+                                      "redact_conversation",
+                                      "redact_patron",
+                                      "swap_stream",
+                                      "compact_stream",
+                                      "audit"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 // The functions whose keys all share one hash slot; every other one spans slots, which a

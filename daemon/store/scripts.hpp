@@ -48,6 +48,11 @@ enum class script {
   social_item,
   typing,
   rate,
+  redact_conversation,
+  redact_patron,
+  swap_stream,
+  compact_stream,
+  audit,
   count_  // keep last
 };
 

@@ -26,6 +26,7 @@ class redis_server {
   int port() const { return port_; }
   pid_t pid() const { return process_->pid(); }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
+  const std::string& dir() const { return dir_.path(); }  // its data files (the AOF's folder)
 
   void kill();     // SIGKILL, and wait for it to end
   void restart();  // start again on the same port and folder; waits until it answers

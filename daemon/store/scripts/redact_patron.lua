@@ -1,0 +1,19 @@
+-- redact_patron: privacy (store/privacy.hpp). A patron past identifier_days, or one who asked
+-- to be erased, keeps only their id (the pseudonym their conversations' facts point to): their
+-- name and contact fields, their addresses on every channel (K.address_keys, when they still
+-- name this patron), opt-outs and emailed-transcript counters go.
+-- Stale when their addresses are not the ones the daemon read (A.fields, as in K.addresses).
+-- Keys and arguments: calls::redact_patron (calls.hpp).
+local id, now = A.id, tonumber(A.now)
+if redis.call('HLEN', K.addresses) ~= #A.fields then return STALE end
+for _, field in ipairs(A.fields) do
+  if redis.call('HEXISTS', K.addresses, field) == 0 then return STALE end
+end
+for _, key in ipairs(K.address_keys) do
+  if redis.call('GET', key) == id then redis.call('DEL', key) end
+end
+for _, key in ipairs(K.others) do redis.call('DEL', key) end
+redis.call('DEL', K.addresses)
+redis.call('HDEL', K.patron, 'name', unpack(PATRON_CONTACT_FIELDS))
+redis.call('HSET', K.patron, 'redacted_at', now)
+return 1

@@ -1,0 +1,269 @@
+// Patron privacy against the real daemon, the askdesk command and a real redis-server with
+// its append-only file: conversations on web chat and SMS carry unique markers in their text
+// and in the patron's identifiers; past the retention, `askdesk privacy purge` leaves no
+// marker in any key's name or serialized value (DUMP: a stream's deleted entries would still
+// show there) nor in the AOF files, and the reports count the same. An erasure removes one
+// patron and leaves another untouched; export holds what the scan finds; the access audit
+// writes down opens, exports and erasures.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/askdesk_daemon.hpp"
+#include "tests/support/wait.hpp"
+#include "tests/support/ws_client.hpp"
+
+namespace askdesk::testing {
+namespace {
+
+const char* config = R"({
+  "teams": [{"id": "reference"}],
+  "topics": [{"id": "renewals", "team": "reference", "keywords": ["renew"]},
+             {"id": "printing", "team": "reference", "keywords": ["print"]}],
+  "privacy": {"transcript_days": 30, "identifier_days": 30, "ip": "none", "audit_days": 365,
+              "aof_rewrite": true, "channels": {"sms": {"transcript_days": 7}}},
+  "connectors": [
+    {"id": "webchat", "type": "webchat"},
+    {"id": "texts", "type": "replay", "token": "text-token-0123456789", "channel": "sms"}
+  ]
+})";
+
+// Tuesday 3 March 2026; ten days later SMS transcripts are past their 7 days, web chat's not;
+// forty days later everything closed is past.
+const char* start_at = "2026-03-03T15:00:00Z";
+const char* ten_days_later = "2026-03-13T16:00:00Z";
+const char* forty_days_later = "2026-04-12T16:00:00Z";
+
+// Every place `marker` is in Redis: a key's name, or its DUMP (the serialized value, as an
+// RDB file holds it).
+std::vector<std::string> found_in_redis(redis_server& redis, const std::string& marker) {
+  std::vector<std::string> found;
+  std::string cursor = "0";
+  do {
+    const auto page = redis.command({"SCAN", cursor, "COUNT", "1000"});
+    cursor = page[0].str();
+    for (const auto& k : page[1].elements()) {
+      if (k.str().find(marker) != std::string::npos) found.push_back("the name of " + k.str());
+      const auto dump = redis.command({"DUMP", k.str()});
+      if (dump.is_string() && dump.str().find(marker) != std::string::npos) {
+        found.push_back(k.str());
+      }
+    }
+  } while (cursor != "0");
+  return found;
+}
+
+// Every file under Redis's folder (the AOF's base and increments) that holds `marker`.
+std::vector<std::string> found_in_files(const std::string& dir, const std::string& marker) {
+  std::vector<std::string> found;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!f.is_regular_file()) continue;
+    std::ifstream in(f.path(), std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    const auto at = bytes.str().find(marker);
+    if (at != std::string::npos) {
+      std::string around = bytes.str().substr(at > 300 ? at - 300 : 0, 400);
+      for (auto& ch : around)
+        if (ch < 32 || ch > 126) ch = '.';
+      found.push_back(f.path().string() + " " + around);
+    }
+  }
+  return found;
+}
+
+class Privacy : public ::testing::Test {
+ protected:
+  Privacy() {
+    // Values serialized as written (DUMP, the AOF's RDB preamble), so a scan sees the text.
+    redis_.command({"CONFIG", "SET", "rdbcompression", "no"});
+    daemon_ = std::make_unique<askdesk_daemon>(redis_, config,
+                                               std::vector<std::string>{"--clock-start", start_at});
+    daemon_->add_user("sue", "supervisor", {}, "sue-password-1");
+    daemon_->add_user("ann", "staff", {"reference"}, "ann-password-1");
+    daemon_->add_user("ada", "admin", {}, "ada-password-1");
+    sue_ = daemon_->login("sue", "sue-password-1");
+    ann_ = daemon_->login("ann", "ann-password-1");
+  }
+
+  // A patron's text; returns its conversation once the hub applied it.
+  std::string texts(const std::string& from, const std::string& id, const std::string& name,
+                    const std::string& text) {
+    const auto r = http_request("POST", daemon_->url("/webhooks/replay/texts"),
+                                R"({"id":")" + id + R"(","from":")" + from + R"(","name":")" +
+                                    name + R"(","text":")" + text + "\"}",
+                                {"Authorization: Bearer text-token-0123456789"});
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::string conversation;
+    EXPECT_TRUE(wait_until([&] {
+      conversation = redis_.command({"GET", "thread:texts:" + from}).str();
+      return !conversation.empty();
+    }));
+    return conversation;
+  }
+
+  // Ann answers and closes it.
+  void answer_and_close(const std::string& id) {
+    const std::string path = "/api/v1/conversations/" + id;
+    ASSERT_EQ(daemon_->call(ann_, "POST", path + "/messages", R"({"text":"Yes, you can."})").status,
+              201);
+    ASSERT_EQ(daemon_->call(ann_, "POST", path + "/close").status, 200);
+  }
+
+  std::string patron_of(const std::string& conversation) {
+    return json_at(daemon_->call(sue_, "GET", "/api/v1/conversations/" + conversation).body,
+                   "/patron/id");
+  }
+
+  std::pair<int, std::string> purge(const char* as_of, bool dry = false) {
+    std::vector<std::string> args = {"privacy", "purge", "--as-of", as_of};
+    if (dry) args.push_back("--dry-run");
+    return daemon_->run_cli(args);
+  }
+
+  // Waits until Redis has no rewrite or save under way or scheduled.
+  bool files_settled() {
+    return wait_until([&] {
+      const std::string info = redis_.command({"INFO", "persistence"}).str();
+      return info.find("aof_rewrite_in_progress:0") != std::string::npos &&
+             info.find("aof_rewrite_scheduled:0") != std::string::npos &&
+             info.find("rdb_bgsave_in_progress:0") != std::string::npos;
+    });
+  }
+
+  std::string summary() {
+    const auto r =
+        daemon_->call(sue_, "GET", "/api/v1/reports/summary?from=2026-03-01&to=2026-03-31");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.body;
+  }
+
+  redis_server redis_;
+  std::unique_ptr<askdesk_daemon> daemon_;
+  staff_session sue_, ann_;
+};
+
+TEST_F(Privacy,
+       APurgePastTheRetentionLeavesNoPatronDataInRedisOrItsFilesAndTheReportsCountTheSame) {
+  const std::string sms = texts("+15550107771", "a1", "qxmarka", "qxmarka may I renew my loan");
+  ws_client widget(daemon_->port(), "/ws/patron", daemon_->origin());
+  widget.send(R"({"type":"hello","team":"reference","name":"qxmarkb"})");
+  ASSERT_TRUE(widget.read_until("welcome"));
+  widget.send(R"({"type":"profile","name":"qxmarkb","email":"qxmarkb@example.org"})");
+  widget.send(R"({"type":"message","text":"qxmarkb where are the atlases","client_id":"m1"})");
+  ASSERT_TRUE(widget.read_until("\"direction\":\"in\""));
+  std::string chat;
+  ASSERT_TRUE(wait_until([&] {
+    chat = json_at(daemon_->call(sue_, "GET", "/api/v1/conversations?channel=webchat").body,
+                   "/items/0/id");
+    return !chat.empty();
+  }));
+  // Staff correct a topic: the patron's words become a classifier example.
+  ASSERT_EQ(
+      daemon_
+          ->call(ann_, "POST", "/api/v1/conversations/" + sms + "/topic", R"({"topic":"printing"})")
+          .status,
+      200);
+  answer_and_close(sms);
+  answer_and_close(chat);
+  const std::string open = texts("+15550107774", "d1", "qxmarkd", "qxmarkd still waiting");
+
+  for (const char* marker : {"qxmarka", "5550107771", "qxmarkb"}) {
+    EXPECT_FALSE(found_in_redis(redis_, marker).empty()) << marker;
+  }
+  EXPECT_EQ(redis_.command({"XLEN", "topic:examples"}).integer(), 1);
+  // Export holds everything the scan finds of the patron.
+  const auto exported = daemon_->call(sue_, "GET", "/api/v1/patrons/" + patron_of(sms) + "/export");
+  ASSERT_EQ(exported.status, 200) << exported.body;
+  for (const char* marker : {"qxmarka", "5550107771", "Yes, you can."}) {
+    EXPECT_NE(exported.body.find(marker), std::string::npos) << marker;
+  }
+  const std::string before = summary();
+
+  // Ten days on: SMS transcripts (7 days) are due, web chat's (30) are not; a dry run
+  // changes nothing.
+  auto [dry_code, dry] = purge(ten_days_later, true);
+  ASSERT_EQ(dry_code, 0) << dry;
+  EXPECT_NE(dry.find("would redact 1 conversation(s) and 0 patron(s)"), std::string::npos) << dry;
+  // The question, the answer and the satisfaction question; the classifier's example.
+  EXPECT_NE(dry.find("message:{c:<conversation>}:<id>: 3 would go"), std::string::npos) << dry;
+  EXPECT_NE(dry.find("topic:examples: 1 would go"), std::string::npos) << dry;
+  EXPECT_FALSE(found_in_redis(redis_, "qxmarka").empty());
+  auto [code, output] = purge(ten_days_later);
+  ASSERT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("redacted 1 conversation(s)"), std::string::npos) << output;
+  EXPECT_FALSE(found_in_redis(redis_, "qxmarkb").empty()) << "web chat keeps 30 days";
+
+  // Forty days on: everything closed goes, with its patrons' identifiers.
+  std::tie(code, output) = purge(forty_days_later);
+  ASSERT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("redacted 1 conversation(s) and 2 patron(s)"), std::string::npos) << output;
+  ASSERT_TRUE(files_settled());
+  for (const char* marker : {"qxmarka", "5550107771", "qxmarkb"}) {
+    EXPECT_EQ(found_in_redis(redis_, marker), std::vector<std::string>{}) << marker;
+    EXPECT_EQ(found_in_files(redis_.dir(), marker), std::vector<std::string>{}) << marker;
+  }
+  // The open conversation and its patron are untouched.
+  EXPECT_FALSE(found_in_redis(redis_, "qxmarkd").empty());
+  EXPECT_FALSE(found_in_redis(redis_, "5550107774").empty());
+  EXPECT_EQ(summary(), before);
+  EXPECT_EQ(json_value_at(before, "/conversations"), "3");
+  EXPECT_EQ(json_value_at(before, "/answered"), "2");
+  (void)open;
+}
+
+TEST_F(Privacy, AnErasureRemovesOnePatronNowLeavesAnotherAndIsAudited) {
+  const std::string erased = texts("+15550107775", "e1", "qxmarke", "qxmarke please forget me");
+  const std::string kept = texts("+15550107776", "f1", "qxmarkf", "qxmarkf keep me");
+  const std::string patron = patron_of(erased);
+  const std::string path = "/api/v1/patrons/" + patron + "/erase";
+  EXPECT_EQ(daemon_->call(ann_, "POST", path).status, 403);
+  EXPECT_EQ(daemon_->call(sue_, "POST", path).status, 409) << "its conversation is open";
+  answer_and_close(erased);
+  // The answer and the satisfaction question go out first: the erasure waits for them (409).
+  ASSERT_TRUE(wait_until([&] {
+    const auto r = daemon_->call(sue_, "POST", path);
+    EXPECT_TRUE(r.status == 200 || r.status == 409) << r.body;
+    return r.status == 200;
+  }));
+  // Done: a second erasure finds nothing more to redact.
+  const auto again = daemon_->call(sue_, "POST", path);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(json_value_at(again.body, "/conversations"), "0");
+  EXPECT_EQ(daemon_->call(sue_, "POST", "/api/v1/patrons/999999/erase").status, 404);
+  ASSERT_TRUE(files_settled());
+  for (const char* marker : {"qxmarke", "5550107775"}) {
+    EXPECT_EQ(found_in_redis(redis_, marker), std::vector<std::string>{}) << marker;
+    EXPECT_EQ(found_in_files(redis_.dir(), marker), std::vector<std::string>{}) << marker;
+  }
+  for (const char* marker : {"qxmarkf", "5550107776"}) {
+    EXPECT_FALSE(found_in_redis(redis_, marker).empty()) << marker;
+  }
+  // The conversation is still counted, without its patron.
+  const auto c = daemon_->call(sue_, "GET", "/api/v1/conversations/" + erased);
+  EXPECT_EQ(c.status, 200);
+  EXPECT_EQ(json_value_at(c.body, "/messages/0/text"), "");
+  EXPECT_EQ(json_value_at(summary(), "/conversations"), "2");
+
+  // Every look, export and erasure is written down, for admins only.
+  ASSERT_EQ(daemon_->call(sue_, "GET", "/api/v1/patrons/" + patron_of(kept) + "/export").status,
+            200);
+  const auto ada = daemon_->login("ada", "ada-password-1");
+  EXPECT_EQ(daemon_->call(sue_, "GET", "/api/v1/audit").status, 403);
+  const auto audit = daemon_->call(ada, "GET", "/api/v1/audit?limit=500");
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  for (const std::string action : {"open_conversation", "export_patron", "erase_patron"}) {
+    EXPECT_NE(audit.body.find("\"action\":\"" + action + "\""), std::string::npos) << action;
+  }
+  EXPECT_NE(audit.body.find(R"("user":"sue")"), std::string::npos);
+  EXPECT_NE(audit.body.find(R"("address":"127.0.0.1")"), std::string::npos);
+  const auto erasures = daemon_->call(ada, "GET", "/api/v1/audit?action=erase_patron");
+  EXPECT_NE(erasures.body.find("\"target\":\"" + patron + "\""), std::string::npos);
+  EXPECT_EQ(erasures.body.find("open_conversation"), std::string::npos);
+  EXPECT_EQ(daemon_->call(ada, "GET", "/api/v1/audit?action=peek").status, 400);
+}
+
+}  // namespace
+}  // namespace askdesk::testing
