@@ -186,3 +186,46 @@ test('the widget and the dashboard have no serious accessibility problems', asyn
     assert.deepEqual(await accessibilityProblems(page), []);
   });
 });
+
+test('on a public computer the chat is forgotten with the browser session, unless the page asks to remember it', async () => {
+  const context = await stack.newContext();
+  const patron = await context.newPage();
+  await stack.step('a patron chats; the chat lives in this tab only', async () => {
+    await patron.goto(`${stack.url}/demo/`);
+    await openWidget(patron);
+    await patronSays(patron, 'Where is the public printer?');
+    await message(patron, 'in', 'public printer').and(patron.locator('[data-id]')).waitFor();
+    const where = await patron.evaluate(() => ({
+      session: Object.keys(sessionStorage).filter((k) => k.startsWith('askdesk:')).length,
+      local: Object.keys(localStorage).filter((k) => k.startsWith('askdesk:')).length,
+    }));
+    assert.deepEqual(where, { session: 1, local: 0 });
+    await patron.reload();
+    await openWidget(patron);
+    await message(patron, 'in', 'public printer').waitFor();
+  });
+  await stack.step('the next person at the computer starts afresh', async () => {
+    await patron.close();
+    const next = await context.newPage();
+    await next.goto(`${stack.url}/demo/`);
+    await openWidget(next);
+    assert.equal(await next.getByTestId('askdesk-message').count(), 0);
+  });
+  await stack.step('a page with data-remember keeps the chat for those days', async () => {
+    // The demo page that remembers: data-remember="7" on the widget's script tag.
+    const first = await context.newPage();
+    await first.goto(`${stack.url}/demo/remember.html`);
+    await openWidget(first);
+    await patronSays(first, 'Can I reserve a laptop?');
+    await message(first, 'in', 'laptop').and(first.locator('[data-id]')).waitFor();
+    const expires = await first.evaluate(() => JSON.parse(Object.entries(localStorage)
+      .find(([k]) => k.startsWith('askdesk:'))[1]).expires);
+    assert.ok(expires > Date.now() + 6.9 * 86400000 && expires <= Date.now() + 7 * 86400000);
+    await first.close();
+    const again = await context.newPage();
+    await again.goto(`${stack.url}/demo/remember.html`);
+    await openWidget(again);
+    await message(again, 'in', 'laptop').waitFor();
+  });
+  assert.deepEqual(context.problems, []);
+});

@@ -4,8 +4,10 @@
 //
 // It draws a chat button and a panel inside a shadow root (the page's styles cannot break it,
 // and it cannot break the page), and talks to the daemon over /ws/patron (docs/protocol.md).
-// The transcript, the session token and unsent messages live in localStorage, so a reload or
-// a dropped connection loses nothing. Patron and librarian text is only ever set as text.
+// The transcript, the session token and unsent messages live in sessionStorage, so a reload or
+// a dropped connection loses nothing and closing the browser (a library's public computer)
+// forgets the chat; a page that adds data-remember="7" keeps them in localStorage for that many
+// days instead. Patron and librarian text is only ever set as text.
 (() => {
   'use strict';
 
@@ -14,6 +16,17 @@
   const base = new URL(script.src, document.baseURI);
   const team = script.dataset.team || 'reference';
   const storageKey = `askdesk:${base.origin}:${team}`;
+  // Days to remember the chat across browser sessions (data-remember), else 0: this tab only.
+  const rememberDays = Math.min(365, Math.max(0, Number.parseInt(script.dataset.remember || '0', 10) || 0));
+  const store = (() => {
+    try {
+      if (rememberDays > 0) return window.localStorage;
+      window.localStorage.removeItem(storageKey);  // kept by an older widget: forget it
+      return window.sessionStorage;
+    } catch {
+      return null;  // storage refused (private mode, a sandboxed frame)
+    }
+  })();
   const socketUrl = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}/ws/patron`;
   const keptMessages = 200;
   const typingEvery = 2000;
@@ -23,7 +36,11 @@
 
   function load() {
     try {
-      const saved = JSON.parse(localStorage.getItem(storageKey) || '{}');
+      let saved = JSON.parse(store?.getItem(storageKey) || '{}');
+      if (typeof saved.expires === 'number' && saved.expires < Date.now()) {
+        store.removeItem(storageKey);
+        saved = {};
+      }
       return {
         token: typeof saved.token === 'string' ? saved.token : '',
         name: typeof saved.name === 'string' ? saved.name : '',
@@ -44,7 +61,8 @@
   function save() {
     state.messages = state.messages.slice(-keptMessages);
     try {
-      localStorage.setItem(storageKey, JSON.stringify(state));
+      const expires = rememberDays > 0 ? { expires: Date.now() + rememberDays * 86400000 } : {};
+      store?.setItem(storageKey, JSON.stringify({ ...state, ...expires }));
     } catch {
       // Storage full or refused (private mode): the chat still works, it just will not
       // survive a reload.
