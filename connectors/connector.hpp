@@ -209,6 +209,11 @@ class connector_context {
   };
   virtual void send_transcript(transcript_request request,
                                std::function<void(core::status)> done) = 0;
+  // The patron's own request to be forgotten (the widget's "End and forget this chat"): ends
+  // the conversation of `thread` if it is open (no satisfaction question) and erases its
+  // patron now, their identifiers and everything they wrote, keeping the statistics
+  // (docs/privacy.md). Done at once when the thread has no conversation.
+  virtual void forget(std::string_view thread, std::function<void(core::status)> done) = 0;
 };
 
 class connector {

@@ -125,6 +125,8 @@ void patron_socket::on_message(std::string_view text) {
     typing();
   } else if (type == "profile") {
     profile(root);
+  } else if (type == "forget") {
+    forget();
   } else {
     send(error_frame("invalid", "unknown frame type"));
   }
@@ -162,6 +164,27 @@ void patron_socket::hello(const rapidjson::Value& frame) {
   });
 }
 
+// "End and forget this chat" (docs/privacy.md): the conversation ends and the patron is erased
+// now; their session goes with them and a new one begins (a new welcome).
+void patron_socket::forget() {
+  std::weak_ptr<patron_socket> weak = weak_from_this();
+  owner_.context().forget(address_, [weak](core::status done) {
+    auto self = weak.lock();
+    if (!self || !*self->alive_) return;
+    if (!done) {
+      self->send(error_frame(done.err().code, done.err().message));
+      return;
+    }
+    self->owner_.context().erase(self->session_, [](core::status) {});
+    json::writer w;
+    w.start_object().field("type", "forgotten").end_object();
+    self->send(make_frame(w));
+    self->name_.clear();
+    self->email_.clear();
+    self->new_session();
+  });
+}
+
 void patron_socket::new_session() {
   address_ = "w:" + net::random_token().substr(0, 22);
   open_session(net::random_token(), {{"address", address_}, {"team", team_}}, "");
@@ -170,17 +193,17 @@ void patron_socket::new_session() {
 void patron_socket::open_session(const std::string& token, state_record record,
                                  const std::string& after) {
   const std::chrono::seconds ttl = std::chrono::days(owner_.settings().session_days);
+  session_ = net::sha256_hex(token);
   std::weak_ptr<patron_socket> weak = weak_from_this();
-  owner_.context().save(net::sha256_hex(token), std::move(record), ttl,
-                        [weak, token, after](core::status saved) {
-                          auto self = weak.lock();
-                          if (!self || !*self->alive_) return;
-                          if (!saved) {
-                            self->storage_unavailable();
-                            return;
-                          }
-                          self->welcome(token, after);
-                        });
+  owner_.context().save(session_, std::move(record), ttl, [weak, token, after](core::status saved) {
+    auto self = weak.lock();
+    if (!self || !*self->alive_) return;
+    if (!saved) {
+      self->storage_unavailable();
+      return;
+    }
+    self->welcome(token, after);
+  });
 }
 
 void patron_socket::welcome(const std::string& token, const std::string& after) {

@@ -119,6 +119,7 @@ class patron_socket final : public net::websocket_handler,
 
   // transcript.cpp
   void email_transcript(const rapidjson::Value& frame);
+  void forget();
   // Whether the widget may offer "email me this transcript" (the welcome says so).
   bool transcripts_by_email() const;
 
@@ -128,6 +129,7 @@ class patron_socket final : public net::websocket_handler,
   bool greeted_ = false;  // hello received (the session may still be loading)
   bool ready_ = false;    // welcome sent
   std::string address_;   // "w:<random>", the patron on this channel and the thread
+  std::string session_;   // the session record's name (a digest of its token)
   std::string team_;
   std::string name_;
   std::string email_;

@@ -11,6 +11,7 @@
 #include <charconv>
 
 #include "daemon/json/document.hpp"
+#include "daemon/net/privacy.hpp"
 #include "daemon/net/timer.hpp"
 #include "daemon/store/calls.hpp"
 #include "daemon/store/event_feed.hpp"
@@ -384,6 +385,54 @@ void connector_host::send_transcript(transcript_request request,
               }
               done({});
             });
+      });
+}
+
+void connector_host::forget(std::string_view thread, std::function<void(core::status)> done) {
+  parts_.redis.command({"GET", store::keys::thread(id_, thread)}, [this, done = std::move(done)](
+                                                                      store::reply id) mutable {
+    if (id.failed()) return done(status_of(id, "forgetting a patron"));
+    if (!id.is_string()) return done({});  // nothing said yet
+    const std::string conversation = id.str();
+    // Closed first (by the patron, with no question), then erased.
+    store::run_json_on_conversation(
+        parts_.redis, parts_.scripts, conversation, {},
+        [now = std::to_string(core::to_millis(parts_.clock.now()))](
+            const store::conversation_state& s, const std::vector<store::reply>&) {
+          return store::calls::make(
+              store::calls::close{.now = now, .state = s, .user = "patron", .scope = "*"});
+        },
+        [this, conversation, done = std::move(done)](core::result<std::string> closed) mutable {
+          if (!closed) return done(closed.err());
+          parts_.redis.command({"HGET", store::keys::conversation(conversation), "patron"},
+                               [this, done = std::move(done)](store::reply patron) mutable {
+                                 if (!patron.is_string())
+                                   return done(status_of(patron, "forgetting a patron"));
+                                 erase_patron(patron.str(), std::move(done), 0);
+                               });
+        });
+  });
+}
+
+// A reply still on its way to the patron makes the erasure wait (conflict): it is tried again
+// for a few seconds.
+void connector_host::erase_patron(std::string patron, std::function<void(core::status)> done,
+                                  int tries) {
+  store::privacy::erase(
+      parts_.redis, parts_.scripts, core::to_millis(parts_.clock.now()), patron,
+      net::retention_of(parts_.config),
+      [this, patron, done = std::move(done),
+       tries](core::result<store::privacy::report> r) mutable {
+        if (r || r.err().code != "conflict" || tries >= 20) {
+          if (r)
+            spdlog::info("privacy: patron {} asked to be forgotten: {}", patron, r.value().text());
+          return done(r ? core::status{} : core::status{r.err()});
+        }
+        auto wait = std::make_shared<net::timer>(parts_.io);
+        wait->after(std::chrono::milliseconds(250),
+                    [this, wait, patron, done = std::move(done), tries]() mutable {
+                      erase_patron(patron, std::move(done), tries + 1);
+                    });
       });
 }
 

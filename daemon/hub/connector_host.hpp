@@ -104,10 +104,12 @@ class connector_host final : public connectors::connector_context {
                        std::function<void(core::result<std::string>)> done) override;
   void team_available(std::string_view team, std::function<void(core::result<bool>)> done) override;
   void send_transcript(transcript_request request, std::function<void(core::status)> done) override;
+  void forget(std::string_view thread, std::function<void(core::status)> done) override;
 
   const std::string& id() const { return id_; }
 
  private:
+  void erase_patron(std::string patron, std::function<void(core::status)> done, int tries);
   void report_delivery_once(connectors::delivery_report report,
                             std::function<void(core::status)> done, int tries);
   std::string record_key(std::string_view name) const;

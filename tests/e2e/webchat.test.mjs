@@ -229,3 +229,39 @@ test('on a public computer the chat is forgotten with the browser session, unles
   });
   assert.deepEqual(context.problems, []);
 });
+
+test('End and forget this chat: the chat ends and the library deletes it now', async () => {
+  const desk = await stack.signIn(await stack.newContext({ bypassCSP: true }), 'ann', 'ann-password-1');
+  const patron = await (await stack.newContext()).newPage();
+  await stack.step('a patron asks something personal', async () => {
+    await patron.goto(`${stack.url}/demo/`);
+    await openWidget(patron);
+    await patron.getByTestId('askdesk-name').fill('Noor Forgetme');
+    await patronSays(patron, 'Do you have books on debt counselling?');
+    await message(patron, 'in', 'debt counselling').and(patron.locator('[data-id]')).waitFor();
+    await desk.getByTestId('queue-item').filter({ hasText: 'debt counselling' }).waitFor();
+  });
+  const id = await desk.getByTestId('queue-item').filter({ hasText: 'debt counselling' }).getAttribute('data-conversation');
+  await stack.step('they end and forget it', async () => {
+    await patron.getByTestId('askdesk-forget').locator('summary').click();
+    await patron.getByTestId('askdesk-forget-confirm').click();
+    await patron.getByTestId('askdesk-forgotten').filter({ hasText: 'deleted' }).waitFor();
+    assert.equal(await patron.getByTestId('askdesk-message').count(), 0);
+    await desk.getByTestId('queue-item').filter({ hasText: 'debt counselling' }).waitFor({ state: 'detached' });
+  });
+  await stack.step('the library keeps the conversation without its words or its patron', async () => {
+    const kept = await desk.evaluate(async (conversation) => {
+      const c = await (await fetch(`/api/v1/conversations/${conversation}`)).json();
+      return { status: c.status, messages: c.messages.length, name: c.patron.name || null, text: JSON.stringify(c) };
+    }, id);
+    assert.equal(kept.status, 'closed');
+    assert.equal(kept.messages, 0);
+    assert.equal(kept.name, null);
+    assert.ok(!kept.text.includes('Forgetme') && !kept.text.includes('debt'), kept.text);
+  });
+  await stack.step('the next message starts a new, unrelated chat', async () => {
+    await patronSays(patron, 'Is the library open on Sunday?');
+    await message(patron, 'in', 'Sunday').and(patron.locator('[data-id]')).waitFor();
+    assert.equal(await patron.getByTestId('askdesk-message').count(), 1);
+  });
+});

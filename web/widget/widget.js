@@ -163,6 +163,17 @@
   const transcriptBox = el('details', { class: 'transcript', 'data-testid': 'askdesk-transcript', hidden: true }, [
     el('summary', { text: 'Email me this transcript' }), transcriptForm, transcriptSent,
   ]);
+  // "End and forget this chat": the chat ends and the library deletes it, and the patron's
+  // name and address, now (the statistics stay, without them).
+  const forgetButton = el('button', {
+    type: 'button', class: 'send', 'data-testid': 'askdesk-forget-confirm', text: 'End the chat and delete it',
+  });
+  const forgetBox = el('details', { class: 'transcript forget', 'data-testid': 'askdesk-forget', hidden: true }, [
+    el('summary', { text: 'End and forget this chat' }),
+    el('p', { text: 'The chat ends, and the library deletes it and your name and address from its records now.' }),
+    forgetButton,
+  ]);
+  const forgotten = el('p', { class: 'sent', 'data-testid': 'askdesk-forgotten', role: 'status', hidden: true });
   let transcriptByEmail = false;
   let transcriptRequest = null;  // the client_id of the transcript asked for, until answered
   const panel = el('section', {
@@ -170,7 +181,7 @@
     role: 'region', 'aria-labelledby': 'askdesk-title', hidden: true,
   }, [
     el('header', {}, [el('h2', { id: 'askdesk-title', text: 'Ask a librarian' }), closeButton, status]),
-    hoursBox, log, typing, error, offlineSent, offlineForm, form, transcriptBox,
+    hoursBox, log, typing, error, offlineSent, forgotten, offlineForm, form, transcriptBox, forgetBox,
   ]);
   root.append(css, el('div', { class: 'askdesk' }, [panel, launcher]));
   nameInput.value = state.name;
@@ -253,7 +264,9 @@
 
   // Once there is a conversation to send, and the library sends email.
   function offerTranscript() {
-    transcriptBox.hidden = !transcriptByEmail || !state.messages.some((m) => !m.ended);
+    const said = state.messages.some((m) => !m.ended);
+    transcriptBox.hidden = !transcriptByEmail || !said;
+    forgetBox.hidden = !said;
     if (!transcriptAddress.value && state.email) transcriptAddress.value = state.email;
   }
 
@@ -437,6 +450,24 @@
         offlineSent.hidden = false;
         offlineText.value = '';
         break;
+      case 'forgotten':
+        // Nothing of it stays here either; the new session's welcome follows.
+        state.messages = [];
+        state.pending = [];
+        state.ended = false;
+        state.rated = '';
+        state.token = '';
+        try {
+          store?.removeItem(storageKey);
+        } catch {
+          // refused storage: nothing was kept
+        }
+        forgetBox.open = false;
+        forgotten.textContent = 'The chat has ended and the library has deleted it.';
+        forgotten.hidden = false;
+        render();
+        launcher.focus();
+        break;
       case 'transcript_ack':
         transcriptRequest = null;
         showError('');
@@ -617,6 +648,9 @@
     offlineAddress.autocomplete = sms ? 'tel' : 'email';
   }
 
+  forgetButton.addEventListener('click', () => {
+    if (!transmit({ type: 'forget' })) showError('Not connected; try again in a moment.');
+  });
   transcriptForm.addEventListener('submit', (e) => {
     e.preventDefault();
     const address = transcriptAddress.value.trim();
