@@ -245,6 +245,11 @@ class daemon {
           respond(files_.serve(r, "dashboard/reports.html"));
         });
     router_.add(
+        "GET", "/audit",
+        [this](const net::http_request& r, const net::route_params&, net::respond_fn respond) {
+          respond(files_.serve(r, "dashboard/audit.html"));
+        });
+    router_.add(
         "GET", "/supervisor",
         [this](const net::http_request& r, const net::route_params&, net::respond_fn respond) {
           respond(files_.serve(r, "dashboard/supervisor.html"));

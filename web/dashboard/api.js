@@ -68,6 +68,8 @@ export const api = {
   myRouting: () => call('GET', '/me/routing'),
   // The supervisor's live view: every team's queue and staff (supervisors and admins).
   desk: () => call('GET', '/desk'),
+  // The staff access audit (admins).
+  audit: (query) => call('GET', `/audit?${new URLSearchParams(query)}`),
   setPresence: (presence) => call('POST', '/me/presence', { presence }),
   tags: (conversation, add, remove) =>
     call('POST', `/conversations/${id(conversation)}/tags`, { add, remove }),

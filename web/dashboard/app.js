@@ -63,6 +63,7 @@ function start(user) {
   const connection = shell.querySelector('[data-testid="connection"]');
   ui.who.textContent = `${user.display_name || user.name} (${user.role})`;
   ui['supervisor-link'].hidden = user.role === 'staff';
+  ui['audit-link'].hidden = user.role !== 'admin';
 
   const teams = new Map();  // id → {id, name, online, waiting}
   let topics = [];  // [{id, team}] from the configuration
