@@ -28,6 +28,8 @@ test('every look at a patron is in the access audit, for admins', async () => {
     id = await item.getAttribute('data-conversation');
     await item.click();
     await ann.getByTestId('message').filter({ hasText: 'telescope' }).waitFor();
+    // The number a patron's export or erasure asks for.
+    assert.match(await ann.getByTestId('patron-number').textContent(), /^\d+$/);
     assert.equal(await ann.getByTestId('audit-link').isHidden(), true);
   });
   const context = await stack.newContext({ bypassCSP: true });

@@ -277,6 +277,8 @@ export class ConversationView {
     panel.append(el('h3', { id: 'patron-title', text: patron && patron.name ? patron.name : 'Patron' }));
     if (!patron) return panel;
     const facts = el('dl');
+    // The number a patron's export or erasure asks for (docs/privacy.md).
+    if (patron.id) facts.append(el('dt', { text: 'Patron number' }), el('dd', { 'data-testid': 'patron-number', text: patron.id }));
     if (patron.email) facts.append(el('dt', { text: 'Email' }), el('dd', { text: patron.email }));
     if (patron.phone) facts.append(el('dt', { text: 'Phone' }), el('dd', { text: patron.phone }));
     for (const a of patron.addresses || []) {
