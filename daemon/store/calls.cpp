@@ -268,13 +268,20 @@ call make(const rate& in) {
 call make(const redact_conversation& in) {
   std::vector<std::string> messages;
   for (const auto& m : in.messages) messages.push_back(keys::message(in.id, m));
+  std::vector<std::string> others;
+  for (const auto& [connector, id] : in.external_ids) others.push_back(keys::dedup(connector, id));
+  for (const auto& [connector, id] : in.provider_ids) {
+    others.push_back(keys::provider(connector, id));
+    others.push_back(keys::provider_early(connector, id));
+  }
   call c(script::redact_conversation);
   c.key("conversation", keys::conversation(in.id))
       .key("messages", keys::conversation_messages(in.id))
       .keys("thread", in.thread.empty()
                           ? std::vector<std::string>{}
                           : std::vector<std::string>{keys::thread(in.connector, in.thread)})
-      .keys("message_keys", std::move(messages));
+      .keys("message_keys", std::move(messages))
+      .keys("others", std::move(others));
   c.arg("id", in.id).arg("now", in.now).arg("thread", in.thread);
   return c;
 }

@@ -195,6 +195,8 @@ struct typing {
 struct redact_conversation {
   std::string id, now, connector, thread;  // thread as the conversation holds it ("" none)
   std::vector<std::string> messages;       // its message ids, as its list holds them
+  // (connector, id) of its messages' channel ids, whose dedup and provider keys name them.
+  std::vector<std::pair<std::string, std::string>> external_ids, provider_ids;
 };
 struct redact_patron {
   std::string id, now;

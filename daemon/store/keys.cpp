@@ -32,7 +32,9 @@ constexpr key_family catalogue[] = {
     {"topic:examples", "stream", "set_topic", "patrons' words with the topic staff chose", text,
      "the newest 50,000; a redacted conversation's go at the purge"},
     {"dedup:<connector>:<external id*>", "hash", "ingest, apply_inbound",
-     "the entry, conversation and message of a channel's message id", none, "redis.dedup_days"},
+     "the entry, conversation and message of a channel's message id (some channels' ids name "
+     "the patron: a Telegram chat, a Bluesky author)",
+     identifiers, "redis.dedup_days, or until its conversation is redacted"},
     {"seq:<kind>", "string", "scripts", "id counters (conversation, message, patron)", none,
      "permanent"},
     // A conversation and its messages.
@@ -58,8 +60,8 @@ constexpr key_family catalogue[] = {
      "a channel thread's latest conversation (thread keys may be addresses)", identifiers,
      "as that conversation's text"},
     {"provider:<connector>:<provider id>", "string", "settle_outbound",
-     "the conversation and message (\"<conversation>:<message>\") of a channel's message id", none,
-     "30 days"},
+     "the conversation and message (\"<conversation>:<message>\") of a channel's message id",
+     identifiers, "30 days, or until its conversation is redacted"},
     {"provider:<connector>:<provider id>:early", "hash", "delivery_status",
      "a delivery status that came before the send was recorded", none, "1 day"},
     // Patrons.

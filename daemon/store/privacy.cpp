@@ -200,20 +200,44 @@ class job : public std::enable_shared_from_this<job> {
     auto self = shared_from_this();
     pipeline(redis_, std::move(lists), [self, from, to](std::vector<reply> r) {
       if (const auto* bad = failure(r)) return self->fail(*bad, "reading messages");
-      auto left = std::make_shared<std::size_t>(to - from);
-      const auto one_done = [self, left, to] {
-        if (--*left == 0) self->redact_conversations(to);
-      };
+      // Each message's channel ids, whose keys go with it.
+      std::vector<calls::redact_conversation> ins;
+      std::vector<std::vector<std::string>> ids;
       for (std::size_t i = from; i < to; ++i) {
         const auto& c = self->conversations_[i];
         calls::redact_conversation in{.id = c.id,
                                       .now = std::to_string(self->now_),
                                       .connector = c.connector,
                                       .thread = c.thread,
-                                      .messages = {}};
-        for (const auto& m : r[i - from].elements()) in.messages.push_back(m.str());
-        self->redact_one(std::move(in), one_done);
+                                      .messages = {},
+                                      .external_ids = {},
+                                      .provider_ids = {}};
+        for (const auto& m : r[i - from].elements()) {
+          in.messages.push_back(m.str());
+          ids.push_back(
+              {"HMGET", keys::message(c.id, m.str()), "connector", "external_id", "provider_id"});
+        }
+        ins.push_back(std::move(in));
       }
+      pipeline(self->redis_, std::move(ids),
+               [self, to, ins = std::move(ins)](std::vector<reply> m) mutable {
+                 if (const auto* bad = failure(m)) return self->fail(*bad, "reading messages");
+                 std::size_t at = 0;
+                 for (auto& in : ins) {
+                   for (std::size_t k = 0; k < in.messages.size(); ++k, ++at) {
+                     const std::string connector = field(m[at], 0);
+                     if (!field(m[at], 1).empty())
+                       in.external_ids.emplace_back(connector, field(m[at], 1));
+                     if (!field(m[at], 2).empty())
+                       in.provider_ids.emplace_back(connector, field(m[at], 2));
+                   }
+                 }
+                 auto left = std::make_shared<std::size_t>(ins.size());
+                 const auto one_done = [self, left, to] {
+                   if (--*left == 0) self->redact_conversations(to);
+                 };
+                 for (auto& in : ins) self->redact_one(std::move(in), one_done);
+               });
     });
   }
 
@@ -227,6 +251,11 @@ class job : public std::enable_shared_from_this<job> {
             static_cast<std::int64_t>(in.messages.size()));
       }
       if (!in.thread.empty()) add(family(keys::thread(in.connector, in.thread)), 1);
+      for (const auto& [connector, id] : in.external_ids)
+        add(family(keys::dedup(connector, id)), 1);
+      for (const auto& [connector, id] : in.provider_ids) {
+        add(family(keys::provider(connector, id)), 1);
+      }
     };
     if (report_.dry_run) {
       counted();

@@ -1,6 +1,6 @@
 // Patron privacy against the real daemon, the askdesk command and a real redis-server with
-// its append-only file: conversations on web chat and SMS carry unique markers in their text
-// and in the patron's identifiers; past the retention, `askdesk privacy purge` leaves no
+// its append-only file: conversations on web chat and SMS carry unique markers in their text,
+// in the patron's identifiers and in the channel's message id (which names keys); past the retention, `askdesk privacy purge` leaves no
 // marker in any key's name or serialized value (DUMP: a stream's deleted entries would still
 // show there) nor in the AOF files, and the reports count the same. An erasure removes one
 // patron and leaves another untouched; export holds what the scan finds; the access audit
@@ -147,7 +147,7 @@ class Privacy : public ::testing::Test {
 
 TEST_F(Privacy,
        APurgePastTheRetentionLeavesNoPatronDataInRedisOrItsFilesAndTheReportsCountTheSame) {
-  const std::string sms = texts("+15550107771", "a1", "qxmarka", "qxmarka may I renew my loan");
+  const std::string sms = texts("+15550107771", "qxmarka-id", "qxmarka", "qxmarka may I renew my loan");
   ws_client widget(daemon_->port(), "/ws/patron", daemon_->origin());
   widget.send(R"({"type":"hello","team":"reference","name":"qxmarkb"})");
   ASSERT_TRUE(widget.read_until("welcome"));
@@ -215,7 +215,7 @@ TEST_F(Privacy,
 }
 
 TEST_F(Privacy, AnErasureRemovesOnePatronNowLeavesAnotherAndIsAudited) {
-  const std::string erased = texts("+15550107775", "e1", "qxmarke", "qxmarke please forget me");
+  const std::string erased = texts("+15550107775", "qxmarke-id", "qxmarke", "qxmarke please forget me");
   const std::string kept = texts("+15550107776", "f1", "qxmarkf", "qxmarkf keep me");
   const std::string patron = patron_of(erased);
   const std::string path = "/api/v1/patrons/" + patron + "/erase";
