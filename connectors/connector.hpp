@@ -267,6 +267,12 @@ class connector_factory {
   virtual ~connector_factory() = default;
   // The config `type` this factory builds.
   virtual std::string_view type() const = 0;
+  // The records its connectors keep per patron address (state_record names: the prefix, then
+  // the address), by channel: they go with the patron's identifiers (docs/privacy.md).
+  struct address_record {
+    std::string channel, prefix;
+  };
+  virtual std::vector<address_record> address_records() const { return {}; }
   // What its lanes do unless the block's "outbound" says otherwise.
   virtual lane_settings lane_defaults() const { return {}; }
   // Reads the block (its `id`, `type` and `outbound` are already read); problems go to the

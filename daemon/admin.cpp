@@ -13,7 +13,6 @@
 
 #include "daemon/cli.hpp"
 #include "daemon/net/crypto.hpp"
-#include "daemon/net/privacy.hpp"
 #include "daemon/store/privacy.hpp"
 #include "daemon/store/redis_connection.hpp"
 #include "daemon/store/scripts.hpp"
@@ -277,7 +276,7 @@ int run_privacy(const cli::arguments& args) {
   }
   const bool dry = args.has_flag("--dry-run");
   admin_session session(*loaded);
-  const auto policy = net::retention_of(loaded->config);
+  const auto policy = cli::privacy_retention(loaded->config, *loaded->registry);
   return session.run(
       [&session, policy, dry, now](store::user_store&, std::function<void(int)> done) {
         store::privacy::purge(session.redis(), session.scripts(), core::to_millis(now), policy, dry,
@@ -311,7 +310,7 @@ int run_patron(const cli::arguments& args) {
       });
     });
   }
-  const auto policy = net::retention_of(loaded->config);
+  const auto policy = cli::privacy_retention(loaded->config, *loaded->registry);
   return session.run([&session, id, policy](store::user_store&, std::function<void(int)> done) {
     store::privacy::erase(session.redis(), session.scripts(),
                           core::to_millis(core::wall_clock().now()), id, policy,

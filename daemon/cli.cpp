@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "connectors/registry.hpp"
+#include "daemon/net/privacy.hpp"
 #include "daemon/store/keys.hpp"
 
 namespace askdesk::cli {
@@ -217,6 +218,20 @@ int run_check_config(const arguments& args) {
   if (!load_config(args.positional[0])) return 2;
   std::cout << "ok\n";
   return 0;
+}
+
+store::privacy::retention privacy_retention(const config::daemon_config& config,
+                                            const connectors::registry& registry) {
+  auto r = net::retention_of(config);
+  for (const auto& spec : config.connectors) {
+    const auto* factory = registry.find(spec.type);
+    if (!factory) continue;
+    for (const auto& record : factory->address_records()) {
+      r.address_records.emplace_back(
+          record.channel, store::keys::connector_record(spec.type, spec.id, record.prefix));
+    }
+  }
+  return r;
 }
 
 }  // namespace askdesk::cli

@@ -13,6 +13,7 @@
 #include "connectors/registry.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/core/result.hpp"
+#include "daemon/store/privacy.hpp"
 
 namespace askdesk::cli {
 
@@ -53,6 +54,11 @@ std::optional<loaded_config> load_config(
     const registration& add = connectors::register_builtin_connectors);
 
 int run_check_config(const arguments& args);
+
+// The retention `config` asks for (privacy.*), with the records its connectors keep per
+// patron address (their factories say which), as the store applies it.
+store::privacy::retention privacy_retention(const config::daemon_config& config,
+                                            const connectors::registry& registry);
 
 // askdesk keys: the Redis key catalogue (store/keys.hpp).
 int run_keys(const arguments& args);

@@ -86,6 +86,7 @@ class daemon {
          std::vector<std::unique_ptr<connectors::connector_settings>> settings,
          std::chrono::milliseconds clock_offset)
       : config_(c),
+        privacy_policy_(cli::privacy_retention(c, registry)),
         clock_(clock_offset),
         scripts_(c.redis),
         commands_(store::redis_connection::create(io_, redis_options(c, scripts_, "commands"))),
@@ -104,7 +105,7 @@ class daemon {
                      hub::router_options{.name = consumer_name(c)}),
         lanes_({io_, *commands_, *outbound_reader_, scripts_, metrics_, clock_},
                hub::lanes_options{.consumer = consumer_name(c)}),
-        privacy_(io_, c, *commands_, scripts_, clock_, consumer_name(c)),
+        privacy_(io_, c, privacy_policy_, *commands_, scripts_, clock_, consumer_name(c)),
         host_parts_{io_,
                     c,
                     clock_,
@@ -116,6 +117,7 @@ class daemon {
                     scripts_,
                     events_,
                     consumer_name(c),
+                    privacy_policy_,
                     connectors_,
                     [this](const net::http_request& r, std::function<void(core::status)> done) {
                       auth_.authenticate(r, [done = std::move(done)](auto who) {
@@ -146,7 +148,8 @@ class daemon {
     net::add_api_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
     net::add_report_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
     net::add_desk_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
-    net::add_privacy_routes(router_, {*commands_, scripts_, auth_, config_, clock_, channels_});
+    net::add_privacy_routes(
+        router_, {*commands_, scripts_, auth_, config_, clock_, channels_, &privacy_policy_});
     net::add_staff_socket(router_, {io_, *commands_, scripts_, events_, auth_, clock_});
     // A password change, a disabled user, a logout or a revoked token anywhere: this
     // daemon stops trusting what it remembers of that user's sessions and tokens.
@@ -334,6 +337,7 @@ class daemon {
   }
 
   const config::daemon_config& config_;
+  const store::privacy::retention privacy_policy_;  // what the purge and erasures remove
   asio::io_context io_{1};
   core::offset_clock clock_;
   net::curl_client http_client_{io_};

@@ -80,7 +80,10 @@ struct chat_state {
   }
 };
 
-std::string chat_record(std::int64_t chat) { return "chat:" + std::to_string(chat); }
+constexpr std::string_view chat_prefix = "chat:";
+std::string chat_record(std::int64_t chat) {
+  return std::string(chat_prefix) + std::to_string(chat);
+}
 
 std::optional<std::int64_t> parse_int(std::string_view text) {
   std::int64_t v = 0;
@@ -799,6 +802,10 @@ class telegram_connector final : public connector {
 class telegram_factory final : public connector_factory {
  public:
   std::string_view type() const override { return "telegram"; }
+  // A chat's state (an opt-out, a deep link's route), named by the chat: the patron's address.
+  std::vector<address_record> address_records() const override {
+    return {{telegram_traits().channel, std::string(chat_prefix)}};
+  }
 
   std::unique_ptr<connector_settings> parse(json::object_reader& block) const override {
     auto s = std::make_unique<telegram_settings>();

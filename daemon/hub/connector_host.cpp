@@ -11,7 +11,6 @@
 #include <charconv>
 
 #include "daemon/json/document.hpp"
-#include "daemon/net/privacy.hpp"
 #include "daemon/net/timer.hpp"
 #include "daemon/store/calls.hpp"
 #include "daemon/store/event_feed.hpp"
@@ -419,8 +418,7 @@ void connector_host::forget(std::string_view thread, std::function<void(core::st
 void connector_host::erase_patron(std::string patron, std::function<void(core::status)> done,
                                   int tries) {
   store::privacy::erase(
-      parts_.redis, parts_.scripts, core::to_millis(parts_.clock.now()), patron,
-      net::retention_of(parts_.config),
+      parts_.redis, parts_.scripts, core::to_millis(parts_.clock.now()), patron, parts_.privacy,
       [this, patron, done = std::move(done),
        tries](core::result<store::privacy::report> r) mutable {
         if (r || r.err().code != "conflict" || tries >= 20) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "connectors/connector.hpp"
+#include "daemon/store/privacy.hpp"
 #include "daemon/store/redis_connection.hpp"
 #include "daemon/store/scripts.hpp"
 
@@ -46,6 +47,7 @@ struct host_parts {
   const store::script_set& scripts;
   store::event_feed& events;
   std::string daemon_name;  // what leases are held as: host:port, the same after a restart
+  const store::privacy::retention& privacy;  // what a patron's erasure removes
   // Every connector of the daemon; complete once they start (hand-offs look here).
   const std::vector<std::unique_ptr<connectors::connector>>& connectors;
   // Whether a request comes from signed-in staff (the REST API's check; an error for 401/403).

@@ -8,9 +8,11 @@
 namespace askdesk::hub {
 
 privacy_keeper::privacy_keeper(boost::asio::io_context& io, const config::daemon_config& config,
-                               store::redis_connection& redis, const store::script_set& scripts,
-                               const core::clock& clock, std::string name)
+                               store::privacy::retention policy, store::redis_connection& redis,
+                               const store::script_set& scripts, const core::clock& clock,
+                               std::string name)
     : config_(config),
+      policy_(std::move(policy)),
       redis_(redis),
       scripts_(scripts),
       clock_(clock),
@@ -35,25 +37,25 @@ void privacy_keeper::run() {
   if (stopped_) return;
   const auto every = std::chrono::minutes(config_.privacy.purge_minutes);
   // Held for the whole interval: one purge per interval, whichever daemon takes it.
-  store::run(redis_, scripts_,
-             store::calls::make(store::calls::lease{
-                 .key = std::string(store::keys::privacy_lease),
-                 .holder = name_,
-                 .ms = std::to_string(std::chrono::milliseconds(every).count())}),
-             [this, every](store::reply held) {
-               if (stopped_) return;
-               if (!held.is_integer() || held.integer() <= 0) return schedule(every);
-               store::privacy::purge(
-                   redis_, scripts_, core::to_millis(clock_.now()), net::retention_of(config_),
-                   false, [this, every](core::result<store::privacy::report> r) {
-                     if (!r) {
-                       spdlog::error("privacy: the purge failed: {}", r.err().message);
-                     } else if (r.value().conversations + r.value().patrons > 0) {
-                       spdlog::info("privacy: {}", r.value().text());
-                     }
-                     if (!stopped_) schedule(every);
-                   });
-             });
+  store::run(
+      redis_, scripts_,
+      store::calls::make(
+          store::calls::lease{.key = std::string(store::keys::privacy_lease),
+                              .holder = name_,
+                              .ms = std::to_string(std::chrono::milliseconds(every).count())}),
+      [this, every](store::reply held) {
+        if (stopped_) return;
+        if (!held.is_integer() || held.integer() <= 0) return schedule(every);
+        store::privacy::purge(redis_, scripts_, core::to_millis(clock_.now()), policy_, false,
+                              [this, every](core::result<store::privacy::report> r) {
+                                if (!r) {
+                                  spdlog::error("privacy: the purge failed: {}", r.err().message);
+                                } else if (r.value().conversations + r.value().patrons > 0) {
+                                  spdlog::info("privacy: {}", r.value().text());
+                                }
+                                if (!stopped_) schedule(every);
+                              });
+      });
 }
 
 }  // namespace askdesk::hub

@@ -10,7 +10,6 @@
 
 #include "daemon/config/config.hpp"
 #include "daemon/core/time.hpp"
-#include "daemon/net/privacy.hpp"
 #include "daemon/net/timer.hpp"
 #include "daemon/store/privacy.hpp"
 #include "daemon/store/redis_connection.hpp"
@@ -21,8 +20,8 @@ namespace askdesk::hub {
 class privacy_keeper {
  public:
   privacy_keeper(boost::asio::io_context& io, const config::daemon_config& config,
-                 store::redis_connection& redis, const store::script_set& scripts,
-                 const core::clock& clock, std::string name);
+                 store::privacy::retention policy, store::redis_connection& redis,
+                 const store::script_set& scripts, const core::clock& clock, std::string name);
   void start();  // the first purge a minute after the start, then every purge_minutes
   void stop();
 
@@ -31,6 +30,7 @@ class privacy_keeper {
   void schedule(std::chrono::milliseconds delay);
 
   const config::daemon_config& config_;
+  const store::privacy::retention policy_;
   store::redis_connection& redis_;
   const store::script_set& scripts_;
   const core::clock& clock_;

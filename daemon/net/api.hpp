@@ -13,6 +13,7 @@
 #include "daemon/core/time.hpp"
 #include "daemon/net/auth.hpp"
 #include "daemon/net/http.hpp"
+#include "daemon/store/privacy.hpp"
 #include "daemon/store/redis_connection.hpp"
 #include "daemon/store/scripts.hpp"
 
@@ -25,6 +26,9 @@ struct api_parts {
   const config::daemon_config& config;
   const core::clock& clock;
   const std::vector<core::configured_channel>& channels;  // one per configured connector
+  // The retention the daemon applies (for erasure); null: the config's, without connectors'
+  // records.
+  const store::privacy::retention* privacy = nullptr;
 };
 
 // Adds the conversation, patron, team, channel and dead-letter routes.

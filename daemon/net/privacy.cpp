@@ -159,7 +159,8 @@ void add_privacy_routes(http_router& router, api_parts parts) {
                                          const principal& who, respond_fn respond) {
                record_access(parts, who, "erase_patron", id, r);
                store::privacy::erase(parts.redis, parts.scripts, core::to_millis(parts.clock.now()),
-                                     id, retention_of(parts.config),
+                                     id,
+                                     parts.privacy ? *parts.privacy : retention_of(parts.config),
                                      [respond](core::result<store::privacy::report> done) {
                                        respond(done ? http_response::json(200, done.value().json())
                                                     : http_response::from(done.err()));

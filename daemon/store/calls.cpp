@@ -289,7 +289,7 @@ call make(const redact_conversation& in) {
 // Each address "channel:address" names its address key; opt-outs and emailed-transcript
 // counters go with it.
 call make(const redact_patron& in) {
-  std::vector<std::string> address_keys, others;
+  std::vector<std::string> address_keys, others = in.records;
   for (const auto& a : in.addresses) {
     const auto colon = a.find(':');
     if (colon == std::string::npos) continue;

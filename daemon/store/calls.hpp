@@ -201,6 +201,7 @@ struct redact_conversation {
 struct redact_patron {
   std::string id, now;
   std::vector<std::string> addresses;  // "channel:address", as their addresses hash holds them
+  std::vector<std::string> records;    // connectors' records of those addresses (keys)
 };
 struct swap_stream {
   std::string stream, copy, after;  // the copy holds the kept entries up to `after`

@@ -393,7 +393,14 @@ class job : public std::enable_shared_from_this<job> {
         one_done();
         continue;
       }
-      calls::redact_patron in{.id = p.id, .now = std::to_string(now_), .addresses = p.addresses};
+      calls::redact_patron in{
+          .id = p.id, .now = std::to_string(now_), .addresses = p.addresses, .records = {}};
+      for (const auto& a : p.addresses) {
+        const auto colon = a.find(':');
+        for (const auto& [channel, prefix] : policy_.address_records) {
+          if (a.compare(0, colon, channel) == 0) in.records.push_back(prefix + a.substr(colon + 1));
+        }
+      }
       run(redis_, scripts_, calls::make(in), [self, counted, one_done](reply r) {
         if (r.failed()) return self->fail(r, "redacting a patron");
         if (r.is_integer()) counted();

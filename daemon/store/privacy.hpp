@@ -35,6 +35,9 @@ struct retention {
   std::int64_t identifier_ms = 0;
   std::map<std::string, std::int64_t> transcript_ms_by_channel, identifier_ms_by_channel;
   std::vector<std::string> connectors;  // each has an outbound lane with dead letters
+  // (channel, key prefix): a connector's record of a patron's address on that channel is the
+  // prefix followed by the address (connector_factory::address_records).
+  std::vector<std::pair<std::string, std::string>> address_records;
   bool aof_rewrite = true;
 
   std::int64_t transcript_ms_of(const std::string& channel) const;

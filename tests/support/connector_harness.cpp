@@ -65,7 +65,7 @@ connector_harness::connector_harness() : config_(config_for(redis_)), scripts_(c
   sink_ = std::make_unique<stream_sink>(*faulty_, scripts_);
   parts_ = std::make_unique<hub::host_parts>(
       hub::host_parts{io_, config_, clock_, metrics_, http_, routes_, *sink_, *faulty_, scripts_,
-                      *events_, "test:1", connectors_, staff_check()});
+                      *events_, "test:1", privacy_, connectors_, staff_check()});
   commands_->start();
   events_reader_->start();
   EXPECT_TRUE(run_until(io_, [&] { return commands_->ready(); }));

@@ -17,6 +17,7 @@
 #include "daemon/hub/connector_host.hpp"
 #include "daemon/net/curl_client.hpp"
 #include "daemon/store/event_feed.hpp"
+#include "daemon/store/privacy.hpp"
 #include "tests/support/faulty_redis.hpp"
 #include "tests/support/redis_server.hpp"
 
@@ -66,6 +67,7 @@ class connector_harness {
   std::unique_ptr<faulty_redis> faulty_;
   std::unique_ptr<store::event_feed> events_;
   std::unique_ptr<stream_sink> sink_;
+  store::privacy::retention privacy_;  // the config's defaults
   std::vector<std::unique_ptr<connectors::connector>> connectors_;
   std::unique_ptr<hub::host_parts> parts_;
   std::vector<std::unique_ptr<hub::connector_host>> hosts_;

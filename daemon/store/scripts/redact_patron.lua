@@ -1,7 +1,8 @@
 -- redact_patron: privacy (store/privacy.hpp). A patron past identifier_days, or one who asked
 -- to be erased, keeps only their id (the pseudonym their conversations' facts point to): their
 -- name and contact fields, their addresses on every channel (K.address_keys, when they still
--- name this patron), opt-outs and emailed-transcript counters go.
+-- name this patron), opt-outs, emailed-transcript counters and connectors' records of those
+-- addresses (K.others) go.
 -- Stale when their addresses are not the ones the daemon read (A.fields, as in K.addresses).
 -- Keys and arguments: calls::redact_patron (calls.hpp).
 local id, now = A.id, tonumber(A.now)

@@ -1,10 +1,11 @@
 // Patron privacy against the real daemon, the askdesk command and a real redis-server with
-// its append-only file: conversations on web chat and SMS carry unique markers in their text,
-// in the patron's identifiers and in the channel's message id (which names keys); past the retention, `askdesk privacy purge` leaves no
-// marker in any key's name or serialized value (DUMP: a stream's deleted entries would still
-// show there) nor in the AOF files, and the reports count the same. An erasure removes one
-// patron and leaves another untouched; export holds what the scan finds; the access audit
-// writes down opens, exports and erasures.
+// its append-only file: conversations on web chat, SMS and Telegram (a local Bot API) carry
+// unique markers in their text,
+// in the patron's identifiers and in the channel's message id (which names keys); past the
+// retention, `askdesk privacy purge` leaves no marker in any key's name or serialized value (DUMP:
+// a stream's deleted entries would still show there) nor in the AOF files, and the reports count
+// the same. An erasure removes one patron and leaves another untouched; export holds what the scan
+// finds; the access audit writes down opens, exports and erasures.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,13 +13,15 @@
 #include <sstream>
 
 #include "tests/support/askdesk_daemon.hpp"
+#include "tests/support/fake_telegram.hpp"
 #include "tests/support/wait.hpp"
 #include "tests/support/ws_client.hpp"
 
 namespace askdesk::testing {
 namespace {
 
-const char* config = R"({
+std::string config(const fake_telegram& telegram) {
+  return R"({
   "teams": [{"id": "reference"}],
   "topics": [{"id": "renewals", "team": "reference", "keywords": ["renew"]},
              {"id": "printing", "team": "reference", "keywords": ["print"]}],
@@ -26,9 +29,12 @@ const char* config = R"({
               "aof_rewrite": true, "channels": {"sms": {"transcript_days": 7}}},
   "connectors": [
     {"id": "webchat", "type": "webchat"},
-    {"id": "texts", "type": "replay", "token": "text-token-0123456789", "channel": "sms"}
+    {"id": "texts", "type": "replay", "token": "text-token-0123456789", "channel": "sms"},
+    {"id": "telegram", "type": "telegram", "token": ")" +
+         telegram.token() + R"(", "api_base": ")" + telegram.base() + R"("}
   ]
 })";
+}
 
 // Tuesday 3 March 2026; ten days later SMS transcripts are past their 7 days, web chat's not;
 // forty days later everything closed is past.
@@ -79,7 +85,7 @@ class Privacy : public ::testing::Test {
   Privacy() {
     // Values serialized as written (DUMP, the AOF's RDB preamble), so a scan sees the text.
     redis_.command({"CONFIG", "SET", "rdbcompression", "no"});
-    daemon_ = std::make_unique<askdesk_daemon>(redis_, config,
+    daemon_ = std::make_unique<askdesk_daemon>(redis_, config(telegram_),
                                                std::vector<std::string>{"--clock-start", start_at});
     daemon_->add_user("sue", "supervisor", {}, "sue-password-1");
     daemon_->add_user("ann", "staff", {"reference"}, "ann-password-1");
@@ -141,13 +147,15 @@ class Privacy : public ::testing::Test {
   }
 
   redis_server redis_;
+  fake_telegram telegram_;
   std::unique_ptr<askdesk_daemon> daemon_;
   staff_session sue_, ann_;
 };
 
 TEST_F(Privacy,
        APurgePastTheRetentionLeavesNoPatronDataInRedisOrItsFilesAndTheReportsCountTheSame) {
-  const std::string sms = texts("+15550107771", "qxmarka-id", "qxmarka", "qxmarka may I renew my loan");
+  const std::string sms =
+      texts("+15550107771", "qxmarka-id", "qxmarka", "qxmarka may I renew my loan");
   ws_client widget(daemon_->port(), "/ws/patron", daemon_->origin());
   widget.send(R"({"type":"hello","team":"reference","name":"qxmarkb"})");
   ASSERT_TRUE(widget.read_until("welcome"));
@@ -166,11 +174,22 @@ TEST_F(Privacy,
           ->call(ann_, "POST", "/api/v1/conversations/" + sms + "/topic", R"({"topic":"printing"})")
           .status,
       200);
+  // A Telegram patron who came by a deep link: the connector keeps a record of their chat.
+  const fake_telegram::patron tg{6100077777, "qxmarkt", "", "qxmarkt_user"};
+  telegram_.add_text(tg, "/start renewals");
+  telegram_.add_text(tg, "qxmarkt do you have audiobooks");
+  std::string im;
+  ASSERT_TRUE(wait_until([&] {
+    im = redis_.command({"GET", "thread:telegram:6100077777"}).str();
+    return !im.empty();
+  }));
+  EXPECT_EQ(redis_.command({"EXISTS", "telegram:telegram:chat:6100077777"}).integer(), 1);
   answer_and_close(sms);
   answer_and_close(chat);
+  answer_and_close(im);
   const std::string open = texts("+15550107774", "d1", "qxmarkd", "qxmarkd still waiting");
 
-  for (const char* marker : {"qxmarka", "5550107771", "qxmarkb"}) {
+  for (const char* marker : {"qxmarka", "5550107771", "qxmarkb", "qxmarkt", "6100077777"}) {
     EXPECT_FALSE(found_in_redis(redis_, marker).empty()) << marker;
   }
   EXPECT_EQ(redis_.command({"XLEN", "topic:examples"}).integer(), 1);
@@ -196,12 +215,19 @@ TEST_F(Privacy,
   EXPECT_NE(output.find("redacted 1 conversation(s)"), std::string::npos) << output;
   EXPECT_FALSE(found_in_redis(redis_, "qxmarkb").empty()) << "web chat keeps 30 days";
 
-  // Forty days on: everything closed goes, with its patrons' identifiers.
+  // Forty days on: everything closed goes, with its patrons' identifiers. (The replies have
+  // long been sent: an idle lane keeps nothing.)
+  ASSERT_TRUE(wait_until([&] {
+    for (const char* lane : {"outbound:webchat", "outbound:texts", "outbound:telegram"}) {
+      if (redis_.command({"XLEN", lane}).integer() > 0) return false;
+    }
+    return true;
+  }));
   std::tie(code, output) = purge(forty_days_later);
   ASSERT_EQ(code, 0) << output;
-  EXPECT_NE(output.find("redacted 1 conversation(s) and 2 patron(s)"), std::string::npos) << output;
+  EXPECT_NE(output.find("redacted 2 conversation(s) and 3 patron(s)"), std::string::npos) << output;
   ASSERT_TRUE(files_settled());
-  for (const char* marker : {"qxmarka", "5550107771", "qxmarkb"}) {
+  for (const char* marker : {"qxmarka", "5550107771", "qxmarkb", "qxmarkt", "6100077777"}) {
     EXPECT_EQ(found_in_redis(redis_, marker), std::vector<std::string>{}) << marker;
     EXPECT_EQ(found_in_files(redis_.dir(), marker), std::vector<std::string>{}) << marker;
   }
@@ -209,13 +235,14 @@ TEST_F(Privacy,
   EXPECT_FALSE(found_in_redis(redis_, "qxmarkd").empty());
   EXPECT_FALSE(found_in_redis(redis_, "5550107774").empty());
   EXPECT_EQ(summary(), before);
-  EXPECT_EQ(json_value_at(before, "/conversations"), "3");
-  EXPECT_EQ(json_value_at(before, "/answered"), "2");
+  EXPECT_EQ(json_value_at(before, "/conversations"), "4");
+  EXPECT_EQ(json_value_at(before, "/answered"), "3");
   (void)open;
 }
 
 TEST_F(Privacy, AnErasureRemovesOnePatronNowLeavesAnotherAndIsAudited) {
-  const std::string erased = texts("+15550107775", "qxmarke-id", "qxmarke", "qxmarke please forget me");
+  const std::string erased =
+      texts("+15550107775", "qxmarke-id", "qxmarke", "qxmarke please forget me");
   const std::string kept = texts("+15550107776", "f1", "qxmarkf", "qxmarkf keep me");
   const std::string patron = patron_of(erased);
   const std::string path = "/api/v1/patrons/" + patron + "/erase";
