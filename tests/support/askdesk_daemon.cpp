@@ -9,12 +9,14 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <rapidjson/pointer.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "daemon/json/writer.hpp"
+#include "tests/support/wait.hpp"
 
 namespace askdesk::testing {
 
@@ -49,6 +51,19 @@ askdesk_daemon::~askdesk_daemon() {
 
 std::string askdesk_daemon::url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+std::string askdesk_daemon::replay(const std::string& connector, const std::string& token,
+                                   const std::string& from, const std::string& json) {
+  const auto r = http_request("POST", url("/webhooks/replay/" + connector), json,
+                              {"Authorization: Bearer " + token});
+  EXPECT_EQ(r.status, 200) << r.body;
+  std::string conversation;
+  EXPECT_TRUE(wait_until([&] {
+    conversation = redis_.command({"GET", "thread:" + connector + ":" + from}).str();
+    return !conversation.empty();
+  }));
+  return conversation;
 }
 
 std::pair<int, std::string> askdesk_daemon::run_cli(const std::vector<std::string>& args,

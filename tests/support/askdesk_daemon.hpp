@@ -52,6 +52,12 @@ class askdesk_daemon {
   bool wait_for_metric(const std::string& sample, double at_least,
                        std::chrono::milliseconds wait = std::chrono::seconds(10));
 
+  // A patron's message `json` from `from` through replay connector `connector`'s webhook
+  // (connectors/replay/README.md); returns its conversation once the hub applied it, or ""
+  // (and a test failure) when the webhook refused it or nothing came within 10 s.
+  std::string replay(const std::string& connector, const std::string& token,
+                     const std::string& from, const std::string& json);
+
   // Runs the askdesk binary with `args` and `stdin_text`; returns its exit code and output.
   std::pair<int, std::string> run_cli(const std::vector<std::string>& args,
                                       const std::string& stdin_text = "");

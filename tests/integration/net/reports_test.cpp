@@ -52,18 +52,9 @@ class Reports : public ::testing::Test {
   // A patron's text; returns its conversation once the hub applied it.
   std::string texts(const std::string& from, const std::string& id, const std::string& text,
                     const std::string& extra = "") {
-    const auto r =
-        http_request("POST", daemon_->url("/webhooks/replay/texts"),
-                     R"({"id":")" + id + R"(","from":")" + from +
-                         R"(","name":"Ada Lovelace","text":")" + text + "\"" + extra + "}",
-                     {"Authorization: Bearer text-token-0123456789"});
-    EXPECT_EQ(r.status, 200) << r.body;
-    std::string conversation;
-    EXPECT_TRUE(wait_until([&] {
-      conversation = redis_.command({"GET", "thread:texts:" + from}).str();
-      return !conversation.empty();
-    }));
-    return conversation;
+    return daemon_->replay("texts", "text-token-0123456789", from,
+                           R"({"id":")" + id + R"(","from":")" + from +
+                               R"(","name":"Ada Lovelace","text":")" + text + "\"" + extra + "}");
   }
 
   http_result as(const staff_session& who, const std::string& method, const std::string& path,
