@@ -4,8 +4,10 @@
 
 #include "daemon/core/time.hpp"
 #include "daemon/json/writer.hpp"
+#include "daemon/net/json_body.hpp"
 #include "daemon/store/calls.hpp"
 #include "daemon/store/keys.hpp"
+#include "daemon/store/reads.hpp"
 
 namespace askdesk::net {
 
@@ -18,7 +20,8 @@ bool is_id(std::string_view s) {
 }
 
 constexpr std::string_view audit_actions[] = {"open_conversation", "open_patron", "export_patron",
-                                              "erase_patron"};
+                                              "erase_patron",      "link_patron", "unlink_patron"};
+constexpr std::size_t max_consent_chars = 500;
 
 // The patron routes: supervisors and admins, a numeric id.
 using patron_action =
@@ -49,7 +52,7 @@ void read_audit(const api_parts& p, const http_request& r, respond_fn respond) {
                              std::end(audit_actions)) {
     respond(http_response::error(400, "invalid_request",
                                  "action: must be open_conversation, open_patron, "
-                                 "export_patron or erase_patron"));
+                                 "export_patron, erase_patron, link_patron or unlink_patron"));
     return;
   }
   std::int64_t limit = 100;
@@ -116,6 +119,36 @@ void read_audit(const api_parts& p, const http_request& r, respond_fn respond) {
                   });
 }
 
+// Links (or, without a record, unlinks) patron `a` and `b` on both sides, then answers `a`'s
+// record.
+void link(const api_parts& p, const principal& who, const http_request& r, std::string a,
+          std::string b, std::string record, respond_fn respond) {
+  if (a == b) {
+    respond(http_response::error(400, "invalid_request",
+                                 "patron: a record cannot be linked to itself"));
+    return;
+  }
+  const bool linking = !record.empty();
+  record_access(p, who, linking ? "link_patron" : "unlink_patron", a, r);
+  store::run(
+      p.redis, p.scripts,
+      store::calls::make(store::calls::link_patrons{
+          .a = a, .b = b, .op = linking ? "link" : "unlink", .record = record}),
+      [&redis = p.redis, a, respond](store::reply reply) {
+        if (reply.failed()) {
+          respond(http_response::error(503, "unavailable", "Redis is unreachable"));
+          return;
+        }
+        if (reply.is_array() && reply.size() == 2) {  // {code, why}
+          respond(http_response::from(core::error{reply[0].str(), reply[1].str()}));
+          return;
+        }
+        store::reads::patron(redis, a, [respond](core::result<std::string> done) {
+          respond(done ? http_response::json(200, done.value()) : http_response::from(done.err()));
+        });
+      });
+}
+
 }  // namespace
 
 store::privacy::retention retention_of(const config::daemon_config& config) {
@@ -175,6 +208,51 @@ void add_privacy_routes(http_router& router, api_parts parts) {
           respond(done ? http_response::json(200, done.value()) : http_response::from(done.err()));
         });
       }));
+  // Linking needs the patron's consent, said in words; anyone who serves patrons may link.
+  router.add(
+      "POST", "/api/v1/patrons/{id}/links",
+      authenticated(parts.auth, [parts](const http_request& r, const route_params& params,
+                                        const principal& who, respond_fn respond) {
+        const std::string& id = params.get("id");
+        if (!is_id(id)) {
+          respond(http_response::error(404, "not_found", "patron '" + id + "' does not exist"));
+          return;
+        }
+        auto body = json_body::parse(r.body);
+        if (!body) return respond(http_response::from(body.err()));
+        auto other = body.value().text("patron", 18);
+        if (!other || !is_id(other.value())) {
+          respond(http_response::error(400, "invalid_request",
+                                       "patron: the number of the record to link"));
+          return;
+        }
+        auto consent = body.value().text("consent", max_consent_chars);
+        if (!consent) {
+          respond(http_response::error(
+              400, "invalid_request",
+              "consent: say how the patron agreed to link their records (1 to 500 "
+              "characters)"));
+          return;
+        }
+        json::writer w;
+        w.start_object()
+            .field("by", who.user.name)
+            .field("at", core::format_iso8601(parts.clock.now()))
+            .field("text", consent.value())
+            .end_object();
+        link(parts, who, r, id, other.value(), w.str(), std::move(respond));
+      }));
+  router.add("DELETE", "/api/v1/patrons/{id}/links/{other}",
+             authenticated(parts.auth, [parts](const http_request& r, const route_params& params,
+                                               const principal& who, respond_fn respond) {
+               const std::string& id = params.get("id");
+               const std::string& other = params.get("other");
+               if (!is_id(id) || !is_id(other)) {
+                 respond(http_response::error(404, "not_found", "no such patron"));
+                 return;
+               }
+               link(parts, who, r, id, other, "", std::move(respond));
+             }));
   router.add("GET", "/api/v1/audit",
              authenticated(parts.auth, [parts](const http_request& r, const route_params&,
                                                const principal& who, respond_fn respond) {

@@ -298,12 +298,16 @@ call make(const redact_patron& in) {
     others.push_back(keys::optout(channel, address));
     others.push_back(keys::transcripts_to(address));
   }
+  std::vector<std::string> linked;
+  for (const auto& other : in.linked) linked.push_back(keys::patron_links(other));
   call c(script::redact_patron);
   c.key("patron", keys::patron(in.id))
       .key("addresses", keys::patron_addresses(in.id))
+      .key("links", keys::patron_links(in.id))
+      .keys("linked", std::move(linked))
       .keys("address_keys", std::move(address_keys))
       .keys("others", std::move(others));
-  c.arg("id", in.id).arg("now", in.now).args("fields", in.addresses);
+  c.arg("id", in.id).arg("now", in.now).args("fields", in.addresses).args("linked_ids", in.linked);
   return c;
 }
 
@@ -316,6 +320,16 @@ call make(const swap_stream& in) {
 call make(const compact_stream& in) {
   call c(script::compact_stream);
   c.key("stream", in.stream);
+  return c;
+}
+
+call make(const link_patrons& in) {
+  call c(script::link_patrons);
+  c.key("patron_a", keys::patron(in.a))
+      .key("patron_b", keys::patron(in.b))
+      .key("links_a", keys::patron_links(in.a))
+      .key("links_b", keys::patron_links(in.b));
+  c.arg("a", in.a).arg("b", in.b).arg("op", in.op).arg("record", in.record);
   return c;
 }
 
@@ -661,6 +675,8 @@ call describe(script s) {
       return make(compact_stream{});
     case script::audit:
       return make(audit{});
+    case script::link_patrons:
+      return make(link_patrons{});
     case script::count_:
       break;
   }

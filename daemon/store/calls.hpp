@@ -202,12 +202,16 @@ struct redact_patron {
   std::string id, now;
   std::vector<std::string> addresses;  // "channel:address", as their addresses hash holds them
   std::vector<std::string> records;    // connectors' records of those addresses (keys)
+  std::vector<std::string> linked;     // the patrons linked to them, as their links hash holds
 };
 struct swap_stream {
   std::string stream, copy, after;  // the copy holds the kept entries up to `after`
 };
 struct compact_stream {
   std::string stream;
+};
+struct link_patrons {
+  std::string a, b, op, record;  // op "link" (record: the consent, JSON) or "unlink"
 };
 struct audit {
   std::string now, user, action, target, address;
@@ -269,6 +273,7 @@ call make(const redact_patron&);
 call make(const swap_stream&);
 call make(const compact_stream&);
 call make(const audit&);
+call make(const link_patrons&);
 
 // The call of `s` with empty inputs: its names, for the library's headers and the tests.
 call describe(script s);

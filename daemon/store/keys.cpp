@@ -72,6 +72,10 @@ constexpr key_family catalogue[] = {
      "privacy.identifier_days after they last wrote"},
     {"patron:<id>:conversations", "zset", "apply_inbound", "their conversations", none,
      "permanent"},
+    {"patron:<id>:links", "hash", "link_patrons",
+     "the patron's other records staff linked, each with who linked it, when and how the patron "
+     "consented",
+     identifiers, "until unlinked, or the patron's identifiers go"},
     {"address:<channel>:<address*>", "string", "apply_inbound", "the patron of an address",
      identifiers, "as the patron's identifiers"},
     {"optout:<channel>:<address*>", "string", "apply_inbound", "when the patron opted out",
@@ -202,6 +206,7 @@ std::string message(std::string_view conversation, std::string_view id) {
 }
 std::string patron(std::string_view id) { return join({"patron", id}); }
 std::string patron_addresses(std::string_view id) { return join({"patron", id, "addresses"}); }
+std::string patron_links(std::string_view id) { return join({"patron", id, "links"}); }
 std::string patron_conversations(std::string_view id) {
   return join({"patron", id, "conversations"});
 }

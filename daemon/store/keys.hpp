@@ -68,6 +68,7 @@ std::string message(std::string_view conversation, std::string_view id);
 std::string patron(std::string_view id);
 std::string patron_addresses(std::string_view id);
 std::string patron_conversations(std::string_view id);
+std::string patron_links(std::string_view id);  // records linked by staff, with consent
 std::string address(std::string_view channel, std::string_view address);
 std::string optout(std::string_view channel, std::string_view address);
 std::string thread(std::string_view connector, std::string_view thread);

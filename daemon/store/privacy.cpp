@@ -59,6 +59,7 @@ struct conversation_to_redact {
 struct patron_to_redact {
   std::string id;
   std::vector<std::string> addresses;  // "channel:address"
+  std::vector<std::string> linked;     // patrons linked to them
 };
 
 // The streams rebuilt without patron text, and how an entry is judged.
@@ -321,49 +322,53 @@ class job : public std::enable_shared_from_this<job> {
       reads.push_back({"HGET", keys::patron(id), "updated_at"});
       reads.push_back({"HKEYS", keys::patron_addresses(id)});
       reads.push_back({"ZRANGE", keys::patron_conversations(id), "0", "-1"});
+      reads.push_back({"HKEYS", keys::patron_links(id)});
     }
     auto self = shared_from_this();
-    pipeline(redis_, std::move(reads),
-             [self, ids, then = std::move(then)](std::vector<reply> r) mutable {
-               if (const auto* bad = failure(r)) return self->fail(*bad, "reading patrons");
-               std::vector<std::vector<std::string>> statuses;
-               std::vector<std::size_t> counts;
-               for (std::size_t i = 0; i < ids.size(); ++i) {
-                 counts.push_back(r[i * 3 + 2].size());
-                 for (const auto& c : r[i * 3 + 2].elements()) {
-                   statuses.push_back({"HGET", keys::conversation(c.str()), "status"});
-                 }
-               }
-               pipeline(self->redis_, std::move(statuses),
-                        [self, ids, r = std::move(r), counts,
-                         then = std::move(then)](std::vector<reply> s) {
-                          if (const auto* bad = failure(s)) {
-                            return self->fail(*bad, "reading patrons' conversations");
-                          }
-                          std::size_t at = 0;
-                          for (std::size_t i = 0; i < ids.size(); ++i) {
-                            bool open = false;
-                            for (std::size_t k = 0; k < counts[i]; ++k) {
-                              const std::string status = text_of(s[at++]);
-                              if (!status.empty() && !terminal(status)) open = true;
-                            }
-                            // The longest window of the channels they wrote on.
-                            std::vector<std::string> addresses;
-                            std::int64_t window = 0;
-                            for (const auto& a : r[i * 3 + 1].elements()) {
-                              addresses.push_back(a.str());
-                              const std::string channel = a.str().substr(0, a.str().find(':'));
-                              window = std::max(window, self->policy_.identifier_ms_of(channel));
-                            }
-                            if (addresses.empty()) window = self->policy_.identifier_ms;
-                            const bool due = self->now_ - number(text_of(r[i * 3])) >= window;
-                            if (open || (self->erasing_.empty() && !due)) continue;
-                            self->patrons_.push_back({ids[i], std::move(addresses)});
-                          }
-                          if (then) return then();
-                          self->redact_patrons(0);
-                        });
-             });
+    pipeline(
+        redis_, std::move(reads),
+        [self, ids, then = std::move(then)](std::vector<reply> r) mutable {
+          if (const auto* bad = failure(r)) return self->fail(*bad, "reading patrons");
+          std::vector<std::vector<std::string>> statuses;
+          std::vector<std::size_t> counts;
+          for (std::size_t i = 0; i < ids.size(); ++i) {
+            counts.push_back(r[i * 4 + 2].size());
+            for (const auto& c : r[i * 4 + 2].elements()) {
+              statuses.push_back({"HGET", keys::conversation(c.str()), "status"});
+            }
+          }
+          pipeline(
+              self->redis_, std::move(statuses),
+              [self, ids, r = std::move(r), counts, then = std::move(then)](std::vector<reply> s) {
+                if (const auto* bad = failure(s)) {
+                  return self->fail(*bad, "reading patrons' conversations");
+                }
+                std::size_t at = 0;
+                for (std::size_t i = 0; i < ids.size(); ++i) {
+                  bool open = false;
+                  for (std::size_t k = 0; k < counts[i]; ++k) {
+                    const std::string status = text_of(s[at++]);
+                    if (!status.empty() && !terminal(status)) open = true;
+                  }
+                  // The longest window of the channels they wrote on.
+                  std::vector<std::string> addresses;
+                  std::int64_t window = 0;
+                  for (const auto& a : r[i * 4 + 1].elements()) {
+                    addresses.push_back(a.str());
+                    const std::string channel = a.str().substr(0, a.str().find(':'));
+                    window = std::max(window, self->policy_.identifier_ms_of(channel));
+                  }
+                  if (addresses.empty()) window = self->policy_.identifier_ms;
+                  const bool due = self->now_ - number(text_of(r[i * 4])) >= window;
+                  if (open || (self->erasing_.empty() && !due)) continue;
+                  std::vector<std::string> linked;
+                  for (const auto& l : r[i * 4 + 3].elements()) linked.push_back(l.str());
+                  self->patrons_.push_back({ids[i], std::move(addresses), std::move(linked)});
+                }
+                if (then) return then();
+                self->redact_patrons(0);
+              });
+        });
   }
 
   void redact_patrons(std::size_t from) {
@@ -393,8 +398,11 @@ class job : public std::enable_shared_from_this<job> {
         one_done();
         continue;
       }
-      calls::redact_patron in{
-          .id = p.id, .now = std::to_string(now_), .addresses = p.addresses, .records = {}};
+      calls::redact_patron in{.id = p.id,
+                              .now = std::to_string(now_),
+                              .addresses = p.addresses,
+                              .records = {},
+                              .linked = p.linked};
       for (const auto& a : p.addresses) {
         const auto colon = a.find(':');
         for (const auto& [channel, prefix] : policy_.address_records) {

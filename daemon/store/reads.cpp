@@ -366,31 +366,40 @@ void patron(redis_connection& redis, std::string id, json_handler done) {
       done(core::error{"not_found", "patron " + id + " does not exist"});
       return;
     }
-    redis.command({"ZREVRANGE", keys::patron_conversations(id), "0", "199"},
-                  [&redis, p = std::move(p.value()), done = std::move(done)](reply ids) mutable {
-                    if (ids.failed()) return fail(done, ids, "reading a patron");
-                    std::vector<std::string> list;
-                    for (const auto& i : ids.elements()) list.push_back(i.str());
-                    read_conversations(
-                        redis, list,
-                        [p = std::move(p),
-                         done = std::move(done)](core::result<std::vector<conversation_read>> c) {
-                          if (!c) {
-                            done(c.err());
-                            return;
-                          }
-                          const std::vector<reply> optouts(p.begin() + 2, p.end());
-                          json::writer w;
-                          w.start_object();
-                          write_patron_members(w, fields_of(p[0]), fields_of(p[1]), optouts);
-                          w.key("conversations").start_array();
-                          for (const auto& one : c.value()) {
-                            if (one.exists()) write(w, one);
-                          }
-                          w.end_array().end_object();
-                          done(w.str());
-                        });
-                  });
+    pipeline(
+        redis,
+        {{"ZREVRANGE", keys::patron_conversations(id), "0", "199"},
+         {"HGETALL", keys::patron_links(id)}},
+        [&redis, p = std::move(p.value()), done = std::move(done)](std::vector<reply> r) mutable {
+          if (const auto* bad = failure(r)) return fail(done, *bad, "reading a patron");
+          std::vector<std::string> list;
+          for (const auto& i : r[0].elements()) list.push_back(i.str());
+          read_conversations(
+              redis, list,
+              [p = std::move(p), links = std::move(r[1]),
+               done = std::move(done)](core::result<std::vector<conversation_read>> c) {
+                if (!c) {
+                  done(c.err());
+                  return;
+                }
+                const std::vector<reply> optouts(p.begin() + 2, p.end());
+                json::writer w;
+                w.start_object();
+                write_patron_members(w, fields_of(p[0]), fields_of(p[1]), optouts);
+                // Other records of the same person, linked by staff with consent.
+                w.key("links").start_array();
+                for (const auto& [other, record] : fields_of(links)) {
+                  w.start_object().field("patron", other).key("consent").raw(record).end_object();
+                }
+                w.end_array();
+                w.key("conversations").start_array();
+                for (const auto& one : c.value()) {
+                  if (one.exists()) write(w, one);
+                }
+                w.end_array().end_object();
+                done(w.str());
+              });
+        });
   });
 }
 

@@ -45,7 +45,8 @@ constexpr std::string_view names[] = {"ingest",
                                       "redact_patron",
                                       "swap_stream",
                                       "compact_stream",
-                                      "audit"};
+                                      "audit",
+                                      "link_patrons"};
 static_assert(std::size(names) == static_cast<std::size_t>(script::count_));
 
 // The functions whose keys all share one hash slot; every other one spans slots, which a

@@ -53,6 +53,7 @@ enum class script {
   swap_stream,
   compact_stream,
   audit,
+  link_patrons,
   count_  // keep last
 };
 

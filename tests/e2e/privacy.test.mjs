@@ -1,6 +1,7 @@
 // The access audit in the browser: a librarian opens a patron's conversation on the
-// dashboard; an admin finds it written down at /audit (who, what, which number, from where),
-// filters it, and the page passes axe; staff have no way in.
+// dashboard and, with the patron's consent, links and unlinks their other record; an admin
+// finds it all written down at /audit (who, what, which number, from where), filters it, and
+// the page passes axe; staff have no way in.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accessibilityProblems, startStack } from './harness.mjs';
@@ -32,6 +33,25 @@ test('every look at a patron is in the access audit, for admins', async () => {
     assert.match(await ann.getByTestId('patron-number').textContent(), /^\d+$/);
     assert.equal(await ann.getByTestId('audit-link').isHidden(), true);
   });
+  await stack.step('with the patron\'s consent, the librarian links their other record, then unlinks it', async () => {
+    const other = await (await stack.newContext()).newPage();
+    await other.goto(`${stack.url}/demo/`);
+    await other.getByTestId('askdesk-launcher').click();
+    await other.getByTestId('askdesk-input').fill('And binoculars?');
+    await other.getByTestId('askdesk-input').press('Enter');
+    const item = ann.getByTestId('queue-item').filter({ hasText: 'binoculars' });
+    await item.waitFor();
+    const number = await ann.evaluate(async (conversation) =>
+      (await (await fetch(`/api/v1/conversations/${conversation}`)).json()).patron.id,
+    await item.getAttribute('data-conversation'));
+    await ann.getByTestId('link-number').fill(number);
+    await ann.getByTestId('link-consent').fill('They asked us to keep both chats together.');
+    await ann.getByTestId('link-submit').click();
+    const link = ann.locator(`[data-testid="patron-link"][data-patron="${number}"]`);
+    await link.filter({ hasText: 'keep both chats together' }).waitFor();
+    await link.getByTestId('patron-unlink').click();
+    await link.waitFor({ state: 'detached' });
+  });
   const context = await stack.newContext({ bypassCSP: true });
   const admin = await stack.signIn(context, 'ada', 'ada-password-1');
   await stack.step('the admin finds it in the audit', async () => {
@@ -48,6 +68,9 @@ test('every look at a patron is in the access audit, for admins', async () => {
     await admin.getByTestId('audit-apply').click();
     await admin.locator('[data-testid="audit-row"][data-action="open_conversation"]').first().waitFor({ state: 'detached' });
     assert.ok(await admin.getByTestId('audit-row').count() >= 1);
+    await admin.getByTestId('audit-action').selectOption('link_patron');
+    await admin.getByTestId('audit-apply').click();
+    await admin.locator('[data-testid="audit-row"][data-action="link_patron"]').first().waitFor();
   });
   assert.deepEqual(context.problems, []);
 });

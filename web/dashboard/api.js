@@ -54,6 +54,9 @@ export const api = {
   conversations: (query) => call('GET', `/conversations?${new URLSearchParams(query)}`),
   conversation: (conversation) => call('GET', `/conversations/${id(conversation)}`),
   patron: (patron) => call('GET', `/patrons/${id(patron)}`),
+  // Another record of the same person, linked with their consent (docs/privacy.md).
+  linkPatron: (patron, other, consent) => call('POST', `/patrons/${id(patron)}/links`, { patron: other, consent }),
+  unlinkPatron: (patron, other) => call('DELETE', `/patrons/${id(patron)}/links/${id(other)}`),
   claim: (conversation, force = false) =>
     call('POST', `/conversations/${id(conversation)}/claim`, force ? { force: true } : {}),
   reply: (conversation, text) => call('POST', `/conversations/${id(conversation)}/messages`, { text }),

@@ -9,6 +9,8 @@ const actionText = {
   open_patron: "Opened a patron's record",
   export_patron: "Exported a patron's data",
   erase_patron: 'Erased a patron',
+  link_patron: "Linked a patron's records",
+  unlink_patron: "Unlinked a patron's records",
 };
 let before = '';
 

@@ -289,7 +289,7 @@ export class ConversationView {
           a.opted_out_at ? el('span', { class: 'opted-out', 'data-testid': 'opted-out',
             text: ` · opted out${keyword ? ` (${keyword})` : ''} ${clockTime(a.opted_out_at)}: no messages are sent` }) : null]));
     }
-    panel.append(facts);
+    panel.append(facts, this.linksSection(patron));
     const earlier = (patron.conversations || []).filter((c) => c.id !== current);
     panel.append(el('h4', { text: 'Earlier conversations' }));
     if (earlier.length === 0) {
@@ -307,6 +307,53 @@ export class ConversationView {
     }
     panel.append(list);
     return panel;
+  }
+
+  // The patron's other records (another channel) that staff linked with the patron's consent,
+  // and the form to link one: askdesk never links records by itself (docs/privacy.md).
+  linksSection(patron) {
+    const section = el('section', { class: 'links', 'data-testid': 'patron-links', 'aria-labelledby': 'links-title' },
+      [el('h4', { id: 'links-title', text: 'Linked records' })]);
+    const list = el('ul', { class: 'earlier' });
+    for (const link of patron.links || []) {
+      const c = link.consent || {};
+      const unlink = el('button', { type: 'button', class: 'secondary', 'data-testid': 'patron-unlink', text: 'Unlink' });
+      unlink.addEventListener('click', () => this.relink(() => api.unlinkPatron(patron.id, link.patron)));
+      list.append(el('li', { 'data-testid': 'patron-link', 'data-patron': link.patron }, [
+        el('span', { text: `Patron ${link.patron}` }),
+        el('span', { class: 'last', text: `Consent: ${c.text || ''} (${c.by || ''}, ${clockTime(c.at)})` }),
+        unlink,
+      ]));
+    }
+    if (list.children.length) section.append(list);
+    const number = el('input', { id: 'link-number', 'data-testid': 'link-number', inputmode: 'numeric', maxlength: '18', autocomplete: 'off' });
+    const consent = el('textarea', { id: 'link-consent', 'data-testid': 'link-consent', rows: '2', maxlength: '500' });
+    const form = el('form', { class: 'link-form', novalidate: true }, [
+      el('label', { for: 'link-number', text: 'Link another record (patron number)' }), number,
+      el('label', { for: 'link-consent', text: 'How the patron agreed' }), consent,
+      el('button', { type: 'submit', class: 'secondary', 'data-testid': 'link-submit', text: 'Link with consent' }),
+    ]);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (!/^\d+$/.test(number.value.trim()) || !consent.value.trim()) {
+        this.showProblem('Give the other record\'s patron number and how the patron agreed.');
+        return;
+      }
+      this.relink(() => api.linkPatron(patron.id, number.value.trim(), consent.value.trim()));
+    });
+    section.append(form);
+    return section;
+  }
+
+  // Links or unlinks, then shows the patron again.
+  async relink(call) {
+    this.showProblem('');
+    try {
+      await call();
+      await this.open(this.id);
+    } catch (e) {
+      this.showProblem(e.message);
+    }
   }
 
   // Runs an API call that answers {conversation}; shows its error instead of throwing.

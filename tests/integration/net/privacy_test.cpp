@@ -284,5 +284,56 @@ TEST_F(Privacy, AnErasureRemovesOnePatronNowLeavesAnotherAndIsAudited) {
   EXPECT_EQ(daemon_->call(ada, "GET", "/api/v1/audit?action=peek").status, 400);
 }
 
+// Two records of one person (an SMS number and a web chat) are linked only by staff, with the
+// patron's consent in words, on both sides; unlinked on both; an erasure takes the link away
+// from the other record too.
+TEST_F(Privacy, RecordsAreLinkedOnlyWithConsentAndAnErasureUnlinksThem) {
+  const std::string first = texts("+15550107781", "l1", "Lin", "my phone");
+  const std::string a = patron_of(first);
+  const std::string b = patron_of(texts("+15550107782", "l2", "Lin", "my other phone"));
+  const std::string links = "/api/v1/patrons/" + a + "/links";
+  EXPECT_EQ(daemon_->call(ann_, "POST", links, R"({"patron":")" + b + R"("})").status, 400)
+      << "no consent, no link";
+  EXPECT_EQ(
+      daemon_->call(ann_, "POST", links, R"({"patron":")" + a + R"(","consent":"yes"})").status,
+      400);
+  EXPECT_EQ(daemon_->call(ann_, "POST", links, R"({"patron":"999999","consent":"yes"})").status,
+            404);
+  const auto linked = daemon_->call(
+      ann_, "POST", links, R"({"patron":")" + b + R"(","consent":"Lin agreed in the chat"})");
+  ASSERT_EQ(linked.status, 200) << linked.body << daemon_->process().log();
+  EXPECT_EQ(json_value_at(linked.body, "/links/0/patron"), b);
+  EXPECT_EQ(json_value_at(linked.body, "/links/0/consent/by"), "ann");
+  EXPECT_EQ(json_value_at(linked.body, "/links/0/consent/text"), "Lin agreed in the chat");
+  auto other = daemon_->call(ann_, "GET", "/api/v1/patrons/" + b);
+  EXPECT_EQ(json_value_at(other.body, "/links/0/patron"), a);
+
+  ASSERT_EQ(daemon_->call(ann_, "DELETE", links + "/" + b).status, 200);
+  other = daemon_->call(ann_, "GET", "/api/v1/patrons/" + b);
+  EXPECT_EQ(json_value_at(other.body, "/links/0/patron"), "");
+
+  ASSERT_EQ(
+      daemon_->call(ann_, "POST", links, R"({"patron":")" + b + R"(","consent":"again"})").status,
+      200);
+  ASSERT_EQ(daemon_->call(sue_, "POST", "/api/v1/conversations/" + first + "/close").status, 200);
+  ASSERT_TRUE(wait_until([&] {
+    return daemon_->call(sue_, "POST", "/api/v1/patrons/" + a + "/erase").status == 200;
+  }));
+  other = daemon_->call(ann_, "GET", "/api/v1/patrons/" + b);
+  EXPECT_EQ(json_value_at(other.body, "/links/0/patron"), "") << other.body;
+  EXPECT_EQ(redis_.command({"EXISTS", "patron:" + a + ":links"}).integer(), 0);
+  // An erased record cannot be linked again.
+  EXPECT_EQ(daemon_
+                ->call(ann_, "POST", "/api/v1/patrons/" + b + "/links",
+                       R"({"patron":")" + a + R"(","consent":"yes"})")
+                .status,
+            409);
+  const auto ada = daemon_->login("ada", "ada-password-1");
+  const auto audit = daemon_->call(ada, "GET", "/api/v1/audit?action=link_patron");
+  EXPECT_NE(audit.body.find("\"target\":\"" + a + "\""), std::string::npos) << audit.body;
+  EXPECT_NE(daemon_->call(ada, "GET", "/api/v1/audit?action=unlink_patron").body.find("ann"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace askdesk::testing
