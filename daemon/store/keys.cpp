@@ -63,7 +63,8 @@ constexpr key_family catalogue[] = {
      "the conversation and message (\"<conversation>:<message>\") of a channel's message id",
      identifiers, "30 days, or until its conversation is redacted"},
     {"provider:<connector>:<provider id>:early", "hash", "delivery_status",
-     "a delivery status that came before the send was recorded", none, "1 day"},
+     "a delivery status that came before the send was recorded (its name is a channel's id)",
+     identifiers, "1 day, or until its conversation is redacted"},
     // Patrons.
     {"patron:<id>", "hash", "apply_inbound, routing",
      "name, email, phone, who helped last, muted, last acknowledgements", identifiers,

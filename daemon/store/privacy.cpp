@@ -651,6 +651,44 @@ class job : public std::enable_shared_from_this<job> {
 
 }  // namespace
 
+namespace {
+
+constexpr family_handling handled[] = {
+    {"<stream*>:copy", "replaces its stream within the purge (swap_stream)"},
+    {"inbound", "entries deleted once applied; freed when idle (compact_stream)"},
+    {"inbound:dead",
+     "rebuilt without entries past the shortest transcript window or from an "
+     "erased patron's addresses"},
+    {"events", "rebuilt without a redacted conversation's entries"},
+    {"outbound:<connector>",
+     "entries deleted once sent; freed when idle (compact_stream); an erasure waits for the "
+     "patron's"},
+    {"outbound:<connector>:dead", "a redacted conversation's letters removed"},
+    {"outbound", "moved onto the lanes on start (older versions)"},
+    {"outbound:retry", "moved onto the lanes on start (older versions)"},
+    {"topic:examples", "rebuilt without a redacted conversation's examples"},
+    {"dedup:<connector>:<external id*>", "removed with its conversation (redact_conversation)"},
+    {"conversation:{c:<id>}", "its patron text and address removed (redact_conversation)"},
+    {"message:{c:<conversation>}:<id>", "removed (redact_conversation)"},
+    {"thread:<connector>:<thread*>", "removed (redact_conversation)"},
+    {"provider:<connector>:<provider id>", "removed with its conversation (redact_conversation)"},
+    {"provider:<connector>:<provider id>:early",
+     "removed with its conversation (redact_conversation)"},
+    {"patron:<id>", "name and contact fields removed; the id stays (redact_patron)"},
+    {"patron:<id>:addresses", "removed (redact_patron)"},
+    {"patron:<id>:links", "removed on both sides (redact_patron)"},
+    {"address:<channel>:<address*>", "removed (redact_patron)"},
+    {"optout:<channel>:<address*>", "removed (redact_patron)"},
+    {"transcripts:to:<address*>", "removed (redact_patron)"},
+    {"<type>:<connector>:<name*>",
+     "the records a connector keeps per address (its factory's address_records) removed "
+     "(redact_patron); its cursors and sessions name no patron, or only for a short time"},
+};
+
+}  // namespace
+
+std::span<const family_handling> handling() { return handled; }
+
 std::int64_t retention::transcript_ms_of(const std::string& channel) const {
   const auto it = transcript_ms_by_channel.find(channel);
   return it == transcript_ms_by_channel.end() ? transcript_ms : it->second;

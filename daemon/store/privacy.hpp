@@ -20,7 +20,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/core/result.hpp"
@@ -56,6 +58,13 @@ struct report {
   std::string json() const;
 };
 using report_handler = std::function<void(core::result<report>)>;
+
+// How the purge and an erasure treat each key family that holds patron text or identifiers
+// (keys.hpp's catalogue, by pattern): the unit tests check that every such family is here.
+struct family_handling {
+  std::string_view pattern, how;
+};
+std::span<const family_handling> handling();
 
 // Redacts every conversation and patron past `policy` at `now_ms`, then the streams and the
 // files. A dry run reads the same and changes nothing.

@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 
+#include "daemon/store/privacy.hpp"
 #include "daemon/store/scripts.hpp"
 
 namespace askdesk::store {
@@ -69,6 +70,24 @@ TEST(KeyCatalogue, NoFunctionBuildsAKey) {
           << script_set::name(static_cast<script>(i)) << " builds a key from " << (*it)[1];
     }
   }
+}
+
+}  // namespace
+}  // namespace askdesk::store
+
+namespace askdesk::store {
+namespace {
+
+// The purge and erasure (store/privacy.hpp) walk the catalogue: every family that holds
+// patron text or identifiers says how they go, and nothing else is listed.
+TEST(KeyCatalogue, EveryFamilyWithPatronDataSaysHowThePurgeRemovesIt) {
+  std::set<std::string> handled;
+  for (const auto& h : privacy::handling()) handled.insert(std::string(h.pattern));
+  std::set<std::string> holding;
+  for (const auto& f : key_catalogue()) {
+    if (f.data != patron_data::none) holding.insert(std::string(f.pattern));
+  }
+  EXPECT_EQ(handled, holding);
 }
 
 }  // namespace
