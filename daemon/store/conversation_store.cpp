@@ -20,8 +20,6 @@ constexpr std::size_t preview_bytes = 160;
 
 namespace {
 
-std::string text_of(const reply& r) { return r.is_string() ? r.str() : std::string(); }
-
 // The conversation an "askdesk.<id>." reference names (our own email Message-IDs), or "".
 std::string own_reference(std::string_view key) {
   constexpr std::string_view prefix = "askdesk.";

@@ -26,17 +26,8 @@ std::int64_t number(std::string_view text) {
   return n;
 }
 
-std::string text_of(const reply& r) { return r.is_string() ? r.str() : std::string(); }
-
 std::string field(const reply& hmget, std::size_t i) {
   return i < hmget.size() ? text_of(hmget[i]) : std::string();
-}
-
-const reply* failure(const std::vector<reply>& replies) {
-  for (const auto& r : replies) {
-    if (r.failed()) return &r;
-  }
-  return nullptr;
 }
 
 // The catalogue's name for the family of `key`.
@@ -96,7 +87,7 @@ class job : public std::enable_shared_from_this<job> {
         {{"EXISTS", keys::patron(erasing_)},
          {"ZRANGE", keys::patron_conversations(erasing_), "0", "-1"}},
         [self](std::vector<reply> r) {
-          if (const auto* bad = failure(r)) return self->fail(*bad, "reading the patron");
+          if (const auto* bad = first_failure(r)) return self->fail(*bad, "reading the patron");
           if (r[0].integer() == 0) {
             return self->finish(core::error{"not_found", "no patron " + self->erasing_});
           }
@@ -123,7 +114,7 @@ class job : public std::enable_shared_from_this<job> {
     }
     auto self = shared_from_this();
     pipeline(redis_, std::move(reads), [self, conversations](std::vector<reply> r) {
-      if (const auto* bad = failure(r)) return self->fail(*bad, "reading the outbound lanes");
+      if (const auto* bad = first_failure(r)) return self->fail(*bad, "reading the outbound lanes");
       for (const auto& lane : r) {
         for (const auto& e : lane.elements()) {
           const reply& fields = e[1];
@@ -150,7 +141,8 @@ class job : public std::enable_shared_from_this<job> {
              {{"ZRANGEBYSCORE", std::string(keys::conversations), "-inf", std::to_string(before),
                "LIMIT", std::to_string(offset), std::to_string(page)}},
              [self, offset](std::vector<reply> r) {
-               if (const auto* bad = failure(r)) return self->fail(*bad, "listing conversations");
+               if (const auto* bad = first_failure(r))
+                 return self->fail(*bad, "listing conversations");
                std::vector<std::string> ids;
                for (const auto& id : r[0].elements()) ids.push_back(id.str());
                const bool more = ids.size() == page;
@@ -171,7 +163,8 @@ class job : public std::enable_shared_from_this<job> {
     auto self = shared_from_this();
     pipeline(redis_, std::move(reads),
              [self, ids = std::move(ids), then = std::move(then)](std::vector<reply> r) {
-               if (const auto* bad = failure(r)) return self->fail(*bad, "reading conversations");
+               if (const auto* bad = first_failure(r))
+                 return self->fail(*bad, "reading conversations");
                for (std::size_t i = 0; i < ids.size(); ++i) {
                  const reply& c = r[i];
                  const std::string status = field(c, 0);
@@ -200,7 +193,7 @@ class job : public std::enable_shared_from_this<job> {
     }
     auto self = shared_from_this();
     pipeline(redis_, std::move(lists), [self, from, to](std::vector<reply> r) {
-      if (const auto* bad = failure(r)) return self->fail(*bad, "reading messages");
+      if (const auto* bad = first_failure(r)) return self->fail(*bad, "reading messages");
       // Each message's channel ids, whose keys go with it.
       std::vector<calls::redact_conversation> ins;
       std::vector<std::vector<std::string>> ids;
@@ -222,7 +215,8 @@ class job : public std::enable_shared_from_this<job> {
       }
       pipeline(self->redis_, std::move(ids),
                [self, to, ins = std::move(ins)](std::vector<reply> m) mutable {
-                 if (const auto* bad = failure(m)) return self->fail(*bad, "reading messages");
+                 if (const auto* bad = first_failure(m))
+                   return self->fail(*bad, "reading messages");
                  std::size_t at = 0;
                  for (auto& in : ins) {
                    for (std::size_t k = 0; k < in.messages.size(); ++k, ++at) {
@@ -297,7 +291,7 @@ class job : public std::enable_shared_from_this<job> {
     }
     auto self = shared_from_this();
     pipeline(redis_, std::move(reads), [self, ids, next, last, shortest](std::vector<reply> r) {
-      if (const auto* bad = failure(r)) return self->fail(*bad, "reading patrons");
+      if (const auto* bad = first_failure(r)) return self->fail(*bad, "reading patrons");
       std::vector<std::string> silent;
       for (std::size_t i = 0; i < ids.size(); ++i) {
         const std::string updated = field(r[i], 0);
@@ -328,7 +322,7 @@ class job : public std::enable_shared_from_this<job> {
     pipeline(
         redis_, std::move(reads),
         [self, ids, then = std::move(then)](std::vector<reply> r) mutable {
-          if (const auto* bad = failure(r)) return self->fail(*bad, "reading patrons");
+          if (const auto* bad = first_failure(r)) return self->fail(*bad, "reading patrons");
           std::vector<std::vector<std::string>> statuses;
           std::vector<std::size_t> counts;
           for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -340,7 +334,7 @@ class job : public std::enable_shared_from_this<job> {
           pipeline(
               self->redis_, std::move(statuses),
               [self, ids, r = std::move(r), counts, then = std::move(then)](std::vector<reply> s) {
-                if (const auto* bad = failure(s)) {
+                if (const auto* bad = first_failure(s)) {
                   return self->fail(*bad, "reading patrons' conversations");
                 }
                 std::size_t at = 0;
@@ -432,7 +426,7 @@ class job : public std::enable_shared_from_this<job> {
     auto self = shared_from_this();
     pipeline(redis_, {{"XRANGE", std::string(s.key), from, "+", "COUNT", std::to_string(page)}},
              [self, which](std::vector<reply> r) {
-               if (const auto* bad = failure(r)) return self->fail(*bad, "reading a stream");
+               if (const auto* bad = first_failure(r)) return self->fail(*bad, "reading a stream");
                const auto& entries = r[0].elements();
                for (const auto& e : entries) self->judge_entry(which, e);
                if (entries.size() == page) {
@@ -471,7 +465,7 @@ class job : public std::enable_shared_from_this<job> {
     for (const auto& id : ids) checks.push_back({"HEXISTS", keys::conversation(id), "redacted_at"});
     auto self = shared_from_this();
     pipeline(redis_, std::move(checks), [self, which, ids](std::vector<reply> r) {
-      if (const auto* bad = failure(r)) return self->fail(*bad, "reading conversations");
+      if (const auto* bad = first_failure(r)) return self->fail(*bad, "reading conversations");
       std::set<std::string> gone =
           self->report_.dry_run ? self->redacted_ : std::set<std::string>{};
       for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -498,7 +492,7 @@ class job : public std::enable_shared_from_this<job> {
     auto self = shared_from_this();
     pipeline(redis_, {{"XRANGE", stream, from, "+", "COUNT", std::to_string(page)}},
              [self, which, stream, last](std::vector<reply> r) {
-               if (const auto* bad = failure(r)) return self->fail(*bad, "copying a stream");
+               if (const auto* bad = first_failure(r)) return self->fail(*bad, "copying a stream");
                const auto& entries = r[0].elements();
                const std::string copy = keys::stream_copy(stream);
                std::vector<std::vector<std::string>> adds;
@@ -513,7 +507,7 @@ class job : public std::enable_shared_from_this<job> {
                const bool more = entries.size() == page;
                pipeline(self->redis_, std::move(adds),
                         [self, which, stream, copy, seen, more](std::vector<reply> a) {
-                          if (const auto* bad = failure(a))
+                          if (const auto* bad = first_failure(a))
                             return self->fail(*bad, "copying a stream");
                           if (more) return self->copy_stream(which, "(" + seen, seen);
                           calls::swap_stream in{.stream = stream, .copy = copy, .after = seen};
@@ -550,7 +544,7 @@ class job : public std::enable_shared_from_this<job> {
         checks.push_back({"HEXISTS", keys::conversation(c), "redacted_at"});
       }
       pipeline(self->redis_, std::move(checks), [self, which, key, letters](std::vector<reply> h) {
-        if (const auto* bad = failure(h)) return self->fail(*bad, "reading dead letters");
+        if (const auto* bad = first_failure(h)) return self->fail(*bad, "reading dead letters");
         std::vector<std::vector<std::string>> removals;
         for (std::size_t i = 0; i < letters.size(); ++i) {
           const bool gone = h[i].integer() == 1 ||
@@ -562,7 +556,7 @@ class job : public std::enable_shared_from_this<job> {
         }
         if (self->report_.dry_run) removals.clear();
         pipeline(self->redis_, std::move(removals), [self, which](std::vector<reply> d) {
-          if (const auto* bad = failure(d)) {
+          if (const auto* bad = first_failure(d)) {
             return self->fail(*bad, "removing dead letters");
           }
           self->dead_letters(which + 1);
@@ -598,7 +592,7 @@ class job : public std::enable_shared_from_this<job> {
     auto self = shared_from_this();
     pipeline(redis_, {{"CONFIG", "GET", "appendonly"}, {"CONFIG", "GET", "save"}},
              [self](std::vector<reply> r) {
-               if (failure(r)) {
+               if (first_failure(r)) {
                  self->report_.notes.push_back(
                      "Redis refused CONFIG GET: ask its administrator to rewrite its "
                      "append-only file and to let old backups age out");

@@ -53,14 +53,6 @@ std::int64_t number(std::string_view text) {
   return n;
 }
 
-// The first failed reply, if any.
-const reply* failure(const std::vector<reply>& replies) {
-  for (const auto& r : replies) {
-    if (r.failed()) return &r;
-  }
-  return nullptr;
-}
-
 void fail(const json_handler& done, const reply& r, std::string_view doing) {
   done(redis_error(r, doing));
 }
@@ -80,7 +72,7 @@ void read_conversations(redis_connection& redis, const std::vector<std::string>&
     commands.push_back({"SMEMBERS", keys::conversation_tags(id)});
   }
   pipeline(redis, std::move(commands), [done = std::move(done)](std::vector<reply> r) {
-    if (const auto* bad = failure(r)) {
+    if (const auto* bad = first_failure(r)) {
       done(redis_error(*bad, "reading conversations"));
       return;
     }
@@ -131,7 +123,7 @@ void read_patron(redis_connection& redis, const std::string& id,
                  std::function<void(core::result<std::vector<reply>>)> then) {
   pipeline(redis, {{"HGETALL", keys::patron(id)}, {"HGETALL", keys::patron_addresses(id)}},
            [&redis, then = std::move(then)](std::vector<reply> r) mutable {
-             if (const auto* bad = failure(r)) {
+             if (const auto* bad = first_failure(r)) {
                then(redis_error(*bad, "reading a patron"));
                return;
              }
@@ -144,7 +136,7 @@ void read_patron(redis_connection& redis, const std::string& id,
              }
              pipeline(redis, std::move(optouts),
                       [r = std::move(r), then = std::move(then)](std::vector<reply> o) mutable {
-                        if (const auto* bad = failure(o)) {
+                        if (const auto* bad = first_failure(o)) {
                           then(redis_error(*bad, "reading a patron"));
                           return;
                         }
@@ -164,7 +156,7 @@ void conversation(redis_connection& redis, std::string id, std::string scope, js
        {"SMEMBERS", keys::conversation_tags(id)},
        {"LRANGE", keys::conversation_messages(id), "0", "-1"}},
       [&redis, id, scope, done = std::move(done)](std::vector<reply> c) mutable {
-        if (const auto* bad = failure(c)) return fail(done, *bad, "reading a conversation");
+        if (const auto* bad = first_failure(c)) return fail(done, *bad, "reading a conversation");
         const auto hash = fields_of(c[0]);
         if (hash.empty()) {
           done(core::error{"not_found", "conversation " + id + " does not exist"});
@@ -184,7 +176,7 @@ void conversation(redis_connection& redis, std::string id, std::string scope, js
             redis, std::move(messages),
             [&redis, c = std::move(c), patron,
              done = std::move(done)](std::vector<reply> m) mutable {
-              if (const auto* bad = failure(m)) return fail(done, *bad, "reading messages");
+              if (const auto* bad = first_failure(m)) return fail(done, *bad, "reading messages");
               read_patron(
                   redis, patron,
                   [c = std::move(c), m = std::move(m),
@@ -298,7 +290,8 @@ void next_chunk(std::shared_ptr<paging> p) {
              std::to_string(p->position + chunk - 1)},
             {"ZCARD", std::string(keys::conversations)}},
            [p](std::vector<reply> r) {
-             if (const auto* bad = failure(r)) return fail(p->done, *bad, "listing conversations");
+             if (const auto* bad = first_failure(r))
+               return fail(p->done, *bad, "listing conversations");
              p->total = static_cast<std::size_t>(r[1].integer());
              std::vector<std::string> ids;
              for (const auto& id : r[0].elements()) ids.push_back(id.str());
@@ -328,7 +321,7 @@ void conversations(redis_connection& redis, conversation_filter filter, json_han
       }
     }
     pipeline(redis, std::move(queues), [p](std::vector<reply> r) {
-      if (const auto* bad = failure(r)) return fail(p->done, *bad, "listing conversations");
+      if (const auto* bad = first_failure(r)) return fail(p->done, *bad, "listing conversations");
       std::vector<std::pair<double, std::string>> all;
       for (const auto& q : r) {
         for (std::size_t i = 0; i + 1 < q.size(); i += 2) {
@@ -371,7 +364,7 @@ void patron(redis_connection& redis, std::string id, json_handler done) {
         {{"ZREVRANGE", keys::patron_conversations(id), "0", "199"},
          {"HGETALL", keys::patron_links(id)}},
         [&redis, p = std::move(p.value()), done = std::move(done)](std::vector<reply> r) mutable {
-          if (const auto* bad = failure(r)) return fail(done, *bad, "reading a patron");
+          if (const auto* bad = first_failure(r)) return fail(done, *bad, "reading a patron");
           std::vector<std::string> list;
           for (const auto& i : r[0].elements()) list.push_back(i.str());
           read_conversations(
@@ -412,7 +405,8 @@ void staff(redis_connection& redis, std::int64_t now_ms, std::string user, int c
             {"SCARD", keys::assigned(user)},
             {"SMEMBERS", keys::offers(user)}},
            [&redis, now_ms, capacity, done = std::move(done)](std::vector<reply> r) mutable {
-             if (const auto* bad = failure(r)) return fail(done, *bad, "reading routing state");
+             if (const auto* bad = first_failure(r))
+               return fail(done, *bad, "reading routing state");
              std::vector<std::string> ids;
              std::vector<std::vector<std::string>> offers;
              for (const auto& id : r[3].elements()) {
@@ -422,7 +416,7 @@ void staff(redis_connection& redis, std::int64_t now_ms, std::string user, int c
              pipeline(redis, std::move(offers),
                       [&redis, r = std::move(r), ids, now_ms, capacity,
                        done = std::move(done)](std::vector<reply> expires) mutable {
-                        if (const auto* bad = failure(expires))
+                        if (const auto* bad = first_failure(expires))
                           return fail(done, *bad, "reading offers");
                         std::vector<std::string> live, until;
                         for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -478,7 +472,7 @@ void social_items(redis_connection& redis, std::string scope, std::string state,
   pipeline(
       redis, std::move(lists),
       [&redis, state, limit, done = std::move(done)](std::vector<reply> r) mutable {
-        if (const auto* bad = failure(r)) return fail(done, *bad, "reading social items");
+        if (const auto* bad = first_failure(r)) return fail(done, *bad, "reading social items");
         std::vector<std::pair<double, std::string>> all;
         for (const auto& l : r) {
           for (std::size_t i = 0; i + 1 < l.size(); i += 2) {
@@ -497,7 +491,7 @@ void social_items(redis_connection& redis, std::string scope, std::string state,
         }
         pipeline(redis, std::move(first),
                  [&redis, ids, state, done = std::move(done)](std::vector<reply> f) mutable {
-                   if (const auto* bad = failure(f))
+                   if (const auto* bad = first_failure(f))
                      return fail(done, *bad, "reading social items");
                    std::vector<std::vector<std::string>> posts;
                    for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -507,7 +501,7 @@ void social_items(redis_connection& redis, std::string scope, std::string state,
                    pipeline(
                        redis, std::move(posts),
                        [&redis, ids, state, done = std::move(done)](std::vector<reply> m) mutable {
-                         if (const auto* bad = failure(m))
+                         if (const auto* bad = first_failure(m))
                            return fail(done, *bad, "reading social items");
                          read_conversations(
                              redis, ids,
@@ -550,7 +544,8 @@ void patron_transcript(redis_connection& redis, std::string connector, std::stri
              {{"HGET", keys::conversation(conversation), "status"},
               {"LRANGE", keys::conversation_messages(conversation), "0", "-1"}},
              [&redis, conversation, after, none, done = std::move(done)](std::vector<reply> r) {
-               if (const auto* bad = failure(r)) return fail(done, *bad, "reading a transcript");
+               if (const auto* bad = first_failure(r))
+                 return fail(done, *bad, "reading a transcript");
                if (!r[0].is_string() || r[0].str() == "closed") return none(done);
                std::vector<std::vector<std::string>> messages;
                for (const auto& m : r[1].elements()) {
@@ -561,7 +556,7 @@ void patron_transcript(redis_connection& redis, std::string connector, std::stri
                pipeline(redis, std::move(messages),
                         [conversation, status = r[0].str(),
                          done = std::move(done)](std::vector<reply> m) {
-                          if (const auto* bad = failure(m)) {
+                          if (const auto* bad = first_failure(m)) {
                             return fail(done, *bad, "reading a transcript");
                           }
                           json::writer w;
@@ -589,7 +584,7 @@ void dead_letters(redis_connection& redis, std::vector<std::string> connectors, 
   std::vector<std::vector<std::string>> lists;
   for (const auto& c : connectors) lists.push_back({"LRANGE", keys::outbound_dead(c), "0", "-1"});
   pipeline(redis, std::move(lists), [done = std::move(done)](std::vector<reply> r) {
-    if (const auto* bad = failure(r)) return fail(done, *bad, "reading dead letters");
+    if (const auto* bad = first_failure(r)) return fail(done, *bad, "reading dead letters");
     json::writer w;
     w.start_object().key("dead_letters").start_array();
     for (const auto& lane : r) {
@@ -620,7 +615,6 @@ struct snapshot {
   std::vector<reply> last;                       // held conversations, then patrons
 };
 
-std::string text_of(const reply& r) { return r.is_string() ? r.str() : std::string(); }
 std::int64_t integer_of(const reply& r) { return r.as_integer().value_or(0); }
 
 void write_snapshot(const std::shared_ptr<snapshot>& s) {
@@ -711,7 +705,8 @@ void route_snapshot(redis_connection& redis, std::int64_t now_ms, std::vector<st
     first.push_back({"ZRANGE", keys::queue(t), "0", std::to_string(most - 1)});
   }
   pipeline(redis, std::move(first), [s](std::vector<reply> r) {
-    if (const auto* bad = failure(r)) return fail(s->done, *bad, "reading the routing snapshot");
+    if (const auto* bad = first_failure(r))
+      return fail(s->done, *bad, "reading the routing snapshot");
     for (const auto& u : r[0].elements()) s->users.push_back(u.str());
     std::sort(s->users.begin(), s->users.end());
     for (std::size_t t = 1; t < r.size(); ++t) {
@@ -738,7 +733,8 @@ void route_snapshot(redis_connection& redis, std::int64_t now_ms, std::vector<st
       }
     }
     pipeline(s->redis, std::move(second), [s](std::vector<reply> r) {
-      if (const auto* bad = failure(r)) return fail(s->done, *bad, "reading the routing snapshot");
+      if (const auto* bad = first_failure(r))
+        return fail(s->done, *bad, "reading the routing snapshot");
       const auto users_end = r.begin() + static_cast<long>(s->users.size() * 5);
       s->user_state.assign(std::make_move_iterator(r.begin()), std::make_move_iterator(users_end));
       s->queue_state.assign(std::make_move_iterator(users_end), std::make_move_iterator(r.end()));
@@ -758,7 +754,7 @@ void route_snapshot(redis_connection& redis, std::int64_t now_ms, std::vector<st
         third.push_back({"HMGET", keys::patron(text_of(c[2])), "last_helper", "last_helped_at"});
       }
       pipeline(s->redis, std::move(third), [s](std::vector<reply> r) {
-        if (const auto* bad = failure(r)) {
+        if (const auto* bad = first_failure(r)) {
           return fail(s->done, *bad, "reading the routing snapshot");
         }
         s->last = std::move(r);
@@ -797,7 +793,7 @@ void desk(redis_connection& redis, std::int64_t now_ms, std::vector<std::string>
     first.push_back({"ZCOUNT", keys::presence(t), after, "+inf"});
   }
   pipeline(redis, std::move(first), [d, after](std::vector<reply> r) {
-    if (const auto* bad = failure(r)) return d->done(desk_failure(*bad));
+    if (const auto* bad = first_failure(r)) return d->done(desk_failure(*bad));
     for (const auto& u : r[0].elements()) d->out.staff.push_back({.name = u.str()});
     std::sort(d->out.staff.begin(), d->out.staff.end(),
               [](const desk_member& a, const desk_member& b) { return a.name < b.name; });
@@ -819,7 +815,7 @@ void desk(redis_connection& redis, std::int64_t now_ms, std::vector<std::string>
       d->queued.push_back(std::move(ids));
     }
     pipeline(d->redis, std::move(second), [d](std::vector<reply> r) {
-      if (const auto* bad = failure(r)) return d->done(desk_failure(*bad));
+      if (const auto* bad = first_failure(r)) return d->done(desk_failure(*bad));
       std::size_t at = 0;
       for (auto& m : d->out.staff) {
         const reply& user = r[at];

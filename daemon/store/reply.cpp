@@ -43,4 +43,13 @@ std::string reply::describe() const {
   return {};
 }
 
+std::string text_of(const reply& r) { return r.is_string() ? r.str() : std::string(); }
+
+const reply* first_failure(const std::vector<reply>& replies) {
+  for (const auto& r : replies) {
+    if (r.failed()) return &r;
+  }
+  return nullptr;
+}
+
 }  // namespace askdesk::store

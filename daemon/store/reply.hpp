@@ -68,4 +68,10 @@ class reply {
   std::vector<reply> elements_;
 };
 
+// A string reply's text; "" for nil or anything else.
+std::string text_of(const reply& r);
+
+// The first failed reply of a pipeline's, if any.
+const reply* first_failure(const std::vector<reply>& replies);
+
 }  // namespace askdesk::store
