@@ -21,7 +21,7 @@ privacy_keeper::privacy_keeper(boost::asio::io_context& io, const config::daemon
 
 void privacy_keeper::start() {
   stopped_ = false;
-  schedule(std::chrono::minutes(1));
+  schedule(std::chrono::seconds(10));  // after the start's own work
 }
 
 void privacy_keeper::stop() {

@@ -22,7 +22,7 @@ class privacy_keeper {
   privacy_keeper(boost::asio::io_context& io, const config::daemon_config& config,
                  store::privacy::retention policy, store::redis_connection& redis,
                  const store::script_set& scripts, const core::clock& clock, std::string name);
-  void start();  // the first purge a minute after the start, then every purge_minutes
+  void start();  // the first purge ten seconds after the start, then every purge_minutes
   void stop();
 
  private:

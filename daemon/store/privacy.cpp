@@ -414,8 +414,15 @@ class job : public std::enable_shared_from_this<job> {
   // ---- streams ---------------------------------------------------------------------------
 
   // Pass 1 over stream `which`: which entries hold text that must go.
+  // The streams that copy conversations only after redacting some: reading a busy events
+  // stream costs, and it holds nothing of conversations redacted before (a purge that failed
+  // half-way is mended by the next one that redacts). inbound:dead ages on its own.
   void rebuild_stream(std::size_t which) {
     if (which >= std::size(rebuilt_streams)) return dead_letters(0);
+    if (rebuilt_streams[which].how == rule::redacted_conversation && redacted_.empty() &&
+        report_.patrons == 0) {
+      return rebuild_stream(which + 1);
+    }
     scanned_.clear();
     drop_.clear();
     scan_stream(which, "-");

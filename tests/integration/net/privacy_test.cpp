@@ -335,5 +335,24 @@ TEST_F(Privacy, RecordsAreLinkedOnlyWithConsentAndAnErasureUnlinksThem) {
             std::string::npos);
 }
 
+// The daemons purge by themselves: one of them, soon after it starts and every purge_minutes.
+TEST_F(Privacy, TheDaemonPurgesOnItsOwn) {
+  const std::string sms = texts("+15550107791", "s1", "qxmarks", "qxmarks one question");
+  answer_and_close(sms);
+  // Forty days later, by the daemon's clock.
+  daemon_.reset();
+  daemon_ = std::make_unique<askdesk_daemon>(
+      redis_, config(telegram_), std::vector<std::string>{"--clock-start", forty_days_later});
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return redis_.command({"HEXISTS", "conversation:{c:" + sms + "}", "redacted_at"})
+                   .integer() == 1;
+      },
+      std::chrono::seconds(30)));
+  EXPECT_EQ(redis_.command({"EXISTS", "lease:privacy"}).integer(), 1);
+  ASSERT_TRUE(files_settled());
+  EXPECT_EQ(found_in_redis(redis_, "qxmarks"), std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace askdesk::testing
