@@ -38,9 +38,12 @@ struct hub_options {
   std::string consumer =
       "askdesk";            // this daemon's name in the consumer group; stable across restarts
   std::size_t batch = 200;  // entries read at once
-  std::chrono::milliseconds block{1000};        // how long one read waits for new entries
-  std::chrono::milliseconds claim_idle{60000};  // adopt entries others left pending this long
-  std::chrono::milliseconds claim_every{30000};
+  std::chrono::milliseconds block{1000};  // how long one read waits for new entries
+  // Entries another daemon left pending this long are adopted, looked for this often: a dead
+  // daemon's are applied within 15 s. Applying an entry takes milliseconds, so one that waits
+  // 10 s has lost its daemon (and applying it twice stores it once: dedup).
+  std::chrono::milliseconds claim_idle{10000};
+  std::chrono::milliseconds claim_every{5000};
 };
 
 // Everything the hub borrows; all must outlive it.
