@@ -1,5 +1,6 @@
 // Patron privacy against the real daemon, the askdesk command and a real redis-server with
-// its append-only file: conversations on web chat, SMS and Telegram (a local Bot API) carry
+// its append-only file: conversations on web chat, SMS, Telegram and Mastodon (local servers
+// that speak their documented APIs) carry
 // unique markers in their text,
 // in the patron's identifiers and in the channel's message id (which names keys); past the
 // retention, `askdesk privacy purge` leaves no marker in any key's name or serialized value (DUMP:
@@ -13,6 +14,7 @@
 #include <sstream>
 
 #include "tests/support/askdesk_daemon.hpp"
+#include "tests/support/fake_mastodon.hpp"
 #include "tests/support/fake_telegram.hpp"
 #include "tests/support/wait.hpp"
 #include "tests/support/ws_client.hpp"
@@ -20,7 +22,7 @@
 namespace askdesk::testing {
 namespace {
 
-std::string config(const fake_telegram& telegram) {
+std::string config(const fake_telegram& telegram, const fake_mastodon& mastodon) {
   return R"({
   "teams": [{"id": "reference"}],
   "topics": [{"id": "renewals", "team": "reference", "keywords": ["renew"]},
@@ -31,7 +33,9 @@ std::string config(const fake_telegram& telegram) {
     {"id": "webchat", "type": "webchat"},
     {"id": "texts", "type": "replay", "token": "text-token-0123456789", "channel": "sms"},
     {"id": "telegram", "type": "telegram", "token": ")" +
-         telegram.token() + R"(", "api_base": ")" + telegram.base() + R"("}
+         telegram.token() + R"(", "api_base": ")" + telegram.base() + R"("},
+    {"id": "mastodon", "type": "mastodon", "instance": ")" +
+         mastodon.base() + R"(", "access_token": ")" + mastodon.token() + R"(", "poll_seconds": 1}
   ]
 })";
 }
@@ -85,7 +89,7 @@ class Privacy : public ::testing::Test {
   Privacy() {
     // Values serialized as written (DUMP, the AOF's RDB preamble), so a scan sees the text.
     redis_.command({"CONFIG", "SET", "rdbcompression", "no"});
-    daemon_ = std::make_unique<askdesk_daemon>(redis_, config(telegram_),
+    daemon_ = std::make_unique<askdesk_daemon>(redis_, config(telegram_, mastodon_),
                                                std::vector<std::string>{"--clock-start", start_at});
     daemon_->add_user("sue", "supervisor", {}, "sue-password-1");
     daemon_->add_user("ann", "staff", {"reference"}, "ann-password-1");
@@ -140,6 +144,7 @@ class Privacy : public ::testing::Test {
 
   redis_server redis_;
   fake_telegram telegram_;
+  fake_mastodon mastodon_;
   std::unique_ptr<askdesk_daemon> daemon_;
   staff_session sue_, ann_;
 };
@@ -176,12 +181,26 @@ TEST_F(Privacy,
     return !im.empty();
   }));
   EXPECT_EQ(redis_.command({"EXISTS", "telegram:telegram:chat:6100077777"}).integer(), 1);
+  // A private mention on Mastodon: its own conversation, no triage.
+  const auto author = mastodon_.add_account("qxmarkm", "Qxmarkm Reader");
+  fake_mastodon::status_spec mention;
+  mention.account_id = author.id;
+  mention.content = "<p><span class=\"h-card\"><a href=\"" + mastodon_.base() +
+                    "/@library\" class=\"u-url mention\">@<span>library</span></a></span> "
+                    "qxmarkm is the archive open</p>";
+  mention.visibility = "direct";
+  mention.mentions = {fake_mastodon::library_id};
+  const std::string social = redis_.wait_for_string(
+      {"GET", "thread:mastodon:direct:" + mastodon_.add_status(mention)}, std::chrono::seconds(20));
+  ASSERT_FALSE(social.empty());
   answer_and_close(sms);
   answer_and_close(chat);
   answer_and_close(im);
+  answer_and_close(social);
   const std::string open = texts("+15550107774", "d1", "qxmarkd", "qxmarkd still waiting");
 
-  for (const char* marker : {"qxmarka", "5550107771", "qxmarkb", "qxmarkt", "6100077777"}) {
+  for (const char* marker :
+       {"qxmarka", "5550107771", "qxmarkb", "qxmarkt", "6100077777", "qxmarkm"}) {
     EXPECT_FALSE(found_in_redis(redis_, marker).empty()) << marker;
   }
   EXPECT_EQ(redis_.command({"XLEN", "topic:examples"}).integer(), 1);
@@ -210,16 +229,18 @@ TEST_F(Privacy,
   // Forty days on: everything closed goes, with its patrons' identifiers. (The replies have
   // long been sent: an idle lane keeps nothing.)
   ASSERT_TRUE(wait_until([&] {
-    for (const char* lane : {"outbound:webchat", "outbound:texts", "outbound:telegram"}) {
+    for (const char* lane :
+         {"outbound:webchat", "outbound:texts", "outbound:telegram", "outbound:mastodon"}) {
       if (redis_.command({"XLEN", lane}).integer() > 0) return false;
     }
     return true;
   }));
   std::tie(code, output) = purge(forty_days_later);
   ASSERT_EQ(code, 0) << output;
-  EXPECT_NE(output.find("redacted 2 conversation(s) and 3 patron(s)"), std::string::npos) << output;
+  EXPECT_NE(output.find("redacted 3 conversation(s) and 4 patron(s)"), std::string::npos) << output;
   ASSERT_TRUE(files_settled());
-  for (const char* marker : {"qxmarka", "5550107771", "qxmarkb", "qxmarkt", "6100077777"}) {
+  for (const char* marker :
+       {"qxmarka", "5550107771", "qxmarkb", "qxmarkt", "6100077777", "qxmarkm"}) {
     EXPECT_EQ(found_in_redis(redis_, marker), std::vector<std::string>{}) << marker;
     EXPECT_EQ(found_in_files(redis_.dir(), marker), std::vector<std::string>{}) << marker;
   }
@@ -227,8 +248,8 @@ TEST_F(Privacy,
   EXPECT_FALSE(found_in_redis(redis_, "qxmarkd").empty());
   EXPECT_FALSE(found_in_redis(redis_, "5550107774").empty());
   EXPECT_EQ(summary(), before);
-  EXPECT_EQ(json_value_at(before, "/conversations"), "4");
-  EXPECT_EQ(json_value_at(before, "/answered"), "3");
+  EXPECT_EQ(json_value_at(before, "/conversations"), "5");
+  EXPECT_EQ(json_value_at(before, "/answered"), "4");
   (void)open;
 }
 
@@ -341,8 +362,9 @@ TEST_F(Privacy, TheDaemonPurgesOnItsOwn) {
   answer_and_close(sms);
   // Forty days later, by the daemon's clock.
   daemon_.reset();
-  daemon_ = std::make_unique<askdesk_daemon>(
-      redis_, config(telegram_), std::vector<std::string>{"--clock-start", forty_days_later});
+  daemon_ =
+      std::make_unique<askdesk_daemon>(redis_, config(telegram_, mastodon_),
+                                       std::vector<std::string>{"--clock-start", forty_days_later});
   EXPECT_TRUE(wait_until(
       [&] {
         return redis_.command({"HEXISTS", "conversation:{c:" + sms + "}", "redacted_at"})
