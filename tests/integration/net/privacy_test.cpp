@@ -16,6 +16,7 @@
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/fake_mastodon.hpp"
 #include "tests/support/fake_telegram.hpp"
+#include "tests/support/mail_servers.hpp"
 #include "tests/support/wait.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -84,6 +85,16 @@ std::vector<std::string> found_in_files(const std::string& dir, const std::strin
   return found;
 }
 
+// Waits until Redis has no rewrite or save under way or scheduled.
+bool files_settled(redis_server& redis) {
+  return wait_until([&] {
+    const std::string info = redis.command({"INFO", "persistence"}).str();
+    return info.find("aof_rewrite_in_progress:0") != std::string::npos &&
+           info.find("aof_rewrite_scheduled:0") != std::string::npos &&
+           info.find("rdb_bgsave_in_progress:0") != std::string::npos;
+  });
+}
+
 class Privacy : public ::testing::Test {
  protected:
   Privacy() {
@@ -123,16 +134,6 @@ class Privacy : public ::testing::Test {
     std::vector<std::string> args = {"privacy", "purge", "--as-of", as_of};
     if (dry) args.push_back("--dry-run");
     return daemon_->run_cli(args);
-  }
-
-  // Waits until Redis has no rewrite or save under way or scheduled.
-  bool files_settled() {
-    return wait_until([&] {
-      const std::string info = redis_.command({"INFO", "persistence"}).str();
-      return info.find("aof_rewrite_in_progress:0") != std::string::npos &&
-             info.find("aof_rewrite_scheduled:0") != std::string::npos &&
-             info.find("rdb_bgsave_in_progress:0") != std::string::npos;
-    });
   }
 
   std::string summary() {
@@ -238,7 +239,7 @@ TEST_F(Privacy,
   std::tie(code, output) = purge(forty_days_later);
   ASSERT_EQ(code, 0) << output;
   EXPECT_NE(output.find("redacted 3 conversation(s) and 4 patron(s)"), std::string::npos) << output;
-  ASSERT_TRUE(files_settled());
+  ASSERT_TRUE(files_settled(redis_));
   for (const char* marker :
        {"qxmarka", "5550107771", "qxmarkb", "qxmarkt", "6100077777", "qxmarkm"}) {
     EXPECT_EQ(found_in_redis(redis_, marker), std::vector<std::string>{}) << marker;
@@ -273,7 +274,7 @@ TEST_F(Privacy, AnErasureRemovesOnePatronNowLeavesAnotherAndIsAudited) {
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(json_value_at(again.body, "/conversations"), "0");
   EXPECT_EQ(daemon_->call(sue_, "POST", "/api/v1/patrons/999999/erase").status, 404);
-  ASSERT_TRUE(files_settled());
+  ASSERT_TRUE(files_settled(redis_));
   for (const char* marker : {"qxmarke", "5550107775"}) {
     EXPECT_EQ(found_in_redis(redis_, marker), std::vector<std::string>{}) << marker;
     EXPECT_EQ(found_in_files(redis_.dir(), marker), std::vector<std::string>{}) << marker;
@@ -372,8 +373,45 @@ TEST_F(Privacy, TheDaemonPurgesOnItsOwn) {
       },
       std::chrono::seconds(30)));
   EXPECT_EQ(redis_.command({"EXISTS", "lease:privacy"}).integer(), 1);
-  ASSERT_TRUE(files_settled());
+  ASSERT_TRUE(files_settled(redis_));
   EXPECT_EQ(found_in_redis(redis_, "qxmarks"), std::vector<std::string>{});
+}
+
+// Email too (a real Dovecot and an SMTP sink): a patron's mail, erased on request, leaves no
+// marker in Redis or its files. The library's own mailbox keeps the mail: it is not askdesk's.
+TEST(PrivacyEmail, AnErasedEmailPatronLeavesNoMarkerInRedisOrItsFiles) {
+  redis_server redis;
+  redis.command({"CONFIG", "SET", "rdbcompression", "no"});
+  dovecot_server imap;
+  smtp_sink smtp;
+  askdesk_daemon daemon(redis, R"({"connectors": [{"id": "mail", "type": "email", "imap_url": ")" +
+                                   imap.url() + R"(", "smtp_url": ")" + smtp.url() +
+                                   R"(", "username": "ask", "password": "secret",
+    "address": "ask@library.example.org", "poll_seconds": 1}]})");
+  daemon.add_user("sue", "supervisor", {}, "sue-password-1");
+  const auto sue = daemon.login("sue", "sue-password-1");
+  imap.append(
+      "From: Qxmarkq Reader <qxmarkq@example.org>\r\nTo: ask@library.example.org\r\n"
+      "Subject: qxmarkq overdue notice\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+      "Message-ID: <qxmarkq-1@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+      "qxmarkq: I returned it last week.\r\n");
+  const std::string id =
+      redis.wait_for_string({"GET", "thread:mail:qxmarkq-1@example.org"}, std::chrono::seconds(20));
+  ASSERT_FALSE(id.empty());
+  const std::string path = "/api/v1/conversations/" + id;
+  ASSERT_EQ(
+      daemon.call(sue, "POST", path + "/messages", R"({"text":"Thank you, cleared."})").status,
+      201);
+  ASSERT_TRUE(smtp.wait_for(1));
+  ASSERT_EQ(daemon.call(sue, "POST", path + "/close").status, 200);
+  EXPECT_FALSE(found_in_redis(redis, "qxmarkq").empty());
+  const std::string patron = json_at(daemon.call(sue, "GET", path).body, "/patron/id");
+  ASSERT_TRUE(wait_until([&] {
+    return daemon.call(sue, "POST", "/api/v1/patrons/" + patron + "/erase").status == 200;
+  }));
+  ASSERT_TRUE(files_settled(redis));
+  EXPECT_EQ(found_in_redis(redis, "qxmarkq"), std::vector<std::string>{});
+  EXPECT_EQ(found_in_files(redis.dir(), "qxmarkq"), std::vector<std::string>{});
 }
 
 }  // namespace
