@@ -467,6 +467,14 @@ const team_options* daemon_config::find_team(std::string_view id) const {
   return nullptr;
 }
 
+int daemon_config::capacity_of(const std::vector<std::string>& member_of) const {
+  int capacity = 0;
+  for (const auto& id : member_of) {
+    if (const auto* t = find_team(id)) capacity = std::max(capacity, t->policy.capacity);
+  }
+  return capacity;
+}
+
 const topic_options* daemon_config::find_topic(std::string_view id) const {
   for (const auto& t : topics) {
     if (t.id == id) return &t;

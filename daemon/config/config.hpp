@@ -178,6 +178,8 @@ struct daemon_config {
   std::shared_ptr<const json::document> document;  // keeps connector blocks alive
 
   const team_options* find_team(std::string_view id) const;
+  // The most conversations a member of `teams` may hold: the largest of their capacities.
+  int capacity_of(const std::vector<std::string>& teams) const;
   const topic_options* find_topic(std::string_view id) const;
 };
 

@@ -21,11 +21,6 @@ namespace {
 
 constexpr std::size_t preview_bytes = 160;
 
-bool is_number(std::string_view s) {
-  return !s.empty() && s.size() <= 18 &&
-         s.find_first_not_of("0123456789") == std::string_view::npos;
-}
-
 bool is_tag(std::string_view s) {
   if (s.empty() || core::count_code_points(s) > max_tag_chars) return false;
   for (const char c : s) {
@@ -122,7 +117,7 @@ class routes : public std::enable_shared_from_this<routes> {
   }
 
   static bool bad_id(const route_params& params, std::string_view what, respond_ref respond) {
-    if (is_number(params.get("id"))) return false;
+    if (is_id(params.get("id"))) return false;
     respond(http_response::error(404, "not_found",
                                  std::string(what) + " '" + params.get("id") + "' does not exist"));
     return true;
@@ -213,14 +208,14 @@ class routes : public std::enable_shared_from_this<routes> {
     const std::string limit_text = param("limit");
     long limit = 50;
     if (!limit_text.empty()) {
-      limit = is_number(limit_text) ? std::stol(limit_text) : 0;
+      limit = is_id(limit_text) ? std::stol(limit_text) : 0;
       if (limit < 1 || limit > 200) {
         respond(http_response::error(400, "invalid_request", "limit must be 1 to 200"));
         return;
       }
     }
     const std::string cursor = param("cursor");
-    if (!cursor.empty() && !is_number(cursor)) {
+    if (!cursor.empty() && !is_id(cursor)) {
       respond(http_response::error(400, "invalid_request", "cursor is not one this API gave"));
       return;
     }
@@ -615,14 +610,8 @@ class routes : public std::enable_shared_from_this<routes> {
   }
 
   void routing_state(const principal& who, const respond_fn& respond) {
-    int capacity = 0;
-    for (const auto& t : p_.config.teams) {
-      if (std::find(who.user.teams.begin(), who.user.teams.end(), t.id) != who.user.teams.end()) {
-        capacity = std::max(capacity, t.policy.capacity);
-      }
-    }
-    store::reads::staff(p_.redis, core::to_millis(p_.clock.now()), who.user.name, capacity,
-                        json_answer(200, respond));
+    store::reads::staff(p_.redis, core::to_millis(p_.clock.now()), who.user.name,
+                        p_.config.capacity_of(who.user.teams), json_answer(200, respond));
   }
 
   void set_presence(const http_request& r, const route_params&, const principal& who,
@@ -736,7 +725,7 @@ class routes : public std::enable_shared_from_this<routes> {
       return;
     }
     const std::string limit_text = r.query_param("limit").value_or("50");
-    const long limit = is_number(limit_text) ? std::stol(limit_text) : 0;
+    const long limit = is_id(limit_text) ? std::stol(limit_text) : 0;
     if (limit < 1 || limit > 200) {
       respond(http_response::error(400, "invalid_request", "limit must be 1 to 200"));
       return;
@@ -782,6 +771,11 @@ class routes : public std::enable_shared_from_this<routes> {
 };
 
 }  // namespace
+
+bool is_id(std::string_view s) {
+  return !s.empty() && s.size() <= 18 &&
+         s.find_first_not_of("0123456789") == std::string_view::npos;
+}
 
 void add_api_routes(http_router& router, api_parts parts) {
   std::make_shared<routes>(parts)->add(router);

@@ -34,6 +34,9 @@ struct api_parts {
 // Adds the conversation, patron, team, channel and dead-letter routes.
 void add_api_routes(http_router& router, api_parts parts);
 
+// Whether `s` is an id the API takes (a conversation's, a patron's): 1 to 18 digits.
+bool is_id(std::string_view s);
+
 // Limits the API enforces, shared with the dashboard's checks. A reply's own limit is its
 // channel's (GET /api/v1/channels); no reply is ever longer than max_reply_chars.
 inline constexpr std::size_t max_note_chars = 4000;

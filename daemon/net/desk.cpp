@@ -11,15 +11,6 @@ namespace askdesk::net {
 
 namespace {
 
-// The most conversations a member of `teams` may hold (their teams' largest capacity).
-int capacity_of(const config::daemon_config& config, const std::vector<std::string>& teams) {
-  int capacity = 0;
-  for (const auto& id : teams) {
-    if (const auto* t = config.find_team(id)) capacity = std::max(capacity, t->policy.capacity);
-  }
-  return capacity;
-}
-
 std::string answer(const config::daemon_config& config,
                    const std::vector<const config::team_options*>& teams,
                    const store::reads::desk_state& desk, core::timestamp now) {
@@ -64,7 +55,7 @@ std::string answer(const config::daemon_config& config,
           .field("presence", m.presence.empty() ? "offline" : m.presence)
           .field("dashboards", m.dashboards)
           .field("open", m.holds)
-          .field("capacity", static_cast<std::int64_t>(capacity_of(config, m.teams)))
+          .field("capacity", static_cast<std::int64_t>(config.capacity_of(m.teams)))
           .end_object();
     }
     w.end_array().end_object();

@@ -15,10 +15,6 @@ namespace {
 
 std::int64_t days_ms(int days) { return std::int64_t{days} * 24 * 3600 * 1000; }
 
-bool is_id(std::string_view s) {
-  return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos;
-}
-
 constexpr std::string_view audit_actions[] = {"open_conversation", "open_patron", "export_patron",
                                               "erase_patron",      "link_patron", "unlink_patron"};
 constexpr std::size_t max_consent_chars = 500;
@@ -55,14 +51,11 @@ void read_audit(const api_parts& p, const http_request& r, respond_fn respond) {
                                  "export_patron, erase_patron, link_patron or unlink_patron"));
     return;
   }
-  std::int64_t limit = 100;
-  if (const auto given = r.query_param("limit")) {
-    limit = 0;
-    for (const char c : *given) limit = c >= '0' && c <= '9' ? limit * 10 + (c - '0') : -1;
-    if (limit < 1 || limit > 500 || given->size() > 3) {
-      respond(http_response::error(400, "invalid_request", "limit: must be 1 to 500"));
-      return;
-    }
+  const std::string limit_text = param("limit").empty() ? "100" : param("limit");
+  const std::int64_t limit = is_id(limit_text) ? std::stoll(limit_text) : 0;
+  if (limit < 1 || limit > 500) {
+    respond(http_response::error(400, "invalid_request", "limit: must be 1 to 500"));
+    return;
   }
   if (!before.empty() && before.find_first_not_of("0123456789-") != std::string::npos) {
     respond(http_response::error(400, "invalid_request", "before: must be an entry id"));

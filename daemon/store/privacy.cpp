@@ -20,12 +20,6 @@ namespace {
 constexpr std::size_t page = 1000;  // entries, ids or conversations read at a time
 constexpr std::size_t calls_at_once = 200;
 
-std::int64_t number(std::string_view text) {
-  std::int64_t n = 0;
-  std::from_chars(text.data(), text.data() + text.size(), n);
-  return n;
-}
-
 std::string field(const reply& hmget, std::size_t i) {
   return i < hmget.size() ? text_of(hmget[i]) : std::string();
 }

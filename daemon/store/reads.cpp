@@ -47,12 +47,6 @@ bool in_scope(std::string_view scope, std::string_view team) {
   return scope == "*" || scope.find("," + std::string(team) + ",") != std::string_view::npos;
 }
 
-std::int64_t number(std::string_view text) {
-  std::int64_t n = 0;
-  std::from_chars(text.data(), text.data() + text.size(), n);
-  return n;
-}
-
 void fail(const json_handler& done, const reply& r, std::string_view doing) {
   done(redis_error(r, doing));
 }

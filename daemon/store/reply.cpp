@@ -45,6 +45,12 @@ std::string reply::describe() const {
 
 std::string text_of(const reply& r) { return r.is_string() ? r.str() : std::string(); }
 
+std::int64_t number(std::string_view text) {
+  std::int64_t n = 0;
+  std::from_chars(text.data(), text.data() + text.size(), n);
+  return n;
+}
+
 const reply* first_failure(const std::vector<reply>& replies) {
   for (const auto& r : replies) {
     if (r.failed()) return &r;

@@ -71,6 +71,9 @@ class reply {
 // A string reply's text; "" for nil or anything else.
 std::string text_of(const reply& r);
 
+// A decimal field's value ("" or junk: 0).
+std::int64_t number(std::string_view text);
+
 // The first failed reply of a pipeline's, if any.
 const reply* first_failure(const std::vector<reply>& replies);
 
