@@ -49,11 +49,10 @@ class admin_session {
  public:
   explicit admin_session(const cli::loaded_config& loaded)
       : scripts_(loaded.config.redis),
-        redis_(store::redis_connection::create(io_, {.endpoint = loaded.config.redis.endpoint,
-                                                     .name = "admin",
-                                                     .library = scripts_.library()})),
+        redis_(store::redis_connection::create(
+            io_, store::connection_options(loaded.config.redis, "admin", scripts_.library()))),
         users_(*redis_, scripts_),
-        describe_(loaded.config.redis.endpoint.describe()) {
+        describe_(loaded.config.redis.describe()) {
     spdlog::set_level(spdlog::level::warn);  // the command's own output is what matters
   }
 

@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <iostream>
 
@@ -60,11 +61,7 @@ std::string consumer_name(const config::daemon_config& c) {
 
 store::redis_connection_options redis_options(const config::daemon_config& c,
                                               const store::script_set& scripts, std::string name) {
-  store::redis_connection_options o;
-  o.endpoint = c.redis.endpoint;
-  o.name = std::move(name);
-  o.library = scripts.library();
-  return o;
+  return store::connection_options(c.redis, std::move(name), scripts.library());
 }
 
 // Security headers on every answer. The CSP forbids inline scripts and styles, and any
@@ -90,6 +87,7 @@ class daemon {
         clock_(clock_offset),
         scripts_(c.redis),
         commands_(store::redis_connection::create(io_, redis_options(c, scripts_, "commands"))),
+        ingest_(store::redis_connection::create(io_, redis_options(c, scripts_, "ingest"))),
         reader_(store::redis_connection::create(io_, redis_options(c, scripts_, "inbound"))),
         outbound_reader_(
             store::redis_connection::create(io_, redis_options(c, scripts_, "outbound"))),
@@ -99,8 +97,11 @@ class daemon {
         auth_(users_, cpu_, c),
         events_(*events_reader_, *commands_),
         topics_(c, *commands_, events_),
-        hub_({io_, c, *commands_, *reader_, scripts_, metrics_, clock_, topics_},
-             hub::hub_options{.consumer = consumer_name(c)}),
+        hub_({io_, c, *commands_, *ingest_, *reader_, scripts_, metrics_, clock_, topics_},
+             hub::hub_options{
+                 .consumer = consumer_name(c),
+                 .replicas = {.replicas = static_cast<int>(c.redis.min_replicas_acked),
+                              .timeout = std::chrono::milliseconds(c.redis.replicas_timeout_ms)}}),
         router_loop_({io_, c, *commands_, scripts_, events_, clock_, metrics_},
                      hub::router_options{.name = consumer_name(c)}),
         lanes_({io_, *commands_, *outbound_reader_, scripts_, metrics_, clock_},
@@ -173,6 +174,7 @@ class daemon {
           chart.err().message);
     }
     add_web_routes();
+    follow_sentinel();
   }
 
   // Histograms of waits and first responses (in the team's opening hours, as the reports
@@ -206,12 +208,10 @@ class daemon {
     }
     spdlog::info("askdesk {} listening on http://{}:{} (public {}), redis {}, config {}",
                  ASKDESK_VERSION, config_.http.listen_host, server_->port(),
-                 config_.http.public_url, config_.redis.endpoint.describe(),
+                 config_.http.public_url, config_.redis.describe(),
                  config_.source.empty() ? "built-in" : config_.source);
-    commands_->start();
-    reader_->start();
-    outbound_reader_->start();
-    events_reader_->start();
+    for (auto* redis : connections()) redis->start();
+    if (sentinel_) sentinel_->start();
     events_.start();
     topics_.start();
     status_->start();
@@ -227,15 +227,28 @@ class daemon {
     // Stopped at the deadline, some commands may still wait on Redis: fail them now, while
     // everything their handlers touch is alive (a connection destroyed later would run them
     // on connectors and the hub already gone).
-    for (auto* redis :
-         {commands_.get(), reader_.get(), outbound_reader_.get(), events_reader_.get()}) {
-      redis->stop();
-    }
+    for (auto* redis : connections()) redis->stop();
+    if (sentinel_) sentinel_->stop();
     spdlog::info("askdesk stopped");
     return 0;
   }
 
  private:
+  std::array<store::redis_connection*, 5> connections() {
+    return {commands_.get(), ingest_.get(), reader_.get(), outbound_reader_.get(),
+            events_reader_.get()};
+  }
+
+  // With Sentinel, a +switch-master sends every connection to the new master at once.
+  void follow_sentinel() {
+    if (!config_.redis.sentinel.enabled()) return;
+    sentinel_ = store::sentinel_watch::create(io_, config_.redis.sentinel,
+                                              [this](const std::string& host, std::uint16_t port) {
+                                                for (auto* redis : connections())
+                                                  redis->master_switched(host, port);
+                                              });
+  }
+
   void add_web_routes() {
     router_.add(
         "GET", "/",
@@ -325,8 +338,10 @@ class daemon {
     const auto one_done = [this, remaining] {
       if (--*remaining > 0) return;
       commands_->stop();
+      ingest_->stop();
       reader_->stop();
       outbound_reader_->stop();
+      if (sentinel_) sentinel_->stop();
       http_client_.abandon_all();  // long polls of stopped connectors: nothing waits on them
       deadline_.cancel();
       signals_.cancel();
@@ -344,9 +359,11 @@ class daemon {
   core::metrics metrics_;
   store::script_set scripts_;
   std::unique_ptr<store::redis_connection> commands_;
+  std::unique_ptr<store::redis_connection> ingest_;
   std::unique_ptr<store::redis_connection> reader_;
   std::unique_ptr<store::redis_connection> outbound_reader_;
   std::unique_ptr<store::redis_connection> events_reader_;
+  std::unique_ptr<store::sentinel_watch> sentinel_;  // with Sentinel only
   net::worker cpu_;
   store::user_store users_;
   net::auth_service auth_;

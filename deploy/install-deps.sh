@@ -45,6 +45,7 @@ test=(
   python3-slixmpp                   # patrons' XMPP clients in those tests (tests/support/xmpp_patron.py)
   python3-python-telegram-bot       # an independent Bot API client checking the fake Telegram (tests/support/telegram_client.py)
   procps psmisc                     # ps/pkill/fuser used by tests to prove nothing is left running
+  nginx                             # a real reverse proxy (deploy/nginx/askdesk.conf) in front of two daemons in the HA tests
   postgresql-15 postgresql-common   # the Bluesky tests' AT Protocol network: its AppView needs PostgreSQL, run as a throw-away cluster by pg_virtualenv (tests/atproto)
   build-essential python3           # node-gyp compiles better-sqlite3 (the PDS's SQLite) in tests/atproto's npm ci
 )

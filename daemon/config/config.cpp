@@ -83,6 +83,29 @@ void read_auth(json::object_reader& r, auth_options& auth) {
   r.finish();
 }
 
+void read_sentinel(json::object_reader& r, redis_options& redis) {
+  const auto list = r.string_list("sentinels");
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    redis_sentinel::address a;
+    if (!parse_listen(list[i], a.host, a.port)) {
+      r.out().add(json::index_path(r.child_path("sentinels"), i),
+                  "must be host:port, like 10.0.0.1:26379, not '" + list[i] + "'");
+      continue;
+    }
+    redis.sentinel.addresses.push_back(std::move(a));
+  }
+  if (r.has("sentinels") && list.empty()) {
+    r.out().add(r.child_path("sentinels"), "must name at least one sentinel (host:port)");
+  }
+  if (redis.sentinel.enabled()) {
+    if (auto name = r.required_string("master_name")) redis.sentinel.master_name = *name;
+  } else if (r.has("master_name") || r.has("sentinel_password")) {
+    r.out().add(r.child_path(r.has("master_name") ? "master_name" : "sentinel_password"),
+                "is used only with \"sentinels\"");
+  }
+  redis.sentinel.password = r.string("sentinel_password", "");
+}
+
 void read_redis(json::object_reader& r, redis_options& redis) {
   if (auto url = r.optional_string("url")) {
     auto endpoint = parse_redis_url(*url);
@@ -92,6 +115,13 @@ void read_redis(json::object_reader& r, redis_options& redis) {
       r.out().add(r.child_path("url"), endpoint.err().message);
     }
   }
+  read_sentinel(r, redis);
+  if (auto password = r.optional_string("password")) redis.endpoint.password = *password;
+  redis.endpoint.db = static_cast<int>(r.integer("db", redis.endpoint.db, 0, 15));
+  redis.min_replicas_acked =
+      r.integer("min_replicas_acked", redis.sentinel.enabled() ? 1 : 0, 0, 16);
+  redis.replicas_timeout_ms =
+      r.integer("replicas_timeout_ms", redis.replicas_timeout_ms, 10, 60'000);
   redis.events_max_length =
       r.integer("events_max_length", redis.events_max_length, 1000, 100'000'000);
   redis.dedup_days = r.integer("dedup_days", redis.dedup_days, 1, 3650);
@@ -380,6 +410,17 @@ std::string redis_endpoint::describe() const {
     const bool v6 = host.find(':') != std::string::npos;
     out = "redis://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" +
           std::to_string(db);
+  }
+  return out;
+}
+
+std::string redis_options::describe() const {
+  if (!sentinel.enabled()) return endpoint.describe();
+  std::string out = "master '" + sentinel.master_name + "' (db " + std::to_string(endpoint.db) +
+                    ") through sentinels";
+  for (const auto& a : sentinel.addresses) {
+    const bool v6 = a.host.find(':') != std::string::npos;
+    out += " " + (v6 ? "[" + a.host + "]" : a.host) + ":" + std::to_string(a.port);
   }
   return out;
 }

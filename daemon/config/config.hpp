@@ -61,8 +61,30 @@ struct http_options {
   bool origin_allowed(std::string_view origin) const;
 };
 
+// Redis Sentinel: askdesk asks these sentinels which server is the master of `master_name`
+// (the Sentinel client protocol) instead of using a fixed URL.
+struct redis_sentinel {
+  struct address {
+    std::string host;
+    std::uint16_t port = 26379;
+  };
+  std::vector<address> addresses;  // "sentinels": ["10.0.0.1:26379", ...]; empty: no Sentinel
+  std::string master_name;         // "master_name"
+  std::string password;            // "sentinel_password"; empty: no AUTH to the sentinels
+  bool enabled() const { return !addresses.empty(); }
+};
+
 struct redis_options {
-  redis_endpoint endpoint;  // "url"; default ASKDESK_REDIS_URL, then the private server
+  // "url"; default ASKDESK_REDIS_URL, then the private server. With Sentinel, only its
+  // password and db are used ("password" and "db" set them too); the host comes from Sentinel.
+  redis_endpoint endpoint;
+  redis_sentinel sentinel;
+  // Replicas that must hold an inbound message before askdesk tells its source it is stored
+  // (WAIT), and how long to wait for them; default 0 without Sentinel, 1 with it.
+  std::int64_t min_replicas_acked = 0;
+  std::int64_t replicas_timeout_ms = 1000;
+  // For logs: the URL without its password, or the master's name and the sentinels.
+  std::string describe() const;
   std::int64_t events_max_length = 100000;  // the event stream keeps about this many entries
   std::int64_t dedup_days = 90;             // how long a channel's message id is remembered
 };

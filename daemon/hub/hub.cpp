@@ -20,7 +20,7 @@ constexpr std::string_view dead_stream = "inbound:dead";
 
 hub::hub(hub_parts parts, hub_options options)
     : parts_(parts),
-      inbound_(parts.commands, parts.scripts),
+      inbound_(parts.ingest, parts.scripts, options.replicas),
       conversations_(parts.commands, parts.scripts, parts.clock),
       consumer_(parts.io, parts.reader, parts.commands,
                 {.stream = std::string(stream),
@@ -39,6 +39,10 @@ hub::hub(hub_parts parts, hub_options options)
   m.declare_counter("askdesk_messages_duplicate_total",
                     "Inbound messages dropped as already stored, by channel.");
   m.declare_counter("askdesk_messages_rejected_total", "Inbound messages refused as invalid.");
+  m.declare_counter("askdesk_replica_waits_short_total",
+                    "Inbound messages stored but not acknowledged to their source because fewer "
+                    "than redis.min_replicas_acked replicas confirmed them in time (the source "
+                    "sends them again).");
   m.declare_counter("askdesk_messages_routed_total",
                     "Inbound messages applied to their conversation, by channel.");
   m.declare_counter("askdesk_conversations_created_total", "Conversations started, by channel.");
@@ -61,7 +65,7 @@ void hub::start() { consumer_.start(); }
 
 void hub::stop(std::function<void()> done) { consumer_.stop(std::move(done)); }
 
-bool hub::accepting() const { return parts_.commands.ready(); }
+bool hub::accepting() const { return parts_.ingest.ready(); }
 
 void hub::deliver(core::inbound_message m,
                   std::function<void(core::result<connectors::delivery>)> done) {
@@ -77,6 +81,11 @@ void hub::deliver(core::inbound_message m,
   }
   inbound_.append(m, [this, channel = m.channel,
                       done = std::move(done)](core::result<store::ingest_outcome> r) {
+    if (const auto n = inbound_.short_waits(); n > short_waits_reported_) {
+      parts_.metrics.add("askdesk_replica_waits_short_total", {},
+                         static_cast<double>(n - short_waits_reported_));
+      short_waits_reported_ = n;
+    }
     if (!r) {
       done(r.err());
       return;

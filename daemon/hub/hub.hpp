@@ -44,6 +44,8 @@ struct hub_options {
   // 10 s has lost its daemon (and applying it twice stores it once: dedup).
   std::chrono::milliseconds claim_idle{10000};
   std::chrono::milliseconds claim_every{5000};
+  // Replicas that must hold a message before its source hears it is stored (WAIT).
+  store::replica_wait replicas;
 };
 
 // Everything the hub borrows; all must outlive it.
@@ -51,6 +53,7 @@ struct hub_parts {
   boost::asio::io_context& io;
   const config::daemon_config& config;
   store::redis_connection& commands;  // short commands
+  store::redis_connection& ingest;    // appends to `inbound` and the WAIT for replicas after them
   store::redis_connection& reader;    // the blocking XREADGROUP loop, nothing else
   const store::script_set& scripts;
   core::metrics& metrics;
@@ -94,6 +97,7 @@ class hub final : public inbound_sink {
   stream_consumer consumer_;
   std::unordered_map<std::string, connectors::connector*> connectors_;
   std::uint64_t applied_ = 0;
+  std::uint64_t short_waits_reported_ = 0;
 };
 
 }  // namespace askdesk::hub

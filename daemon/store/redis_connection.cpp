@@ -30,14 +30,21 @@ namespace {
 namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
 
-class hiredis_connection;
+// What owns a hiredis context: told once hiredis freed it.
+class context_owner {
+ public:
+  virtual void context_gone() = 0;
+
+ protected:
+  ~context_owner() = default;
+};
 
 struct socket_watch {
-  socket_watch(asio::io_context& io, int fd, redisAsyncContext* ctx, hiredis_connection* owner)
+  socket_watch(asio::io_context& io, int fd, redisAsyncContext* ctx, context_owner* owner)
       : descriptor(io, fd), context(ctx), owner(owner) {}
   asio::posix::stream_descriptor descriptor;
   redisAsyncContext* context;  // nullptr once hiredis freed it
-  hiredis_connection* owner;
+  context_owner* owner;
   bool want_read = false;
   bool want_write = false;
   bool reading = false;
@@ -89,6 +96,22 @@ void ev_add_write(void* p) {
 void ev_del_write(void* p) { watch_of(p)->want_write = false; }
 void ev_cleanup(void* p);
 
+// Hands a fresh context to Asio: from here hiredis owns the watch, and ev_cleanup takes it back.
+void attach(asio::io_context& io, redisAsyncContext* ctx, context_owner* owner) {
+  auto watch = std::make_shared<socket_watch>(io, ctx->c.fd, ctx, owner);
+  ctx->ev.data = std::make_unique<std::shared_ptr<socket_watch>>(std::move(watch)).release();
+  ctx->ev.addRead = ev_add_read;
+  ctx->ev.delRead = ev_del_read;
+  ctx->ev.addWrite = ev_add_write;
+  ctx->ev.delWrite = ev_del_write;
+  ctx->ev.cleanup = ev_cleanup;
+}
+
+std::string host_port(const std::string& host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 reply convert(const redisReply& r) {
   switch (r.type) {
     case REDIS_REPLY_STRING:
@@ -110,7 +133,7 @@ reply convert(const redisReply& r) {
   }
 }
 
-class hiredis_connection final : public redis_connection {
+class hiredis_connection final : public redis_connection, public context_owner {
  public:
   hiredis_connection(asio::io_context& io, redis_connection_options options)
       : io_(io),
@@ -160,8 +183,23 @@ class hiredis_connection final : public redis_connection {
     lost_listeners_.push_back(std::move(listener));
   }
 
+  void master_switched(const std::string& host, std::uint16_t port) override {
+    if (!options_.sentinel.enabled() || state_ == state::stopped) return;
+    if (context_) {
+      if (asking_ || (host == master_host_ && port == master_port_)) return;
+      spdlog::info("redis {} ({}): sentinel says the master is now {}", where(), options_.name,
+                   host_port(host, port));
+      immediate_ = true;
+      drop("the master moved to " + host_port(host, port));
+    } else if (!resolving_) {
+      retry_timer_.cancel();
+      attempt_ = 0;
+      connect();
+    }
+  }
+
   // From ev_cleanup, inside redisAsyncFree: the context and its socket are gone.
-  void context_gone() {
+  void context_gone() override {
     context_ = nullptr;
     const bool was_ready = handshake_done_;
     handshake_done_ = false;
@@ -172,7 +210,15 @@ class hiredis_connection final : public redis_connection {
       spdlog::warn("redis {} ({}): connection lost: {}", where(), options_.name, last_error_);
       for (auto& listener : lost_listeners_) listener(last_error_);
     }
-    schedule_reconnect();
+    retry();
+  }
+
+  // A reply that says the server is a replica now: the connection is dropped (and Sentinel
+  // asked again), the caller sees `unavailable` and tries later.
+  void demoted(const std::string& why) {
+    last_error_ = why;
+    immediate_ = true;
+    drop(why);
   }
 
   // From on_reply: one reply (or a failure for a command) has arrived, in send order.
@@ -200,25 +246,62 @@ class hiredis_connection final : public redis_connection {
     self->reply_arrived();
     reply value =
         r ? convert(*static_cast<redisReply*>(r)) : reply::make_unavailable(self->failure_text(c));
+    if (value.is_error() && value.str().starts_with("READONLY")) {
+      const std::string why = "redis " + self->where() + " became a replica: " + value.str();
+      value = reply::make_unavailable(why);
+      self->demoted(why);
+    }
     p->handler(std::move(value));
   }
 
-  std::string where() const { return options_.endpoint.describe(); }
+  // The server this connection talks to now, for logs and errors.
+  std::string where() const {
+    const auto& s = options_.sentinel;
+    if (!s.enabled()) return options_.endpoint.describe();
+    if (asking_) {
+      const auto& a = s.addresses[sentinel_ % s.addresses.size()];
+      return "sentinel " + host_port(a.host, a.port);
+    }
+    return "master '" + s.master_name + "' at " + host_port(master_host_, master_port_) + "/" +
+           std::to_string(options_.endpoint.db);
+  }
 
+  // With Sentinel, every connect asks a sentinel first (the protocol's "rediscover on every
+  // reconnect"); the answer leads to connect_master().
   void connect() {
     if (state_ == state::stopped) return;
     drop_reason_.clear();
+    if (const auto& s = options_.sentinel; s.enabled()) {
+      asking_ = true;
+      const auto& a = s.addresses[sentinel_ % s.addresses.size()];
+      open_tcp(a.host, a.port);
+      return;
+    }
     if (options_.endpoint.unix_socket) {
       open(redisAsyncConnectUnix(options_.endpoint.path.c_str()));
       return;
     }
+    open_tcp(options_.endpoint.host, options_.endpoint.port);
+  }
+
+  void connect_master() {
+    if (state_ == state::stopped) return;
+    drop_reason_.clear();
+    asking_ = false;
+    open_tcp(master_host_, master_port_);
+  }
+
+  void open_tcp(const std::string& host, std::uint16_t port) {
+    resolving_ = true;
     resolver_.async_resolve(
-        options_.endpoint.host, std::to_string(options_.endpoint.port),
-        [this](const boost::system::error_code& ec, asio::ip::tcp::resolver::results_type results) {
+        host, std::to_string(port),
+        [this, host](const boost::system::error_code& ec,
+                     asio::ip::tcp::resolver::results_type results) {
+          resolving_ = false;
           if (ec == asio::error::operation_aborted || state_ == state::stopped) return;
           if (ec || results.empty()) {
-            last_error_ = "cannot resolve " + options_.endpoint.host + ": " + ec.message();
-            schedule_reconnect();
+            last_error_ = "cannot resolve " + host + ": " + ec.message();
+            retry();
             return;
           }
           const auto endpoint = results.begin()->endpoint();
@@ -229,24 +312,17 @@ class hiredis_connection final : public redis_connection {
   void open(redisAsyncContext* ctx) {
     if (!ctx) {
       last_error_ = "out of memory";
-      schedule_reconnect();
+      retry();
       return;
     }
     if (ctx->err) {
       last_error_ = ctx->errstr;
       redisAsyncFree(ctx);
-      schedule_reconnect();
+      retry();
       return;
     }
     context_ = ctx;
-    auto watch = std::make_shared<socket_watch>(io_, ctx->c.fd, ctx, this);
-    // Owned by hiredis from here; ev_cleanup takes it back.
-    ctx->ev.data = std::make_unique<std::shared_ptr<socket_watch>>(std::move(watch)).release();
-    ctx->ev.addRead = ev_add_read;
-    ctx->ev.delRead = ev_del_read;
-    ctx->ev.addWrite = ev_add_write;
-    ctx->ev.delWrite = ev_del_write;
-    ctx->ev.cleanup = ev_cleanup;
+    attach(io_, ctx, this);
     state_ = state::handshake;
     handshake();
     watchdog_.expires_after(options_.connect_timeout);
@@ -257,9 +333,49 @@ class hiredis_connection final : public redis_connection {
     });
   }
 
+  // Asks a sentinel where the master is; the answer closes this connection and opens one to
+  // the master at once.
+  void ask_sentinel() {
+    const auto& s = options_.sentinel;
+    auto failed = std::make_shared<std::string>();
+    if (!s.password.empty()) {
+      send_arguments({"AUTH", s.password}, [failed](reply r) {
+        if (r.failed()) *failed = r.str();
+      });
+    }
+    send_arguments({"SENTINEL", "get-master-addr-by-name", s.master_name}, [this, failed](reply r) {
+      if (state_ != state::handshake) return;
+      std::uint16_t port = 0;
+      if (!failed->empty() || !r.is_array() || r.size() != 2 ||
+          !config::parse_listen("h:" + r[1].str(), master_host_, port)) {
+        const auto& name = options_.sentinel.master_name;
+        last_error_ = !failed->empty() ? *failed
+                      : r.is_nil()     ? "it knows no master named '" + name + "'"
+                                       : r.str();
+        spdlog::warn("redis {} ({}): cannot learn the master: {}", where(), options_.name,
+                     last_error_);
+        drop(last_error_);
+        return;
+      }
+      master_host_ = r[0].str();
+      master_port_ = port;
+      sentinels_tried_ = 0;
+      spdlog::debug("redis {} ({}): master '{}' is at {}", where(), options_.name,
+                    options_.sentinel.master_name, host_port(master_host_, master_port_));
+      to_master_ = true;
+      last_error_ = "connecting to the master";
+      drop(last_error_);
+    });
+  }
+
   // AUTH, SELECT and FUNCTION LOAD, then PING; the connection is ready when all succeeded. The
-  // library's name carries a hash of its source: one already loaded is the same code.
+  // library's name carries a hash of its source: one already loaded is the same code. Through
+  // Sentinel, ROLE must also say "master" (a failover may have demoted it since).
   void handshake() {
+    if (asking_) {
+      ask_sentinel();
+      return;
+    }
     auto failed = std::make_shared<std::string>();
     const auto check = [this, failed](reply r) {
       if (r.failed() && failed->empty()) *failed = r.str();
@@ -273,6 +389,17 @@ class hiredis_connection final : public redis_connection {
       }
     }
     if (e.db != 0) send_arguments({"SELECT", std::to_string(e.db)}, check);
+    if (options_.sentinel.enabled()) {
+      send_arguments({"ROLE"}, [this, failed](reply r) {
+        if (!failed->empty()) return;
+        if (r.failed()) {
+          *failed = r.str();
+        } else if (!r.is_array() || r.size() == 0 || r[0].str() != "master") {
+          *failed = "it is a " + (r.is_array() && r.size() > 0 ? r[0].str() : r.describe()) +
+                    ", not the master (a failover is under way)";
+        }
+      });
+    }
     if (!options_.library.empty()) {
       send_arguments({"FUNCTION", "LOAD", options_.library}, [check](reply r) {
         if (r.is_error() && r.str().find("already exists") != std::string::npos) return;
@@ -345,10 +472,47 @@ class hiredis_connection final : public redis_connection {
     redisAsyncFree(context_);  // re-enters context_gone() through ev_cleanup
   }
 
-  void schedule_reconnect() {
+  // After a failed or closed connection: to the master at once after a sentinel answered,
+  // to the next sentinel at once while some in this round were not asked, and otherwise
+  // after a backoff (or at once when Sentinel announced a new master).
+  void retry() {
     if (state_ == state::stopped) return;
     watchdog_.cancel();
     deadlines_.clear();
+    if (std::exchange(to_master_, false)) {
+      reconnect_after({}, true);
+      return;
+    }
+    const std::size_t sentinels = options_.sentinel.addresses.size();
+    if (asking_ && ++sentinels_tried_ < sentinels) {
+      ++sentinel_;
+      reconnect_after({});
+      return;
+    }
+    if (asking_) ++sentinel_;
+    sentinels_tried_ = 0;
+    if (std::exchange(immediate_, false)) {
+      attempt_ = 0;
+      reconnect_after({});
+      return;
+    }
+    schedule_reconnect();
+  }
+
+  // On the retry timer, so stop() cancels it.
+  void reconnect_after(std::chrono::milliseconds delay, bool master = false) {
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([this, master](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (master) {
+        connect_master();
+      } else {
+        connect();
+      }
+    });
+  }
+
+  void schedule_reconnect() {
     const auto base = std::min<std::int64_t>(
         options_.reconnect_max.count(), options_.reconnect_min.count() << std::min(attempt_, 16));
     ++attempt_;
@@ -356,10 +520,7 @@ class hiredis_connection final : public redis_connection {
     const auto delay = std::chrono::milliseconds(static_cast<std::int64_t>(base * jitter(random_)));
     spdlog::debug("redis {} ({}): {}; retrying in {} ms", where(), options_.name, last_error_,
                   delay.count());
-    retry_timer_.expires_after(delay);
-    retry_timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) connect();
-    });
+    reconnect_after(delay);
   }
 
   asio::io_context& io_;
@@ -371,6 +532,16 @@ class hiredis_connection final : public redis_connection {
   redisAsyncContext* context_ = nullptr;
   state state_ = state::stopped;
   bool handshake_done_ = false;  // the current context became ready at least once
+  bool resolving_ = false;
+  // Sentinel: connected to a sentinel to ask (not to the master); which one; how many of this
+  // round failed; the master it named; whether to connect there next.
+  bool asking_ = false;
+  std::size_t sentinel_ = 0;
+  std::size_t sentinels_tried_ = 0;
+  std::string master_host_;
+  std::uint16_t master_port_ = 0;
+  bool to_master_ = false;
+  bool immediate_ = false;  // the next retry goes now, without backoff
   int attempt_ = 0;
   std::string last_error_ = "not started";
   std::string drop_reason_;
@@ -393,7 +564,157 @@ void ev_cleanup(void* p) {
   w->owner->context_gone();
 }
 
+// One subscription to a sentinel's +switch-master channel; another sentinel when it goes.
+class hiredis_sentinel_watch final : public sentinel_watch, public context_owner {
+ public:
+  hiredis_sentinel_watch(asio::io_context& io, config::redis_sentinel sentinel,
+                         switched_handler switched)
+      : io_(io),
+        sentinel_(std::move(sentinel)),
+        switched_(std::move(switched)),
+        resolver_(io),
+        retry_timer_(io) {}
+  ~hiredis_sentinel_watch() override { stop(); }
+
+  void start() override {
+    if (!stopped_ || !sentinel_.enabled()) return;
+    stopped_ = false;
+    connect();
+  }
+
+  void stop() override {
+    stopped_ = true;
+    resolver_.cancel();
+    retry_timer_.cancel();
+    if (context_ && !(context_->c.flags & (REDIS_FREEING | REDIS_DISCONNECTING))) {
+      redisAsyncFree(context_);
+    }
+  }
+
+  bool watching() const override { return watching_; }
+
+  void context_gone() override {
+    context_ = nullptr;
+    if (watching_) spdlog::warn("sentinel {}: subscription lost", where());
+    watching_ = false;
+    if (stopped_) return;
+    ++index_;
+    // Every sentinel once quickly, then at most every two seconds.
+    const auto delay = std::chrono::milliseconds(index_ % sentinel_.addresses.size() ? 50 : 2000);
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) connect();
+    });
+  }
+
+ private:
+  std::string where() const {
+    const auto& a = sentinel_.addresses[index_ % sentinel_.addresses.size()];
+    return host_port(a.host, a.port);
+  }
+
+  void connect() {
+    const auto& a = sentinel_.addresses[index_ % sentinel_.addresses.size()];
+    resolver_.async_resolve(
+        a.host, std::to_string(a.port),
+        [this](const boost::system::error_code& ec, asio::ip::tcp::resolver::results_type results) {
+          if (ec == asio::error::operation_aborted || stopped_) return;
+          redisAsyncContext* ctx = nullptr;
+          if (!ec && !results.empty()) {
+            const auto endpoint = results.begin()->endpoint();
+            ctx = redisAsyncConnect(endpoint.address().to_string().c_str(), endpoint.port());
+          }
+          if (!ctx || ctx->err) {
+            if (ctx) redisAsyncFree(ctx);
+            context_gone();
+            return;
+          }
+          context_ = ctx;
+          attach(io_, ctx, this);
+          subscribe();
+        });
+  }
+
+  // AUTH when configured, then SUBSCRIBE: hiredis calls on_message for the confirmation and
+  // for every announcement, with this watch as privdata.
+  void subscribe() {
+    std::vector<std::string> auth = {"AUTH", sentinel_.password};
+    if (!sentinel_.password.empty()) {
+      std::vector<const char*> argv = {auth[0].c_str(), auth[1].c_str()};
+      std::vector<std::size_t> lengths = {auth[0].size(), auth[1].size()};
+      redisAsyncCommandArgv(context_, on_auth, this, 2, argv.data(), lengths.data());
+    }
+    redisAsyncCommand(context_, on_message, this, "SUBSCRIBE +switch-master");
+  }
+
+  static void on_auth(redisAsyncContext* c, void* r, void* privdata) {
+    auto* self = static_cast<hiredis_sentinel_watch*>(privdata);
+    const auto* reply = static_cast<redisReply*>(r);
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
+      spdlog::error("sentinel {}: AUTH refused: {}", self->where(),
+                    std::string(reply->str, reply->len));
+      redisAsyncDisconnect(c);
+    }
+  }
+
+  static void on_message(redisAsyncContext*, void* r, void* privdata) {
+    auto* self = static_cast<hiredis_sentinel_watch*>(privdata);
+    if (!r || self->stopped_) return;
+    const reply value = convert(*static_cast<redisReply*>(r));
+    if (!value.is_array() || value.size() != 3) return;
+    if (value[0].str() == "subscribe") {
+      self->watching_ = true;
+      spdlog::info("sentinel {}: following master '{}'", self->where(),
+                   self->sentinel_.master_name);
+      return;
+    }
+    if (value[0].str() != "message") return;
+    // "<master name> <old ip> <old port> <new ip> <new port>"
+    std::vector<std::string> words;
+    std::string text = value[2].str();
+    for (std::size_t at = 0; at <= text.size();) {
+      const std::size_t space = std::min(text.find(' ', at), text.size());
+      words.push_back(text.substr(at, space - at));
+      at = space + 1;
+    }
+    std::uint16_t port = 0;
+    if (words.size() != 5 || words[0] != self->sentinel_.master_name ||
+        !config::parse_listen("h:" + words[4], words[4], port)) {
+      return;
+    }
+    spdlog::warn("sentinel {}: master '{}' switched from {}:{} to {}:{}", self->where(), words[0],
+                 words[1], words[2], words[3], port);
+    self->switched_(words[3], port);
+  }
+
+  asio::io_context& io_;
+  const config::redis_sentinel sentinel_;
+  const switched_handler switched_;
+  asio::ip::tcp::resolver resolver_;
+  asio::steady_timer retry_timer_;
+  redisAsyncContext* context_ = nullptr;
+  std::size_t index_ = 0;
+  bool stopped_ = true;
+  bool watching_ = false;
+};
+
 }  // namespace
+
+std::unique_ptr<sentinel_watch> sentinel_watch::create(boost::asio::io_context& io,
+                                                       config::redis_sentinel sentinel,
+                                                       switched_handler switched) {
+  return std::make_unique<hiredis_sentinel_watch>(io, std::move(sentinel), std::move(switched));
+}
+
+redis_connection_options connection_options(const config::redis_options& redis, std::string name,
+                                            std::string library) {
+  redis_connection_options o;
+  o.endpoint = redis.endpoint;
+  o.sentinel = redis.sentinel;
+  o.name = std::move(name);
+  o.library = std::move(library);
+  return o;
+}
 
 std::unique_ptr<redis_connection> redis_connection::create(boost::asio::io_context& io,
                                                            redis_connection_options options) {

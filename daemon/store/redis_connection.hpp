@@ -36,6 +36,9 @@ namespace askdesk::store {
 
 struct redis_connection_options {
   config::redis_endpoint endpoint;
+  // With Sentinel: every (re)connect first asks the sentinels, in turn, for the master's
+  // address, then connects there (endpoint's password and db) and checks ROLE says master.
+  config::redis_sentinel sentinel;
   std::string name = "redis";  // which of the daemon's connections, for logs
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds reply_timeout{5000};
@@ -68,11 +71,37 @@ class redis_connection {
     command(std::span(args.begin(), args.size()), std::move(handler));
   }
 
+  // Sentinel announced a new master (+switch-master): a connection to another address drops
+  // (its pending commands fail `unavailable`) and, like one waiting to retry, reconnects now.
+  virtual void master_switched(const std::string& host, std::uint16_t port) = 0;
+
   // Called each time the connection becomes ready, after the handshake.
   virtual void on_ready(std::function<void()> listener) = 0;
   // Called each time a ready connection is lost, with the reason.
   virtual void on_lost(std::function<void(const std::string&)> listener) = 0;
 };
+
+// Follows one sentinel's `+switch-master` announcements for `sentinel.master_name` (trying
+// the sentinels in turn when one goes away) and calls `switched` with the new master's
+// address. The daemon tells each of its connections (master_switched), so none waits for its
+// backoff or keeps writing to a demoted server.
+class sentinel_watch {
+ public:
+  using switched_handler = std::function<void(const std::string& host, std::uint16_t port)>;
+  static std::unique_ptr<sentinel_watch> create(boost::asio::io_context& io,
+                                                config::redis_sentinel sentinel,
+                                                switched_handler switched);
+  virtual ~sentinel_watch() = default;
+  virtual void start() = 0;
+  virtual void stop() = 0;
+  // Subscribed to a sentinel now.
+  virtual bool watching() const = 0;
+};
+
+// The options of a connection to the configured Redis (URL or Sentinel), named `name` in
+// logs, loading `library` on every connect.
+redis_connection_options connection_options(const config::redis_options& redis, std::string name,
+                                            std::string library = {});
 
 }  // namespace askdesk::store
 
@@ -94,6 +123,9 @@ class redis_connection_wrapper : public redis_connection {
     target_.command(args, std::move(handler), blocking);
   }
   using redis_connection::command;
+  void master_switched(const std::string& host, std::uint16_t port) override {
+    target_.master_switched(host, port);
+  }
   void on_ready(std::function<void()> listener) override { target_.on_ready(std::move(listener)); }
   void on_lost(std::function<void(const std::string&)> listener) override {
     target_.on_lost(std::move(listener));

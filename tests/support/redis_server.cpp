@@ -33,8 +33,10 @@ store::reply convert(const redisReply* r) {
 
 }  // namespace
 
-redis_server::redis_server(std::string appendfsync)
-    : appendfsync_(std::move(appendfsync)), port_(free_port()) {
+redis_server::redis_server(std::string appendfsync) : redis_server(std::move(appendfsync), {}) {}
+
+redis_server::redis_server(std::string appendfsync, std::vector<std::string> extra)
+    : appendfsync_(std::move(appendfsync)), extra_(std::move(extra)), port_(free_port()) {
   start();
 }
 
@@ -47,11 +49,23 @@ redis_server::~redis_server() {
 }
 
 void redis_server::start() {
-  process_ = std::make_unique<child_process>(
-      std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
-                               "127.0.0.1", "--dir", dir_.path(), "--appendonly", "yes",
-                               "--appendfsync", appendfsync_, "--save", "", "--daemonize", "no"},
-      dir_.file("redis.log"));
+  std::vector<std::string> argv = {"redis-server",
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_.path(),
+                                   "--appendonly",
+                                   "yes",
+                                   "--appendfsync",
+                                   appendfsync_,
+                                   "--save",
+                                   "",
+                                   "--daemonize",
+                                   "no"};
+  argv.insert(argv.end(), extra_.begin(), extra_.end());
+  process_ = std::make_unique<child_process>(argv, dir_.file("redis.log"));
   for (int i = 0; i < 500; ++i) {
     if (client_) redisFree(client_);
     client_ = redisConnect("127.0.0.1", port_);
@@ -86,6 +100,11 @@ store::reply redis_server::command(const std::vector<std::string>& args) {
     lengths.push_back(a.size());
   }
   if (!client_) return store::reply::make_unavailable("not connected");
+  if (client_->err) {  // the server closed it (Sentinel disconnects clients on a failover)
+    redisFree(client_);
+    client_ = redisConnect("127.0.0.1", port_);
+    if (!client_ || client_->err) return store::reply::make_unavailable("cannot reconnect");
+  }
   auto* r = static_cast<redisReply*>(
       redisCommandArgv(client_, static_cast<int>(argv.size()), argv.data(), lengths.data()));
   store::reply out = convert(r);

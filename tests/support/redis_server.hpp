@@ -21,6 +21,8 @@ namespace askdesk::testing {
 class redis_server {
  public:
   explicit redis_server(std::string appendfsync = "always");
+  // With more arguments for redis-server ("--replicaof", "127.0.0.1", "6379").
+  redis_server(std::string appendfsync, std::vector<std::string> extra);
   ~redis_server();
 
   int port() const { return port_; }
@@ -48,6 +50,7 @@ class redis_server {
   void start();
   temp_dir dir_;
   std::string appendfsync_;
+  std::vector<std::string> extra_;
   int port_;
   std::unique_ptr<child_process> process_;
   redisContext* client_ = nullptr;

@@ -10,31 +10,19 @@
 #include <set>
 #include <thread>
 
-#include "connectors/twilio/signature.hpp"
 #include "daemon/store/keys.hpp"
 #include "tests/support/askdesk_daemon.hpp"
+#include "tests/support/signed_text.hpp"
 
 namespace askdesk::testing {
 namespace {
 
-const std::string account = "AC0123456789abcdef0123456789abcdef";
-const std::string token = "twilio-auth-token-for-tests";
-const std::string config = R"({"teams": [{"id": "reference"}],
-  "connectors": [{"id": "sms", "type": "twilio", "account_sid": ")" +
-                           account + R"(", "auth_token": ")" + token +
-                           R"(", "number": "+15550100199"}]})";
+const std::string config =
+    R"({"teams": [{"id": "reference"}], "connectors": [)" + signed_text::connector_config() + "]}";
 constexpr int texts = 2000;
 
 http_result deliver(askdesk_daemon& daemon, int i) {
-  const std::string url = daemon.url("/webhooks/twilio/sms");
-  const net::form_fields form = {
-      {"MessageSid", "SM" + std::to_string(100000 + i)},     {"AccountSid", account},
-      {"From", "+1555010" + std::to_string(1000 + i % 200)}, {"To", "+15550100199"},
-      {"Body", "text number " + std::to_string(i)},          {"NumMedia", "0"}};
-  return http_request(
-      "POST", url, net::encode_form(form),
-      {"Content-Type: application/x-www-form-urlencoded",
-       "X-Twilio-Signature: " + connectors::twilio::compute_signature(token, url, form)});
+  return signed_text::send(daemon.url("/webhooks/twilio/sms"), i);
 }
 
 TEST(TwilioCrash, KillNineWhileTextsArriveLosesAndDoublesNothing) {
@@ -86,8 +74,8 @@ TEST(TwilioCrash, KillNineWhileTextsArriveLosesAndDoublesNothing) {
   EXPECT_EQ(redis.command({"XLEN", "inbound"}).integer(), 0);
   EXPECT_EQ(redis.command({"XLEN", "inbound:dead"}).integer(), 0);
   std::int64_t stored = 0;
-  for (int p = 0; p < 200; ++p) {
-    const auto id = redis.command({"GET", "thread:sms:+1555010" + std::to_string(1000 + p)});
+  for (int p = 0; p < signed_text::patrons; ++p) {
+    const auto id = redis.command({"GET", "thread:sms:" + signed_text::patron(p)});
     ASSERT_TRUE(id.is_string()) << p;
     stored +=
         std::stoll(redis.command({"HGET", store::keys::conversation(id.str()), "messages"}).str());
