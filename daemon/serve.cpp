@@ -129,7 +129,8 @@ class daemon {
                                          {.host = c.http.listen_host,
                                           .port = c.http.listen_port,
                                           .body_limit = c.http.body_limit,
-                                          .default_headers = default_headers()},
+                                          .default_headers = default_headers(),
+                                          .trusted_proxies = c.http.trusted_proxies},
                                          router_)),
         signals_(io_, SIGINT, SIGTERM),
         deadline_(io_) {

@@ -2,6 +2,8 @@
 
 #include "daemon/config/team_hours.hpp"
 
+#include <arpa/inet.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -68,6 +70,15 @@ void read_http(json::object_reader& r, http_options& http, const defaults& fallb
     }
   }
   http.trust_forwarded_proto = r.boolean("trust_forwarded_proto", false);
+  http.trusted_proxies = r.string_list("trusted_proxies");
+  for (std::size_t i = 0; i < http.trusted_proxies.size(); ++i) {
+    const std::string& a = http.trusted_proxies[i];
+    unsigned char binary[sizeof(in6_addr)];
+    if (inet_pton(AF_INET, a.c_str(), binary) != 1 && inet_pton(AF_INET6, a.c_str(), binary) != 1) {
+      r.out().add(json::index_path(r.child_path("trusted_proxies"), i),
+                  "must be an IP address, like 127.0.0.1, not '" + http.trusted_proxies[i] + "'");
+    }
+  }
   http.body_limit = static_cast<std::size_t>(
       r.integer("body_limit", static_cast<std::int64_t>(http.body_limit), 1024, 1 << 30));
   http.web_root = r.string("web_root", fallback.web_root);

@@ -56,6 +56,9 @@ struct http_options {
   std::string chart_js = "/usr/share/javascript/chart.js/chart.min.js";
   // Whether a proxy in front sets X-Forwarded-Proto (then "https" there marks cookies Secure).
   bool trust_forwarded_proto = false;
+  // The proxies' addresses whose X-Forwarded-For names the client (for login limits, the
+  // widget's address under privacy.ip, the audit).
+  std::vector<std::string> trusted_proxies;
 
   // True when a browser page from `origin` may talk to us.
   bool origin_allowed(std::string_view origin) const;

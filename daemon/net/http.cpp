@@ -1,5 +1,7 @@
 #include "daemon/net/http.hpp"
 
+#include <algorithm>
+
 #include <cctype>
 
 #include "daemon/json/writer.hpp"
@@ -239,6 +241,28 @@ const std::string* form_value(const form_fields& form, std::string_view name) {
     if (n == name) return &v;
   }
   return nullptr;
+}
+
+std::string client_address(const http_request& r, const std::vector<std::string>& trusted_proxies) {
+  const auto trusted = [&](std::string_view address) {
+    return std::find(trusted_proxies.begin(), trusted_proxies.end(), address) !=
+           trusted_proxies.end();
+  };
+  if (!trusted(r.remote_address)) return r.remote_address;
+  std::string_view forwarded = r.header("x-forwarded-for");
+  std::string client = r.remote_address;
+  while (!forwarded.empty()) {
+    const std::size_t comma = forwarded.rfind(',');
+    std::string_view hop =
+        comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1);
+    forwarded = comma == std::string_view::npos ? std::string_view{} : forwarded.substr(0, comma);
+    while (!hop.empty() && hop.front() == ' ') hop.remove_prefix(1);
+    while (!hop.empty() && hop.back() == ' ') hop.remove_suffix(1);
+    if (hop.empty()) break;
+    client = std::string(hop);
+    if (!trusted(hop)) break;
+  }
+  return client;
 }
 
 std::string percent_encode(std::string_view text) {

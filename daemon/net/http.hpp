@@ -80,6 +80,10 @@ class route_params {
 using http_handler = std::function<void(const http_request& request, const route_params& params,
                                         respond_fn respond)>;
 
+// The client's address: the peer's, or, when the peer is one of `trusted_proxies`, the
+// right-most address in X-Forwarded-For that is not (each proxy appends the one it saw).
+std::string client_address(const http_request& r, const std::vector<std::string>& trusted_proxies);
+
 // The peer side of one WebSocket, owned by daemon/net. Valid from on_open until on_close
 // returns; a handler keeps a plain pointer to it for that long.
 class websocket_peer {

@@ -368,6 +368,7 @@ class http_session final : public session_base {
       request_.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     request_.keep_alive = req.keep_alive();
+    request_.remote_address = client_address(request_, server_->options().trusted_proxies);
     busy_ = true;
 
     if (websocket::is_upgrade(req)) {
@@ -415,9 +416,9 @@ class http_session final : public session_base {
         return;
       }
       self->busy_ = false;
-      auto ws = std::make_shared<websocket_session>(*self->server_, std::move(self->stream_),
-                                                    std::move(d.handler), limits,
-                                                    self->request_.path, self->remote_);
+      auto ws = std::make_shared<websocket_session>(
+          *self->server_, std::move(self->stream_), std::move(d.handler), limits,
+          self->request_.path, self->request_.remote_address);
       ws->run(std::move(*pending));
     });
   }

@@ -31,6 +31,9 @@ struct http_server_options {
   std::chrono::seconds idle_timeout{60};     // keep-alive connection with no request
   std::chrono::seconds request_timeout{30};  // reading one request, writing one response
   header_list default_headers;               // added to every response
+  // Peers (a reverse proxy's addresses) whose X-Forwarded-For names the client: a request
+  // from one gets, as remote_address, the right-most address there that is not a proxy.
+  std::vector<std::string> trusted_proxies;
   // On shutdown, connections still open this long after being asked to close are closed.
   std::chrono::milliseconds shutdown_grace{1500};
 };

@@ -16,6 +16,9 @@ struct http_result {
   std::string header(const std::string& lower_name) const;
 };
 
+// https:// requests trust the certificate in `cert_file` (a test's self-signed one).
+void trust_certificate(const std::string& cert_file);
+
 http_result http_request(const std::string& method, const std::string& url,
                          const std::string& body = {},
                          const std::vector<std::string>& headers = {});

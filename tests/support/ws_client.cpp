@@ -5,8 +5,11 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 namespace askdesk::testing {
 
@@ -18,24 +21,38 @@ using tcp = boost::asio::ip::tcp;
 // read() runs the io_context until one is there or its time is up. A timed-out read() leaves
 // the pending read in place (cancelling it would fail the WebSocket stream), so no frame is
 // lost between calls.
+// Plain or over TLS (a proxy in front): `with` hands the one in use to generic code.
 struct ws_client::impl {
   boost::asio::io_context io;
-  websocket::stream<tcp::socket> ws{io};
+  boost::asio::ssl::context tls_context{boost::asio::ssl::context::tls_client};
+  std::unique_ptr<websocket::stream<tcp::socket>> plain;
+  std::unique_ptr<websocket::stream<beast::ssl_stream<tcp::socket>>> tls;
   beast::flat_buffer buffer;
   std::deque<std::string> frames;
   int close_code = 0;
   bool closed = false;
 
+  template <typename F>
+  void with(F&& f) {
+    if (plain) {
+      f(*plain);
+    } else {
+      f(*tls);
+    }
+  }
+
   void read_next() {
-    ws.async_read(buffer, [this](beast::error_code ec, std::size_t) {
-      if (ec) {
-        closed = true;
-        close_code = ws.reason().code;  // 0 unless the server sent a close frame
-        return;
-      }
-      frames.push_back(beast::buffers_to_string(buffer.data()));
-      buffer.clear();
-      read_next();
+    with([this](auto& ws) {
+      ws.async_read(buffer, [this, &ws](beast::error_code ec, std::size_t) {
+        if (ec) {
+          closed = true;
+          close_code = ws.reason().code;  // 0 unless the server sent a close frame
+          return;
+        }
+        frames.push_back(beast::buffers_to_string(buffer.data()));
+        buffer.clear();
+        read_next();
+      });
     });
   }
 
@@ -53,41 +70,55 @@ struct ws_client::impl {
 };
 
 ws_client::ws_client(int port, const std::string& target, const std::string& origin,
-                     const std::string& cookie)
+                     const std::string& cookie, const std::string& ca_file)
     : impl_(std::make_unique<impl>()) {
-  auto& s = beast::get_lowest_layer(impl_->ws);
-  s.connect(
-      tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
-  impl_->ws.set_option(
-      websocket::stream_base::decorator([origin, cookie](websocket::request_type& req) {
-        if (!origin.empty()) req.set(beast::http::field::origin, origin);
-        if (!cookie.empty()) req.set(beast::http::field::cookie, cookie);
-      }));
+  const tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"),
+                               static_cast<unsigned short>(port));
+  if (ca_file.empty()) {
+    impl_->plain = std::make_unique<websocket::stream<tcp::socket>>(impl_->io);
+    impl_->plain->next_layer().connect(endpoint);
+  } else {
+    impl_->tls_context.load_verify_file(ca_file);
+    impl_->tls_context.set_verify_mode(boost::asio::ssl::verify_peer);
+    impl_->tls = std::make_unique<websocket::stream<beast::ssl_stream<tcp::socket>>>(
+        impl_->io, impl_->tls_context);
+    auto& stream = impl_->tls->next_layer();
+    beast::get_lowest_layer(stream).connect(endpoint);
+    stream.set_verify_callback(boost::asio::ssl::host_name_verification("127.0.0.1"));
+    stream.handshake(boost::asio::ssl::stream_base::client);
+  }
   websocket::response_type response;
   beast::error_code ec;
-  impl_->ws.handshake(response, "127.0.0.1:" + std::to_string(port), target, ec);
+  impl_->with([&](auto& ws) {
+    ws.set_option(websocket::stream_base::decorator([origin, cookie](websocket::request_type& req) {
+      if (!origin.empty()) req.set(beast::http::field::origin, origin);
+      if (!cookie.empty()) req.set(beast::http::field::cookie, cookie);
+    }));
+    ws.handshake(response, "127.0.0.1:" + std::to_string(port), target, ec);
+    ws.text(true);
+  });
   if (ec) {
     throw std::runtime_error("upgrade refused with " + std::to_string(response.result_int()) +
                              ": " + response.body());
   }
-  impl_->ws.text(true);
   impl_->read_next();
 }
 
 ws_client::~ws_client() {
   beast::error_code ec;
-  beast::get_lowest_layer(impl_->ws).close(ec);
+  impl_->with([&](auto& ws) { beast::get_lowest_layer(ws).close(ec); });
 }
 
 void ws_client::send(const std::string& text) {
   auto message = std::make_shared<std::string>(text);
   bool done = false;
   beast::error_code result;
-  impl_->ws.async_write(boost::asio::buffer(*message),
-                        [&, message](beast::error_code ec, std::size_t) {
-                          result = ec;
-                          done = true;
-                        });
+  impl_->with([&](auto& ws) {
+    ws.async_write(boost::asio::buffer(*message), [&, message](beast::error_code ec, std::size_t) {
+      result = ec;
+      done = true;
+    });
+  });
   if (!impl_->run_until([&] { return done; },
                         std::chrono::steady_clock::now() + std::chrono::seconds(5))) {
     throw std::runtime_error("websocket write timed out");
@@ -119,9 +150,13 @@ std::optional<std::string> ws_client::read_until(const std::string& needle,
 
 int ws_client::close_code() const { return impl_->close_code; }
 
+bool ws_client::closed() const { return impl_->closed; }
+
 void ws_client::close() {
   bool done = false;
-  impl_->ws.async_close(websocket::close_code::normal, [&](beast::error_code) { done = true; });
+  impl_->with([&](auto& ws) {
+    ws.async_close(websocket::close_code::normal, [&](beast::error_code) { done = true; });
+  });
   impl_->run_until([&] { return done && impl_->closed; },
                    std::chrono::steady_clock::now() + std::chrono::seconds(2));
 }

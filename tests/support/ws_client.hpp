@@ -12,9 +12,10 @@ namespace askdesk::testing {
 
 class ws_client {
  public:
-  // Throws std::runtime_error with the HTTP status when the upgrade is refused.
+  // Throws std::runtime_error with the HTTP status when the upgrade is refused. With
+  // `ca_file`, over TLS to a server whose certificate for 127.0.0.1 that file vouches for.
   ws_client(int port, const std::string& target, const std::string& origin,
-            const std::string& cookie = "");
+            const std::string& cookie = "", const std::string& ca_file = "");
   ~ws_client();
 
   void send(const std::string& text);
@@ -25,6 +26,8 @@ class ws_client {
       const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(3));
   // The close code once the server closed, after reading (0 if it did not).
   int close_code() const;
+  // The socket ended (a close frame, or the connection dropped), after reading.
+  bool closed() const;
   void close();
 
  private:

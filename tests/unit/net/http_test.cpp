@@ -125,3 +125,31 @@ TEST(HttpResponse, ErrorValuesMapToStatuses) {
 
 }  // namespace
 }  // namespace askdesk::net
+
+namespace askdesk::net {
+namespace {
+
+TEST(ClientAddress, IsThePeerUnlessThePeerIsATrustedProxy) {
+  http_request r;
+  r.remote_address = "203.0.113.7";
+  r.headers = {{"x-forwarded-for", "198.51.100.1"}};
+  EXPECT_EQ(client_address(r, {}), "203.0.113.7");             // nobody trusted: a forged header
+  EXPECT_EQ(client_address(r, {"127.0.0.1"}), "203.0.113.7");  // this peer is no proxy
+}
+
+TEST(ClientAddress, IsTheRightMostForwardedAddressThatIsNotAProxy) {
+  http_request r;
+  r.remote_address = "127.0.0.1";
+  // The client wrote the first one itself; nginx appended the address it saw.
+  r.headers = {{"x-forwarded-for", "10.9.9.9, 198.51.100.1"}};
+  EXPECT_EQ(client_address(r, {"127.0.0.1"}), "198.51.100.1");
+  // Two proxies in a row.
+  r.headers = {{"x-forwarded-for", "10.9.9.9, 198.51.100.1, 10.0.0.2"}};
+  EXPECT_EQ(client_address(r, {"127.0.0.1", "10.0.0.2"}), "198.51.100.1");
+  // A trusted proxy that sent no header is the client as far as anyone knows.
+  r.headers = {};
+  EXPECT_EQ(client_address(r, {"127.0.0.1"}), "127.0.0.1");
+}
+
+}  // namespace
+}  // namespace askdesk::net
