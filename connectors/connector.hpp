@@ -260,6 +260,13 @@ struct connector_settings {
   virtual ~connector_settings() = default;
   std::string id;
   lane_settings lane;
+  // "lease_seconds": how long a poller's lease lasts unrenewed, so how soon another daemon
+  // takes over from one that died; 0: the connector's own default (at least 30 s).
+  std::chrono::milliseconds lease{0};
+
+  std::chrono::milliseconds lease_or(std::chrono::milliseconds fallback) const {
+    return lease.count() != 0 ? lease : fallback;
+  }
 };
 
 class connector_factory {

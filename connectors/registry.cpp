@@ -40,8 +40,15 @@ core::status registry::add(std::unique_ptr<connector_factory> factory) {
 std::unique_ptr<connector_settings> parse_block(const connector_factory& factory,
                                                 json::object_reader& block) {
   const lane_settings lane = parse_lane(block, factory.lane_defaults());
+  const auto lease = std::chrono::seconds(block.integer("lease_seconds", 0, 0, 3600));
+  if (lease.count() != 0 && lease < std::chrono::seconds(3)) {
+    block.out().add(block.child_path("lease_seconds"), "must be 0 (the default) or at least 3");
+  }
   auto settings = factory.parse(block);
-  if (settings) settings->lane = lane;
+  if (settings) {
+    settings->lane = lane;
+    settings->lease = lease;
+  }
   return settings;
 }
 

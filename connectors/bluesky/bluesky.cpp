@@ -137,7 +137,8 @@ class bluesky_connector final : public connector {
             context,
             {.connector = settings.id,
              .lease = net::sha256_hex(settings.service + "\n" + settings.identifier).substr(0, 24),
-             .every = settings.social.poll_every},
+             .every = settings.social.poll_every,
+             .lease_ttl = settings.lease},
             [this](std::shared_ptr<poller::round> round) { poll(std::move(round)); }) {
     context.metrics().declare_counter(
         "askdesk_bluesky_posts_total",

@@ -117,7 +117,8 @@ imap_poller::imap_poller(const email_settings& settings, connector_context& cont
            .lease = settings.username + "@" + settings.imap.authority + "/" + settings.imap.path,
            .every = settings.poll_every,
            // A fetch may take imap_timeout: the lease outlasts one, renewed before each.
-           .lease_ttl = std::max<std::chrono::milliseconds>(imap_timeout, settings.poll_every * 3)},
+           .lease_ttl = settings.lease_or(
+               std::max<std::chrono::milliseconds>(imap_timeout, settings.poll_every * 3))},
           [this](round_ptr round) { poll(std::move(round)); }) {
   context.metrics().declare_counter("askdesk_email_skipped_total",
                                     "Messages passed over, left unread, as they could not be "

@@ -73,7 +73,8 @@ class mastodon_connector final : public connector {
             {.connector = settings.id,
              .lease =
                  net::sha256_hex(settings.instance + "\n" + settings.access_token).substr(0, 24),
-             .every = settings.social.poll_every},
+             .every = settings.social.poll_every,
+             .lease_ttl = settings.lease},
             [this](std::shared_ptr<poller::round> round) { poll(std::move(round)); }) {
     context.metrics().declare_counter(
         "askdesk_mastodon_statuses_total",

@@ -134,12 +134,13 @@ class telegram_connector final : public connector {
         pacer_(std::chrono::seconds(1), std::chrono::milliseconds(34)),
         webhook_timer_(context.io()),
         random_(std::random_device{}()),
-        poller_(context,
-                {.connector = settings.id,
-                 .lease = telegram::bot_id_of(settings.token),
-                 .every = settings.poll_every,
-                 .lease_ttl = 2 * settings.poll_timeout + std::chrono::seconds(30)},
-                [this](std::shared_ptr<poller::round> round) { poll(std::move(round)); }) {
+        poller_(
+            context,
+            {.connector = settings.id,
+             .lease = telegram::bot_id_of(settings.token),
+             .every = settings.poll_every,
+             .lease_ttl = settings.lease_or(2 * settings.poll_timeout + std::chrono::seconds(30))},
+            [this](std::shared_ptr<poller::round> round) { poll(std::move(round)); }) {
     if (settings_.webhook) {
       context.add_webhook(
           "POST", webhook_path(), [this](const net::http_request& r) { return vouch(r); },

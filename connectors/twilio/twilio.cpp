@@ -96,7 +96,8 @@ class twilio_connector final : public connector {
         poller_(context,
                 {.connector = settings.id,
                  .lease = settings.account_sid + ":" + settings.number,
-                 .every = settings.poll_every},
+                 .every = settings.poll_every,
+                 .lease_ttl = settings.lease},
                 [this](std::shared_ptr<poller::round> round) { poll(std::move(round)); }) {
     const std::string path = "/webhooks/twilio/" + settings_.id;
     const auto check = [this](const net::http_request& r) { return vouch(r); };

@@ -6,6 +6,7 @@
 #include <map>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "daemon/json/writer.hpp"
@@ -21,6 +22,8 @@ struct fake_twilio::state {
   std::vector<std::map<std::string, std::string>> inbound;  // oldest first
   int next_sid = 1;
   std::chrono::milliseconds delay{0};
+  bool hold_lists = false;
+  std::vector<std::function<void()>> held;  // answers to send on release_lists()
   boost::asio::io_context io{1};
   net::http_router router;
   std::unique_ptr<net::http_server> server;
@@ -162,7 +165,14 @@ fake_twilio::fake_twilio() : state_(std::make_shared<state>()) {
         }
         w.field("start", static_cast<std::int64_t>(first)).field("uri", page_uri(page));
         w.end_object();
-        respond(net::http_response::json(200, w.str()));
+        auto answer = net::http_response::json(200, w.str());
+        if (s->hold_lists) {
+          s->held.push_back(
+              [respond = std::move(respond), answer = std::move(answer)] { respond(answer); });
+          s->arrived.notify_all();
+          return;
+        }
+        respond(std::move(answer));
       });
   s->server = net::http_server::create(s->io, {.host = "127.0.0.1", .port = 0}, s->router);
   if (!s->server->listen()) throw std::runtime_error("fake twilio cannot listen");
@@ -174,6 +184,22 @@ fake_twilio::~fake_twilio() {
   state_->io.stop();
   thread_.join();
   // The io_context goes with the state: destroying it frees the connections still open.
+}
+
+void fake_twilio::hold_lists(bool hold) {
+  std::lock_guard lock(state_->mutex);
+  state_->hold_lists = hold;
+}
+
+void fake_twilio::release_lists() {
+  std::lock_guard lock(state_->mutex);
+  for (auto& send : state_->held) boost::asio::post(state_->io, std::move(send));
+  state_->held.clear();
+}
+
+std::size_t fake_twilio::lists_held() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->held.size();
 }
 
 void fake_twilio::delay_answers(std::chrono::milliseconds delay) {

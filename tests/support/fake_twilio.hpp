@@ -40,6 +40,12 @@ class fake_twilio {
   // Message creations answer only after `delay` from now on (a slow provider).
   void delay_answers(std::chrono::milliseconds delay);
 
+  // While held, List Messages answers are made when asked (from the texts added by then) but
+  // sent only on release_lists(): a poller waits mid-round, as on a slow network.
+  void hold_lists(bool hold);
+  void release_lists();
+  std::size_t lists_held() const;
+
   // A text a patron sent to `to`, for List Messages (newest added is listed first).
   void add_inbound(std::string sid, std::string from, std::string to, std::string body,
                    std::string date_sent = "Mon, 23 Nov 2026 10:00:00 +0000");
