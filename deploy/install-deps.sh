@@ -48,6 +48,9 @@ test=(
   nginx                             # a real reverse proxy (deploy/nginx/askdesk.conf) in front of two daemons in the HA tests
   postgresql-15 postgresql-common   # the Bluesky tests' AT Protocol network: its AppView needs PostgreSQL, run as a throw-away cluster by pg_virtualenv (tests/atproto)
   build-essential python3           # node-gyp compiles better-sqlite3 (the PDS's SQLite) in tests/atproto's npm ci
+  debhelper                         # dpkg-buildpackage builds the Debian package in its test (tests/deploy/package_test.sh)
+  adduser                           # the package's maintainer scripts add and remove the user askdesk
+  systemd                           # systemd-analyze checks the unit offline (deploy.systemd); systemd need not be running
 )
 bench=(
   linux-perf                        # where the time goes, for the performance report
