@@ -22,18 +22,28 @@ hub::hub(hub_parts parts, hub_options options)
     : parts_(parts),
       inbound_(parts.ingest, parts.scripts, options.replicas),
       conversations_(parts.commands, parts.scripts, parts.clock),
-      consumer_(parts.io, parts.reader, parts.commands,
-                {.stream = std::string(stream),
-                 .group = std::string(group),
-                 .consumer = options.consumer,
-                 .batch = options.batch,
-                 .block = options.block,
-                 .claim_idle = options.claim_idle,
-                 .claim_every = options.claim_every},
-                [this](std::vector<store::stream_entry> entries,
-                       std::function<void(batch_outcome)> finished) {
-                  process(std::move(entries), std::move(finished));
-                }) {
+      consumer_(
+          parts.io, parts.reader, parts.commands,
+          {.stream = std::string(stream),
+           .group = std::string(group),
+           .consumer = options.consumer,
+           .batch = options.batch,
+           .block = options.block,
+           .claim_idle = options.claim_idle,
+           .claim_every = options.claim_every,
+           .max_deliveries = options.max_deliveries},
+          [this](std::vector<store::stream_entry> entries,
+                 std::function<void(batch_outcome)> finished) {
+            process(std::move(entries), std::move(finished));
+          },
+          [this](const store::stream_entry& entry, std::int64_t deliveries,
+                 std::function<void(bool)> stored) {
+            dead_letter(entry,
+                        "read " + std::to_string(deliveries) +
+                            " times and never applied: each time, its daemon stopped or "
+                            "lost Redis while applying it",
+                        std::move(stored));
+          }) {
   auto& m = parts_.metrics;
   m.declare_counter("askdesk_messages_received_total", "Inbound messages stored, by channel.");
   m.declare_counter("askdesk_messages_duplicate_total",
@@ -148,28 +158,36 @@ void hub::process(std::vector<store::stream_entry> entries,
     if (--b->remaining == 0) b->finished(std::move(b->outcome));
   };
   for (const auto& entry : entries) {
+    // A dead-lettered entry is done once inbound:dead has it.
+    const auto dead = [this, b, one_done, entry](const std::string& why) {
+      dead_letter(entry, why, [b, one_done, id = entry.id](bool stored) {
+        if (stored) {
+          b->outcome.done.push_back(id);
+        } else {
+          b->outcome.unavailable = true;
+        }
+        one_done();
+      });
+    };
     auto m = store::decode_inbound(entry);
     if (!m) {
-      dead_letter(entry, m.err().message);
-      b->outcome.done.push_back(entry.id);
-      one_done();
+      dead(m.err().message);
       continue;
     }
     const auto where = place(m.value());
     auto message = std::make_shared<const core::inbound_message>(std::move(m.value()));
     conversations_.apply_inbound(
         *message, where,
-        [this, b, one_done, entry, message,
+        [this, b, one_done, dead, id = entry.id, message,
          after_hours = where.after_hours](core::result<store::applied_message> a) {
           const auto& m = *message;
           if (!a) {
             if (a.err().code == "unavailable") {
               b->outcome.unavailable = true;
+              one_done();
             } else {
-              dead_letter(entry, a.err().message);
-              b->outcome.done.push_back(entry.id);
+              dead(a.err().message);
             }
-            one_done();
             return;
           }
           const bool fresh = a->what != store::applied_message::outcome::duplicate;
@@ -185,7 +203,7 @@ void hub::process(std::vector<store::stream_entry> entries,
           }
           // The entry is done once the acknowledgement, if any, is stored too; a redelivery
           // (duplicate) asks again, and the script answers at most once per period.
-          acknowledge(m, a.value(), fresh, [b, one_done, id = entry.id](bool unavailable) {
+          acknowledge(m, a.value(), fresh, [b, one_done, id](bool unavailable) {
             if (unavailable) {
               b->outcome.unavailable = true;
             } else {
@@ -235,16 +253,24 @@ void hub::acknowledge(const core::inbound_message& m, const store::applied_messa
       });
 }
 
-void hub::dead_letter(const store::stream_entry& entry, const std::string& why) {
+void hub::dead_letter(const store::stream_entry& entry, const std::string& why,
+                      std::function<void(bool stored)> stored) {
   spdlog::error("hub: inbound entry {} cannot be applied: {}", entry.id, why);
-  parts_.metrics.add("askdesk_inbound_dead_letters_total", {});
   std::vector<std::string_view> args = {"XADD", dead_stream, "MAXLEN", "~",     "10000",
                                         "*",    "entry",     entry.id, "error", why};
   for (const auto& [key, value] : entry.fields) {
     args.push_back(key);
     args.push_back(value);
   }
-  parts_.commands.command(args, [](store::reply) {});
+  parts_.commands.command(args, [this, stored = std::move(stored), id = entry.id](store::reply r) {
+    if (r.failed()) {
+      spdlog::warn("hub: inbound entry {} stays pending: {}", id, r.str());
+      stored(false);
+      return;
+    }
+    parts_.metrics.add("askdesk_inbound_dead_letters_total", {});
+    stored(true);
+  });
 }
 
 }  // namespace askdesk::hub

@@ -44,6 +44,8 @@ struct hub_options {
   // 10 s has lost its daemon (and applying it twice stores it once: dedup).
   std::chrono::milliseconds claim_idle{10000};
   std::chrono::milliseconds claim_every{5000};
+  // An entry read this many times without being applied goes to the dead letters.
+  std::int64_t max_deliveries = 5;
   // Replicas that must hold a message before its source hears it is stored (WAIT).
   store::replica_wait replicas;
 };
@@ -84,7 +86,9 @@ class hub final : public inbound_sink {
  private:
   void process(std::vector<store::stream_entry> entries,
                std::function<void(batch_outcome)> finished);
-  void dead_letter(const store::stream_entry& entry, const std::string& why);
+  // Copies the entry to inbound:dead with `why`; `stored(false)` when Redis went away.
+  void dead_letter(const store::stream_entry& entry, const std::string& why,
+                   std::function<void(bool stored)> stored);
   store::placement place(const core::inbound_message& m) const;
   // Sends the after-hours (or busy) acknowledgement `m` calls for, if any; `done(true)` when
   // Redis was unavailable and the entry must be applied again later.

@@ -1,16 +1,19 @@
 #include "daemon/hub/stream_consumer.hpp"
 
+#include <unordered_map>
+
 #include <spdlog/spdlog.h>
 
 namespace askdesk::hub {
 
 stream_consumer::stream_consumer(boost::asio::io_context& io, store::redis_connection& reader,
                                  store::redis_connection& commands, stream_consumer_options options,
-                                 batch_handler handler)
+                                 batch_handler handler, poison_handler poison)
     : reader_(reader),
       commands_(commands),
       options_(std::move(options)),
       handler_(std::move(handler)),
+      poison_(std::move(poison)),
       retry_timer_(io),
       claim_timer_(io) {}
 
@@ -121,7 +124,11 @@ void stream_consumer::on_read(store::reply r) {
     read();
     return;
   }
-  process(std::move(entries));
+  if (pending_first_) {
+    screen(std::move(entries));  // read before: maybe many times
+  } else {
+    process(std::move(entries));
+  }
 }
 
 void stream_consumer::claim() {
@@ -140,7 +147,7 @@ void stream_consumer::claim() {
                       if (!entries.empty()) {
                         spdlog::info("{}: adopted {} entries another consumer left pending",
                                      options_.stream, entries.size());
-                        process(std::move(entries));
+                        screen(std::move(entries));
                         return;
                       }
                       reading_ = false;
@@ -148,9 +155,60 @@ void stream_consumer::claim() {
                     });
 }
 
-void stream_consumer::process(std::vector<store::stream_entry> entries) {
+// Entries read more than max_deliveries times go to the poison handler instead of the batch.
+void stream_consumer::screen(std::vector<store::stream_entry> entries) {
+  const std::string count = std::to_string(entries.size());
+  const std::string first = entries.front().id;
+  const std::string last = entries.back().id;
+  commands_.command(
+      {"XPENDING", options_.stream, options_.group, first, last, count},
+      [this, entries = std::move(entries)](store::reply r) mutable {
+        std::unordered_map<std::string, std::int64_t> deliveries;
+        for (const auto& p : r.is_array() ? r.elements() : std::vector<store::reply>{}) {
+          if (p.is_array() && p.size() == 4 && p[3].is_integer()) {
+            deliveries[p[0].str()] = p[3].integer();
+          }
+        }
+        std::vector<store::stream_entry> poisoned;
+        std::erase_if(entries, [&](store::stream_entry& e) {
+          const auto it = deliveries.find(e.id);
+          if (it == deliveries.end() || it->second <= options_.max_deliveries || e.fields.empty()) {
+            return false;
+          }
+          poisoned.push_back(std::move(e));
+          return true;
+        });
+        if (poisoned.empty()) {
+          process(std::move(entries));
+          return;
+        }
+        struct pending {
+          std::size_t remaining;
+          batch_outcome outcome;
+          std::vector<store::stream_entry> rest;
+        };
+        auto p = std::make_shared<pending>(pending{poisoned.size(), {}, std::move(entries)});
+        for (const auto& e : poisoned) {
+          poison_(e, deliveries[e.id], [this, p, id = e.id](bool stored) {
+            if (stored) {
+              p->outcome.done.push_back(id);
+            } else {
+              p->outcome.unavailable = true;
+            }
+            if (--p->remaining > 0) return;
+            if (p->outcome.unavailable) {
+              finish(std::move(p->outcome));  // the rest is read again later
+            } else {
+              process(std::move(p->rest), std::move(p->outcome));
+            }
+          });
+        }
+      });
+}
+
+void stream_consumer::process(std::vector<store::stream_entry> entries, batch_outcome already) {
   // Entries deleted while pending were acknowledged before: finish them without the handler.
-  batch_outcome deleted;
+  batch_outcome deleted = std::move(already);
   std::erase_if(entries, [&](const store::stream_entry& e) {
     if (!e.fields.empty()) return false;
     deleted.done.push_back(e.id);

@@ -4,6 +4,12 @@
 // pending too long (XAUTOCLAIM), and acknowledges and deletes (XACK + XDEL) what the batch handler
 // says is done.
 //
+// An entry read more than max_deliveries times (each time its consumer died or lost Redis
+// before finishing it: a message that crashes the daemon, or one too slow to apply) is not
+// handed to the batch handler again: it goes to the poison handler (the hub's dead letters)
+// and, once that stored it, is acknowledged. Only re-read entries are checked (XPENDING's
+// delivery counts), so new ones cost nothing more.
+//
 // The handler gets one batch at a time and reports, once, which entries are done and whether
 // Redis went away meanwhile (then the rest is read again when it returns). An entry not
 // reported done stays pending and comes back: handlers must be idempotent.
@@ -30,6 +36,7 @@ struct stream_consumer_options {
   std::chrono::milliseconds block{1000};        // how long one read waits for new entries
   std::chrono::milliseconds claim_idle{60000};  // adopt entries others left pending this long
   std::chrono::milliseconds claim_every{30000};
+  std::int64_t max_deliveries = 5;  // then the entry goes to the poison handler
 };
 
 struct batch_outcome {
@@ -41,11 +48,16 @@ class stream_consumer {
  public:
   using batch_handler = std::function<void(std::vector<store::stream_entry> entries,
                                            std::function<void(batch_outcome)> finished)>;
+  // Keeps an entry read too often somewhere else; `stored(true)` once it did (then it is
+  // acknowledged), `stored(false)` when Redis went away (it stays pending).
+  using poison_handler =
+      std::function<void(const store::stream_entry& entry, std::int64_t deliveries,
+                         std::function<void(bool stored)> stored)>;
 
   // `reader` carries only the blocking reads; acknowledgements go through `commands`.
   stream_consumer(boost::asio::io_context& io, store::redis_connection& reader,
                   store::redis_connection& commands, stream_consumer_options options,
-                  batch_handler handler);
+                  batch_handler handler, poison_handler poison);
 
   // Starts reading whenever the reader connection is ready.
   void start();
@@ -59,7 +71,8 @@ class stream_consumer {
   void read();
   void on_read(store::reply r);
   void claim();
-  void process(std::vector<store::stream_entry> entries);
+  void screen(std::vector<store::stream_entry> entries);
+  void process(std::vector<store::stream_entry> entries, batch_outcome already = {});
   void finish(batch_outcome outcome);
   void after_stop();
 
@@ -67,6 +80,7 @@ class stream_consumer {
   store::redis_connection& commands_;
   const stream_consumer_options options_;
   const batch_handler handler_;
+  const poison_handler poison_;
   net::timer retry_timer_;
   net::timer claim_timer_;
   bool started_ = false;
