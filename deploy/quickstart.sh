@@ -31,7 +31,7 @@ if redis-cli -s "$socket" ping >/dev/null 2>&1; then
   echo "quickstart: using the private redis-server already running on $socket"
 else
   redis-server --port 0 --unixsocket "$socket" --unixsocketperm 700 --dir "$redis_dir" \
-    --appendonly yes --appendfsync everysec --save '' --logfile "$redis_dir/redis.log" \
+    --appendonly yes --appendfsync always --save '' --logfile "$redis_dir/redis.log" \
     --daemonize yes --pidfile "$redis_dir/redis.pid"
   started_redis=1
   for _ in $(seq 50); do

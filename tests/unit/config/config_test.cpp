@@ -100,6 +100,45 @@ TEST(Config, EveryProblemIsReportedWithItsPath) {
   }
 }
 
+TEST(Config, SentinelsReplaceTheUrlAndAskForOneReplicaByDefault) {
+  const auto p = parse_with(R"({"redis": {
+    "sentinels": ["10.0.0.1:26379", "[fd00::2]:26380"], "master_name": "askdesk",
+    "sentinel_password": "${SENTINEL_PASSWORD}", "password": "pw", "db": 2}})",
+                            {{"SENTINEL_PASSWORD", "sp"}});
+  ASSERT_TRUE(p.config) << p.problems;
+  const auto& r = p.config->redis;
+  ASSERT_EQ(r.sentinel.addresses.size(), 2u);
+  EXPECT_EQ(r.sentinel.addresses[1].host, "fd00::2");
+  EXPECT_EQ(r.sentinel.addresses[1].port, 26380);
+  EXPECT_EQ(r.sentinel.master_name, "askdesk");
+  EXPECT_EQ(r.sentinel.password, "sp");
+  EXPECT_EQ(r.endpoint.password, "pw");
+  EXPECT_EQ(r.endpoint.db, 2);
+  EXPECT_EQ(r.min_replicas_acked, 1);
+  EXPECT_EQ(r.describe(),
+            "master 'askdesk' (db 2) through sentinels 10.0.0.1:26379 [fd00::2]:26380");
+  EXPECT_EQ(parse_with("{}").config->redis.min_replicas_acked, 0);
+}
+
+TEST(Config, ABadSentinelSetupIsRefusedWithItsPath) {
+  const auto p = parse_with(
+      R"({"redis": {"sentinels": ["10.0.0.1", "10.0.0.2:26379"], "min_replicas_acked": -1}})");
+  EXPECT_FALSE(p.config);
+  for (const char* expected :
+       {"redis.sentinels[0]: must be host:port", "redis.master_name: required",
+        "redis.min_replicas_acked: must be between 0 and"}) {
+    EXPECT_NE(p.problems.find(expected), std::string::npos) << expected << "\n" << p.problems;
+  }
+  const auto lone = parse_with(R"({"redis": {"master_name": "askdesk"}})");
+  EXPECT_NE(lone.problems.find("redis.master_name: is used only with \"sentinels\""),
+            std::string::npos)
+      << lone.problems;
+  const auto proxies = parse_with(R"({"http": {"trusted_proxies": ["127.0.0.1", "nginx"]}})");
+  EXPECT_NE(proxies.problems.find("http.trusted_proxies[1]: must be an IP address"),
+            std::string::npos)
+      << proxies.problems;
+}
+
 TEST(Config, NumbersOutOfRangeAndWrongTypesAreRefused) {
   const auto p = parse_with(
       R"({"auth": {"session_hours": 0, "login_attempts": "five"}, "log_level": "loud"})");
