@@ -10,7 +10,6 @@
 
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
 #include <iostream>
 
@@ -87,7 +86,12 @@ class daemon {
         clock_(clock_offset),
         scripts_(c.redis),
         commands_(store::redis_connection::create(io_, redis_options(c, scripts_, "commands"))),
-        ingest_(store::redis_connection::create(io_, redis_options(c, scripts_, "ingest"))),
+        // WAIT holds its connection: stores that wait for replicas get one of their own.
+        // Without replicas they share the commands connection, whose order keeps the hub's
+        // applying in step with what comes in (a separate one let a backlog grow).
+        ingest_(c.redis.min_replicas_acked > 0
+                    ? store::redis_connection::create(io_, redis_options(c, scripts_, "ingest"))
+                    : nullptr),
         reader_(store::redis_connection::create(io_, redis_options(c, scripts_, "inbound"))),
         outbound_reader_(
             store::redis_connection::create(io_, redis_options(c, scripts_, "outbound"))),
@@ -97,7 +101,8 @@ class daemon {
         auth_(users_, cpu_, c),
         events_(*events_reader_, *commands_),
         topics_(c, *commands_, events_),
-        hub_({io_, c, *commands_, *ingest_, *reader_, scripts_, metrics_, clock_, topics_},
+        hub_({io_, c, *commands_, ingest_ ? *ingest_ : *commands_, *reader_, scripts_, metrics_,
+              clock_, topics_},
              hub::hub_options{
                  .consumer = consumer_name(c),
                  .replicas = {.replicas = static_cast<int>(c.redis.min_replicas_acked),
@@ -235,9 +240,11 @@ class daemon {
   }
 
  private:
-  std::array<store::redis_connection*, 5> connections() {
-    return {commands_.get(), ingest_.get(), reader_.get(), outbound_reader_.get(),
-            events_reader_.get()};
+  std::vector<store::redis_connection*> connections() {
+    std::vector<store::redis_connection*> all = {commands_.get(), reader_.get(),
+                                                 outbound_reader_.get(), events_reader_.get()};
+    if (ingest_) all.push_back(ingest_.get());
+    return all;
   }
 
   // With Sentinel, a +switch-master sends every connection to the new master at once.
@@ -339,7 +346,7 @@ class daemon {
     const auto one_done = [this, remaining] {
       if (--*remaining > 0) return;
       commands_->stop();
-      ingest_->stop();
+      if (ingest_) ingest_->stop();
       reader_->stop();
       outbound_reader_->stop();
       if (sentinel_) sentinel_->stop();
