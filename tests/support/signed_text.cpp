@@ -1,6 +1,7 @@
 #include "tests/support/signed_text.hpp"
 
 #include "connectors/twilio/signature.hpp"
+#include "daemon/store/keys.hpp"
 
 namespace askdesk::testing::signed_text {
 
@@ -23,6 +24,17 @@ http_result send(const std::string& url, int i, const std::string& signed_url) {
       "POST", url, net::encode_form(form),
       {"Content-Type: application/x-www-form-urlencoded",
        "X-Twilio-Signature: " + connectors::twilio::compute_signature(token, signer, form)});
+}
+
+std::int64_t stored(redis_server& redis) {
+  std::int64_t sum = 0;
+  for (int p = 0; p < patrons; ++p) {
+    const auto id = redis.command({"GET", "thread:sms:" + patron(p)});
+    if (!id.is_string()) return -1;
+    sum +=
+        std::stoll(redis.command({"HGET", store::keys::conversation(id.str()), "messages"}).str());
+  }
+  return sum;
 }
 
 }  // namespace askdesk::testing::signed_text

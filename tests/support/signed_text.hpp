@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tests/support/http_client.hpp"
+#include "tests/support/redis_server.hpp"
 
 namespace askdesk::testing::signed_text {
 
@@ -20,5 +21,8 @@ std::string patron(int i);
 // POSTs text `i` to `url` (what Twilio calls), signed over `signed_url` (the public URL the
 // daemon checks signatures with; the same unless a proxy is in front).
 http_result send(const std::string& url, int i, const std::string& signed_url = "");
+// The texts stored in the patrons' conversations, summed (-1 when a patron has none): equal to
+// the texts sent when none was lost and none stored twice.
+std::int64_t stored(redis_server& redis);
 
 }  // namespace askdesk::testing::signed_text

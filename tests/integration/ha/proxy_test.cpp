@@ -211,14 +211,7 @@ TEST(Proxy, TwoDaemonsBehindNginxOneKilledLosesDoublesAndSkipsNothing) {
                      "if not string.find(k, '}:', 1, true) then n = n + 1 end end return n",
                      "0"});
   EXPECT_EQ(conversations.integer(), signed_text::patrons + chatters);
-  std::int64_t texts_stored = 0;
-  for (int p = 0; p < signed_text::patrons; ++p) {
-    const auto id = redis.command({"GET", "thread:sms:" + signed_text::patron(p)});
-    ASSERT_TRUE(id.is_string()) << p;
-    texts_stored +=
-        std::stoll(redis.command({"HGET", store::keys::conversation(id.str()), "messages"}).str());
-  }
-  EXPECT_EQ(texts_stored, texts);
+  EXPECT_EQ(signed_text::stored(redis), texts);
 
   // Every dashboard saw every message's event, once, without a gap.
   for (auto& b : boards) {
