@@ -18,7 +18,8 @@ void inbound_store::append(const core::inbound_message& m, done_handler done) {
     in.fields.push_back(std::move(value));
   }
   run(redis_, scripts_, calls::make(in),
-      [this, done = std::move(done),
+      // A store that waits for no replica is not needed once the call is sent.
+      [this, replicas = wait_.replicas, done = std::move(done),
        what = "storing message " + m.external_id + " from " + m.connector](reply r) {
         if (!r.is_array() || r.size() != 2 || !r[0].is_integer()) {
           done(redis_error(r, what));
@@ -26,7 +27,7 @@ void inbound_store::append(const core::inbound_message& m, done_handler done) {
         }
         const auto outcome =
             r[0].integer() == 1 ? ingest_outcome::stored : ingest_outcome::duplicate;
-        if (wait_.replicas == 0) {
+        if (replicas == 0) {
           done(outcome);
           return;
         }
