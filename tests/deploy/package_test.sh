@@ -113,6 +113,10 @@ root:askdesk 640" ] || fail "/etc/askdesk and $conf should be root:askdesk, 750 
 # A command (not a function), so that $! below is the daemon itself.
 as_askdesk=(setpriv --reuid=askdesk --regid=askdesk --clear-groups)
 [ "$("${as_askdesk[@]}" askdesk check-config "$conf")" = ok ] || fail "askdesk check-config $conf failed"
+# The containers' configuration, by the binary their image installs.
+container_conf=$work/src/deploy/container/askdesk.jsonc
+[ "$(ASKDESK_PUBLIC_URL=https://ask.library.example REDIS_PASSWORD=r SENTINEL_PASSWORD=s \
+  askdesk check-config "$container_conf")" = ok ] || fail "askdesk check-config $container_conf failed"
 unit=$(dpkg -L askdesk | grep -E '^(/usr)?/lib/systemd/system/askdesk\.service$') ||
   fail "the unit is not where systemd looks"
 messages=$(systemd-analyze verify --man=no "$unit" 2>&1) && ! grep -q askdesk <<<"$messages" ||
@@ -123,7 +127,7 @@ for file in /usr/share/askdesk/web/dashboard/index.html /usr/share/askdesk/web/w
     /usr/share/doc/askdesk/examples/askdesk.example.jsonc; do
   [ -f "$file" ] || fail "$file is missing"
 done
-note "checked the binary, the user, $conf, the unit and the web files"
+note "checked the binary, the user, $conf (and the containers'), the unit and the web files"
 
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
