@@ -49,6 +49,7 @@ daemon_pid=
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
+  set +e  # a server that already died must not stop the purge
   [ -n "$daemon_pid" ] && kill -KILL "$daemon_pid" 2>/dev/null
   [ -n "$redis_pid" ] && kill -KILL "$redis_pid" 2>/dev/null
   wait 2>/dev/null
