@@ -111,6 +111,18 @@ std::string sentinel_cluster::askdesk_redis_config() const {
   return R"({"sentinels": [)" + list + R"(], "master_name": "askdesk"})";
 }
 
+bool sentinel_cluster::failover() {
+  redisContext* c = redisConnect("127.0.0.1", sentinel_ports_[0]);
+  bool ok = false;
+  if (c && !c->err) {
+    auto* r = static_cast<redisReply*>(redisCommand(c, "SENTINEL FAILOVER askdesk"));
+    ok = r && r->type == REDIS_REPLY_STATUS;
+    if (r) freeReplyObject(r);
+  }
+  if (c) redisFree(c);
+  return ok;
+}
+
 redis_server* sentinel_cluster::master() {
   for (int port : sentinel_ports_) {
     const int master_port = ask_master_port(port);

@@ -25,6 +25,9 @@ class sentinel_cluster {
   // "redis": {...} for an askdesk config, without the surrounding braces' key.
   std::string askdesk_redis_config() const;
 
+  // SENTINEL FAILOVER askdesk: a replica is promoted and the master becomes a replica,
+  // without anything failing. False when the sentinel refused.
+  bool failover();
   // The server the sentinels name as master now (asked of the first that answers); nullptr
   // while none answers.
   redis_server* master();
