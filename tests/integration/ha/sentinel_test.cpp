@@ -153,5 +153,22 @@ TEST(Sentinel, AFailoverThatDemotesTheMasterMovesEveryConnection) {
   }));
 }
 
+// The way docs/operations.md gives for a planned switch with the default of one replica:
+// writes paused on the master first, so nothing is acknowledged that the switch could drop.
+TEST(Sentinel, APlannedSwitchWithWritesPausedFirstLosesNothingWaitingForOneReplica) {
+  sentinel_cluster cluster;
+  const std::string config = daemon_config(cluster, 1);
+  askdesk_daemon first(cluster.server(0), config);
+  askdesk_daemon second(cluster.server(0), config);
+  redis_server& old_master = cluster.server(0);
+  const auto out = send_texts(first, second, [&](std::size_t acknowledged) {
+    if (acknowledged < 300) return false;
+    EXPECT_EQ(old_master.command({"CLIENT", "PAUSE", "10000", "WRITE"}).str(), "OK");
+    EXPECT_TRUE(cluster.failover());
+    return true;
+  });
+  expect_every_text_once(cluster, old_master, out, "paused, then switched");
+}
+
 }  // namespace
 }  // namespace askdesk::testing
