@@ -17,8 +17,6 @@
 
 namespace askdesk::config {
 
-namespace {
-
 bool parse_port(std::string_view text, std::uint16_t& port) {
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -29,7 +27,10 @@ bool parse_port(std::string_view text, std::uint16_t& port) {
   return true;
 }
 
-}  // namespace
+std::string host_port(std::string_view host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string_view::npos;
+  return (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::to_string(port);
+}
 
 bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port) {
   const std::size_t colon = text.rfind(':');
@@ -418,9 +419,7 @@ std::string redis_endpoint::describe() const {
     out = "unix://" + path;
     if (db != 0) out += "?db=" + std::to_string(db);
   } else {
-    const bool v6 = host.find(':') != std::string::npos;
-    out = "redis://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" +
-          std::to_string(db);
+    out = "redis://" + host_port(host, port) + "/" + std::to_string(db);
   }
   return out;
 }
@@ -429,10 +428,7 @@ std::string redis_options::describe() const {
   if (!sentinel.enabled()) return endpoint.describe();
   std::string out = "master '" + sentinel.master_name + "' (db " + std::to_string(endpoint.db) +
                     ") through sentinels";
-  for (const auto& a : sentinel.addresses) {
-    const bool v6 = a.host.find(':') != std::string::npos;
-    out += " " + (v6 ? "[" + a.host + "]" : a.host) + ":" + std::to_string(a.port);
-  }
+  for (const auto& a : sentinel.addresses) out += " " + host_port(a.host, a.port);
   return out;
 }
 
@@ -570,9 +566,7 @@ void finish_defaults(daemon_config& c, const defaults& fallback) {
     parse_listen(fallback.listen, c.http.listen_host, c.http.listen_port);
   }
   if (c.http.public_url.empty()) {
-    const bool v6 = c.http.listen_host.find(':') != std::string::npos;
-    const std::string host = v6 ? "[" + c.http.listen_host + "]" : c.http.listen_host;
-    c.http.public_url = "http://" + host + ":" + std::to_string(c.http.listen_port);
+    c.http.public_url = "http://" + host_port(c.http.listen_host, c.http.listen_port);
   }
 }
 

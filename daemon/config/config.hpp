@@ -245,5 +245,9 @@ bool is_valid_log_level(std::string_view level);
 
 // "host:port" or "[v6]:port"; false when it is neither.
 bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port);
+// "6379" -> 6379; false unless 1..65535 in decimal digits.
+bool parse_port(std::string_view text, std::uint16_t& port);
+// The inverse of parse_listen: "host:port", "[v6]:port".
+std::string host_port(std::string_view host, std::uint16_t port);
 
 }  // namespace askdesk::config

@@ -107,11 +107,6 @@ void attach(asio::io_context& io, redisAsyncContext* ctx, context_owner* owner) 
   ctx->ev.cleanup = ev_cleanup;
 }
 
-std::string host_port(const std::string& host, std::uint16_t port) {
-  const bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
 reply convert(const redisReply& r) {
   switch (r.type) {
     case REDIS_REPLY_STRING:
@@ -188,9 +183,9 @@ class hiredis_connection final : public redis_connection, public context_owner {
     if (context_) {
       if (asking_ || (host == master_host_ && port == master_port_)) return;
       spdlog::info("redis {} ({}): sentinel says the master is now {}", where(), options_.name,
-                   host_port(host, port));
+                   config::host_port(host, port));
       immediate_ = true;
-      drop("the master moved to " + host_port(host, port));
+      drop("the master moved to " + config::host_port(host, port));
     } else if (!resolving_) {
       retry_timer_.cancel();
       attempt_ = 0;
@@ -260,10 +255,10 @@ class hiredis_connection final : public redis_connection, public context_owner {
     if (!s.enabled()) return options_.endpoint.describe();
     if (asking_) {
       const auto& a = s.addresses[sentinel_ % s.addresses.size()];
-      return "sentinel " + host_port(a.host, a.port);
+      return "sentinel " + config::host_port(a.host, a.port);
     }
-    return "master '" + s.master_name + "' at " + host_port(master_host_, master_port_) + "/" +
-           std::to_string(options_.endpoint.db);
+    return "master '" + s.master_name + "' at " + config::host_port(master_host_, master_port_) +
+           "/" + std::to_string(options_.endpoint.db);
   }
 
   // With Sentinel, every connect asks a sentinel first (the protocol's "rediscover on every
@@ -347,7 +342,7 @@ class hiredis_connection final : public redis_connection, public context_owner {
       if (state_ != state::handshake) return;
       std::uint16_t port = 0;
       if (!failed->empty() || !r.is_array() || r.size() != 2 ||
-          !config::parse_listen("h:" + r[1].str(), master_host_, port)) {
+          !config::parse_port(r[1].str(), port)) {
         const auto& name = options_.sentinel.master_name;
         last_error_ = !failed->empty() ? *failed
                       : r.is_nil()     ? "it knows no master named '" + name + "'"
@@ -361,7 +356,7 @@ class hiredis_connection final : public redis_connection, public context_owner {
       master_port_ = port;
       sentinels_tried_ = 0;
       spdlog::debug("redis {} ({}): master '{}' is at {}", where(), options_.name,
-                    options_.sentinel.master_name, host_port(master_host_, master_port_));
+                    options_.sentinel.master_name, config::host_port(master_host_, master_port_));
       to_master_ = true;
       last_error_ = "connecting to the master";
       drop(last_error_);
@@ -610,7 +605,7 @@ class hiredis_sentinel_watch final : public sentinel_watch, public context_owner
  private:
   std::string where() const {
     const auto& a = sentinel_.addresses[index_ % sentinel_.addresses.size()];
-    return host_port(a.host, a.port);
+    return config::host_port(a.host, a.port);
   }
 
   void connect() {
@@ -679,7 +674,7 @@ class hiredis_sentinel_watch final : public sentinel_watch, public context_owner
     }
     std::uint16_t port = 0;
     if (words.size() != 5 || words[0] != self->sentinel_.master_name ||
-        !config::parse_listen("h:" + words[4], words[4], port)) {
+        !config::parse_port(words[4], port)) {
       return;
     }
     spdlog::warn("sentinel {}: master '{}' switched from {}:{} to {}:{}", self->where(), words[0],
