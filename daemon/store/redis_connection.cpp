@@ -11,14 +11,18 @@
 
 #include "daemon/store/redis_connection.hpp"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+
 #include <deque>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -107,6 +111,96 @@ void attach(asio::io_context& io, redisAsyncContext* ctx, context_owner* owner) 
   ctx->ev.cleanup = ev_cleanup;
 }
 
+// Name lookups for the connections, each on a detached thread of its own. Asio's resolver
+// runs getaddrinfo on a thread the io_context joins when it is destroyed, so a lookup that
+// hangs (the network to the DNS server gone, as when a container's network is cut) kept the
+// daemon from exiting after SIGTERM. A detached thread ends with the process instead; its
+// answer is dropped if the lookup was cancelled or its owner is gone. An IP address needs no
+// lookup.
+class lookup {
+ public:
+  // `address` is numeric, or "" with `error` saying why.
+  using done_fn = std::function<void(std::string address, std::string error)>;
+
+  explicit lookup(asio::io_context& io) : shared_(std::make_shared<shared>()), io_(io) {}
+  ~lookup() {
+    std::lock_guard lock(shared_->mutex);
+    shared_->alive = false;
+    ++shared_->generation;
+  }
+  lookup(const lookup&) = delete;
+  lookup& operator=(const lookup&) = delete;
+
+  // Calls `done` on the io_context's thread, unless cancel() or a later start() came first.
+  void start(const std::string& host, done_fn done) {
+    std::uint64_t generation;
+    {
+      std::lock_guard lock(shared_->mutex);
+      generation = ++shared_->generation;
+    }
+    unsigned char binary[sizeof(in6_addr)];
+    if (inet_pton(AF_INET, host.c_str(), binary) == 1 ||
+        inet_pton(AF_INET6, host.c_str(), binary) == 1) {
+      deliver(shared_, io_, generation, std::move(done), host, "");
+      return;
+    }
+    std::thread([shared = shared_, &io = io_, generation, host, done = std::move(done)]() mutable {
+      addrinfo hints{};
+      hints.ai_family = AF_UNSPEC;
+      hints.ai_socktype = SOCK_STREAM;
+      addrinfo* found = nullptr;
+      const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
+      std::string address, error;
+      if (rc != 0 || !found) {
+        error = rc != 0 ? gai_strerror(rc) : "no address";
+      } else {
+        char text[INET6_ADDRSTRLEN] = "";
+        const void* where = found->ai_family == AF_INET6
+                                ? static_cast<const void*>(
+                                      &reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr)
+                                : static_cast<const void*>(
+                                      &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr);
+        inet_ntop(found->ai_family, where, text, sizeof text);
+        address = text;
+      }
+      if (found) freeaddrinfo(found);
+      deliver(shared, io, generation, std::move(done), std::move(address), std::move(error));
+    }).detach();
+  }
+
+  void cancel() {
+    std::lock_guard lock(shared_->mutex);
+    ++shared_->generation;
+  }
+
+ private:
+  struct shared {
+    std::mutex mutex;
+    bool alive = true;  // the lookup object (and so its io_context) still exists
+    std::uint64_t generation = 0;
+  };
+
+  // Posts `done` unless the lookup ended or moved on; the posted handler checks again, on the
+  // io thread, since the owner may be destroyed between the post and the call.
+  static void deliver(const std::shared_ptr<shared>& s, asio::io_context& io,
+                      std::uint64_t generation, done_fn done, std::string address,
+                      std::string error) {
+    std::lock_guard lock(s->mutex);
+    if (!s->alive || s->generation != generation) return;
+    asio::post(io, [s, generation, done = std::move(done), address = std::move(address),
+                    error = std::move(error)]() mutable {
+      {
+        std::lock_guard lock(s->mutex);
+        if (!s->alive || s->generation != generation) return;
+      }
+      done(std::move(address), std::move(error));
+    });
+  }
+
+  std::shared_ptr<shared> shared_;
+  asio::io_context& io_;
+};
+
 reply convert(const redisReply& r) {
   switch (r.type) {
     case REDIS_REPLY_STRING:
@@ -133,7 +227,7 @@ class hiredis_connection final : public redis_connection, public context_owner {
   hiredis_connection(asio::io_context& io, redis_connection_options options)
       : io_(io),
         options_(std::move(options)),
-        resolver_(io),
+        lookup_(io),
         retry_timer_(io),
         watchdog_(io),
         random_(std::random_device{}()) {}
@@ -150,7 +244,8 @@ class hiredis_connection final : public redis_connection, public context_owner {
   void stop() override {
     state_ = state::stopped;
     last_error_ = "stopped";
-    resolver_.cancel();
+    lookup_.cancel();
+    resolving_ = false;
     retry_timer_.cancel();
     watchdog_.cancel();
     drop("stopped");
@@ -288,20 +383,16 @@ class hiredis_connection final : public redis_connection, public context_owner {
 
   void open_tcp(const std::string& host, std::uint16_t port) {
     resolving_ = true;
-    resolver_.async_resolve(
-        host, std::to_string(port),
-        [this, host](const boost::system::error_code& ec,
-                     asio::ip::tcp::resolver::results_type results) {
-          resolving_ = false;
-          if (ec == asio::error::operation_aborted || state_ == state::stopped) return;
-          if (ec || results.empty()) {
-            last_error_ = "cannot resolve " + host + ": " + ec.message();
-            retry();
-            return;
-          }
-          const auto endpoint = results.begin()->endpoint();
-          open(redisAsyncConnect(endpoint.address().to_string().c_str(), endpoint.port()));
-        });
+    lookup_.start(host, [this, host, port](std::string address, std::string error) {
+      resolving_ = false;
+      if (state_ == state::stopped) return;
+      if (address.empty()) {
+        last_error_ = "cannot resolve " + host + ": " + error;
+        retry();
+        return;
+      }
+      open(redisAsyncConnect(address.c_str(), port));
+    });
   }
 
   void open(redisAsyncContext* ctx) {
@@ -520,7 +611,7 @@ class hiredis_connection final : public redis_connection, public context_owner {
 
   asio::io_context& io_;
   const redis_connection_options options_;
-  asio::ip::tcp::resolver resolver_;
+  lookup lookup_;
   asio::steady_timer retry_timer_;
   asio::steady_timer watchdog_;
   std::mt19937 random_;
@@ -567,7 +658,7 @@ class hiredis_sentinel_watch final : public sentinel_watch, public context_owner
       : io_(io),
         sentinel_(std::move(sentinel)),
         switched_(std::move(switched)),
-        resolver_(io),
+        lookup_(io),
         retry_timer_(io) {}
   ~hiredis_sentinel_watch() override { stop(); }
 
@@ -579,7 +670,7 @@ class hiredis_sentinel_watch final : public sentinel_watch, public context_owner
 
   void stop() override {
     stopped_ = true;
-    resolver_.cancel();
+    lookup_.cancel();
     retry_timer_.cancel();
     if (context_ && !(context_->c.flags & (REDIS_FREEING | REDIS_DISCONNECTING))) {
       redisAsyncFree(context_);
@@ -610,24 +701,19 @@ class hiredis_sentinel_watch final : public sentinel_watch, public context_owner
 
   void connect() {
     const auto& a = sentinel_.addresses[index_ % sentinel_.addresses.size()];
-    resolver_.async_resolve(
-        a.host, std::to_string(a.port),
-        [this](const boost::system::error_code& ec, asio::ip::tcp::resolver::results_type results) {
-          if (ec == asio::error::operation_aborted || stopped_) return;
-          redisAsyncContext* ctx = nullptr;
-          if (!ec && !results.empty()) {
-            const auto endpoint = results.begin()->endpoint();
-            ctx = redisAsyncConnect(endpoint.address().to_string().c_str(), endpoint.port());
-          }
-          if (!ctx || ctx->err) {
-            if (ctx) redisAsyncFree(ctx);
-            context_gone();
-            return;
-          }
-          context_ = ctx;
-          attach(io_, ctx, this);
-          subscribe();
-        });
+    lookup_.start(a.host, [this, port = a.port](std::string address, std::string) {
+      if (stopped_) return;
+      redisAsyncContext* ctx = nullptr;
+      if (!address.empty()) ctx = redisAsyncConnect(address.c_str(), port);
+      if (!ctx || ctx->err) {
+        if (ctx) redisAsyncFree(ctx);
+        context_gone();
+        return;
+      }
+      context_ = ctx;
+      attach(io_, ctx, this);
+      subscribe();
+    });
   }
 
   // AUTH when configured, then SUBSCRIBE: hiredis calls on_message for the confirmation and
@@ -685,7 +771,7 @@ class hiredis_sentinel_watch final : public sentinel_watch, public context_owner
   asio::io_context& io_;
   const config::redis_sentinel sentinel_;
   const switched_handler switched_;
-  asio::ip::tcp::resolver resolver_;
+  lookup lookup_;
   asio::steady_timer retry_timer_;
   redisAsyncContext* context_ = nullptr;
   std::size_t index_ = 0;

@@ -34,6 +34,25 @@ TEST(RedisConnection, RunsCommandsOnceReady) {
   EXPECT_EQ(got->str(), "caf\xC3\xA9");
 }
 
+TEST(RedisConnection, LooksUpAHostNameAndNamesOneThatDoesNotExist) {
+  testing::redis_server redis;
+  boost::asio::io_context io;
+  auto named = options_for(redis.port());
+  named.endpoint.host = "localhost";  // /etc/hosts: looked up on a thread, not the I/O thread
+  auto c = redis_connection::create(io, named);
+  c->start();
+  ASSERT_TRUE(run_until(io, [&] { return c->ready(); }));
+
+  auto nowhere = options_for(redis.port());
+  nowhere.endpoint.host = "no-such-host.invalid";  // RFC 2606: never resolves
+  auto lost = redis_connection::create(io, nowhere);
+  lost->start();
+  ASSERT_TRUE(run_until(
+      io, [&] { return lost->last_error().starts_with("cannot resolve no-such-host.invalid"); }));
+  lost->stop();
+  c->stop();
+}
+
 TEST(RedisConnection, FailsFastWhileRedisIsDown) {
   boost::asio::io_context io;
   auto c = redis_connection::create(io, options_for(testing::free_port()));
