@@ -3,7 +3,8 @@
 // facet reaches the social desk, and the staff reply shows in the thread under it as the real
 // AppView serves it, with the patron mentioned; threads are one conversation; the session is
 // kept across polls and restarts; a reply whose earlier attempt landed is not posted twice;
-// watched keywords; and kill -9 with mentions pending loses and doubles none. The network is
+// watched keywords; kill -9 with mentions pending loses and doubles none; and an erased
+// patron leaves no trace in Redis. The network is
 // heavy, so this binary shares one (ctest runs the binary as a single test).
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 #include "daemon/store/keys.hpp"
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/atproto_network.hpp"
+#include "tests/support/markers.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
 
@@ -282,6 +284,43 @@ TEST_F(Bluesky, KillNineWhileMentionsArePendingLosesAndDoublesNothing) {
   std::printf("# crash: %lld of %d stored before SIGKILL, all stored once after (%g read again)\n",
               static_cast<long long>(at_kill), mentions,
               second.metric(R"(askdesk_messages_duplicate_total{channel="bluesky"})"));
+}
+
+// A Bluesky patron erased on request (their mention taken from triage, answered and closed)
+// leaves no trace of their handle or words in Redis or its files. The post addresses the
+// connector remembers for two minutes name accounts by DID, not handle (docs/privacy.md).
+TEST_F(Bluesky, AnErasedPatronLeavesNoMarkerInRedisOrItsFiles) {
+  const auto patron = net_.account(unique_atproto_handle("qxmarkb"), "Qxmarkb Reader");
+  redis_server redis;
+  redis.command({"CONFIG", "SET", "rdbcompression", "no"});
+  askdesk_daemon daemon(redis, config_for(net_, library_));
+  const on_failure_show show_daemon(daemon);
+  const auto question =
+      net_.post(patron.handle, "@" + library_.handle + " qxmarkb: is the makerspace open?",
+                {library_.handle});
+  const std::string id =
+      redis.wait_for_string({"GET", "thread:bluesky:" + question.uri}, seconds(30));
+  ASSERT_FALSE(id.empty());
+  daemon.add_user("sue", "supervisor", {}, "sue-password-1");
+  const auto sue = daemon.login("sue", "sue-password-1");
+  const std::string path = "/api/v1/conversations/" + id;
+  ASSERT_EQ(daemon.call(sue, "POST", "/api/v1/social/items/" + id + "/reply", "{}").status, 200);
+  ASSERT_EQ(daemon.call(sue, "POST", path + "/messages", R"({"text":"Yes, until six."})").status,
+            201);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return daemon.call(sue, "GET", path).body.find(R"("status":"sent")") != std::string::npos;
+      },
+      seconds(30)));
+  ASSERT_EQ(daemon.call(sue, "POST", path + "/close").status, 200);
+  EXPECT_FALSE(found_in_redis(redis, "qxmarkb").empty());
+  const std::string id_of_patron = json_at(daemon.call(sue, "GET", path).body, "/patron/id");
+  ASSERT_TRUE(wait_until([&] {
+    return daemon.call(sue, "POST", "/api/v1/patrons/" + id_of_patron + "/erase").status == 200;
+  }));
+  ASSERT_TRUE(files_settled(redis));
+  EXPECT_EQ(found_in_redis(redis, "qxmarkb"), std::vector<std::string>{});
+  EXPECT_EQ(found_in_files(redis.dir(), "qxmarkb"), std::vector<std::string>{});
 }
 
 }  // namespace

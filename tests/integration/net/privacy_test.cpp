@@ -9,16 +9,15 @@
 // finds; the access audit writes down opens, exports and erasures.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "tests/support/askdesk_daemon.hpp"
 #include "tests/support/fake_mastodon.hpp"
 #include "tests/support/fake_telegram.hpp"
 #include "tests/support/mail_servers.hpp"
+#include "tests/support/markers.hpp"
+#include "tests/support/prosody_server.hpp"
 #include "tests/support/wait.hpp"
 #include "tests/support/ws_client.hpp"
+#include "tests/support/xmpp_patron.hpp"
 
 namespace askdesk::testing {
 namespace {
@@ -47,59 +46,11 @@ const char* start_at = "2026-03-03T15:00:00Z";
 const char* ten_days_later = "2026-03-13T16:00:00Z";
 const char* forty_days_later = "2026-04-12T16:00:00Z";
 
-// Every place `marker` is in Redis: a key's name, or its DUMP (the serialized value, as an
-// RDB file holds it).
-std::vector<std::string> found_in_redis(redis_server& redis, const std::string& marker) {
-  std::vector<std::string> found;
-  std::string cursor = "0";
-  do {
-    const auto page = redis.command({"SCAN", cursor, "COUNT", "1000"});
-    cursor = page[0].str();
-    for (const auto& k : page[1].elements()) {
-      if (k.str().find(marker) != std::string::npos) found.push_back("the name of " + k.str());
-      const auto dump = redis.command({"DUMP", k.str()});
-      if (dump.is_string() && dump.str().find(marker) != std::string::npos) {
-        found.push_back(k.str());
-      }
-    }
-  } while (cursor != "0");
-  return found;
-}
-
-// Every file under Redis's folder (the AOF's base and increments) that holds `marker`.
-std::vector<std::string> found_in_files(const std::string& dir, const std::string& marker) {
-  std::vector<std::string> found;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    const auto at = bytes.str().find(marker);
-    if (at != std::string::npos) {
-      std::string around = bytes.str().substr(at > 300 ? at - 300 : 0, 400);
-      for (auto& ch : around)
-        if (ch < 32 || ch > 126) ch = '.';
-      found.push_back(f.path().string() + " " + around);
-    }
-  }
-  return found;
-}
-
 // How many times Redis rewrote its append-only file since it started.
 std::int64_t aof_rewrites(redis_server& redis) {
   const std::string info = redis.command({"INFO", "persistence"}).str();
   const auto at = info.find("aof_rewrites:");
   return at == std::string::npos ? 0 : std::stoll(info.substr(at + 13));
-}
-
-// Waits until Redis has no rewrite or save under way or scheduled.
-bool files_settled(redis_server& redis) {
-  return wait_until([&] {
-    const std::string info = redis.command({"INFO", "persistence"}).str();
-    return info.find("aof_rewrite_in_progress:0") != std::string::npos &&
-           info.find("aof_rewrite_scheduled:0") != std::string::npos &&
-           info.find("rdb_bgsave_in_progress:0") != std::string::npos;
-  });
 }
 
 class Privacy : public ::testing::Test {
@@ -422,6 +373,46 @@ TEST(PrivacyEmail, AnErasedEmailPatronLeavesNoMarkerInRedisOrItsFiles) {
   ASSERT_TRUE(files_settled(redis));
   EXPECT_EQ(found_in_redis(redis, "qxmarkq"), std::vector<std::string>{});
   EXPECT_EQ(found_in_files(redis.dir(), "qxmarkq"), std::vector<std::string>{});
+}
+
+// XMPP too (Debian's Prosody, a patron on slixmpp): a patron's messages, their JID and the
+// reply, erased on request, leave no marker in Redis or its files. Prosody's own archive keeps
+// the chat: it is the library's server, not askdesk's.
+TEST(PrivacyXmpp, AnErasedXmppPatronLeavesNoMarkerInRedisOrItsFiles) {
+  prosody_server prosody;
+  prosody.add_user("ask", "ask-password-for-tests");
+  prosody.add_user("qxmarkx", "qxmarkx-password");
+  redis_server redis;
+  redis.command({"CONFIG", "SET", "rdbcompression", "no"});
+  askdesk_daemon daemon(redis, R"({"connectors": [{"id": "xmpp", "type": "xmpp", "jid": ")" +
+                                   prosody_server::jid("ask") +
+                                   R"(", "password": "ask-password-for-tests", "host": "127.0.0.1",
+    "port": )" + std::to_string(prosody.port()) +
+                                   R"(, "tls": "required", "ca_file": ")" + prosody.ca_file() +
+                                   R"("}]})");
+  ASSERT_TRUE(daemon.wait_for_metric(R"(askdesk_xmpp_connected{connector="xmpp"})", 1,
+                                     std::chrono::seconds(20)));
+  daemon.add_user("sue", "supervisor", {}, "sue-password-1");
+  const auto sue = daemon.login("sue", "sue-password-1");
+  xmpp_patron patron("qxmarkx");
+  ASSERT_TRUE(patron.connect(login_for(prosody, "qxmarkx", "qxmarkx-password")));
+  patron.send_message(prosody_server::jid("ask"), "qxmarkx: may I renew a film?",
+                      {.request_receipt = true});
+  const std::string id = redis.wait_for_string(
+      {"GET", "thread:xmpp:" + prosody_server::jid("qxmarkx")}, std::chrono::seconds(20));
+  ASSERT_FALSE(id.empty());
+  const std::string path = "/api/v1/conversations/" + id;
+  ASSERT_EQ(daemon.call(sue, "POST", path + "/messages", R"({"text":"Yes, twice."})").status, 201);
+  ASSERT_TRUE(patron.wait_for_message("Yes, twice.", std::chrono::seconds(15)));
+  ASSERT_EQ(daemon.call(sue, "POST", path + "/close").status, 200);
+  EXPECT_FALSE(found_in_redis(redis, "qxmarkx").empty());
+  const std::string id_of_patron = json_at(daemon.call(sue, "GET", path).body, "/patron/id");
+  ASSERT_TRUE(wait_until([&] {
+    return daemon.call(sue, "POST", "/api/v1/patrons/" + id_of_patron + "/erase").status == 200;
+  }));
+  ASSERT_TRUE(files_settled(redis));
+  EXPECT_EQ(found_in_redis(redis, "qxmarkx"), std::vector<std::string>{});
+  EXPECT_EQ(found_in_files(redis.dir(), "qxmarkx"), std::vector<std::string>{});
 }
 
 }  // namespace
