@@ -313,14 +313,7 @@ TEST_F(Bluesky, AnErasedPatronLeavesNoMarkerInRedisOrItsFiles) {
       },
       seconds(30)));
   ASSERT_EQ(daemon.call(sue, "POST", path + "/close").status, 200);
-  EXPECT_FALSE(found_in_redis(redis, "qxmarkb").empty());
-  const std::string id_of_patron = json_at(daemon.call(sue, "GET", path).body, "/patron/id");
-  ASSERT_TRUE(wait_until([&] {
-    return daemon.call(sue, "POST", "/api/v1/patrons/" + id_of_patron + "/erase").status == 200;
-  }));
-  ASSERT_TRUE(files_settled(redis));
-  EXPECT_EQ(found_in_redis(redis, "qxmarkb"), std::vector<std::string>{});
-  EXPECT_EQ(found_in_files(redis.dir(), "qxmarkb"), std::vector<std::string>{});
+  expect_erased_without_trace(daemon, sue, id, redis, "qxmarkb");
 }
 
 }  // namespace

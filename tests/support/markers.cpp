@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <gtest/gtest.h>
+
 #include "tests/support/wait.hpp"
 
 namespace askdesk::testing {
@@ -50,6 +52,20 @@ bool files_settled(redis_server& redis) {
            info.find("aof_rewrite_scheduled:0") != std::string::npos &&
            info.find("rdb_bgsave_in_progress:0") != std::string::npos;
   });
+}
+
+void expect_erased_without_trace(askdesk_daemon& daemon, const staff_session& who,
+                                 const std::string& conversation, redis_server& redis,
+                                 const std::string& marker) {
+  EXPECT_FALSE(found_in_redis(redis, marker).empty()) << marker << " was never stored";
+  const std::string patron =
+      json_at(daemon.call(who, "GET", "/api/v1/conversations/" + conversation).body, "/patron/id");
+  ASSERT_TRUE(wait_until([&] {
+    return daemon.call(who, "POST", "/api/v1/patrons/" + patron + "/erase").status == 200;
+  }));
+  ASSERT_TRUE(files_settled(redis));
+  EXPECT_EQ(found_in_redis(redis, marker), std::vector<std::string>{});
+  EXPECT_EQ(found_in_files(redis.dir(), marker), std::vector<std::string>{});
 }
 
 }  // namespace askdesk::testing

@@ -33,6 +33,17 @@ std::string daemon_config(sentinel_cluster& cluster, int min_replicas_acked) {
          signed_text::connector_config() + "]}";
 }
 
+// The cluster, and two daemons on it that wait for `min_replicas_acked` replicas.
+struct failover_setup {
+  explicit failover_setup(int min_replicas_acked)
+      : first(cluster.server(0), daemon_config(cluster, min_replicas_acked)),
+        second(cluster.server(0), daemon_config(cluster, min_replicas_acked)) {}
+  sentinel_cluster cluster;
+  askdesk_daemon first;
+  askdesk_daemon second;
+  redis_server& old_master = cluster.server(0);
+};
+
 struct outcome {
   bool failed_over = false;
   std::size_t acknowledged = 0;
@@ -109,25 +120,21 @@ void expect_every_text_once(sentinel_cluster& cluster, const redis_server& old_m
 }
 
 TEST(Sentinel, KillNineTheMasterWhileTextsArriveLosesAndDoublesNothing) {
-  sentinel_cluster cluster;
-  const std::string config = daemon_config(cluster, 1);  // the default with Sentinel
-  askdesk_daemon first(cluster.server(0), config);
-  askdesk_daemon second(cluster.server(0), config);
-  redis_server& old_master = cluster.server(0);
-  redis_server& lagging = cluster.server(2);
+  failover_setup s(1);  // the default with Sentinel
+  redis_server& lagging = s.cluster.server(2);
   bool paused = false;
-  const auto out = send_texts(first, second, [&](std::size_t acknowledged) {
+  const auto out = send_texts(s.first, s.second, [&](std::size_t acknowledged) {
     if (!paused && acknowledged >= 200) {
       paused = true;
       ::kill(lagging.pid(), SIGSTOP);  // this replica falls behind
     } else if (acknowledged >= 350) {
-      old_master.kill();
+      s.old_master.kill();
       ::kill(lagging.pid(), SIGCONT);
       return true;
     }
     return false;
   });
-  expect_every_text_once(cluster, old_master, out, "kill -9");
+  expect_every_text_once(s.cluster, s.old_master, out, "kill -9");
 }
 
 // A failover that keeps the old master running, as a replica: connections still open to it
@@ -136,19 +143,15 @@ TEST(Sentinel, KillNineTheMasterWhileTextsArriveLosesAndDoublesNothing) {
 // acknowledges them, then drops them when it follows the new master: only a wait for every
 // replica (min_replicas_acked 2 of 2) keeps those (docs/operations.md).
 TEST(Sentinel, AFailoverThatDemotesTheMasterMovesEveryConnection) {
-  sentinel_cluster cluster;
-  const std::string config = daemon_config(cluster, 2);
-  askdesk_daemon first(cluster.server(0), config);
-  askdesk_daemon second(cluster.server(0), config);
-  redis_server& old_master = cluster.server(0);
-  const auto out = send_texts(first, second, [&](std::size_t acknowledged) {
+  failover_setup s(2);
+  const auto out = send_texts(s.first, s.second, [&](std::size_t acknowledged) {
     if (acknowledged < 300) return false;
-    EXPECT_TRUE(cluster.failover());
+    EXPECT_TRUE(s.cluster.failover());
     return true;
   });
-  expect_every_text_once(cluster, old_master, out, "demoted");
+  expect_every_text_once(s.cluster, s.old_master, out, "demoted");
   EXPECT_TRUE(wait_until([&] {
-    const auto role = old_master.command({"ROLE"});
+    const auto role = s.old_master.command({"ROLE"});
     return role.is_array() && role.size() > 0 && role[0].str() == "slave";
   }));
 }
@@ -156,18 +159,14 @@ TEST(Sentinel, AFailoverThatDemotesTheMasterMovesEveryConnection) {
 // The way docs/operations.md gives for a planned switch with the default of one replica:
 // writes paused on the master first, so nothing is acknowledged that the switch could drop.
 TEST(Sentinel, APlannedSwitchWithWritesPausedFirstLosesNothingWaitingForOneReplica) {
-  sentinel_cluster cluster;
-  const std::string config = daemon_config(cluster, 1);
-  askdesk_daemon first(cluster.server(0), config);
-  askdesk_daemon second(cluster.server(0), config);
-  redis_server& old_master = cluster.server(0);
-  const auto out = send_texts(first, second, [&](std::size_t acknowledged) {
+  failover_setup s(1);
+  const auto out = send_texts(s.first, s.second, [&](std::size_t acknowledged) {
     if (acknowledged < 300) return false;
-    EXPECT_EQ(old_master.command({"CLIENT", "PAUSE", "10000", "WRITE"}).str(), "OK");
-    EXPECT_TRUE(cluster.failover());
+    EXPECT_EQ(s.old_master.command({"CLIENT", "PAUSE", "10000", "WRITE"}).str(), "OK");
+    EXPECT_TRUE(s.cluster.failover());
     return true;
   });
-  expect_every_text_once(cluster, old_master, out, "paused, then switched");
+  expect_every_text_once(s.cluster, s.old_master, out, "paused, then switched");
 }
 
 }  // namespace

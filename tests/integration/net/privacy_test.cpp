@@ -365,14 +365,7 @@ TEST(PrivacyEmail, AnErasedEmailPatronLeavesNoMarkerInRedisOrItsFiles) {
       201);
   ASSERT_TRUE(smtp.wait_for(1));
   ASSERT_EQ(daemon.call(sue, "POST", path + "/close").status, 200);
-  EXPECT_FALSE(found_in_redis(redis, "qxmarkq").empty());
-  const std::string patron = json_at(daemon.call(sue, "GET", path).body, "/patron/id");
-  ASSERT_TRUE(wait_until([&] {
-    return daemon.call(sue, "POST", "/api/v1/patrons/" + patron + "/erase").status == 200;
-  }));
-  ASSERT_TRUE(files_settled(redis));
-  EXPECT_EQ(found_in_redis(redis, "qxmarkq"), std::vector<std::string>{});
-  EXPECT_EQ(found_in_files(redis.dir(), "qxmarkq"), std::vector<std::string>{});
+  expect_erased_without_trace(daemon, sue, id, redis, "qxmarkq");
 }
 
 // XMPP too (Debian's Prosody, a patron on slixmpp): a patron's messages, their JID and the
@@ -405,14 +398,7 @@ TEST(PrivacyXmpp, AnErasedXmppPatronLeavesNoMarkerInRedisOrItsFiles) {
   ASSERT_EQ(daemon.call(sue, "POST", path + "/messages", R"({"text":"Yes, twice."})").status, 201);
   ASSERT_TRUE(patron.wait_for_message("Yes, twice.", std::chrono::seconds(15)));
   ASSERT_EQ(daemon.call(sue, "POST", path + "/close").status, 200);
-  EXPECT_FALSE(found_in_redis(redis, "qxmarkx").empty());
-  const std::string id_of_patron = json_at(daemon.call(sue, "GET", path).body, "/patron/id");
-  ASSERT_TRUE(wait_until([&] {
-    return daemon.call(sue, "POST", "/api/v1/patrons/" + id_of_patron + "/erase").status == 200;
-  }));
-  ASSERT_TRUE(files_settled(redis));
-  EXPECT_EQ(found_in_redis(redis, "qxmarkx"), std::vector<std::string>{});
-  EXPECT_EQ(found_in_files(redis.dir(), "qxmarkx"), std::vector<std::string>{});
+  expect_erased_without_trace(daemon, sue, id, redis, "qxmarkx");
 }
 
 }  // namespace
