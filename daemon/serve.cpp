@@ -345,10 +345,7 @@ class daemon {
     auto remaining = std::make_shared<int>(3);
     const auto one_done = [this, remaining] {
       if (--*remaining > 0) return;
-      commands_->stop();
-      if (ingest_) ingest_->stop();
-      reader_->stop();
-      outbound_reader_->stop();
+      for (auto* redis : connections()) redis->stop();  // the events reader stopped already
       if (sentinel_) sentinel_->stop();
       http_client_.abandon_all();  // long polls of stopped connectors: nothing waits on them
       deadline_.cancel();

@@ -16,11 +16,19 @@ constexpr std::string_view stream = "inbound";
 constexpr std::string_view group = "hub";
 constexpr std::string_view dead_stream = "inbound:dead";
 
+// The wait for replicas, counting on /metrics the messages it left unacknowledged.
+store::replica_wait with_metric(store::replica_wait wait, core::metrics& metrics) {
+  wait.fell_short = [&metrics](std::size_t messages) {
+    metrics.add("askdesk_replica_waits_short_total", {}, static_cast<double>(messages));
+  };
+  return wait;
+}
+
 }  // namespace
 
 hub::hub(hub_parts parts, hub_options options)
     : parts_(parts),
-      inbound_(parts.ingest, parts.scripts, options.replicas),
+      inbound_(parts.ingest, parts.scripts, with_metric(options.replicas, parts.metrics)),
       conversations_(parts.commands, parts.scripts, parts.clock),
       consumer_(
           parts.io, parts.reader, parts.commands,
@@ -91,11 +99,6 @@ void hub::deliver(core::inbound_message m,
   }
   inbound_.append(m, [this, channel = m.channel,
                       done = std::move(done)](core::result<store::ingest_outcome> r) {
-    if (const auto n = inbound_.short_waits(); n > short_waits_reported_) {
-      parts_.metrics.add("askdesk_replica_waits_short_total", {},
-                         static_cast<double>(n - short_waits_reported_));
-      short_waits_reported_ = n;
-    }
     if (!r) {
       done(r.err());
       return;

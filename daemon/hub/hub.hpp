@@ -101,7 +101,6 @@ class hub final : public inbound_sink {
   stream_consumer consumer_;
   std::unordered_map<std::string, connectors::connector*> connectors_;
   std::uint64_t applied_ = 0;
-  std::uint64_t short_waits_reported_ = 0;
 };
 
 }  // namespace askdesk::hub

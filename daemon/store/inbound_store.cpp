@@ -61,7 +61,7 @@ void inbound_store::send_wait() {
         if (!r.is_integer()) {
           s = redis_error(r, "waiting for replicas");
         } else if (r.integer() < wait_.replicas) {
-          ++short_waits_;
+          wait_.fell_short(group->size());
           s = core::error{"unavailable", "stored, but only " + std::to_string(r.integer()) +
                                              " of the " + std::to_string(wait_.replicas) +
                                              " replicas required confirmed it within " +

@@ -29,6 +29,8 @@ enum class ingest_outcome { stored, duplicate };
 struct replica_wait {
   int replicas = 0;  // 0: report as soon as the master stored it
   std::chrono::milliseconds timeout{1000};
+  // Told how many messages a WAIT that came back short left unacknowledged (for metrics).
+  std::function<void(std::size_t messages)> fell_short = [](std::size_t) {};
 };
 
 class inbound_store {
@@ -41,9 +43,6 @@ class inbound_store {
   // REQUIRES: core::check_inbound(m) found nothing.
   void append(const core::inbound_message& m, done_handler done);
 
-  // WAITs that came back short of the replicas required, since start.
-  std::uint64_t short_waits() const { return short_waits_; }
-
  private:
   using waiter = std::function<void(core::status)>;
   void wait_for_replicas(waiter w);
@@ -54,7 +53,6 @@ class inbound_store {
   const replica_wait wait_;
   std::vector<waiter> waiting_;  // for the next WAIT
   bool wait_in_flight_ = false;
-  std::uint64_t short_waits_ = 0;
 };
 
 // The error for a reply that failed: `unavailable` when Redis did not answer, `redis` when

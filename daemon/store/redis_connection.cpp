@@ -336,7 +336,10 @@ class hiredis_connection final : public redis_connection, public context_owner {
     self->reply_arrived();
     reply value =
         r ? convert(*static_cast<redisReply*>(r)) : reply::make_unavailable(self->failure_text(c));
-    if (value.is_error() && value.str().starts_with("READONLY")) {
+    // Only through Sentinel is there another server to go to: a fixed URL that names a
+    // replica gets READONLY back like any refusal.
+    if (self->options_.sentinel.enabled() && value.is_error() &&
+        value.str().starts_with("READONLY")) {
       const std::string why = "redis " + self->where() + " became a replica: " + value.str();
       value = reply::make_unavailable(why);
       self->demoted(why);

@@ -87,8 +87,10 @@ sentinel_cluster::~sentinel_cluster() {
 void sentinel_cluster::wait_until_ready() {
   const bool ready = wait_until(
       [&] {
-        const auto info = servers_[0]->command({"INFO", "replication"});
-        if (info_field(info.str(), "connected_slaves") != 2) return false;
+        // Both replicas connected and through their first sync.
+        const std::string info = servers_[0]->command({"INFO", "replication"}).str();
+        if (info_field(info, "connected_slaves") != 2) return false;
+        if (info.find("state=online") == info.rfind("state=online")) return false;
         for (int port : sentinel_ports_) {
           if (sentinel_count(port, "replicas") != 2 || sentinel_count(port, "sentinels") != 2) {
             return false;
