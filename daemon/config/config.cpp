@@ -27,6 +27,12 @@ bool parse_port(std::string_view text, std::uint16_t& port) {
   return true;
 }
 
+bool is_ip_address(const std::string& text) {
+  unsigned char binary[sizeof(in6_addr)];
+  return inet_pton(AF_INET, text.c_str(), binary) == 1 ||
+         inet_pton(AF_INET6, text.c_str(), binary) == 1;
+}
+
 std::string host_port(std::string_view host, std::uint16_t port) {
   const bool v6 = host.find(':') != std::string_view::npos;
   return (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::to_string(port);
@@ -73,9 +79,7 @@ void read_http(json::object_reader& r, http_options& http, const defaults& fallb
   http.trust_forwarded_proto = r.boolean("trust_forwarded_proto", false);
   http.trusted_proxies = r.string_list("trusted_proxies");
   for (std::size_t i = 0; i < http.trusted_proxies.size(); ++i) {
-    const std::string& a = http.trusted_proxies[i];
-    unsigned char binary[sizeof(in6_addr)];
-    if (inet_pton(AF_INET, a.c_str(), binary) != 1 && inet_pton(AF_INET6, a.c_str(), binary) != 1) {
+    if (!is_ip_address(http.trusted_proxies[i])) {
       r.out().add(json::index_path(r.child_path("trusted_proxies"), i),
                   "must be an IP address, like 127.0.0.1, not '" + http.trusted_proxies[i] + "'");
     }

@@ -247,6 +247,8 @@ bool is_valid_log_level(std::string_view level);
 bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port);
 // "6379" -> 6379; false unless 1..65535 in decimal digits.
 bool parse_port(std::string_view text, std::uint16_t& port);
+// Whether `text` is an IPv4 or IPv6 address ("127.0.0.1", "::1"), not a name.
+bool is_ip_address(const std::string& text);
 // The inverse of parse_listen: "host:port", "[v6]:port".
 std::string host_port(std::string_view host, std::uint16_t port);
 

@@ -138,9 +138,7 @@ class lookup {
       std::lock_guard lock(shared_->mutex);
       generation = ++shared_->generation;
     }
-    unsigned char binary[sizeof(in6_addr)];
-    if (inet_pton(AF_INET, host.c_str(), binary) == 1 ||
-        inet_pton(AF_INET6, host.c_str(), binary) == 1) {
+    if (config::is_ip_address(host)) {
       deliver(shared_, io_, generation, std::move(done), host, "");
       return;
     }
